@@ -1,0 +1,23 @@
+/* cli.h: the subcommands and the helpers they share. */
+#ifndef VMC_CLI_H
+#define VMC_CLI_H
+
+#include "diag.h"
+
+/* exit codes (README "Exit codes") */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
+
+int cmd_convert(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
+
+/* Print "vmcarve: MESSAGE" on one line and return EXIT_FAIL. */
+int cli_error(const struct vmc_diag *d);
+void cli_warnings(const struct vmc_diag *d);
+
+struct cli_progress;
+struct cli_progress *cli_progress_new(const char *what);
+void cli_progress_update(uint64_t done, uint64_t total, void *arg);
+void cli_progress_end(struct cli_progress *p);
+
+#endif

@@ -1,0 +1,43 @@
+/* vmcarve.c: main(): subcommand dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: vmcarve <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  convert IN... -o OUT   rewrite a dump as kdump-compressed, ELF or flattened\n"
+	      "  info FILE...           describe a dump (format, memory, notes, VMCOREINFO)\n"
+	      "  manifest FILE...       one line per RAM frame: hash, excluded or missing\n"
+	      "\n"
+	      "Run 'vmcarve <command> --help' for a command's options.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "convert"))
+		return cmd_convert(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "manifest"))
+		return cmd_manifest(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		puts("vmcarve 0.1.0");
+		return EXIT_OK;
+	}
+	fprintf(stderr, "vmcarve: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,320 @@
+/* elf_read.c: reader for ELF32/ELF64 vmcores as the kernel/kexec, Xen and QEMU write them:
+ * PT_NOTE segments (several are concatenated), PT_LOAD by p_paddr, PN_XNUM extended
+ * numbering, p_filesz < p_memsz tails (RAM that is not stored), the kexec kernel-text
+ * segment (recognised, not used as RAM), and files cut short (frames past EOF are missing). */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump.h"
+#include "notes.h"
+
+#define PHNUM_MAX (1u << 20)
+#define NOTES_MAX (64u << 20)
+#define X86_64_KTEXT_START 0xffffffff80000000ull
+
+struct seg {
+	uint64_t paddr, filesz, memsz, offset;
+};
+
+struct elf_priv {
+	struct vmc_bytesrc *src;
+	struct seg *segs; /* physical, sorted by paddr, disjoint */
+	size_t nsegs;
+};
+
+static int elf_probe(const uint8_t *head, size_t len)
+{
+	if (len < EI_NIDENT + 4 || memcmp(head, ELFMAG, SELFMAG) != 0)
+		return 0;
+	if (head[EI_CLASS] != ELFCLASS32 && head[EI_CLASS] != ELFCLASS64)
+		return 0;
+	/* e_type at offset 16 in both classes */
+	return (head[16] | head[17] << 8) == ET_CORE ? 90 : 10;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+static void elf_close(struct vmc_dump *dump)
+{
+	struct elf_priv *ep = dump->priv;
+
+	if (!ep)
+		return;
+	vmc_bytesrc_free(ep->src);
+	free(ep->segs);
+	free(ep);
+	dump->priv = NULL;
+}
+
+static enum vmc_status append_notes(struct vmc_dump *dump, struct vmc_bytesrc *src, uint64_t off, uint64_t size,
+				    struct vmc_diag *d)
+{
+	uint8_t *n;
+	size_t valid;
+	enum vmc_status rc;
+
+	if (size == 0)
+		return VMC_OK;
+	if (size > NOTES_MAX || dump->notes_len + size > NOTES_MAX)
+		return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, off, "note segment of 0x%llx bytes", (unsigned long long)size);
+	n = realloc(dump->notes, dump->notes_len + size);
+	if (!n)
+		return vmc_fail(d, VMC_ERR_NOMEM, "notes");
+	dump->notes = n;
+	if ((rc = vmc_bytesrc_read_exact(src, n + dump->notes_len, size, off, "PT_NOTE segment", d)))
+		return rc;
+	valid = vmc_notes_valid_len(n + dump->notes_len, size);
+	dump->notes_len += valid;
+	return VMC_OK;
+}
+
+static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_diag *d)
+{
+	struct vmc_bytesrc *src = srcs[0];
+	struct elf_priv *ep;
+	uint8_t eh[sizeof(Elf64_Ehdr)];
+	bool is64;
+	uint64_t phoff, phnum, phentsize, shoff, max_end = 0;
+	uint16_t e_machine;
+	uint32_t e_flags;
+	uint8_t *ph = NULL;
+	struct seg *segs = NULL;
+	size_t nsegs = 0;
+	struct vmc_ktext kt = { 0 };
+	bool have_kt = false;
+	enum vmc_status rc;
+
+	if (nsrc != 1)
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: ELF vmcores are single files", src->name);
+	if ((rc = vmc_bytesrc_read_exact(src, eh, EI_NIDENT, 0, "ELF identification", d)))
+		return rc;
+	if (eh[EI_DATA] != ELFDATA2LSB)
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, EI_DATA, "big-endian ELF is not supported");
+	is64 = eh[EI_CLASS] == ELFCLASS64;
+	if ((rc = vmc_bytesrc_read_exact(src, eh, is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), 0, "ELF header", d)))
+		return rc;
+	if (is64) {
+		Elf64_Ehdr h;
+		memcpy(&h, eh, sizeof(h));
+		phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize, shoff = h.e_shoff;
+		e_machine = h.e_machine, e_flags = h.e_flags;
+	} else {
+		Elf32_Ehdr h;
+		memcpy(&h, eh, sizeof(h));
+		phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize, shoff = h.e_shoff;
+		e_machine = h.e_machine, e_flags = h.e_flags;
+	}
+	if ((eh[16] | eh[17] << 8) != ET_CORE)
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, 16, "ELF file is not a core dump (e_type %u)",
+				   eh[16] | eh[17] << 8);
+	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, is64 ? 54 : 42, "e_phentsize %llu",
+				   (unsigned long long)phentsize);
+	if (phnum == PN_XNUM) {
+		/* extended numbering: the real count is in section 0's sh_info */
+		uint8_t sh[sizeof(Elf64_Shdr)];
+		size_t shsz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+		if (!shoff)
+			return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, is64 ? 40 : 32, "e_phnum is PN_XNUM but e_shoff is 0");
+		if ((rc = vmc_bytesrc_read_exact(src, sh, shsz, shoff, "section header 0", d)))
+			return rc;
+		phnum = is64 ? ((Elf64_Shdr *)(void *)sh)->sh_info : ((Elf32_Shdr *)(void *)sh)->sh_info;
+	}
+	if (phnum == 0 || phnum > PHNUM_MAX)
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, phoff, "%llu program headers", (unsigned long long)phnum);
+	ph = malloc(phnum * phentsize);
+	segs = calloc(phnum, sizeof(*segs));
+	if (!ph || !segs) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "program headers");
+		goto fail;
+	}
+	if ((rc = vmc_bytesrc_read_exact(src, ph, phnum * phentsize, phoff, "program headers", d)))
+		goto fail;
+	for (uint64_t i = 0; i < phnum; i++) {
+		uint64_t type, off, vaddr, paddr, filesz, memsz;
+		if (is64) {
+			Elf64_Phdr p;
+			memcpy(&p, ph + i * phentsize, sizeof(p));
+			type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
+			memsz = p.p_memsz;
+		} else {
+			Elf32_Phdr p;
+			memcpy(&p, ph + i * phentsize, sizeof(p));
+			type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
+			memsz = p.p_memsz;
+		}
+		if (type == PT_NOTE) {
+			if ((rc = append_notes(dump, src, off, filesz, d)))
+				goto fail;
+			continue;
+		}
+		if (type != PT_LOAD || memsz == 0)
+			continue;
+		if (filesz > memsz || paddr + memsz < paddr || off + filesz < off) {
+			rc = vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, phoff + i * phentsize,
+					 "PT_LOAD %llu: p_filesz 0x%llx, p_memsz 0x%llx, p_paddr 0x%llx do not fit",
+					 (unsigned long long)i, (unsigned long long)filesz, (unsigned long long)memsz,
+					 (unsigned long long)paddr);
+			goto fail;
+		}
+		if (e_machine == EM_X86_64 && vaddr >= X86_64_KTEXT_START && !have_kt) {
+			/* kexec's kernel-text view: a second mapping of RAM that other segments cover */
+			kt = (struct vmc_ktext){ vaddr, paddr, memsz };
+			have_kt = true;
+			continue;
+		}
+		segs[nsegs++] = (struct seg){ paddr, filesz, memsz, off };
+	}
+	qsort(segs, nsegs, sizeof(*segs), cmp_seg);
+	/* keep the physical view disjoint: a later overlapping segment loses the overlap */
+	for (size_t i = 1; i < nsegs; i++) {
+		uint64_t prev_end = segs[i - 1].paddr + segs[i - 1].memsz;
+		if (segs[i].paddr < prev_end) {
+			uint64_t cut = prev_end - segs[i].paddr;
+			if (cut >= segs[i].memsz) {
+				memmove(&segs[i], &segs[i + 1], (nsegs - i - 1) * sizeof(*segs));
+				nsegs--;
+				i--;
+				continue;
+			}
+			segs[i].paddr += cut;
+			segs[i].memsz -= cut;
+			segs[i].offset += cut;
+			segs[i].filesz = segs[i].filesz > cut ? segs[i].filesz - cut : 0;
+		}
+	}
+	if (have_kt) {
+		bool covered = false;
+		for (size_t i = 0; i < nsegs; i++)
+			if (kt.paddr >= segs[i].paddr && kt.paddr < segs[i].paddr + segs[i].memsz)
+				covered = true;
+		dump->ktext = kt;
+		dump->has_ktext = true;
+		if (!covered) {
+			rc = vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: kernel-text segment at 0x%llx is not covered by RAM segments",
+				      src->name, (unsigned long long)kt.paddr);
+			goto fail;
+		}
+	}
+	/* page size: VMCOREINFO PAGESIZE when present, else 4 KiB (x86) */
+	dump->page_size = 4096;
+	{
+		struct vmc_note n;
+		uint64_t v;
+		if (vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &n)) {
+			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "PAGESIZE", 10, &v) && v >= 4096 && v <= VMC_PAGE_SIZE_MAX &&
+			    !(v & (v - 1)))
+				dump->page_size = (uint32_t)v;
+			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 10, &v)) {
+				dump->phys_base = v;
+				dump->has_phys_base = true;
+			}
+			{
+				char rel[65];
+				if (vmcoreinfo_get(n.desc, n.desc_len, "OSRELEASE", rel, sizeof(rel))) {
+					snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);
+					dump->has_uts = true;
+				}
+			}
+		}
+	}
+	if (!dump->has_phys_base && have_kt) {
+		dump->phys_base = kt.paddr - (kt.vaddr - X86_64_KTEXT_START);
+		dump->has_phys_base = true;
+	}
+	dump->page_shift = (unsigned)__builtin_ctz(dump->page_size);
+	snprintf(dump->uts.sysname, sizeof(dump->uts.sysname), "Linux");
+	snprintf(dump->uts.machine, sizeof(dump->uts.machine), "%s",
+		 e_machine == EM_X86_64 ? "x86_64" : e_machine == EM_386 ? "i686" : "unknown");
+	dump->e_machine = e_machine;
+	dump->format = is64 ? "elf64" : "elf32";
+	dump->incomplete_flag = e_flags & 1; /* DUMP_ELF_INCOMPLETE */
+	for (size_t i = 0; i < nsegs; i++)
+		if (segs[i].paddr + segs[i].memsz > max_end)
+			max_end = segs[i].paddr + segs[i].memsz;
+	if ((rc = vmc_dump_alloc_bitmaps(dump, (max_end + dump->page_size - 1) >> dump->page_shift, d)))
+		goto fail;
+	for (size_t i = 0; i < nsegs; i++) {
+		const struct seg *s = &segs[i];
+		uint64_t first = s->paddr >> dump->page_shift;
+		uint64_t end = (s->paddr + s->memsz + dump->page_size - 1) >> dump->page_shift;
+		uint64_t fend = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
+		vmc_bitmap_set_range(&dump->ram, first, end - first);
+		if (s->filesz)
+			vmc_bitmap_set_range(&dump->stored, first, fend - first);
+	}
+	/* frames whose bytes lie past the end of the file */
+	for (size_t i = 0; i < nsegs; i++) {
+		const struct seg *s = &segs[i];
+		if (s->offset + s->filesz > src->size) {
+			uint64_t avail = s->offset < src->size ? src->size - s->offset : 0;
+			uint64_t pa = s->paddr + avail;
+			uint64_t pfn = pa >> dump->page_shift;
+			uint64_t end = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
+			for (; pfn < end; pfn++)
+				vmc_dump_mark_missing(dump, pfn, src->name, s->offset + ((pfn << dump->page_shift) > s->paddr ? (pfn << dump->page_shift) - s->paddr : 0),
+						      "lies past the end of the file");
+		}
+	}
+	ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	ep->src = src;
+	ep->segs = segs;
+	ep->nsegs = nsegs;
+	dump->priv = ep;
+	dump->scratch_size = 0;
+	free(ph);
+	return VMC_OK;
+fail:
+	free(ph);
+	free(segs);
+	return rc;
+}
+
+static enum vmc_status elf_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch,
+				     struct vmc_diag *d)
+{
+	struct elf_priv *ep = dump->priv;
+	uint64_t start = pfn << dump->page_shift, end = start + dump->page_size;
+	size_t lo = 0, hi = ep->nsegs;
+	uint8_t *out = buf;
+
+	/* first segment that ends after the page start */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ep->segs[mid].paddr + ep->segs[mid].memsz <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memset(buf, 0, dump->page_size);
+	for (size_t i = lo; i < ep->nsegs && ep->segs[i].paddr < end; i++) {
+		const struct seg *s = &ep->segs[i];
+		uint64_t a = start > s->paddr ? start : s->paddr;
+		uint64_t b = end < s->paddr + s->filesz ? end : s->paddr + s->filesz;
+		enum vmc_status rc;
+		if (a >= b)
+			continue;
+		rc = vmc_bytesrc_read_exact(ep->src, out + (a - start), b - a, s->offset + (a - s->paddr), "PT_LOAD data", d);
+		if (rc)
+			return rc;
+	}
+	return VMC_OK;
+}
+
+const struct vmc_reader_ops vmc_reader_elf = {
+	.name = "elf",
+	.probe = elf_probe,
+	.open = elf_open,
+	.read_page = elf_read_page,
+	.close = elf_close,
+};

@@ -1,0 +1,17 @@
+/* flat_read.h: makedumpfile's flattened format, read as a random-access byte source. */
+#ifndef VMC_FLAT_READ_H
+#define VMC_FLAT_READ_H
+
+#include "bytesrc.h"
+
+#define VMC_FLAT_HEADER_SIZE 4096u
+
+bool vmc_flat_probe(const uint8_t *head, size_t len);
+/* Index the records of a flattened stream and present the file they describe.
+ * Takes ownership of inner on success. A stream without its end marker is accepted with
+ * *truncated set (via vmc_flat_truncated); the regions it never wrote read as zeros. */
+enum vmc_status vmc_bytesrc_new_flat(struct vmc_bytesrc *inner, struct vmc_bytesrc **ret, struct vmc_diag *d);
+bool vmc_flat_truncated(const struct vmc_bytesrc *src);
+bool vmc_bytesrc_is_flat(const struct vmc_bytesrc *src);
+
+#endif

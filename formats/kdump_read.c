@@ -1,0 +1,454 @@
+/* kdump_read.c: reader for kdump-compressed (diskdump) files, header versions 0-6, every
+ * codec, split sets (several files with start/end pfn ranges), flattened via flat_read.c.
+ * Layout: kdump_layout.h. Descriptors are validated once at open so that incomplete or
+ * truncated frames are known before any output is written. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "dump.h"
+#include "flat_read.h"
+#include "kdump_layout.h"
+#include "notes.h"
+
+#define NOTES_MAX (64u << 20)
+
+struct kfile {
+	struct vmc_bytesrc *src;
+	uint64_t start_pfn, end_pfn; /* descriptor range of this file */
+	uint64_t desc_off;
+	uint64_t rank_start; /* rank of start_pfn in the 2nd bitmap */
+};
+
+struct kdump_priv {
+	struct kfile *files;
+	unsigned nfiles;
+	struct vmc_bitmap bm2; /* the file's 2nd bitmap, unmodified: descriptor positions */
+	uint64_t *rank;        /* set bits of bm2 below chunk k*4096 */
+};
+
+static int kdump_probe(const uint8_t *head, size_t len)
+{
+	if (len >= 8 && (memcmp(head, KDUMP_SIGNATURE, 8) == 0 || memcmp(head, DISKDUMP_SIGNATURE, 8) == 0))
+		return 100;
+	return 0;
+}
+
+static uint64_t rank_of(const struct kdump_priv *kp, uint64_t pfn)
+{
+	uint64_t r = kp->rank[pfn >> 12], w = (pfn >> 12) << 6;
+
+	for (; w < (pfn >> 6); w++)
+		r += (uint64_t)__builtin_popcountll(kp->bm2.words[w]);
+	if (pfn & 63)
+		r += (uint64_t)__builtin_popcountll(kp->bm2.words[pfn >> 6] & ((1ull << (pfn & 63)) - 1));
+	return r;
+}
+
+struct khdr {
+	uint8_t h[KDH_SIZE];
+	uint8_t sh[KSH_SIZE];
+	int version;
+	uint32_t block_size, sub_hdr_size, bitmap_blocks, status;
+	uint64_t max_mapnr, start_pfn, end_pfn;
+	bool split;
+};
+
+static enum vmc_status read_headers(struct vmc_bytesrc *src, struct khdr *k, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	memset(k, 0, sizeof(*k));
+	if ((rc = vmc_bytesrc_read_exact(src, k->h, KDH_SIZE, 0, "kdump header", d)))
+		return rc;
+	k->version = (int)kd_get32(k->h + KDH_VERSION);
+	k->status = kd_get32(k->h + KDH_STATUS);
+	k->block_size = kd_get32(k->h + KDH_BLOCK_SIZE);
+	k->sub_hdr_size = kd_get32(k->h + KDH_SUB_HDR_SIZE);
+	k->bitmap_blocks = kd_get32(k->h + KDH_BITMAP_BLOCKS);
+	k->max_mapnr = kd_get32(k->h + KDH_MAX_MAPNR);
+	if (k->version < 0 || k->version > 6)
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, KDH_VERSION, "kdump header_version %d (known: 0-6)",
+				   k->version);
+	if (k->block_size < 4096 || k->block_size > VMC_PAGE_SIZE_MAX || (k->block_size & (k->block_size - 1))) {
+		uint32_t bs32 = kd_get32(k->h + 416);
+		if (bs32 >= 4096 && bs32 <= VMC_PAGE_SIZE_MAX && !(bs32 & (bs32 - 1)))
+			return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, 416,
+					   "32-bit (i386) kdump header layout is not supported");
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, KDH_BLOCK_SIZE,
+				   "block_size 0x%x is not a power of two in [4096, 262144]", k->block_size);
+	}
+	if (k->version >= 1) {
+		if (k->sub_hdr_size == 0)
+			return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, KDH_SUB_HDR_SIZE, "sub_hdr_size is 0");
+		if ((rc = vmc_bytesrc_read_exact(src, k->sh, KSH_SIZE, k->block_size, "kdump sub-header", d)))
+			return rc;
+	}
+	if (k->version >= 6)
+		k->max_mapnr = kd_get64(k->sh + KSH_MAX_MAPNR_64);
+	k->start_pfn = 0;
+	k->end_pfn = k->max_mapnr;
+	if (k->version >= 2 && kd_get32(k->sh + KSH_SPLIT)) {
+		k->split = true;
+		if (k->version >= 6) {
+			k->start_pfn = kd_get64(k->sh + KSH_START_PFN_64);
+			k->end_pfn = kd_get64(k->sh + KSH_END_PFN_64);
+		} else {
+			k->start_pfn = kd_get64(k->sh + KSH_START_PFN);
+			k->end_pfn = kd_get64(k->sh + KSH_END_PFN);
+		}
+		if (k->start_pfn > k->end_pfn || k->end_pfn > k->max_mapnr)
+			return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, k->block_size + KSH_START_PFN_64,
+					   "split range [0x%llx, 0x%llx) outside max_mapnr 0x%llx",
+					   (unsigned long long)k->start_pfn, (unsigned long long)k->end_pfn,
+					   (unsigned long long)k->max_mapnr);
+	}
+	if (k->max_mapnr > VMC_MAX_PFN_LIMIT)
+		return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, k->version >= 6 ? k->block_size + KSH_MAX_MAPNR_64 : KDH_MAX_MAPNR,
+				   "max_mapnr 0x%llx is beyond the supported 0x%llx", (unsigned long long)k->max_mapnr,
+				   (unsigned long long)VMC_MAX_PFN_LIMIT);
+	return VMC_OK;
+}
+
+/* Notes: v4+ carries the whole note blob; v3 only VMCOREINFO, which we wrap as a note. */
+static enum vmc_status read_notes(struct vmc_dump *dump, struct vmc_bytesrc *src, const struct khdr *k,
+				  struct vmc_diag *d)
+{
+	uint64_t off = 0, size = 0;
+	enum vmc_status rc;
+
+	if (k->version >= 4) {
+		off = kd_get64(k->sh + KSH_OFFSET_NOTE);
+		size = kd_get64(k->sh + KSH_SIZE_NOTE);
+	}
+	if (off && size) {
+		if (size > NOTES_MAX)
+			return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, k->block_size + KSH_SIZE_NOTE,
+					   "note area of 0x%llx bytes", (unsigned long long)size);
+		dump->notes = malloc(size);
+		if (!dump->notes)
+			return vmc_fail(d, VMC_ERR_NOMEM, "notes");
+		if ((rc = vmc_bytesrc_read_exact(src, dump->notes, size, off, "note area", d)))
+			return rc;
+		dump->notes_len = vmc_notes_valid_len(dump->notes, size);
+		return VMC_OK;
+	}
+	if (k->version >= 3) {
+		uint64_t voff = kd_get64(k->sh + KSH_OFFSET_VMCOREINFO), vsize = kd_get64(k->sh + KSH_SIZE_VMCOREINFO);
+		size_t total;
+		uint8_t *n;
+		if (!voff || !vsize)
+			return VMC_OK;
+		if (vsize > NOTES_MAX)
+			return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, k->block_size + KSH_SIZE_VMCOREINFO,
+					   "vmcoreinfo of 0x%llx bytes", (unsigned long long)vsize);
+		total = 12 + 12 + ((vsize + 3) & ~3ull);
+		n = calloc(1, total);
+		if (!n)
+			return vmc_fail(d, VMC_ERR_NOMEM, "notes");
+		kd_put32(n, 11);
+		kd_put32(n + 4, (uint32_t)vsize);
+		kd_put32(n + 8, 0);
+		memcpy(n + 12, "VMCOREINFO", 11);
+		if ((rc = vmc_bytesrc_read_exact(src, n + 24, vsize, voff, "vmcoreinfo", d))) {
+			free(n);
+			return rc;
+		}
+		dump->notes = n;
+		dump->notes_len = total;
+	}
+	return VMC_OK;
+}
+
+/* Validate every descriptor of one file once; frames whose data is absent become missing. */
+static enum vmc_status scan_descs(struct vmc_dump *dump, struct kdump_priv *kp, struct kfile *f,
+				  uint32_t bs, struct vmc_diag *d)
+{
+	enum { CHUNK = 2048 };
+	uint8_t *buf = malloc(CHUNK * KPD_BYTES);
+	uint64_t pfn = vmc_bitmap_next_set(&kp->bm2, f->start_pfn), idx = 0;
+	enum vmc_status rc = VMC_OK;
+
+	if (!buf)
+		return vmc_fail(d, VMC_ERR_NOMEM, "descriptor buffer");
+	while (pfn < f->end_pfn) {
+		uint64_t off = f->desc_off + idx * KPD_BYTES;
+		size_t got = 0, n;
+		if ((rc = f->src->ops->pread(f->src, buf, CHUNK * KPD_BYTES, off, &got, d)))
+			break;
+		n = got / KPD_BYTES;
+		for (size_t i = 0; pfn < f->end_pfn; i++, idx++, pfn = vmc_bitmap_next_set(&kp->bm2, pfn + 1)) {
+			const uint8_t *p = buf + i * KPD_BYTES;
+			uint64_t doff, dsz;
+			uint32_t flags;
+			if (i == n)
+				break;
+			doff = kd_get64(p + KPD_OFFSET);
+			dsz = kd_get32(p + KPD_SIZE);
+			flags = kd_get32(p + KPD_FLAGS);
+			if (!vmc_bitmap_test(&dump->stored, pfn))
+				continue;
+			if (doff == 0) {
+				vmc_dump_mark_missing(dump, pfn, f->src->name, off + i * KPD_BYTES,
+						      "has an incomplete descriptor (offset 0)");
+				continue;
+			}
+			if (dsz == 0 || dsz > bs || (flags == 0 && dsz != bs) ||
+			    (flags & ~(uint32_t)(VMC_KDUMP_ZLIB | VMC_KDUMP_LZO | VMC_KDUMP_SNAPPY | VMC_KDUMP_ZSTD))) {
+				rc = vmc_fail_at(d, VMC_ERR_CORRUPT, f->src->name, off + i * KPD_BYTES,
+						 "frame 0x%llx: bad page descriptor (size 0x%llx, flags 0x%x, page size 0x%x)",
+						 (unsigned long long)pfn, (unsigned long long)dsz, flags, bs);
+				goto out;
+			}
+			if (doff > f->src->size || dsz > f->src->size - doff) {
+				vmc_dump_mark_missing(dump, pfn, f->src->name, doff, "has data past the end of the file");
+				continue;
+			}
+			dump->codecs |= flags;
+		}
+		if (got < CHUNK * KPD_BYTES) {
+			/* the descriptor table itself is cut short */
+			for (; pfn < f->end_pfn; pfn = vmc_bitmap_next_set(&kp->bm2, pfn + 1), idx++)
+				if (vmc_bitmap_test(&dump->stored, pfn))
+					vmc_dump_mark_missing(dump, pfn, f->src->name, f->desc_off + idx * KPD_BYTES,
+							      "has its descriptor past the end of the file");
+			break;
+		}
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+static void kdump_close(struct vmc_dump *dump)
+{
+	struct kdump_priv *kp = dump->priv;
+
+	if (!kp)
+		return;
+	for (unsigned i = 0; i < kp->nfiles; i++)
+		vmc_bytesrc_free(kp->files[i].src);
+	free(kp->files);
+	vmc_bitmap_release(&kp->bm2);
+	free(kp->rank);
+	free(kp);
+	dump->priv = NULL;
+}
+
+static int cmp_kfile(const void *a, const void *b)
+{
+	const struct kfile *x = a, *y = b;
+	return x->start_pfn < y->start_pfn ? -1 : x->start_pfn > y->start_pfn;
+}
+
+static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc,
+				  struct vmc_diag *d)
+{
+	struct kdump_priv *kp = calloc(1, sizeof(*kp));
+	struct khdr k0, k;
+	uint64_t bm_off, bm_len, half, need;
+	uint8_t *bytes = NULL;
+	enum vmc_status rc;
+	bool two;
+
+	if (!kp || !(kp->files = calloc(nsrc, sizeof(*kp->files)))) {
+		free(kp);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	dump->priv = kp;
+	if ((rc = read_headers(srcs[0], &k0, d)))
+		goto fail;
+	for (unsigned i = 0; i < nsrc; i++) {
+		struct kfile *f = &kp->files[i];
+		if (i == 0)
+			k = k0;
+		else if ((rc = read_headers(srcs[i], &k, d)))
+			goto fail;
+		if (nsrc > 1 && !k.split) {
+			rc = vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, k.block_size + KSH_SPLIT,
+					 "several files given but this one is not part of a split dump");
+			goto fail;
+		}
+		if (i && memcmp(k.h, k0.h, KDH_SIZE) != 0) {
+			rc = vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, 0,
+					 "split part's header differs from %s's (parts of different dumps?)", srcs[0]->name);
+			goto fail;
+		}
+		f->src = srcs[i];
+		f->start_pfn = k.start_pfn;
+		f->end_pfn = k.end_pfn;
+		f->desc_off = ((uint64_t)1 + k.sub_hdr_size + k.bitmap_blocks) * k.block_size;
+	}
+	qsort(kp->files, nsrc, sizeof(*kp->files), cmp_kfile);
+	for (unsigned j = 1; j < nsrc; j++)
+		if (kp->files[j].start_pfn < kp->files[j - 1].end_pfn) {
+			rc = vmc_fail(d, VMC_ERR_ARGS, "%s: split parts overlap or repeat", kp->files[j].src->name);
+			goto fail;
+		}
+	kp->nfiles = nsrc;
+
+	dump->page_size = k0.block_size;
+	dump->page_shift = (unsigned)__builtin_ctz(k0.block_size);
+	dump->format = vmc_bytesrc_is_flat(kp->files[0].src) ? (nsrc > 1 ? "flattened split kdump" : "flattened kdump")
+						     : (nsrc > 1 ? "split kdump" : "kdump");
+	if (memcmp(k0.h, DISKDUMP_SIGNATURE, 8) == 0)
+		dump->format = "diskdump";
+	memcpy(&dump->uts, k0.h + KDH_UTSNAME, 6 * 65);
+	dump->uts.sysname[64] = dump->uts.nodename[64] = dump->uts.release[64] = 0;
+	dump->uts.version[64] = dump->uts.machine[64] = dump->uts.domainname[64] = 0;
+	dump->has_uts = true;
+	dump->e_machine = strncmp(dump->uts.machine, "i686", 4) == 0 || strncmp(dump->uts.machine, "i386", 4) == 0 ? 3 : 62;
+	dump->incomplete_flag = k0.status & VMC_KDUMP_INCOMPLETE;
+	if (k0.version >= 1) {
+		dump->phys_base = kd_get64(k0.sh + KSH_PHYS_BASE);
+		dump->has_phys_base = true;
+		dump->dump_level = (int)kd_get32(k0.sh + KSH_DUMP_LEVEL);
+	}
+	if ((rc = read_notes(dump, srcs[0], &k0, d)))
+		goto fail;
+
+	/* bitmaps */
+	bm_off = ((uint64_t)1 + k0.sub_hdr_size) * k0.block_size;
+	bm_len = (uint64_t)k0.bitmap_blocks * k0.block_size;
+	need = (k0.max_mapnr + 7) / 8;
+	half = (need + k0.block_size - 1) / k0.block_size * k0.block_size;
+	two = k0.version >= 1 && bm_len >= 2 * half && half;
+	if ((two ? bm_len / 2 : bm_len) < need) {
+		rc = vmc_fail_at(d, VMC_ERR_CORRUPT, srcs[0]->name, KDH_BITMAP_BLOCKS,
+				 "bitmap of 0x%llx bytes cannot cover max_mapnr 0x%llx", (unsigned long long)bm_len,
+				 (unsigned long long)k0.max_mapnr);
+		goto fail;
+	}
+	for (unsigned i = 0; i < nsrc; i++)
+		if (bm_off + bm_len > kp->files[i].src->size) {
+			rc = vmc_fail_at(d, VMC_ERR_TRUNCATED, kp->files[i].src->name, kp->files[i].src->size,
+					 "truncated: the bitmaps end at 0x%llx", (unsigned long long)(bm_off + bm_len));
+			goto fail;
+		}
+	if ((rc = vmc_dump_alloc_bitmaps(dump, k0.max_mapnr, d)) || (rc = vmc_bitmap_init(&kp->bm2, k0.max_mapnr, d)))
+		goto fail;
+	bytes = malloc(need ? need : 1);
+	if (!bytes) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)need);
+		goto fail;
+	}
+	if ((rc = vmc_bytesrc_read_exact(srcs[0], bytes, need, bm_off, "1st bitmap", d)))
+		goto fail;
+	vmc_bitmap_from_bytes(&dump->ram, bytes, need);
+	if (two && (rc = vmc_bytesrc_read_exact(srcs[0], bytes, need, bm_off + bm_len / 2, "2nd bitmap", d)))
+		goto fail;
+	vmc_bitmap_from_bytes(&kp->bm2, bytes, need);
+	free(bytes);
+	bytes = NULL;
+	/* a frame stored but not RAM is treated as RAM (QEMU writes identical bitmaps anyway) */
+	for (uint64_t w = 0; w < (k0.max_mapnr + 63) / 64; w++) {
+		dump->stored.words[w] = kp->bm2.words[w];
+		dump->ram.words[w] |= kp->bm2.words[w];
+	}
+	/* frames of a split set outside every part are not stored */
+	if (k0.split) {
+		uint64_t prev = 0;
+		for (unsigned i = 0; i <= nsrc; i++) {
+			uint64_t s = i < nsrc ? kp->files[i].start_pfn : k0.max_mapnr;
+			for (uint64_t p = vmc_bitmap_next_set(&dump->stored, prev); p < s; p = vmc_bitmap_next_set(&dump->stored, p + 1))
+				vmc_dump_mark_missing(dump, p, srcs[0]->name, 0, "is in no part of the split set");
+			if (i < nsrc)
+				prev = kp->files[i].end_pfn;
+		}
+	}
+	kp->rank = malloc(((k0.max_mapnr >> 12) + 1) * sizeof(uint64_t));
+	if (!kp->rank) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "descriptor index");
+		goto fail;
+	}
+	{
+		uint64_t r = 0, nwords = (k0.max_mapnr + 63) / 64;
+		for (uint64_t c = 0; c <= (k0.max_mapnr >> 12); c++) {
+			kp->rank[c] = r;
+			for (uint64_t w = c << 6; w < ((c + 1) << 6) && w < nwords; w++)
+				r += (uint64_t)__builtin_popcountll(kp->bm2.words[w]);
+		}
+	}
+	for (unsigned i = 0; i < nsrc; i++) {
+		kp->files[i].rank_start = rank_of(kp, kp->files[i].start_pfn);
+		if ((rc = scan_descs(dump, kp, &kp->files[i], k0.block_size, d)))
+			goto fail;
+	}
+	for (unsigned i = 0; i < nsrc; i++)
+		if (vmc_flat_truncated(srcs[i])) {
+			dump->incomplete_flag = true;
+			if (!dump->nmissing)
+				snprintf(dump->missing_why, sizeof(dump->missing_why),
+					 "%s: offset 0x%llx: the flattened stream ends without its end marker", srcs[i]->name,
+					 (unsigned long long)srcs[i]->size);
+		}
+	if (dump->incomplete_flag && !dump->missing_why[0])
+		snprintf(dump->missing_why, sizeof(dump->missing_why), "%s: offset 0x%x: the header says the dump is incomplete",
+			 srcs[0]->name, KDH_STATUS);
+	dump->scratch_size = k0.block_size;
+	return VMC_OK;
+fail:
+	free(bytes);
+	/* the caller keeps the sources on failure */
+	for (unsigned i = 0; i < nsrc; i++)
+		kp->files[i].src = NULL;
+	kp->nfiles = nsrc;
+	kdump_close(dump);
+	return rc;
+}
+
+static enum vmc_status kdump_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch,
+				       struct vmc_diag *d)
+{
+	struct kdump_priv *kp = dump->priv;
+	const struct kfile *f = &kp->files[0];
+	uint8_t pd[KPD_BYTES];
+	uint64_t pos, doff, descoff;
+	uint32_t size, flags;
+	enum vmc_status rc;
+
+	if (kp->nfiles > 1) {
+		unsigned lo = 0, hi = kp->nfiles;
+		while (lo + 1 < hi) {
+			unsigned mid = (lo + hi) / 2;
+			if (kp->files[mid].start_pfn <= pfn)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		f = &kp->files[lo];
+	}
+	if (pfn < f->start_pfn || pfn >= f->end_pfn || !vmc_bitmap_test(&kp->bm2, pfn))
+		return vmc_fail(d, VMC_ERR_MISSING, "%s: frame 0x%llx is not in the dump", dump->name, (unsigned long long)pfn);
+	pos = rank_of(kp, pfn) - f->rank_start;
+	descoff = f->desc_off + pos * KPD_BYTES;
+	if ((rc = vmc_bytesrc_read_exact(f->src, pd, KPD_BYTES, descoff, "page descriptor", d)))
+		return rc;
+	doff = kd_get64(pd + KPD_OFFSET);
+	size = kd_get32(pd + KPD_SIZE);
+	flags = kd_get32(pd + KPD_FLAGS) & (VMC_KDUMP_ZLIB | VMC_KDUMP_LZO | VMC_KDUMP_SNAPPY | VMC_KDUMP_ZSTD);
+	if (doff == 0)
+		return vmc_fail_at(d, VMC_ERR_MISSING, f->src->name, descoff, "frame 0x%llx: incomplete descriptor",
+				   (unsigned long long)pfn);
+	if (size == 0 || size > dump->page_size || (!flags && size != dump->page_size))
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, f->src->name, descoff, "frame 0x%llx: bad descriptor size 0x%x",
+				   (unsigned long long)pfn, size);
+	if (!flags)
+		return vmc_bytesrc_read_exact(f->src, buf, size, doff, "page data", d);
+	if ((rc = vmc_bytesrc_read_exact(f->src, scratch, size, doff, "page data", d)))
+		return rc;
+	rc = vmc_codec_decompress_kdump(flags, scratch, size, buf, dump->page_size, d);
+	if (rc)
+		return vmc_wrap(d, rc, "%s: offset 0x%llx: frame 0x%llx", f->src->name, (unsigned long long)doff,
+				(unsigned long long)pfn);
+	return VMC_OK;
+}
+
+const struct vmc_reader_ops vmc_reader_kdump = {
+	.name = "kdump",
+	.probe = kdump_probe,
+	.open = kdump_open,
+	.read_page = kdump_read_page,
+	.close = kdump_close,
+};

@@ -1,0 +1,409 @@
+/* kdump_write.c: writer for kdump-compressed files (header v6), the layout in kdump_layout.h.
+ *
+ * Descriptors and page data go out through two buffered writers at fixed offsets, so memory
+ * stays bounded. Pages are compressed in batches by a worker pool and retired strictly in
+ * frame order, so the output is byte-identical for any thread count. Identical pages are
+ * stored once: descriptors of later copies point at the first copy, after an xxh3 match and a
+ * byte comparison of the stored bytes (compression is deterministic, so equal stored bytes
+ * mean equal pages). Every reader follows descriptor offsets, so this stays readable. */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "bufwriter.h"
+#include "kdump_layout.h"
+#include "notes.h"
+#include "workpool.h"
+#include "writer.h"
+
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18 };
+
+struct batch {
+	struct vmc_job job; /* first: the pool hands us back this pointer */
+	unsigned n;
+	uint64_t pfn[BATCH_PAGES];
+	uint8_t missing[BATCH_PAGES], zero[BATCH_PAGES];
+	uint32_t size[BATCH_PAGES], flags[BATCH_PAGES];
+	uint64_t hash[BATCH_PAGES];
+	uint8_t *in, *out;
+};
+
+struct dedup_entry {
+	uint64_t hash, off;
+	uint32_t size, flags;
+};
+
+struct vmc_writer {
+	struct vmc_bytesink *sink;
+	struct vmc_write_opts opts;
+	uint32_t ps;
+	size_t bound;
+	struct vmc_bufw desc, data;
+	bool bufs_ready;
+	struct batch *ring;
+	unsigned nring, head, count; /* batches in flight: ring[head .. head+count) */
+	struct vmc_workpool *pool;
+	struct vmc_codec_ctx **ctx;
+	unsigned nctx;
+	uint64_t zero_off;
+	struct dedup_entry *table;
+	uint8_t *cmpbuf;
+	bool can_readback;
+	uint64_t expected, seen;
+	uint8_t header[KDH_SIZE];
+	uint32_t status;
+	struct vmc_writer_stats st;
+};
+
+static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
+{
+	struct vmc_writer *w = arg;
+	struct batch *b = (struct batch *)job;
+	struct vmc_codec_ctx *ctx = w->ctx[worker];
+
+	for (unsigned i = 0; i < b->n; i++) {
+		const uint8_t *pg = b->in + (size_t)i * w->ps;
+		size_t n;
+		b->zero[i] = 0;
+		if (b->missing[i])
+			continue;
+		if (w->opts.dedup) {
+			const uint64_t *q = (const uint64_t *)(const void *)pg;
+			size_t k = 0;
+			while (k < w->ps / 8 && q[k] == 0)
+				k++;
+			if (k == w->ps / 8) {
+				b->zero[i] = 1;
+				continue;
+			}
+			b->hash[i] = XXH3_64bits(pg, w->ps);
+		}
+		n = ctx ? vmc_codec_compress(ctx, pg, w->ps, b->out + (size_t)i * w->bound, w->bound) : 0;
+		if (n) {
+			b->size[i] = (uint32_t)n;
+			b->flags[i] = vmc_codec_get(w->opts.codec)->kdump_flag;
+		} else {
+			b->size[i] = w->ps;
+			b->flags[i] = 0;
+		}
+	}
+}
+
+static enum vmc_status kdw_new(struct vmc_bytesink *sink, const struct vmc_write_opts *opts,
+			       struct vmc_writer **ret, struct vmc_diag *d)
+{
+	struct vmc_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	w->sink = sink;
+	w->opts = *opts;
+	if (!w->opts.threads)
+		w->opts.threads = 1;
+	*ret = w;
+	return VMC_OK;
+}
+
+static unsigned count_prstatus(const uint8_t *notes, size_t len)
+{
+	return vmc_notes_count(notes, len, "CORE", VMC_NT_PRSTATUS);
+}
+
+static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
+{
+	uint32_t bs = info->page_size;
+	uint64_t bm_bytes = (info->max_pfn + 7) / 8;
+	uint64_t bm_padded = (bm_bytes + bs - 1) / bs * bs;
+	uint64_t sub_blocks = (KSH_SIZE + info->notes_len + bs - 1) / bs;
+	uint64_t bitmap_blocks = 2 * bm_padded / bs;
+	uint64_t desc_off = (1 + sub_blocks + bitmap_blocks) * bs;
+	uint64_t nstored = vmc_bitmap_count(info->stored);
+	uint8_t *blk = NULL, *bm = NULL;
+	struct vmc_note vi;
+	enum vmc_status rc;
+	unsigned nthreads = w->opts.threads;
+
+	if (info->missing)
+		nstored += vmc_bitmap_count(info->missing);
+	if (bitmap_blocks > UINT32_MAX || sub_blocks > INT32_MAX)
+		return vmc_fail(d, VMC_ERR_LIMIT, "%s: dump too large for the kdump header", w->sink->name);
+	w->ps = bs;
+	w->expected = nstored;
+	w->bound = vmc_codec_get(w->opts.codec)->bound(bs);
+	w->status = vmc_codec_get(w->opts.codec)->kdump_flag;
+	if (info->missing && vmc_bitmap_count(info->missing))
+		w->status |= VMC_KDUMP_INCOMPLETE;
+
+	/* block 0: main header; timestamp left 0 so libkdumpfile's 32-bit probe cannot misread it */
+	memset(w->header, 0, sizeof(w->header));
+	memcpy(w->header, KDUMP_SIGNATURE, 8);
+	kd_put32(w->header + KDH_VERSION, 6);
+	if (info->uts)
+		memcpy(w->header + KDH_UTSNAME, info->uts, 6 * 65);
+	if (!w->header[KDH_UTSNAME + 4 * 65])
+		memcpy(w->header + KDH_UTSNAME + 4 * 65, info->e_machine == 3 ? "i686" : "x86_64", 7);
+	kd_put32(w->header + KDH_STATUS, w->status);
+	kd_put32(w->header + KDH_BLOCK_SIZE, bs);
+	kd_put32(w->header + KDH_SUB_HDR_SIZE, (uint32_t)sub_blocks);
+	kd_put32(w->header + KDH_BITMAP_BLOCKS, (uint32_t)bitmap_blocks);
+	kd_put32(w->header + KDH_MAX_MAPNR, info->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)info->max_pfn);
+	{
+		unsigned ncpu = count_prstatus(info->notes, info->notes_len);
+		kd_put32(w->header + KDH_NR_CPUS, ncpu ? ncpu : 1);
+	}
+	blk = calloc(1, (1 + sub_blocks) * bs);
+	if (!blk)
+		return vmc_fail(d, VMC_ERR_NOMEM, "header blocks");
+	memcpy(blk, w->header, KDH_SIZE);
+	{
+		uint8_t *sh = blk + bs;
+		kd_put64(sh + KSH_PHYS_BASE, info->has_phys_base ? info->phys_base : 0);
+		kd_put32(sh + KSH_DUMP_LEVEL, info->dump_level > 0 ? (uint32_t)info->dump_level : 0);
+		kd_put64(sh + KSH_END_PFN, info->max_pfn);
+		if (info->notes_len) {
+			kd_put64(sh + KSH_OFFSET_NOTE, (uint64_t)bs + KSH_SIZE);
+			kd_put64(sh + KSH_SIZE_NOTE, info->notes_len);
+			memcpy(sh + KSH_SIZE, info->notes, info->notes_len);
+			if (vmc_notes_find(info->notes, info->notes_len, "VMCOREINFO", &vi)) {
+				kd_put64(sh + KSH_OFFSET_VMCOREINFO, (uint64_t)bs + KSH_SIZE + vi.desc_offset);
+				kd_put64(sh + KSH_SIZE_VMCOREINFO, vi.desc_len);
+			}
+		}
+		kd_put64(sh + KSH_START_PFN_64, 0);
+		kd_put64(sh + KSH_END_PFN_64, info->max_pfn);
+		kd_put64(sh + KSH_MAX_MAPNR_64, info->max_pfn);
+	}
+	rc = w->sink->ops->pwrite(w->sink, blk, (1 + sub_blocks) * bs, 0, d);
+	free(blk);
+	if (rc)
+		return rc;
+
+	/* bitmaps: 1st = RAM, 2nd = frames with a descriptor */
+	bm = calloc(1, bm_padded ? bm_padded : 1);
+	if (!bm)
+		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)bm_padded);
+	vmc_bitmap_to_bytes(info->ram, bm, bm_bytes);
+	rc = w->sink->ops->pwrite(w->sink, bm, bm_padded, (1 + sub_blocks) * bs, d);
+	if (!rc) {
+		vmc_bitmap_to_bytes(info->stored, bm, bm_bytes);
+		/* missing frames get (incomplete, offset 0) descriptors, so they are in the 2nd bitmap */
+		if (info->missing)
+			for (uint64_t p = vmc_bitmap_next_set(info->missing, 0); p < info->max_pfn;
+			     p = vmc_bitmap_next_set(info->missing, p + 1))
+				bm[p >> 3] |= (uint8_t)(1u << (p & 7));
+		if (!rc)
+			rc = w->sink->ops->pwrite(w->sink, bm, bm_padded, (1 + sub_blocks) * bs + bm_padded, d);
+	}
+	free(bm);
+	if (rc)
+		return rc;
+
+	if ((rc = vmc_bufw_init(&w->desc, w->sink, desc_off, 1 << 16, d)))
+		return rc;
+	if ((rc = vmc_bufw_init(&w->data, w->sink, desc_off + KPD_BYTES * nstored, 4 << 20, d)))
+		return rc;
+	w->bufs_ready = true;
+	w->can_readback = w->sink->ops->pread != NULL;
+	w->cmpbuf = malloc(w->bound > bs ? w->bound : bs);
+	if (w->opts.dedup)
+		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
+	if (!w->cmpbuf || (w->opts.dedup && !w->table))
+		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
+
+	/* workers: one codec context each; a few batches per worker in flight */
+	w->nctx = nthreads;
+	w->ctx = calloc(nthreads, sizeof(*w->ctx));
+	if (!w->ctx)
+		return vmc_fail(d, VMC_ERR_NOMEM, "codec contexts");
+	for (unsigned i = 0; i < nthreads; i++)
+		if (w->opts.codec != VMC_CODEC_NONE && !(w->ctx[i] = vmc_codec_ctx_new(w->opts.codec)))
+			return vmc_fail(d, VMC_ERR_NOMEM, "%s codec context", vmc_codec_get(w->opts.codec)->name);
+	w->nring = nthreads > 1 ? 3 * nthreads : 1;
+	w->ring = calloc(w->nring, sizeof(*w->ring));
+	if (!w->ring)
+		return vmc_fail(d, VMC_ERR_NOMEM, "batches");
+	for (unsigned i = 0; i < w->nring; i++) {
+		w->ring[i].in = malloc((size_t)BATCH_PAGES * bs);
+		w->ring[i].out = malloc((size_t)BATCH_PAGES * w->bound);
+		if (!w->ring[i].in || !w->ring[i].out)
+			return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
+	}
+	return vmc_workpool_new(nthreads > 1 ? nthreads : 0, compress_batch, w, &w->pool, d);
+}
+
+static enum vmc_status put_desc(struct vmc_writer *w, uint64_t off, uint32_t size, uint32_t flags, struct vmc_diag *d)
+{
+	uint8_t pd[KPD_BYTES] = { 0 };
+
+	kd_put64(pd + KPD_OFFSET, off);
+	kd_put32(pd + KPD_SIZE, size);
+	kd_put32(pd + KPD_FLAGS, flags);
+	return vmc_bufw_write(&w->desc, pd, sizeof(pd), d);
+}
+
+static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		const uint8_t *blob = b->flags[i] ? b->out + (size_t)i * w->bound : b->in + (size_t)i * w->ps;
+		uint32_t size = b->size[i], flags = b->flags[i];
+		uint64_t off;
+
+		if (b->missing[i]) {
+			w->st.missing_pages++;
+			w->status |= VMC_KDUMP_INCOMPLETE;
+			if ((rc = put_desc(w, 0, 0, 0, d)))
+				return rc;
+			continue;
+		}
+		w->st.pages++;
+		if (b->zero[i]) {
+			if (!w->zero_off) {
+				w->zero_off = vmc_bufw_pos(&w->data);
+				memset(w->cmpbuf, 0, w->ps);
+				if ((rc = vmc_bufw_write(&w->data, w->cmpbuf, w->ps, d)))
+					return rc;
+			}
+			w->st.zero_pages++;
+			if ((rc = put_desc(w, w->zero_off, w->ps, 0, d)))
+				return rc;
+			continue;
+		}
+		if (w->opts.dedup && w->can_readback) {
+			struct dedup_entry *e = &w->table[b->hash[i] & (((uint64_t)1 << DEDUP_BITS) - 1)];
+			if (e->off && e->hash == b->hash[i] && e->size == size && e->flags == flags) {
+				if ((rc = vmc_bufw_readback(&w->data, e->off, w->cmpbuf, size, d)))
+					return rc;
+				if (memcmp(w->cmpbuf, blob, size) == 0) {
+					w->st.dedup_pages++;
+					if ((rc = put_desc(w, e->off, size, flags, d)))
+						return rc;
+					continue;
+				}
+			}
+			*e = (struct dedup_entry){ b->hash[i], vmc_bufw_pos(&w->data), size, flags };
+		}
+		if (!flags)
+			w->st.raw_pages++;
+		off = vmc_bufw_pos(&w->data);
+		if ((rc = vmc_bufw_write(&w->data, blob, size, d)) || (rc = put_desc(w, off, size, flags, d)))
+			return rc;
+	}
+	return VMC_OK;
+}
+
+/* Wait for the oldest batch in flight and write it out. */
+static enum vmc_status retire_oldest(struct vmc_writer *w, struct vmc_diag *d)
+{
+	struct batch *b = &w->ring[w->head];
+
+	vmc_workpool_wait(w->pool, &b->job);
+	w->head = (w->head + 1) % w->nring;
+	w->count--;
+	return retire(w, b, d);
+}
+
+static struct batch *current(struct vmc_writer *w)
+{
+	return &w->ring[(w->head + w->count) % w->nring];
+}
+
+static enum vmc_status submit_current(struct vmc_writer *w, struct vmc_diag *d)
+{
+	struct batch *b = current(w);
+
+	if (!b->n)
+		return VMC_OK;
+	w->count++;
+	vmc_workpool_submit(w->pool, &b->job);
+	if (w->count == w->nring)
+		return retire_oldest(w, d);
+	return VMC_OK;
+}
+
+static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg, struct vmc_diag *d)
+{
+	struct batch *b = current(w);
+
+	if (++w->seen > w->expected)
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: more pages than the bitmap announced (frame 0x%llx)", w->sink->name,
+				(unsigned long long)pg->pfn);
+	if (b->n == 0)
+		b->job.done = 0;
+	b->pfn[b->n] = pg->pfn;
+	b->missing[b->n] = pg->missing;
+	if (!pg->missing)
+		memcpy(b->in + (size_t)b->n * w->ps, pg->data, w->ps);
+	if (++b->n == BATCH_PAGES) {
+		enum vmc_status rc = submit_current(w, d);
+		if (rc)
+			return rc;
+		current(w)->n = 0;
+	}
+	return VMC_OK;
+}
+
+static enum vmc_status kdw_end(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = submit_current(w, d)))
+		return rc;
+	if (w->count < w->nring)
+		current(w)->n = 0;
+	while (w->count)
+		if ((rc = retire_oldest(w, d)))
+			return rc;
+	if (w->seen != w->expected)
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: %llu pages written, the bitmap announced %llu", w->sink->name,
+				(unsigned long long)w->seen, (unsigned long long)w->expected);
+	if ((rc = vmc_bufw_flush(&w->desc, d)) || (rc = vmc_bufw_flush(&w->data, d)))
+		return rc;
+	if (w->status != kd_get32(w->header + KDH_STATUS)) {
+		uint8_t st[4];
+		kd_put32(st, w->status);
+		if ((rc = w->sink->ops->pwrite(w->sink, st, 4, KDH_STATUS, d)))
+			return rc;
+	}
+	w->st.bytes_out = vmc_bufw_pos(&w->data);
+	if (stats)
+		*stats = w->st;
+	return VMC_OK;
+}
+
+static void kdw_free(struct vmc_writer *w)
+{
+	if (!w)
+		return;
+	if (w->pool) {
+		/* let in-flight jobs finish before their buffers go away */
+		for (unsigned i = 0; i < w->count; i++)
+			vmc_workpool_wait(w->pool, &w->ring[(w->head + i) % w->nring].job);
+		vmc_workpool_free(w->pool);
+	}
+	for (unsigned i = 0; w->ring && i < w->nring; i++) {
+		free(w->ring[i].in);
+		free(w->ring[i].out);
+	}
+	free(w->ring);
+	for (unsigned i = 0; w->ctx && i < w->nctx; i++)
+		vmc_codec_ctx_free(w->ctx[i]);
+	free(w->ctx);
+	if (w->bufs_ready) {
+		vmc_bufw_release(&w->desc);
+		vmc_bufw_release(&w->data);
+	}
+	free(w->table);
+	free(w->cmpbuf);
+	free(w);
+}
+
+const struct vmc_writer_ops vmc_writer_kdump = {
+	.name = "kdump",
+	.new = kdw_new,
+	.begin = kdw_begin,
+	.page = kdw_page,
+	.end = kdw_end,
+	.free = kdw_free,
+};

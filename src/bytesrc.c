@@ -1,0 +1,210 @@
+/* bytesrc.c: file (pread), spooled-pipe and memory byte sources. */
+#include "bytesrc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct vmc_bytesrc *vmc_bytesrc_alloc(const struct vmc_bytesrc_ops *ops, const char *name)
+{
+	struct vmc_bytesrc *src = calloc(1, sizeof(*src));
+
+	if (!src)
+		return NULL;
+	src->name = strdup(name ? name : "?");
+	if (!src->name) {
+		free(src);
+		return NULL;
+	}
+	src->ops = ops;
+	src->fd = -1;
+	return src;
+}
+
+void vmc_bytesrc_free(struct vmc_bytesrc *src)
+{
+	if (!src)
+		return;
+	if (src->ops && src->ops->close)
+		src->ops->close(src);
+	free(src->name);
+	free(src);
+}
+
+static enum vmc_status file_pread(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
+				  size_t *got, struct vmc_diag *d)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(src->fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vmc_fail_at(d, VMC_ERR_IO, src->name, off + done, "read: %s", strerror(errno));
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return VMC_OK;
+}
+
+static void file_close(struct vmc_bytesrc *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+}
+
+static const struct vmc_bytesrc_ops file_ops = { .pread = file_pread, .close = file_close };
+
+/* Copy a non-seekable input into an unlinked temporary file so readers get random access. */
+static enum vmc_status spool(int in_fd, const char *path, int *out_fd, uint64_t *size, struct vmc_diag *d)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char tmpl[4096];
+	char *buf;
+	uint64_t total = 0;
+	int fd;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/vmcarve-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	fd = mkstemp(tmpl);
+	if (fd < 0)
+		return vmc_fail(d, VMC_ERR_IO, "%s: cannot create spool file in %s: %s", path, tmpl, strerror(errno));
+	unlink(tmpl);
+	buf = malloc(1 << 20);
+	if (!buf) {
+		close(fd);
+		return vmc_fail(d, VMC_ERR_NOMEM, "%s: spool buffer", path);
+	}
+	for (;;) {
+		ssize_t n = read(in_fd, buf, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			close(fd);
+			return vmc_fail_at(d, VMC_ERR_IO, path, total, "read: %s", strerror(errno));
+		}
+		if (n == 0)
+			break;
+		for (ssize_t w = 0; w < n;) {
+			ssize_t m = write(fd, buf + w, (size_t)(n - w));
+			if (m < 0 && errno == EINTR)
+				continue;
+			if (m < 0) {
+				free(buf);
+				close(fd);
+				return vmc_fail(d, errno == ENOSPC ? VMC_ERR_NOSPC : VMC_ERR_IO,
+						"%s: spooling to %s: %s", path, tmpdir ? tmpdir : "/tmp", strerror(errno));
+			}
+			w += m;
+		}
+		total += (uint64_t)n;
+	}
+	free(buf);
+	*out_fd = fd;
+	*size = total;
+	return VMC_OK;
+}
+
+enum vmc_status vmc_bytesrc_open_file(const char *path, struct vmc_bytesrc **ret, struct vmc_diag *d)
+{
+	struct vmc_bytesrc *src;
+	struct stat st;
+	enum vmc_status rc;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = dup(STDIN_FILENO);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vmc_fail(d, VMC_ERR_IO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = vmc_fail(d, VMC_ERR_IO, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: is a directory", path);
+	}
+	src = vmc_bytesrc_alloc(&file_ops, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	if (!src) {
+		close(fd);
+		return vmc_fail(d, VMC_ERR_NOMEM, "%s: out of memory", path);
+	}
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		src->fd = fd;
+		src->size = (uint64_t)st.st_size;
+		if (S_ISBLK(st.st_mode)) {
+			off_t end = lseek(fd, 0, SEEK_END);
+			src->size = end > 0 ? (uint64_t)end : 0;
+		}
+	} else {
+		int sfd;
+		uint64_t size;
+
+		rc = spool(fd, src->name, &sfd, &size, d);
+		close(fd);
+		if (rc) {
+			vmc_bytesrc_free(src);
+			return rc;
+		}
+		src->fd = sfd;
+		src->size = size;
+		src->spooled = true;
+	}
+	*ret = src;
+	return VMC_OK;
+}
+
+static enum vmc_status mem_pread(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
+				 size_t *got, struct vmc_diag *d)
+{
+	size_t n = 0;
+
+	if (off < src->size)
+		n = src->size - off < len ? (size_t)(src->size - off) : len;
+	if (n)
+		memcpy(buf, (const char *)src->priv + off, n);
+	*got = n;
+	return VMC_OK;
+}
+
+static const struct vmc_bytesrc_ops mem_ops = { .pread = mem_pread };
+
+enum vmc_status vmc_bytesrc_new_mem(const char *name, const void *buf, size_t len,
+				    struct vmc_bytesrc **ret, struct vmc_diag *d)
+{
+	struct vmc_bytesrc *src = vmc_bytesrc_alloc(&mem_ops, name);
+
+	if (!src)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	src->priv = (void *)buf;
+	src->size = len;
+	*ret = src;
+	return VMC_OK;
+}
+
+enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
+				       const char *what, struct vmc_diag *d)
+{
+	size_t got = 0;
+	enum vmc_status rc = src->ops->pread(src, buf, len, off, &got, d);
+
+	if (rc)
+		return rc;
+	if (got < len)
+		return vmc_fail_at(d, VMC_ERR_TRUNCATED, src->name, off + got,
+				   "truncated: %s needs 0x%zx bytes at 0x%llx, the input ends at 0x%llx",
+				   what, len, (unsigned long long)off, (unsigned long long)(off + got));
+	return VMC_OK;
+}

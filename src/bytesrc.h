@@ -1,0 +1,42 @@
+/* bytesrc.h: positional-read byte sources behind a small vtable, so readers run the same
+ * over a file, a spooled pipe, a reassembled flattened stream, or a buffer in memory. */
+#ifndef VMC_BYTESRC_H
+#define VMC_BYTESRC_H
+
+#include "diag.h"
+
+struct vmc_bytesrc;
+
+struct vmc_bytesrc_ops {
+	/* Read up to len bytes at off; *got < len only at end of data. Thread-safe. */
+	enum vmc_status (*pread)(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
+				 size_t *got, struct vmc_diag *d);
+	void (*close)(struct vmc_bytesrc *src);
+};
+
+struct vmc_bytesrc {
+	const struct vmc_bytesrc_ops *ops;
+	char *name;    /* path shown in messages (owned) */
+	uint64_t size; /* bytes available */
+	void *priv;
+	int fd;        /* the file descriptor behind it, or -1 */
+	bool spooled;  /* read from a pipe and kept in an unlinked temporary file */
+};
+
+/* Open a file read-only. A pipe or other non-seekable input is spooled first. */
+enum vmc_status vmc_bytesrc_open_file(const char *path, struct vmc_bytesrc **ret, struct vmc_diag *d);
+
+/* A source over caller-owned memory (not copied; must outlive the source). */
+enum vmc_status vmc_bytesrc_new_mem(const char *name, const void *buf, size_t len,
+				    struct vmc_bytesrc **ret, struct vmc_diag *d);
+
+/* Allocate a source with the given ops; name is copied. */
+struct vmc_bytesrc *vmc_bytesrc_alloc(const struct vmc_bytesrc_ops *ops, const char *name);
+
+/* Read exactly len bytes at off, or fail with VMC_ERR_TRUNCATED naming the offset. */
+enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
+				       const char *what, struct vmc_diag *d);
+
+void vmc_bytesrc_free(struct vmc_bytesrc *src);
+
+#endif

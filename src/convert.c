@@ -1,0 +1,58 @@
+/* convert.c: the core loop: the only code that drives a writer's begin/page/end. */
+#include "convert.h"
+
+enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
+			    struct vmc_writer_stats *stats, struct vmc_diag *d)
+{
+	struct vmc_pagestream *ps = NULL;
+	struct vmc_writer *w = NULL;
+	struct vmc_out_info info = { 0 };
+	struct vmc_page pg;
+	uint64_t done = 0;
+	enum vmc_status rc;
+
+	if ((dump->nmissing || dump->incomplete_flag) && !opts->partial)
+		return vmc_fail(d, VMC_ERR_MISSING, "%s%s; %llu frame(s) missing: pass --partial to convert what is there",
+				dump->missing_why[0] ? dump->missing_why : dump->name,
+				dump->missing_why[0] ? "" : ": the dump is incomplete", (unsigned long long)dump->nmissing);
+	info.page_size = dump->page_size;
+	info.max_pfn = dump->max_pfn;
+	info.ram = &dump->ram;
+	info.stored = &dump->stored;
+	info.missing = opts->partial && dump->missing.words ? &dump->missing : NULL;
+	info.notes = dump->notes;
+	info.notes_len = dump->notes_len;
+	info.uts = dump->has_uts ? &dump->uts : NULL;
+	info.phys_base = dump->phys_base;
+	info.has_phys_base = dump->has_phys_base;
+	info.e_machine = dump->e_machine;
+	info.ktext = dump->has_ktext ? &dump->ktext : NULL;
+	info.dump_level = dump->dump_level;
+
+	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, &ps, d)))
+		goto out;
+	if ((rc = opts->writer->new(sink, &opts->wopts, &w, d)))
+		goto out;
+	if ((rc = opts->writer->begin(w, &info, d)))
+		goto out;
+	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
+		if ((rc = opts->writer->page(w, &pg, d)))
+			goto out;
+		if (opts->progress && (++done & 4095) == 0)
+			opts->progress(done, ps->total, opts->progress_arg);
+	}
+	if (rc != VMC_DONE)
+		goto out;
+	if ((rc = opts->writer->end(w, stats, d)))
+		goto out;
+	if (opts->progress)
+		opts->progress(ps->total, ps->total, opts->progress_arg);
+	rc = sink->ops->finish(sink, d);
+out:
+	if (opts->writer && w)
+		opts->writer->free(w);
+	vmc_pagestream_free(ps);
+	if (rc && sink->ops->abort)
+		sink->ops->abort(sink);
+	return rc;
+}

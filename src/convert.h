@@ -1,0 +1,27 @@
+/* convert.h: the pipeline: a page stream from a dump, through a writer, into a sink. */
+#ifndef VMC_CONVERT_H
+#define VMC_CONVERT_H
+
+#include "dump.h"
+#include "writer.h"
+
+typedef void vmc_progress_fn(uint64_t done, uint64_t total, void *arg);
+
+struct vmc_convert_opts {
+	const struct vmc_writer_ops *writer;
+	struct vmc_write_opts wopts;
+	bool partial;             /* accept missing frames and mark the output incomplete */
+	vmc_progress_fn *progress;
+	void *progress_arg;
+};
+
+/* A page stream over every stored (and, with partial, missing) frame of a dump. */
+enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, struct vmc_pagestream **ret,
+					struct vmc_diag *d);
+
+/* Convert a whole dump into sink. On success the sink is finished (renamed into place);
+ * on failure it is aborted, so no complete-looking output remains. */
+enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
+			    struct vmc_writer_stats *stats, struct vmc_diag *d);
+
+#endif

@@ -1,0 +1,83 @@
+/* dump.h: an opened input dump and the reader ops every input format implements.
+ * A dump is a set of physical frames (pfn = physical address >> page shift, in the address
+ * space the dump was taken in: machine for a host, guest-physical for a guest), plus notes. */
+#ifndef VMC_DUMP_H
+#define VMC_DUMP_H
+
+#include "bitmap.h"
+#include "bytesrc.h"
+
+struct vmc_dump;
+
+struct vmc_reader_ops {
+	const char *name;
+	/* Score 0 (not mine) .. 100 (certain) from the first bytes of the source. */
+	int (*probe)(const uint8_t *head, size_t len);
+	/* Parse headers, fill the dump fields, take ownership of srcs on success. */
+	enum vmc_status (*open)(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc,
+				struct vmc_diag *d);
+	/* Read one stored frame (vmc_bitmap_test(&dump->stored, pfn) is true) into buf.
+	 * scratch has dump->scratch_size bytes. Thread-safe. */
+	enum vmc_status (*read_page)(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch,
+				     struct vmc_diag *d);
+	void (*close)(struct vmc_dump *dump);
+};
+
+struct vmc_uts {
+	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+};
+
+/* A kernel-text mapping found in an ELF vmcore (kexec emits one), carried to ELF output. */
+struct vmc_ktext {
+	uint64_t vaddr, paddr, size;
+};
+
+struct vmc_dump {
+	const struct vmc_reader_ops *ops;
+	void *priv;
+	char *name;            /* first file, for messages */
+	const char *format;    /* e.g. "elf64", "kdump", "flattened kdump", "split kdump" */
+	uint32_t page_size;
+	unsigned page_shift;
+	uint16_t e_machine;    /* EM_X86_64 / EM_386 */
+	uint64_t max_pfn;      /* frames are < max_pfn */
+	struct vmc_bitmap ram;    /* the frame is RAM (kdump 1st bitmap) */
+	struct vmc_bitmap stored; /* the frame's data is in the file (kdump 2nd bitmap) */
+	uint64_t nmissing;     /* frames that should be stored but are not (incomplete/truncated) */
+	struct vmc_bitmap missing; /* which ones (allocated only when nmissing > 0) */
+	char missing_why[160]; /* "FILE: offset 0x..: why" of the first missing frame */
+	uint8_t *notes;        /* ELF note blob (Elf64_Nhdr layout), owned */
+	size_t notes_len;
+	uint64_t phys_base;
+	bool has_phys_base;
+	struct vmc_uts uts;
+	bool has_uts;
+	uint32_t codecs;       /* kdump flags seen (informational) */
+	int dump_level;        /* -1 when unknown */
+	bool incomplete_flag;  /* the file says it is incomplete */
+	struct vmc_ktext ktext;
+	bool has_ktext;
+	size_t scratch_size;   /* bytes of scratch read_page needs */
+	unsigned nfiles;
+};
+
+/* Open a dump from one or more files (several = a split set), probing the format. */
+enum vmc_status vmc_dump_open(const char *const *paths, unsigned npaths, struct vmc_dump **ret,
+			      struct vmc_diag *d);
+/* Open from already-open sources (memory sources in tests and fuzzers). Takes ownership. */
+enum vmc_status vmc_dump_open_srcs(struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_dump **ret,
+				   struct vmc_diag *d);
+void vmc_dump_close(struct vmc_dump *dump);
+
+/* Read a frame: VMC_OK with data, or VMC_ERR_MISSING when the dump does not hold it. */
+enum vmc_status vmc_dump_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch,
+				   struct vmc_diag *d);
+
+/* Helpers for readers: size the bitmaps for max_pfn; the upper bound keeps hostile headers
+ * from demanding absurd memory. */
+#define VMC_MAX_PFN_LIMIT (1ull << 36) /* 256 TiB of 4 KiB frames; 2 x 8 GiB of bitmap */
+enum vmc_status vmc_dump_alloc_bitmaps(struct vmc_dump *dump, uint64_t max_pfn, struct vmc_diag *d);
+/* Record that a frame should be stored but is not; the first call keeps `why`. */
+void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file, uint64_t off, const char *why);
+
+#endif

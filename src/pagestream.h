@@ -1,0 +1,38 @@
+/* pagestream.h: the one interface between stages: a producer hands out frames in ascending
+ * order, each borrowed until the next call. OK = a page, DONE = no more, negative = error. */
+#ifndef VMC_PAGESTREAM_H
+#define VMC_PAGESTREAM_H
+
+#include "diag.h"
+
+struct vmc_page {
+	uint64_t pfn;        /* in the output's physical address space */
+	const uint8_t *data; /* page_size bytes; NULL when missing */
+	bool missing;        /* could not be read (kept as missing in the output) */
+};
+
+struct vmc_pagestream;
+
+struct vmc_pagestream_ops {
+	enum vmc_status (*next)(struct vmc_pagestream *ps, struct vmc_page *pg, struct vmc_diag *d);
+	void (*free)(struct vmc_pagestream *ps);
+};
+
+struct vmc_pagestream {
+	const struct vmc_pagestream_ops *ops;
+	uint64_t total; /* pages this stream will produce, for progress */
+};
+
+static inline enum vmc_status vmc_pagestream_next(struct vmc_pagestream *ps, struct vmc_page *pg,
+						  struct vmc_diag *d)
+{
+	return ps->ops->next(ps, pg, d);
+}
+
+static inline void vmc_pagestream_free(struct vmc_pagestream *ps)
+{
+	if (ps)
+		ps->ops->free(ps);
+}
+
+#endif

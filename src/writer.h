@@ -1,0 +1,53 @@
+/* writer.h: the output side. The pipeline calls begin() once with everything the headers
+ * need, then page() for every frame of `stored` (and `missing`) in ascending order, then end().
+ * Writers never see readers or carvers; they only see this description and the pages. */
+#ifndef VMC_WRITER_H
+#define VMC_WRITER_H
+
+#include "bitmap.h"
+#include "bytesink.h"
+#include "codec.h"
+#include "dump.h"
+#include "pagestream.h"
+
+struct vmc_out_info {
+	uint32_t page_size;
+	uint64_t max_pfn;
+	const struct vmc_bitmap *ram;     /* frames that exist */
+	const struct vmc_bitmap *stored;  /* frames whose data will be passed to page() */
+	const struct vmc_bitmap *missing; /* frames that should be there but are not; may be NULL */
+	const uint8_t *notes;
+	size_t notes_len;
+	const struct vmc_uts *uts;
+	uint64_t phys_base;
+	bool has_phys_base;
+	uint16_t e_machine;
+	const struct vmc_ktext *ktext; /* NULL when none */
+	int dump_level;                /* carried into the kdump sub-header; -1 = unknown */
+};
+
+struct vmc_write_opts {
+	enum vmc_codec_id codec;
+	unsigned threads;
+	bool dedup;
+};
+
+struct vmc_writer_stats {
+	uint64_t pages, zero_pages, dedup_pages, raw_pages, missing_pages;
+	uint64_t bytes_out;
+};
+
+struct vmc_writer;
+
+struct vmc_writer_ops {
+	const char *name;
+	enum vmc_status (*new)(struct vmc_bytesink *sink, const struct vmc_write_opts *opts,
+			       struct vmc_writer **ret, struct vmc_diag *d);
+	enum vmc_status (*begin)(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d);
+	/* pg->missing set: the frame could not be read (only with --partial) */
+	enum vmc_status (*page)(struct vmc_writer *w, const struct vmc_page *pg, struct vmc_diag *d);
+	enum vmc_status (*end)(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d);
+	void (*free)(struct vmc_writer *w);
+};
+
+#endif
