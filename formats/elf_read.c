@@ -211,7 +211,7 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "PAGESIZE", 10, &v) && v >= 4096 && v <= VMC_PAGE_SIZE_MAX &&
 			    !(v & (v - 1)))
 				dump->page_size = (uint32_t)v;
-			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 10, &v)) {
+			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 0, &v)) {
 				dump->phys_base = v;
 				dump->has_phys_base = true;
 			}
@@ -311,7 +311,28 @@ static enum vmc_status elf_read_page(struct vmc_dump *dump, uint64_t pfn, void *
 	return VMC_OK;
 }
 
+static enum vmc_status elf_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf,
+				    struct vmc_diag *d)
+{
+	struct elf_priv *ep = dump->priv;
+	uint64_t start = pfn << dump->page_shift, len = count << dump->page_shift;
+	size_t lo = 0, hi = ep->nsegs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ep->segs[mid].paddr + ep->segs[mid].memsz <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ep->nsegs || start < ep->segs[lo].paddr || start + len > ep->segs[lo].paddr + ep->segs[lo].filesz)
+		return VMC_ERR_UNSUPPORTED;
+	return vmc_bytesrc_read_exact(ep->src, buf, len, ep->segs[lo].offset + (start - ep->segs[lo].paddr),
+				      "PT_LOAD data", d);
+}
+
 const struct vmc_reader_ops vmc_reader_elf = {
+	.read_run = elf_read_run,
 	.name = "elf",
 	.probe = elf_probe,
 	.open = elf_open,

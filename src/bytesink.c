@@ -69,8 +69,8 @@ static enum vmc_status file_finish(struct vmc_bytesink *s, struct vmc_diag *d)
 	struct file_sink *f = s->priv;
 
 	if (f->tmp) {
-		if (fsync(f->fd) < 0 && errno != EINVAL)
-			return vmc_fail(d, errno_status(errno), "%s: fsync: %s", s->name, strerror(errno));
+		/* no fsync: like makedumpfile we leave write-back to the kernel; the rename is what
+		 * keeps a half-written file from looking complete */
 		if (rename(f->tmp, s->name) < 0)
 			return vmc_fail(d, VMC_ERR_IO, "%s: rename from %s: %s", s->name, f->tmp, strerror(errno));
 		free(f->tmp);

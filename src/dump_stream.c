@@ -4,13 +4,34 @@
 
 #include "convert.h"
 
+enum { RUN_PAGES = 256 };
+
 struct dump_stream {
 	struct vmc_pagestream ps;
 	struct vmc_dump *dump;
 	bool partial;
 	uint64_t pfn;
 	uint8_t *buf, *scratch;
+	uint8_t *run;               /* RUN_PAGES frames read ahead with read_run() */
+	uint64_t run_pfn, run_count; /* frames [run_pfn, run_pfn + run_count) are in run */
 };
+
+/* Read ahead a run of consecutive stored frames when the reader can do it in one go. */
+static bool fill_run(struct dump_stream *s, uint64_t pfn, struct vmc_diag *d)
+{
+	struct vmc_dump *dump = s->dump;
+	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn);
+
+	if (!dump->ops->read_run || !s->run)
+		return false;
+	if (end - pfn > RUN_PAGES)
+		end = pfn + RUN_PAGES;
+	if (end - pfn < 2 || dump->ops->read_run(dump, pfn, end - pfn, s->run, d) != VMC_OK)
+		return false;
+	s->run_pfn = pfn;
+	s->run_count = end - pfn;
+	return true;
+}
 
 static enum vmc_status ds_next(struct vmc_pagestream *ps, struct vmc_page *pg, struct vmc_diag *d)
 {
@@ -34,6 +55,14 @@ static enum vmc_status ds_next(struct vmc_pagestream *ps, struct vmc_page *pg, s
 		pg->missing = true;
 		return VMC_OK;
 	}
+	if (pfn >= s->run_pfn && pfn < s->run_pfn + s->run_count) {
+		pg->data = s->run + ((pfn - s->run_pfn) << dump->page_shift);
+		return VMC_OK;
+	}
+	if (fill_run(s, pfn, d)) {
+		pg->data = s->run;
+		return VMC_OK;
+	}
 	rc = dump->ops->read_page(dump, pfn, s->buf, s->scratch, d);
 	if (rc == VMC_OK) {
 		pg->data = s->buf;
@@ -53,6 +82,7 @@ static void ds_free(struct vmc_pagestream *ps)
 
 	free(s->buf);
 	free(s->scratch);
+	free(s->run);
 	free(s);
 }
 
@@ -69,6 +99,8 @@ enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, str
 		free(s);
 		return vmc_fail(d, VMC_ERR_NOMEM, "page buffers");
 	}
+	if (dump->ops->read_run)
+		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
 	s->ps.ops = &ds_ops;
 	s->dump = dump;
 	s->partial = partial;

@@ -19,7 +19,9 @@
  * Build: cc -O2 -std=gnu11 -Wall -Wextra -o mkfixture mkfixture.c \
  *          $(pkg-config --cflags --libs zlib lzo2 snappy libzstd libxxhash)
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
