@@ -311,11 +311,9 @@ static enum vmc_status elf_read_page(struct vmc_dump *dump, uint64_t pfn, void *
 	return VMC_OK;
 }
 
-static enum vmc_status elf_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf,
-				    struct vmc_diag *d)
+/* the segment holding [pfn, pfn+count) entirely in its file data, or NULL */
+static const struct seg *run_seg(const struct elf_priv *ep, uint64_t start, uint64_t len)
 {
-	struct elf_priv *ep = dump->priv;
-	uint64_t start = pfn << dump->page_shift, len = count << dump->page_shift;
 	size_t lo = 0, hi = ep->nsegs;
 
 	while (lo < hi) {
@@ -326,13 +324,43 @@ static enum vmc_status elf_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_
 			hi = mid;
 	}
 	if (lo == ep->nsegs || start < ep->segs[lo].paddr || start + len > ep->segs[lo].paddr + ep->segs[lo].filesz)
+		return NULL;
+	return &ep->segs[lo];
+}
+
+static const uint8_t *elf_map_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count)
+{
+	struct elf_priv *ep = dump->priv;
+	uint64_t start = pfn << dump->page_shift, len = count << dump->page_shift;
+	const struct seg *s = run_seg(ep, start, len);
+	uint64_t off;
+
+	if (!s || !ep->src->map)
+		return NULL;
+	off = s->offset + (start - s->paddr);
+	if (off > ep->src->size || len > ep->src->size - off)
+		return NULL;
+	/* keep the resident set bounded: pages well behind the reader are done with */
+	if (off > (24u << 20))
+		vmc_bytesrc_drop_behind(ep->src, off - (24u << 20));
+	return ep->src->map + off;
+}
+
+static enum vmc_status elf_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf,
+				    struct vmc_diag *d)
+{
+	struct elf_priv *ep = dump->priv;
+	uint64_t start = pfn << dump->page_shift, len = count << dump->page_shift;
+	const struct seg *s = run_seg(ep, start, len);
+
+	if (!s)
 		return VMC_ERR_UNSUPPORTED;
-	return vmc_bytesrc_read_exact(ep->src, buf, len, ep->segs[lo].offset + (start - ep->segs[lo].paddr),
-				      "PT_LOAD data", d);
+	return vmc_bytesrc_read_exact(ep->src, buf, len, s->offset + (start - s->paddr), "PT_LOAD data", d);
 }
 
 const struct vmc_reader_ops vmc_reader_elf = {
 	.read_run = elf_read_run,
+	.map_run = elf_map_run,
 	.name = "elf",
 	.probe = elf_probe,
 	.open = elf_open,

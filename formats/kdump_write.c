@@ -25,6 +25,7 @@ struct batch {
 	uint8_t missing[BATCH_PAGES], zero[BATCH_PAGES];
 	uint32_t size[BATCH_PAGES], flags[BATCH_PAGES];
 	uint64_t hash[BATCH_PAGES];
+	const uint8_t *page[BATCH_PAGES]; /* the page: a stable mapping or a copy in `in` */
 	uint8_t *in, *out;
 };
 
@@ -62,7 +63,7 @@ static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 	struct vmc_codec_ctx *ctx = w->ctx[worker];
 
 	for (unsigned i = 0; i < b->n; i++) {
-		const uint8_t *pg = b->in + (size_t)i * w->ps;
+		const uint8_t *pg = b->page[i];
 		size_t n;
 		b->zero[i] = 0;
 		if (b->missing[i])
@@ -246,7 +247,7 @@ static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_
 	enum vmc_status rc;
 
 	for (unsigned i = 0; i < b->n; i++) {
-		const uint8_t *blob = b->flags[i] ? b->out + (size_t)i * w->bound : b->in + (size_t)i * w->ps;
+		const uint8_t *blob = b->flags[i] ? b->out + (size_t)i * w->bound : b->page[i];
 		uint32_t size = b->size[i], flags = b->flags[i];
 		uint64_t off;
 
@@ -333,8 +334,14 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 		b->job.done = 0;
 	b->pfn[b->n] = pg->pfn;
 	b->missing[b->n] = pg->missing;
-	if (!pg->missing)
+	if (pg->missing) {
+		b->page[b->n] = NULL;
+	} else if (pg->stable) {
+		b->page[b->n] = pg->data;
+	} else {
 		memcpy(b->in + (size_t)b->n * w->ps, pg->data, w->ps);
+		b->page[b->n] = b->in + (size_t)b->n * w->ps;
+	}
 	if (++b->n == BATCH_PAGES) {
 		enum vmc_status rc = submit_current(w, d);
 		if (rc)

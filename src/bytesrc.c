@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,9 +58,22 @@ static enum vmc_status file_pread(struct vmc_bytesrc *src, void *buf, size_t len
 
 static void file_close(struct vmc_bytesrc *src)
 {
+	if (src->map)
+		munmap((void *)src->map, src->size);
+	src->map = NULL;
 	if (src->fd >= 0)
 		close(src->fd);
 	src->fd = -1;
+}
+
+void vmc_bytesrc_drop_behind(struct vmc_bytesrc *src, uint64_t off)
+{
+	uint64_t from = src->dropped & ~(uint64_t)4095, to = off & ~(uint64_t)4095;
+
+	if (!src->map || to <= from + (8u << 20))
+		return;
+	madvise((void *)(src->map + from), (size_t)(to - from), MADV_DONTNEED);
+	src->dropped = to;
 }
 
 static const struct vmc_bytesrc_ops file_ops = { .pread = file_pread, .close = file_close };
@@ -161,6 +175,14 @@ enum vmc_status vmc_bytesrc_open_file(const char *path, struct vmc_bytesrc **ret
 		src->fd = sfd;
 		src->size = size;
 		src->spooled = true;
+	}
+	/* map regular files so that readers can hand out pages without copying them */
+	if (src->size && src->size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)src->size, PROT_READ, MAP_SHARED, src->fd, 0);
+		if (m != MAP_FAILED) {
+			madvise(m, (size_t)src->size, MADV_SEQUENTIAL);
+			src->map = m;
+		}
 	}
 	*ret = src;
 	return VMC_OK;

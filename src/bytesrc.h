@@ -20,6 +20,8 @@ struct vmc_bytesrc {
 	uint64_t size; /* bytes available */
 	void *priv;
 	int fd;        /* the file descriptor behind it, or -1 */
+	const uint8_t *map; /* read-only mapping of all `size` bytes, or NULL */
+	uint64_t dropped;   /* mapped bytes below this were released by drop_behind */
 	bool spooled;  /* read from a pipe and kept in an unlinked temporary file */
 };
 
@@ -36,6 +38,10 @@ struct vmc_bytesrc *vmc_bytesrc_alloc(const struct vmc_bytesrc_ops *ops, const c
 /* Read exactly len bytes at off, or fail with VMC_ERR_TRUNCATED naming the offset. */
 enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
 				       const char *what, struct vmc_diag *d);
+
+/* Hint that mapped bytes below `off` are done with: drops them from the process's resident
+ * set (they refault from the page cache if touched again, so pointers stay valid). */
+void vmc_bytesrc_drop_behind(struct vmc_bytesrc *src, uint64_t off);
 
 void vmc_bytesrc_free(struct vmc_bytesrc *src);
 

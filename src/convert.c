@@ -29,7 +29,7 @@ enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, co
 	info.ktext = dump->has_ktext ? &dump->ktext : NULL;
 	info.dump_level = dump->dump_level;
 
-	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, &ps, d)))
+	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, opts->wopts.threads, &ps, d)))
 		goto out;
 	if ((rc = opts->writer->new(sink, &opts->wopts, &w, d)))
 		goto out;

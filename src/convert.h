@@ -16,8 +16,9 @@ struct vmc_convert_opts {
 };
 
 /* A page stream over every stored (and, with partial, missing) frame of a dump. */
-enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, struct vmc_pagestream **ret,
-					struct vmc_diag *d);
+/* threads > 1 reads (and decompresses) ahead on that many workers. */
+enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
+					struct vmc_pagestream **ret, struct vmc_diag *d);
 
 /* Convert a whole dump into sink. On success the sink is finished (renamed into place);
  * on failure it is aborted, so no complete-looking output remains. */

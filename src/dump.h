@@ -24,6 +24,9 @@ struct vmc_reader_ops {
 	 * contiguously in the file; VMC_ERR_UNSUPPORTED means "read them one by one". */
 	enum vmc_status (*read_run)(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf,
 				    struct vmc_diag *d);
+	/* Optional: the address of `count` consecutive stored frames in a mapping of the file
+	 * that stays valid until close(), or NULL (then read_run/read_page). */
+	const uint8_t *(*map_run)(struct vmc_dump *dump, uint64_t pfn, uint64_t count);
 	void (*close)(struct vmc_dump *dump);
 };
 

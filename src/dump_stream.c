@@ -1,20 +1,132 @@
-/* dump_stream.c: the page stream of a dump: every stored frame in ascending order, read
- * through the dump's reader. With partial, frames the dump lacks come out as missing. */
+/* dump_stream.c: the page stream of a dump: every stored frame in ascending order.
+ * Three ways to get the bytes, fastest first: a pointer into the mapped file (ELF), one read
+ * of a whole run (ELF without a mapping), or read_page() per frame. read_page() may have to
+ * decompress (kdump input), so with several threads it runs ahead in batches on a worker
+ * pool; frames still come out strictly in order. With partial, frames the dump lacks, or
+ * that fail to read, come out as missing. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "convert.h"
+#include "workpool.h"
 
-enum { RUN_PAGES = 256 };
+enum { RUN_PAGES = 256, AHEAD_PAGES = 64 };
+
+struct ahead {
+	struct vmc_job job; /* first member */
+	unsigned n;
+	uint64_t pfn[AHEAD_PAGES];
+	enum vmc_status st[AHEAD_PAGES];
+	uint8_t *buf, *scratch;
+	struct vmc_diag d; /* the first failure of this batch */
+};
 
 struct dump_stream {
 	struct vmc_pagestream ps;
 	struct vmc_dump *dump;
 	bool partial;
-	uint64_t pfn;
+	uint64_t pfn; /* next frame to consider */
 	uint8_t *buf, *scratch;
-	uint8_t *run;               /* RUN_PAGES frames read ahead with read_run() */
-	uint64_t run_pfn, run_count; /* frames [run_pfn, run_pfn + run_count) are in run */
+	uint8_t *run;
+	uint64_t run_pfn, run_count;
+	const uint8_t *run_data;
+	bool run_stable;
+	/* read-ahead */
+	struct vmc_workpool *pool;
+	struct ahead *ring;
+	unsigned nring, head, count, pos; /* pos: next page within ring[head] */
+	uint64_t fill_pfn;                /* next frame to schedule */
 };
+
+static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
+{
+	const struct vmc_dump *dump = s->dump;
+	uint64_t pfn = vmc_bitmap_next_set(&dump->stored, from);
+
+	if (s->partial && dump->missing.words) {
+		uint64_t m = vmc_bitmap_next_set(&dump->missing, from);
+		if (m < pfn)
+			pfn = m;
+	}
+	return pfn;
+}
+
+static void ahead_job(struct vmc_job *job, unsigned worker, void *arg)
+{
+	struct dump_stream *s = arg;
+	struct ahead *a = (struct ahead *)job;
+	bool failed = false;
+
+	for (unsigned i = 0; i < a->n; i++) {
+		if (!vmc_bitmap_test(&s->dump->stored, a->pfn[i])) {
+			a->st[i] = VMC_ERR_MISSING;
+			continue;
+		}
+		a->st[i] = s->dump->ops->read_page(s->dump, a->pfn[i], a->buf + ((size_t)i << s->dump->page_shift),
+						   a->scratch, failed ? &(struct vmc_diag){ 0 } : &a->d);
+		if (a->st[i])
+			failed = true;
+	}
+}
+
+/* Schedule batches until the ring is full or the frames run out. */
+static void ahead_fill(struct dump_stream *s)
+{
+	while (s->count < s->nring) {
+		struct ahead *a = &s->ring[(s->head + s->count) % s->nring];
+		a->n = 0;
+		vmc_diag_init(&a->d);
+		while (a->n < AHEAD_PAGES) {
+			uint64_t pfn = next_wanted(s, s->fill_pfn);
+			if (pfn >= s->dump->max_pfn)
+				break;
+			a->pfn[a->n++] = pfn;
+			s->fill_pfn = pfn + 1;
+		}
+		if (!a->n)
+			return;
+		s->count++;
+		vmc_workpool_submit(s->pool, &a->job);
+	}
+}
+
+static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, struct vmc_diag *d)
+{
+	struct ahead *a;
+	unsigned i;
+
+	ahead_fill(s);
+	if (!s->count)
+		return VMC_DONE;
+	a = &s->ring[s->head];
+	vmc_workpool_wait(s->pool, &a->job);
+	i = s->pos;
+	pg->pfn = a->pfn[i];
+	pg->stable = false;
+	pg->missing = false;
+	pg->data = a->buf + ((size_t)i << s->dump->page_shift);
+	if (a->st[i] == VMC_ERR_MISSING && !vmc_bitmap_test(&s->dump->stored, pg->pfn)) {
+		pg->missing = true;
+		pg->data = NULL;
+	} else if (a->st[i]) {
+		enum vmc_status st = a->st[i];
+		if (!s->partial || !(st == VMC_ERR_MISSING || st == VMC_ERR_TRUNCATED || st == VMC_ERR_CORRUPT)) {
+			*d = a->d;
+			return st;
+		}
+		vmc_warn(d, "frame 0x%llx kept as missing: %s", (unsigned long long)pg->pfn, a->d.msg);
+		pg->missing = true;
+		pg->data = NULL;
+	}
+	/* the page stays valid until the next call: the batch is recycled only then */
+	if (++s->pos == a->n) {
+		s->pos = 0;
+		s->head = (s->head + 1) % s->nring;
+		s->count--;
+		/* the old head is refilled at the next call, when its page is no longer borrowed */
+	}
+	return VMC_OK;
+}
 
 /* Read ahead a run of consecutive stored frames when the reader can do it in one go. */
 static bool fill_run(struct dump_stream *s, uint64_t pfn, struct vmc_diag *d)
@@ -22,12 +134,17 @@ static bool fill_run(struct dump_stream *s, uint64_t pfn, struct vmc_diag *d)
 	struct vmc_dump *dump = s->dump;
 	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn);
 
-	if (!dump->ops->read_run || !s->run)
-		return false;
 	if (end - pfn > RUN_PAGES)
 		end = pfn + RUN_PAGES;
-	if (end - pfn < 2 || dump->ops->read_run(dump, pfn, end - pfn, s->run, d) != VMC_OK)
-		return false;
+	if (dump->ops->map_run && (s->run_data = dump->ops->map_run(dump, pfn, end - pfn))) {
+		s->run_stable = true;
+	} else {
+		if (!dump->ops->read_run || !s->run || end - pfn < 2 ||
+		    dump->ops->read_run(dump, pfn, end - pfn, s->run, d) != VMC_OK)
+			return false;
+		s->run_data = s->run;
+		s->run_stable = false;
+	}
 	s->run_pfn = pfn;
 	s->run_count = end - pfn;
 	return true;
@@ -37,30 +154,26 @@ static enum vmc_status ds_next(struct vmc_pagestream *ps, struct vmc_page *pg, s
 {
 	struct dump_stream *s = (struct dump_stream *)ps;
 	struct vmc_dump *dump = s->dump;
-	uint64_t pfn = vmc_bitmap_next_set(&dump->stored, s->pfn);
+	uint64_t pfn;
 	enum vmc_status rc;
 
-	if (s->partial && dump->missing.words) {
-		uint64_t m = vmc_bitmap_next_set(&dump->missing, s->pfn);
-		if (m < pfn)
-			pfn = m;
-	}
+	if (s->pool)
+		return ahead_next(s, pg, d);
+	pfn = next_wanted(s, s->pfn);
 	if (pfn >= dump->max_pfn)
 		return VMC_DONE;
 	s->pfn = pfn + 1;
 	pg->pfn = pfn;
 	pg->missing = false;
+	pg->stable = false;
 	pg->data = NULL;
 	if (!vmc_bitmap_test(&dump->stored, pfn)) {
 		pg->missing = true;
 		return VMC_OK;
 	}
-	if (pfn >= s->run_pfn && pfn < s->run_pfn + s->run_count) {
-		pg->data = s->run + ((pfn - s->run_pfn) << dump->page_shift);
-		return VMC_OK;
-	}
-	if (fill_run(s, pfn, d)) {
-		pg->data = s->run;
+	if ((pfn >= s->run_pfn && pfn < s->run_pfn + s->run_count) || fill_run(s, pfn, d)) {
+		pg->data = s->run_data + ((pfn - s->run_pfn) << dump->page_shift);
+		pg->stable = s->run_stable;
 		return VMC_OK;
 	}
 	rc = dump->ops->read_page(dump, pfn, s->buf, s->scratch, d);
@@ -80,6 +193,16 @@ static void ds_free(struct vmc_pagestream *ps)
 {
 	struct dump_stream *s = (struct dump_stream *)ps;
 
+	if (s->pool) {
+		for (unsigned i = 0; i < s->count; i++)
+			vmc_workpool_wait(s->pool, &s->ring[(s->head + i) % s->nring].job);
+		vmc_workpool_free(s->pool);
+	}
+	for (unsigned i = 0; s->ring && i < s->nring; i++) {
+		free(s->ring[i].buf);
+		free(s->ring[i].scratch);
+	}
+	free(s->ring);
 	free(s->buf);
 	free(s->scratch);
 	free(s->run);
@@ -88,10 +211,11 @@ static void ds_free(struct vmc_pagestream *ps)
 
 static const struct vmc_pagestream_ops ds_ops = { .next = ds_next, .free = ds_free };
 
-enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, struct vmc_pagestream **ret,
-					struct vmc_diag *d)
+enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
+					struct vmc_pagestream **ret, struct vmc_diag *d)
 {
 	struct dump_stream *s = calloc(1, sizeof(*s));
+	enum vmc_status rc;
 
 	if (!s || !(s->buf = malloc(dump->page_size)) || !(s->scratch = malloc(dump->scratch_size ? dump->scratch_size : 1))) {
 		if (s)
@@ -99,12 +223,32 @@ enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, str
 		free(s);
 		return vmc_fail(d, VMC_ERR_NOMEM, "page buffers");
 	}
-	if (dump->ops->read_run)
-		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
 	s->ps.ops = &ds_ops;
 	s->dump = dump;
 	s->partial = partial;
 	s->ps.total = vmc_bitmap_count(&dump->stored) + (partial ? dump->nmissing : 0);
+	if (dump->ops->read_run || dump->ops->map_run)
+		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
+	if (threads > 1 && !dump->ops->map_run && !dump->ops->read_run) {
+		s->nring = 2 * threads + 1;
+		s->ring = calloc(s->nring, sizeof(*s->ring));
+		if (!s->ring) {
+			ds_free(&s->ps);
+			return vmc_fail(d, VMC_ERR_NOMEM, "read-ahead");
+		}
+		for (unsigned i = 0; i < s->nring; i++) {
+			s->ring[i].buf = malloc((size_t)AHEAD_PAGES << dump->page_shift);
+			s->ring[i].scratch = malloc(dump->scratch_size ? dump->scratch_size : 1);
+			if (!s->ring[i].buf || !s->ring[i].scratch) {
+				ds_free(&s->ps);
+				return vmc_fail(d, VMC_ERR_NOMEM, "read-ahead");
+			}
+		}
+		if ((rc = vmc_workpool_new(threads, ahead_job, s, &s->pool, d))) {
+			ds_free(&s->ps);
+			return rc;
+		}
+	}
 	*ret = &s->ps;
 	return VMC_OK;
 }

@@ -9,6 +9,7 @@ struct vmc_page {
 	uint64_t pfn;        /* in the output's physical address space */
 	const uint8_t *data; /* page_size bytes; NULL when missing */
 	bool missing;        /* could not be read (kept as missing in the output) */
+	bool stable;         /* data stays valid until the stream is freed (a file mapping) */
 };
 
 struct vmc_pagestream;
