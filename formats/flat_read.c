@@ -20,6 +20,7 @@ struct flat_src {
 	struct flat_rec *ext; /* resolved extents sorted by voff; seq unused */
 	size_t next;
 	bool truncated;
+	uint64_t cut_off; /* stream offset after the last whole record */
 };
 
 static const struct vmc_bytesrc_ops flat_ops;
@@ -43,9 +44,12 @@ bool vmc_bytesrc_is_flat(const struct vmc_bytesrc *src)
 	return src->ops == &flat_ops;
 }
 
-bool vmc_flat_truncated(const struct vmc_bytesrc *src)
+bool vmc_flat_truncated(const struct vmc_bytesrc *src, uint64_t *cut_off)
 {
-	return src->ops == &flat_ops && ((struct flat_src *)src->priv)->truncated;
+	if (src->ops != &flat_ops || !((struct flat_src *)src->priv)->truncated)
+		return false;
+	*cut_off = ((struct flat_src *)src->priv)->cut_off;
+	return true;
 }
 
 static int cmp_voff(const void *a, const void *b)
@@ -217,6 +221,7 @@ enum vmc_status vmc_bytesrc_new_flat(struct vmc_bytesrc *inner, struct vmc_bytes
 	}
 	fs->inner = inner;
 	fs->truncated = truncated;
+	fs->cut_off = pos;
 	src->priv = fs;
 	src->size = vsize;
 	*ret = src;

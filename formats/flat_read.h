@@ -11,7 +11,8 @@ bool vmc_flat_probe(const uint8_t *head, size_t len);
  * Takes ownership of inner on success. A stream without its end marker is accepted with
  * *truncated set (via vmc_flat_truncated); the regions it never wrote read as zeros. */
 enum vmc_status vmc_bytesrc_new_flat(struct vmc_bytesrc *inner, struct vmc_bytesrc **ret, struct vmc_diag *d);
-bool vmc_flat_truncated(const struct vmc_bytesrc *src);
+/* True when the stream lacks its end marker; *cut_off is where the last whole record ends. */
+bool vmc_flat_truncated(const struct vmc_bytesrc *src, uint64_t *cut_off);
 bool vmc_bytesrc_is_flat(const struct vmc_bytesrc *src);
 
 #endif

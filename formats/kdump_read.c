@@ -375,14 +375,16 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 		if ((rc = scan_descs(dump, kp, &kp->files[i], k0.block_size, d)))
 			goto fail;
 	}
-	for (unsigned i = 0; i < nsrc; i++)
-		if (vmc_flat_truncated(srcs[i])) {
+	for (unsigned i = 0; i < nsrc; i++) {
+		uint64_t cut;
+		if (vmc_flat_truncated(srcs[i], &cut)) {
+			/* the cut in the stream explains every missing frame better than a virtual offset */
 			dump->incomplete_flag = true;
-			if (!dump->nmissing)
-				snprintf(dump->missing_why, sizeof(dump->missing_why),
-					 "%s: offset 0x%llx: the flattened stream ends without its end marker", srcs[i]->name,
-					 (unsigned long long)srcs[i]->size);
+			snprintf(dump->missing_why, sizeof(dump->missing_why),
+					 "%s: offset 0x%llx: the flattened stream is cut short (no end marker)", srcs[i]->name,
+					 (unsigned long long)cut);
 		}
+	}
 	if (dump->incomplete_flag && !dump->missing_why[0])
 		snprintf(dump->missing_why, sizeof(dump->missing_why), "%s: offset 0x%x: the header says the dump is incomplete",
 			 srcs[0]->name, KDH_STATUS);
