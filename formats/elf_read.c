@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dump.h"
+#include "flat_read.h"
 #include "notes.h"
 
 #define PHNUM_MAX (1u << 20)
@@ -260,6 +261,15 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 			for (; pfn < end; pfn++)
 				vmc_dump_mark_missing(dump, pfn, src->name, s->offset + ((pfn << dump->page_shift) > s->paddr ? (pfn << dump->page_shift) - s->paddr : 0),
 						      "lies past the end of the file");
+		}
+	}
+	{
+		uint64_t cut;
+		if (vmc_flat_truncated(src, &cut)) {
+			dump->incomplete_flag = true;
+			snprintf(dump->missing_why, sizeof(dump->missing_why),
+				 "%s: offset 0x%llx: the flattened stream is cut short (no end marker)", src->name,
+				 (unsigned long long)cut);
 		}
 	}
 	ep = calloc(1, sizeof(*ep));
