@@ -105,6 +105,7 @@ static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info
 	ph[0].p_type = PT_NOTE;
 	ph[0].p_offset = notes_off;
 	ph[0].p_filesz = info->notes_len;
+	ph[0].p_memsz = info->notes_len;
 	build_segments(info, ph + 1, data_off);
 	if (info->ktext) {
 		/* kexec's kernel-text view; alias the file bytes of the RAM segment that holds it */
