@@ -266,6 +266,22 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 	{
 		uint64_t cut;
 		if (vmc_flat_truncated(src, &cut)) {
+			for (size_t i = 0; i < nsegs; i++) {
+				const struct seg *s = &segs[i];
+				uint64_t first = s->paddr >> dump->page_shift;
+				uint64_t end = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
+				for (uint64_t pfn = first; pfn < end; pfn++) {
+					uint64_t a = pfn << dump->page_shift, b = a + dump->page_size;
+					if (a < s->paddr)
+						a = s->paddr;
+					if (b > s->paddr + s->filesz)
+						b = s->paddr + s->filesz;
+					if (vmc_bitmap_test(&dump->stored, pfn) &&
+					    !vmc_flat_covered(src, s->offset + (a - s->paddr), b - a))
+						vmc_dump_mark_missing(dump, pfn, src->name, s->offset + (a - s->paddr),
+								      "was never written: the flattened stream is cut short");
+				}
+			}
 			dump->incomplete_flag = true;
 			snprintf(dump->missing_why, sizeof(dump->missing_why),
 				 "%s: offset 0x%llx: the flattened stream is cut short (no end marker)", src->name,

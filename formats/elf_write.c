@@ -60,7 +60,9 @@ static size_t build_segments(const struct vmc_out_info *info, Elf64_Phdr *ph, ui
 				p->p_flags = PF_R | PF_W | PF_X;
 				p->p_paddr = pfn << sh;
 				p->p_vaddr = p->p_paddr;
-				p->p_offset = fend > pfn ? off : 0;
+				/* never 0, even without file data: crash sizes its header read by the
+				 * first PT_LOAD's p_offset */
+				p->p_offset = off;
 				p->p_filesz = (fend - pfn) << sh;
 				p->p_memsz = (mend - pfn) << sh;
 				p->p_align = 0;

@@ -52,6 +52,38 @@ bool vmc_flat_truncated(const struct vmc_bytesrc *src, uint64_t *cut_off)
 	return true;
 }
 
+bool vmc_flat_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len)
+{
+	const struct flat_src *fs;
+	size_t lo = 0, hi;
+
+	if (src->ops != &flat_ops)
+		return true;
+	fs = src->priv;
+	hi = fs->next;
+	while (len) {
+		/* last extent starting at or before off; extents are disjoint and sorted */
+		size_t l = lo, h = hi;
+		while (l < h) {
+			size_t mid = (l + h) / 2;
+			if (fs->ext[mid].voff <= off)
+				l = mid + 1;
+			else
+				h = mid;
+		}
+		if (!l || off >= fs->ext[l - 1].voff + fs->ext[l - 1].len)
+			return false;
+		{
+			uint64_t n = fs->ext[l - 1].voff + fs->ext[l - 1].len - off;
+			if (n >= len)
+				return true;
+			off += n;
+			len -= n;
+		}
+	}
+	return true;
+}
+
 static int cmp_voff(const void *a, const void *b)
 {
 	const struct flat_rec *x = a, *y = b;

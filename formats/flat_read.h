@@ -14,5 +14,8 @@ enum vmc_status vmc_bytesrc_new_flat(struct vmc_bytesrc *inner, struct vmc_bytes
 /* True when the stream lacks its end marker; *cut_off is where the last whole record ends. */
 bool vmc_flat_truncated(const struct vmc_bytesrc *src, uint64_t *cut_off);
 bool vmc_bytesrc_is_flat(const struct vmc_bytesrc *src);
+/* For a flattened source: were all bytes of [off, off+len) written by some record?
+ * Always true for other sources. */
+bool vmc_flat_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len);
 
 #endif

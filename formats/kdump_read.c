@@ -205,6 +205,11 @@ static enum vmc_status scan_descs(struct vmc_dump *dump, struct kdump_priv *kp, 
 				vmc_dump_mark_missing(dump, pfn, f->src->name, doff, "has data past the end of the file");
 				continue;
 			}
+			if (!vmc_flat_covered(f->src, doff, dsz)) {
+				vmc_dump_mark_missing(dump, pfn, f->src->name, doff,
+						      "has data the flattened stream never delivered");
+				continue;
+			}
 			dump->codecs |= flags;
 		}
 		if (got < CHUNK * KPD_BYTES) {

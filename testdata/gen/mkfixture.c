@@ -426,8 +426,6 @@ static void parse_spec(const char *path, struct spec *sp)
 	}
 	if (is_elf && sp->ninc)
 		die("%s: 'incomplete' is only for kdump formats (use truncate for ELF)", path);
-	if (is_flat && sp->has_truncate)
-		die("%s: truncate is not supported for flattened output", path);
 	if (!is_flat && sp->flat_shuffle)
 		die("%s: flat_shuffle is only for flat-* formats", path);
 	if (sp->pn_xnum && !is_elf)
@@ -1170,6 +1168,8 @@ static void build_elf(const struct spec *sp, const struct truth *t, bool elf32, 
 /* flattened format                                                    */
 /* ------------------------------------------------------------------ */
 
+static void write_file(const char *path, const uint8_t *p, uint64_t len);
+
 struct rec {
 	uint64_t off, len;
 	const uint8_t *data; /* NULL = take from the image */
@@ -1206,9 +1206,15 @@ static void rec_add_chunked(struct recs *rs, uint64_t off, uint64_t len, uint64_
 /*
  * Writes the image as a makedumpfile flattened stream.  regions[] lists the natural write
  * units of the producing writer in the order it would emit them (pairs of offset, length).
+ *
+ * With truncate in the spec the stream is cut: at the end of the last complete record that
+ * ends at or before the requested size, plus 8 bytes of the next record header, so that no
+ * record is partly present.  *cov then tells, per byte of the image, what a reader that
+ * applies the complete records in stream order ends up with: 0 never written, 1 the right
+ * bytes, 2 garbage.  Without truncate every byte is 1.
  */
-static void write_flat(FILE *f, const struct spec *sp, const struct image *im,
-		       const uint64_t *regions, size_t nregions)
+static void write_flat(const char *path, const struct spec *sp, const struct image *im,
+		       const uint64_t *regions, size_t nregions, uint8_t **cov_out)
 {
 	struct recs rs = { 0 };
 	for (size_t i = 0; i < nregions; i++)
@@ -1230,15 +1236,20 @@ static void write_flat(FILE *f, const struct spec *sp, const struct image *im,
 			rs.r[rs.n - 1] = tmp;
 		}
 		/* garbage first (overwritten later: last write wins), at offsets that straddle the
-		 * boundaries of the correct records */
+		 * boundaries of the correct records.  Not in a truncated stream: there the fix-up
+		 * might be cut off, and no reader could tell the garbage from data. */
 		struct recs g = { 0 };
 		uint64_t L = im->len;
 		uint64_t g1 = PAGE - 100 < L ? PAGE - 100 : 0;
-		rec_add(&g, g1, (g1 + 300 <= L) ? 300 : L - g1, true, 0xa5);
+		bool garbage = !sp->has_truncate;
+		if (garbage)
+			rec_add(&g, g1, (g1 + 300 <= L) ? 300 : L - g1, true, 0xa5);
 		uint64_t mid = (L / 2) & ~7ull;
 		uint64_t glen = 40000 < L - mid ? 40000 : L - mid;
-		rec_add(&g, mid, glen, true, 0x5a);
-		rec_add(&g, 8, 16, true, 0xff); /* inside the main header */
+		if (garbage) {
+			rec_add(&g, mid, glen, true, 0x5a);
+			rec_add(&g, 8, 16, true, 0xff); /* inside the main header */
+		}
 		/* an overlapping correct record: the same bytes twice */
 		rec_add(&g, mid > 1000 ? mid - 1000 : 0, 3000 < L ? 3000 : L, false, 0);
 		struct recs all = { 0 };
@@ -1252,36 +1263,68 @@ static void write_flat(FILE *f, const struct spec *sp, const struct image *im,
 		rs = all;
 	}
 
+	struct image st = { 0 };
 	uint8_t hdr[PAGE];
 	memset(hdr, 0, sizeof hdr);
 	memcpy(hdr, "makedumpfile", 12);
 	put_be64(hdr + 16, 1);
 	put_be64(hdr + 24, 1);
-	fwrite(hdr, 1, sizeof hdr, f);
+	img_put(&st, 0, hdr, sizeof hdr);
 	uint8_t *garb = NULL;
 	size_t garbcap = 0;
+	uint64_t *rec_end = xzalloc((rs.n + 1) * sizeof(uint64_t)); /* stream offset after rec i */
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct rec *r = &rs.r[i];
 		uint8_t dh[16];
 		put_be64(dh, r->off);
 		put_be64(dh + 8, r->len);
-		fwrite(dh, 1, 16, f);
+		img_put(&st, st.len, dh, 16);
 		if (r->garbage) {
 			if (garbcap < r->len) {
 				garbcap = r->len;
 				garb = xrealloc(garb, garbcap);
 			}
 			memset(garb, r->fill, r->len);
-			fwrite(garb, 1, r->len, f);
+			img_put(&st, st.len, garb, r->len);
 		} else {
-			fwrite(im->p + r->off, 1, r->len, f);
+			img_put(&st, st.len, im->p + r->off, r->len);
 		}
+		rec_end[i] = st.len;
 	}
 	uint8_t end[16];
 	memset(end, 0xff, sizeof end);
-	fwrite(end, 1, 16, f);
+	img_put(&st, st.len, end, 16);
+
+	uint8_t *cov = xzalloc(im->len);
+	size_t nrec = rs.n;
+	uint64_t len = st.len;
+	if (sp->has_truncate) {
+		uint64_t want = sp->truncate < 0 ? (uint64_t)(-sp->truncate) <= st.len ?
+				st.len - (uint64_t)(-sp->truncate) : 0 : (uint64_t)sp->truncate;
+		if (want >= st.len)
+			die("%s: truncate does not cut the %" PRIu64 "-byte flattened stream", g_specpath,
+			    (uint64_t)st.len);
+		nrec = 0;
+		while (nrec < rs.n && rec_end[nrec] <= want)
+			nrec++;
+		len = (nrec ? rec_end[nrec - 1] : PAGE) + 8;
+	}
+	for (size_t i = 0; i < nrec; i++)
+		memset(cov + rs.r[i].off, rs.r[i].garbage ? 2 : 1, rs.r[i].len);
+	write_file(path, st.p, len);
+	*cov_out = cov;
+	free(rec_end);
+	free(st.p);
 	free(garb);
 	free(rs.r);
+}
+
+static bool cov_ok(const uint8_t *cov, uint64_t off, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++)
+		if (cov[off + i] != 1)
+			return false;
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1389,12 +1432,17 @@ static void generate(const struct spec *sp, const char *prefix)
 			}
 			REG(0, 464);
 #undef REG
-			FILE *f = fopen(prefix, "wb");
-			if (!f)
-				die("%s: %s", prefix, strerror(errno));
-			write_flat(f, sp, &o.im, reg, nr);
-			if (fclose(f))
-				die("%s: write error", prefix);
+			uint8_t *cov;
+			write_flat(prefix, sp, &o.im, reg, nr, &cov);
+			if (!cov_ok(cov, 0, o.meta_end))
+				die("%s: truncate cuts into the kdump metadata (header, notes, bitmaps)",
+				    g_specpath);
+			for (uint64_t p = 0; p < t.n; p++)
+				if (t.status[p] == ST_OK &&
+				    (!cov_ok(cov, o.desc_pos[p], 24) ||
+				     !cov_ok(cov, o.data_off[p], o.data_len[p])))
+					t.status[p] = ST_MISSING;
+			free(cov);
 			free(reg);
 		} else {
 			uint64_t len = o.im.len;
@@ -1471,12 +1519,14 @@ static void generate(const struct spec *sp, const char *prefix)
 		if (sp->format == F_FLAT_ELF) {
 			uint64_t data = roundup_u64(o.hdr_end, PAGE);
 			uint64_t reg[6] = { 0, data, data, o.im.len - data, 0, 64 };
-			FILE *f = fopen(prefix, "wb");
-			if (!f)
-				die("%s: %s", prefix, strerror(errno));
-			write_flat(f, sp, &o.im, reg, 3);
-			if (fclose(f))
-				die("%s: write error", prefix);
+			uint8_t *cov;
+			write_flat(prefix, sp, &o.im, reg, 3, &cov);
+			if (!cov_ok(cov, 0, o.hdr_end))
+				die("%s: truncate cuts into the ELF headers or notes", g_specpath);
+			for (uint64_t p = 0; p < t.n; p++)
+				if (t.status[p] == ST_OK && !cov_ok(cov, o.data_off[p], PAGE))
+					t.status[p] = ST_MISSING;
+			free(cov);
 		} else {
 			uint64_t len = o.im.len;
 			if (sp->has_truncate) {
