@@ -239,7 +239,8 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 	for (size_t i = 0; i < nsegs; i++)
 		if (segs[i].paddr + segs[i].memsz > max_end)
 			max_end = segs[i].paddr + segs[i].memsz;
-	if ((rc = vmc_dump_alloc_bitmaps(dump, (max_end + dump->page_size - 1) >> dump->page_shift, d)))
+	/* frames above max_end, rounded up without overflowing near 2^64 */
+	if ((rc = vmc_dump_alloc_bitmaps(dump, (max_end >> dump->page_shift) + !!(max_end & (dump->page_size - 1)), d)))
 		goto fail;
 	for (size_t i = 0; i < nsegs; i++) {
 		const struct seg *s = &segs[i];
@@ -258,9 +259,10 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 			uint64_t pa = s->paddr + avail;
 			uint64_t pfn = pa >> dump->page_shift;
 			uint64_t end = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
-			for (; pfn < end; pfn++)
-				vmc_dump_mark_missing(dump, pfn, src->name, s->offset + ((pfn << dump->page_shift) > s->paddr ? (pfn << dump->page_shift) - s->paddr : 0),
-						      "lies past the end of the file");
+			if (pfn < end)
+				vmc_dump_mark_missing_range(dump, pfn, end - pfn, src->name,
+							    s->offset + ((pfn << dump->page_shift) > s->paddr ? (pfn << dump->page_shift) - s->paddr : 0),
+							    "lies past the end of the file");
 		}
 	}
 	{

@@ -25,10 +25,11 @@ void vmc_bitmap_release(struct vmc_bitmap *b)
 
 void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count)
 {
-	uint64_t end = start + count;
+	uint64_t end;
 
-	if (end > b->nbits || end < start)
-		end = b->nbits;
+	if (start >= b->nbits)
+		return;
+	end = count > b->nbits - start ? b->nbits : start + count;
 	while (start < end && (start & 63))
 		vmc_bitmap_set(b, start++);
 	while (start + 64 <= end) {
@@ -37,6 +38,41 @@ void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count)
 	}
 	while (start < end)
 		vmc_bitmap_set(b, start++);
+}
+
+void vmc_bitmap_clear_range(struct vmc_bitmap *b, uint64_t start, uint64_t count)
+{
+	uint64_t end;
+
+	if (start >= b->nbits)
+		return;
+	end = count > b->nbits - start ? b->nbits : start + count;
+	while (start < end && (start & 63))
+		vmc_bitmap_clear(b, start++);
+	while (start + 64 <= end) {
+		b->words[start >> 6] = 0;
+		start += 64;
+	}
+	while (start < end)
+		vmc_bitmap_clear(b, start++);
+}
+
+uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint64_t count)
+{
+	uint64_t end, n = 0;
+
+	if (start >= b->nbits)
+		return 0;
+	end = count > b->nbits - start ? b->nbits : start + count;
+	while (start < end && (start & 63))
+		n += vmc_bitmap_test(b, start++);
+	while (start + 64 <= end) {
+		n += (uint64_t)__builtin_popcountll(b->words[start >> 6]);
+		start += 64;
+	}
+	while (start < end)
+		n += vmc_bitmap_test(b, start++);
+	return n;
 }
 
 uint64_t vmc_bitmap_next_set(const struct vmc_bitmap *b, uint64_t i)

@@ -25,7 +25,10 @@ static inline void vmc_bitmap_clear(struct vmc_bitmap *b, uint64_t i)
 	if (i < b->nbits)
 		b->words[i >> 6] &= ~(1ull << (i & 63));
 }
+/* Range operations clip to the bitmap; a start past the end does nothing. */
 void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count);
+void vmc_bitmap_clear_range(struct vmc_bitmap *b, uint64_t start, uint64_t count);
+uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint64_t count);
 /* First set bit at or after i, or b->nbits. */
 uint64_t vmc_bitmap_next_set(const struct vmc_bitmap *b, uint64_t i);
 /* First clear bit at or after i, or b->nbits. */

@@ -43,6 +43,8 @@ struct vmc_codec_ctx {
 	bool zs_ready;
 	void *lzo_wrk;
 	ZSTD_CCtx *zcc;
+	uint8_t *scratch; /* for codecs that cannot stop at maxlen (lzo, snappy) */
+	size_t scratch_len;
 };
 
 struct vmc_codec_ctx *vmc_codec_ctx_new(enum vmc_codec_id id)
@@ -82,6 +84,7 @@ void vmc_codec_ctx_free(struct vmc_codec_ctx *c)
 	if (c->zs_ready)
 		deflateEnd(&c->zs);
 	free(c->lzo_wrk);
+	free(c->scratch);
 	ZSTD_freeCCtx(c->zcc);
 	free(c);
 }
@@ -89,6 +92,20 @@ void vmc_codec_ctx_free(struct vmc_codec_ctx *c)
 size_t vmc_codec_compress(struct vmc_codec_ctx *c, const void *src, size_t len, void *dst, size_t maxlen)
 {
 	size_t out = 0;
+	void *final_dst = dst;
+
+	/* lzo and snappy write up to their bound whatever room there is: go through scratch */
+	if ((c->id == VMC_CODEC_LZO || c->id == VMC_CODEC_SNAPPY) && maxlen < codecs[c->id].bound(len)) {
+		size_t need = codecs[c->id].bound(len);
+		if (c->scratch_len < need) {
+			uint8_t *s = realloc(c->scratch, need);
+			if (!s)
+				return 0;
+			c->scratch = s;
+			c->scratch_len = need;
+		}
+		dst = c->scratch;
+	}
 
 	switch (c->id) {
 	case VMC_CODEC_NONE:
@@ -112,7 +129,7 @@ size_t vmc_codec_compress(struct vmc_codec_ctx *c, const void *src, size_t len, 
 		break;
 	}
 	case VMC_CODEC_SNAPPY: {
-		size_t n = maxlen;
+		size_t n = dst == final_dst ? maxlen : c->scratch_len;
 		if (snappy_compress(src, len, dst, &n) != SNAPPY_OK)
 			return 0;
 		out = n;
@@ -126,7 +143,11 @@ size_t vmc_codec_compress(struct vmc_codec_ctx *c, const void *src, size_t len, 
 	default:
 		return 0;
 	}
-	return out < len ? out : 0;
+	if (out >= len || out > maxlen)
+		return 0;
+	if (dst != final_dst)
+		memcpy(final_dst, dst, out);
+	return out;
 }
 
 enum vmc_status vmc_codec_decompress_kdump(uint32_t flag, const void *src, size_t len, void *dst,

@@ -37,6 +37,32 @@ void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file
 	}
 }
 
+void vmc_dump_mark_missing_range(struct vmc_dump *dump, uint64_t pfn, uint64_t count, const char *file,
+				 uint64_t off, const char *why)
+{
+	struct vmc_diag d;
+	uint64_t first = vmc_bitmap_next_set(&dump->stored, pfn), n;
+
+	if (first >= dump->max_pfn || first - pfn >= count)
+		return;
+	if (!dump->missing.words && vmc_bitmap_init(&dump->missing, dump->max_pfn, &d))
+		return;
+	if (!dump->nmissing)
+		snprintf(dump->missing_why, sizeof(dump->missing_why), "%s: offset 0x%llx: frame 0x%llx %s", file,
+			 (unsigned long long)(off + ((first - pfn) << dump->page_shift)), (unsigned long long)first, why);
+	n = vmc_bitmap_count_range(&dump->stored, pfn, count);
+	/* stored and missing are disjoint, so the stored bits of the range become the missing ones */
+	for (uint64_t p = first; p < pfn + count && p < dump->max_pfn;) {
+		uint64_t e = vmc_bitmap_next_clear(&dump->stored, p);
+		if (e > pfn + count)
+			e = pfn + count;
+		vmc_bitmap_set_range(&dump->missing, p, e - p);
+		vmc_bitmap_clear_range(&dump->stored, p, e - p);
+		p = vmc_bitmap_next_set(&dump->stored, e);
+	}
+	dump->nmissing += n;
+}
+
 enum vmc_status vmc_dump_open_srcs(struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_dump **ret,
 				   struct vmc_diag *d)
 {

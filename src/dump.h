@@ -86,5 +86,9 @@ enum vmc_status vmc_dump_read_page(struct vmc_dump *dump, uint64_t pfn, void *bu
 enum vmc_status vmc_dump_alloc_bitmaps(struct vmc_dump *dump, uint64_t max_pfn, struct vmc_diag *d);
 /* Record that a frame should be stored but is not; the first call keeps `why`. */
 void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file, uint64_t off, const char *why);
+/* The same for the stored frames among [pfn, pfn + count), in time independent of count's
+ * size in pages (a hostile header may claim terabytes past the end of the file). */
+void vmc_dump_mark_missing_range(struct vmc_dump *dump, uint64_t pfn, uint64_t count, const char *file,
+				 uint64_t off, const char *why);
 
 #endif
