@@ -272,14 +272,15 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 				const struct seg *s = &segs[i];
 				uint64_t first = s->paddr >> dump->page_shift;
 				uint64_t end = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
-				for (uint64_t pfn = first; pfn < end; pfn++) {
+				/* only stored frames: those past the end of the data are already missing */
+				for (uint64_t pfn = vmc_bitmap_next_set(&dump->stored, first); pfn < end;
+				     pfn = vmc_bitmap_next_set(&dump->stored, pfn + 1)) {
 					uint64_t a = pfn << dump->page_shift, b = a + dump->page_size;
 					if (a < s->paddr)
 						a = s->paddr;
 					if (b > s->paddr + s->filesz)
 						b = s->paddr + s->filesz;
-					if (vmc_bitmap_test(&dump->stored, pfn) &&
-					    !vmc_flat_covered(src, s->offset + (a - s->paddr), b - a))
+					if (!vmc_flat_covered(src, s->offset + (a - s->paddr), b - a))
 						vmc_dump_mark_missing(dump, pfn, src->name, s->offset + (a - s->paddr),
 								      "was never written: the flattened stream is cut short");
 				}

@@ -275,7 +275,7 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 					 "several files given but this one is not part of a split dump");
 			goto fail;
 		}
-		if (i && memcmp(k.h, k0.h, KDH_SIZE) != 0) {
+		if (i && (memcmp(k.h, k0.h, KDH_SIZE) != 0 || k.max_mapnr != k0.max_mapnr)) {
 			rc = vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, 0,
 					 "split part's header differs from %s's (parts of different dumps?)", srcs[0]->name);
 			goto fail;
@@ -356,8 +356,8 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 		uint64_t prev = 0;
 		for (unsigned i = 0; i <= nsrc; i++) {
 			uint64_t s = i < nsrc ? kp->files[i].start_pfn : k0.max_mapnr;
-			for (uint64_t p = vmc_bitmap_next_set(&dump->stored, prev); p < s; p = vmc_bitmap_next_set(&dump->stored, p + 1))
-				vmc_dump_mark_missing(dump, p, srcs[0]->name, 0, "is in no part of the split set");
+			if (s > prev)
+				vmc_dump_mark_missing_range(dump, prev, s - prev, srcs[0]->name, 0, "is in no part of the split set");
 			if (i < nsrc)
 				prev = kp->files[i].end_pfn;
 		}
