@@ -139,7 +139,8 @@ static enum vmc_status resolve(struct flat_rec *recs, size_t n, struct flat_rec 
 	struct flat_rec *ext;
 	bool overlap = false;
 
-	qsort(recs, n, sizeof(*recs), cmp_voff);
+	if (n > 1)
+		qsort(recs, n, sizeof(*recs), cmp_voff);
 	for (size_t i = 1; i < n; i++)
 		if (recs[i - 1].voff + recs[i - 1].len > recs[i].voff)
 			overlap = true;
