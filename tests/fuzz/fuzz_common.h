@@ -84,6 +84,18 @@ static inline void fz_check_dump(const struct vmc_dump *dump)
 	}
 }
 
+/* utsname fields stay NUL-terminated; a kernel-text mapping lies in stored RAM. */
+static inline void fz_check_uts(const struct vmc_dump *dump)
+{
+	const char *f[6] = { dump->uts.sysname, dump->uts.nodename, dump->uts.release,
+			     dump->uts.version, dump->uts.machine, dump->uts.domainname };
+
+	for (int i = 0; i < 6; i++)
+		FZ_ASSERT(memchr(f[i], 0, 65) != NULL);
+	if (dump->has_ktext && dump->ktext.size)
+		FZ_ASSERT(dump->ktext.paddr + dump->ktext.size >= dump->ktext.paddr);
+}
+
 /* Walk the notes the way the writers do. */
 static inline void fz_touch_notes(const struct vmc_dump *dump)
 {

@@ -145,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_ASSERT(rc != VMC_ERR_ARGS && rc != VMC_ERR_MISSING);
 			continue;
 		}
+		fz_check_uts(dump);
 		check_output(dump, t, nt, out, outlen, pass == 1);
 		free(out);
 	}

@@ -22,7 +22,7 @@
 static const char *outdir;
 static size_t total;
 
-static void die(const char *what)
+__attribute__((noreturn)) static void die(const char *what)
 {
 	fprintf(stderr, "gen_seeds: %s\n", what);
 	exit(1);
@@ -123,6 +123,22 @@ static void seeds_dumps(void)
 	e = elf(&s_mid), put("fuzz_open", "elf64-unaligned", e.p, e.len), put("fuzz_convert", "elf64-unaligned", e.p, e.len), free(e.p);
 	e = elf(&s_8k), put("fuzz_open", "elf64-8k", e.p, e.len), free(e.p);
 	e = elf(&s_empty), put("fuzz_open", "elf64-empty", e.p, e.len), put("fuzz_convert", "elf64-empty", e.p, e.len), free(e.p);
+	{
+		/* VMCOREINFO pointing at a utsname and _stext (src/linux_info.c) */
+		static const struct td_seg lseg[] = { { 0x1000000, 2 * P4K, 2 * P4K } };
+		static const char uts[6][65] = { "Linux", "fuzzhost", "6.1.0", "#1 SMP", "x86_64", "(none)" };
+		static const struct td_patch lp[] = { { 0x1001004, uts, sizeof(uts) } };
+		struct td_spec s_linux = { .segs = lseg, .nsegs = 1, .seed = 30, .patches = lp, .npatches = 1,
+					   .vmcoreinfo = "OSRELEASE=6.1.0\nNUMBER(phys_base)=0\nSYMBOL(init_uts_ns)=ffffffff81001000\n"
+							 "OFFSET(uts_namespace.name)=4\nSYMBOL(_stext)=ffffffff81000000\n" };
+		e = elf(&s_linux);
+		put("fuzz_open", "elf64-linux-info", e.p, e.len);
+		put("fuzz_convert", "elf64-linux-info", e.p, e.len);
+		k = convert(e, &vmc_writer_kdump, VMC_CODEC_ZSTD, false, false);
+		put("fuzz_convert", "kdump-linux-info", k.p, k.len);
+		free(k.p);
+		free(e.p);
+	}
 	e = e_small, e.len -= P4K + 100, put("fuzz_open", "elf64-truncated", e.p, e.len);
 	put("fuzz_convert", "elf64-truncated", e.p, e.len);
 

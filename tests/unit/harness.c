@@ -41,6 +41,12 @@ void harness_check(bool ok, const char *file, int line, const char *expr, bool f
 		longjmp(escape, END_FAIL);
 }
 
+_Noreturn void harness_require_failed(const char *file, int line, const char *expr)
+{
+	harness_check(false, file, line, expr, true);
+	abort(); /* not reached */
+}
+
 void harness_check_eq(uint64_t a, uint64_t b, const char *file, int line, const char *ea, const char *eb)
 {
 	if (a == b)

@@ -21,6 +21,7 @@ struct harness_test {
 
 void harness_register(struct harness_test *t);
 void harness_check(bool ok, const char *file, int line, const char *expr, bool fatal);
+_Noreturn void harness_require_failed(const char *file, int line, const char *expr);
 void harness_check_eq(uint64_t a, uint64_t b, const char *file, int line, const char *ea, const char *eb);
 _Noreturn void harness_skip(const char *why);
 /* Failed checks so far in the current test. */
@@ -38,7 +39,11 @@ void harness_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	static void test_##name(void)
 
 #define CHECK(cond) harness_check(!!(cond), __FILE__, __LINE__, #cond, false)
-#define REQUIRE(cond) harness_check(!!(cond), __FILE__, __LINE__, #cond, true)
+#define REQUIRE(cond)                                                  \
+	do {                                                           \
+		if (!(cond))                                           \
+			harness_require_failed(__FILE__, __LINE__, #cond); \
+	} while (0)
 #define CHECK_EQ(a, b) harness_check_eq((uint64_t)(a), (uint64_t)(b), __FILE__, __LINE__, #a, #b)
 #define SKIP(why) harness_skip(why)
 

@@ -31,6 +31,18 @@ void td_fill(uint32_t seed, uint64_t paddr, uint8_t *buf, size_t len)
 		buf[i] = td_byte(seed, paddr + i);
 }
 
+void td_fill_spec(const struct td_spec *s, uint64_t paddr, uint8_t *buf, size_t len)
+{
+	td_fill(s->seed, paddr, buf, len);
+	for (unsigned i = 0; i < s->npatches; i++) {
+		const struct td_patch *p = &s->patches[i];
+		uint64_t a = p->paddr > paddr ? p->paddr : paddr;
+		uint64_t b = p->paddr + p->len < paddr + len ? p->paddr + p->len : paddr + len;
+		if (a < b)
+			memcpy(buf + (a - paddr), (const uint8_t *)p->data + (a - p->paddr), b - a);
+	}
+}
+
 bool td_expected_page(const struct td_spec *s, uint64_t pfn, uint32_t ps, uint8_t *buf)
 {
 	uint64_t start = pfn * ps, end = start + ps;
@@ -44,7 +56,7 @@ bool td_expected_page(const struct td_spec *s, uint64_t pfn, uint32_t ps, uint8_
 		if (b > end)
 			b = end;
 		if (a < b) {
-			td_fill(s->seed, a, buf + (a - start), b - a);
+			td_fill_spec(s, a, buf + (a - start), b - a);
 			any = true;
 		}
 	}
@@ -174,7 +186,7 @@ uint8_t *td_build_elf(const struct td_spec *s, size_t *outlen)
 	if (notes_len)
 		memcpy(out + notes_off, notes, notes_len);
 	for (unsigned i = 0; i < s->nsegs; i++)
-		td_fill(s->seed, s->segs[i].paddr, out + segoff[i], s->segs[i].filesz);
+		td_fill_spec(s, s->segs[i].paddr, out + segoff[i], s->segs[i].filesz);
 	free(notes);
 	free(segoff);
 	*outlen = total;

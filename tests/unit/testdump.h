@@ -12,6 +12,13 @@ struct td_seg {
 	uint64_t paddr, memsz, filesz; /* bytes; filesz <= memsz */
 };
 
+/* bytes laid over the generated content at a physical address (e.g. a utsname) */
+struct td_patch {
+	uint64_t paddr;
+	const void *data;
+	size_t len;
+};
+
 struct td_spec {
 	int elfclass;            /* 64 (default when 0) or 32 */
 	uint16_t machine;        /* EM_X86_64 when 0 */
@@ -23,11 +30,15 @@ struct td_spec {
 	bool ktext;              /* add kexec's kernel-text PT_LOAD aliasing segs[0] */
 	bool pnxnum;             /* write e_phnum = PN_XNUM with the count in section 0 */
 	uint32_t e_flags;
+	const struct td_patch *patches;
+	unsigned npatches;
 };
 
 /* Byte-address content: each 4 KiB frame is zero, one of two shared pages, random, or a
  * compressible pattern, chosen from (seed, frame). */
 void td_fill(uint32_t seed, uint64_t paddr, uint8_t *buf, size_t len);
+/* The spec's content at a physical address: td_fill plus the patches. */
+void td_fill_spec(const struct td_spec *s, uint64_t paddr, uint8_t *buf, size_t len);
 /* Expected content of frame pfn with page size ps: stored bytes of the spec, else zeros.
  * Returns whether any byte of the frame is stored. */
 bool td_expected_page(const struct td_spec *s, uint64_t pfn, uint32_t ps, uint8_t *buf);
