@@ -72,6 +72,11 @@ def subtract(run, covered):
     return out
 
 
+def in_runs(runs, pfn):
+    i = bisect.bisect_right(runs, (pfn, float("inf"))) - 1
+    return i >= 0 and runs[i][0] <= pfn < runs[i][1]
+
+
 class ElfDump:
     def __init__(self, path):
         self.path = path
@@ -90,7 +95,7 @@ class ElfDump:
         if phoff + phnum * phentsize > self.size or phentsize < 56:
             raise ReadError("%s: program headers outside the file" % path)
         self.runs = []  # (pfn_start, pfn_end, file_offset_of_pfn_start), disjoint
-        self.partial = []
+        partial = {}  # pfn -> (start in page, length, file offset): pages only partly in the data
         covered = []
         for i in range(phnum):
             p_type, _fl, off, _va, pa, filesz, _memsz = struct.unpack_from("<IIQQQQQ", m, phoff + i * phentsize)
@@ -102,14 +107,16 @@ class ElfDump:
             first = (pa + PAGE - 1) // PAGE
             end = (pa + filesz) // PAGE
             if pa % PAGE:
-                self.partial.append(pa // PAGE)
+                partial.setdefault(pa // PAGE, (pa % PAGE, min(PAGE - pa % PAGE, filesz), off))
             if (pa + filesz) % PAGE and (pa + filesz) // PAGE >= first:
-                self.partial.append((pa + filesz) // PAGE)
+                t = (pa + filesz) // PAGE
+                partial.setdefault(t, (0, (pa + filesz) % PAGE, off + t * PAGE - pa))
             if end <= first:
                 continue
             for a, b in subtract((first, end), covered):
                 self.runs.append((a, b, off + a * PAGE - pa))
             covered = merge_runs(covered + [(first, end)])
+        self.partial = {p: v for p, v in partial.items() if not in_runs(covered, p)}
         self.runs.sort()
         self.present = merge_runs([(a, b) for a, b, _ in self.runs])
         self.end = self.present[-1][1] if self.present else 0
@@ -126,9 +133,27 @@ class ElfDump:
         o = off + (pfn - a) * PAGE
         return self.m[o:o + n * PAGE]
 
+    def partial_bytes(self, pfn):
+        st, ln, fo = self.partial[pfn]
+        return st, self.m[fo:fo + ln]
+
+
+class LkfElfDump(ElfDump):
+    """ELF: presence from our own PT_LOAD parse (libkdumpfile 0.5.1's ELF page bitmap is
+    unreliable: find_set/find_clear stall on overlapping segments), data via libkdumpfile."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        lk = LkfDump(path, bitmap=False)
+        self.k, self.space, self.lk = lk.k, lk.space, lk
+        self.desc = "ELF (presence: own PT_LOAD parse, %d runs; data: libkdumpfile)" % len(self.runs)
+
+    def read(self, pfn, n):
+        return self.lk.read(pfn, n)
+
 
 class LkfDump:
-    def __init__(self, path):
+    def __init__(self, path, bitmap=True):
         try:
             import kdumpfile
         except ImportError:
@@ -140,10 +165,12 @@ class LkfDump:
             self.k = kdumpfile.kdumpfile(path)
             self.fmt = self.k.attr["file.format"]
             self.max_pfn = int(self.k.attr["max_pfn"])
-            bmp = self.k.attr["file.pagemap"]
+            bmp = self.k.attr["file.pagemap"] if bitmap else None
         except Exception as e:
             raise ReadError("%s: libkdumpfile cannot open it: %s" % (path, e))
         self.space = kdumpfile.KDUMP_MACHPHYSADDR
+        if not bitmap:
+            return
         runs = []
         p = 0
         while p < self.max_pfn:
@@ -157,12 +184,15 @@ class LkfDump:
                 c = min(bmp.find_clear(s), self.max_pfn)
             except Exception:
                 c = self.max_pfn
+            if c <= s:
+                raise ReadError("%s: libkdumpfile's page bitmap is inconsistent at pfn %#x (find_set %#x, "
+                                "find_clear %#x)" % (path, p, s, c))
             runs.append((s, c))
             p = c
         self.present = runs
         self.end = runs[-1][1] if runs else 0
         self.read_runs = runs
-        self.partial = []
+        self.partial = {}
         self.desc = "%s via libkdumpfile (max_pfn %#x)" % (self.fmt, self.max_pfn)
 
     def read(self, pfn, n):
@@ -205,7 +235,9 @@ def open_dump(path, reader):
         head = f.read(16)
     if head[:4] == b"\x7fELF" and reader == "own":
         return ElfDump(path), ""
-    if head[:4] == b"\x7fELF" or head[:8] in (b"KDUMP   ", b"DISKDUMP"):
+    if head[:4] == b"\x7fELF":
+        return LkfElfDump(path), ""
+    if head[:8] in (b"KDUMP   ", b"DISKDUMP"):
         return LkfDump(path), ""
     raise ReadError("%s: not an ELF core, kdump-compressed or flattened file (magic %r)" % (path, head[:8]))
 
@@ -273,32 +305,72 @@ def _compare(ref_path, dump_path, args):
                         else:
                             different.append(p + i)
                 p += n
+        # Frames that one side has only partly (an ELF segment that starts or ends inside
+        # a page): the bytes it has must match the other side's page when that side has
+        # the page in full. Such a frame is neither "only in" one side nor a failure by
+        # itself; makedumpfile drops it from a kdump, a converter may also keep it.
+        partial_notes, partial_match = [], set()
+        for name, x, y in (("ref", r, d), ("dump", d, r)):
+            for pfn in sorted(x.partial):
+                st, data = x.partial_bytes(pfn)
+                what = "frame %#x: the %s has bytes %#x-%#x of it only" % (pfn, name, st, st + len(data) - 1)
+                if in_runs(y.present, pfn):
+                    partial_match.add(pfn)  # reported here, not as only-in-ref/dump
+                    page = y.read(pfn, 1)
+                    if page[st:st + len(data)] == data:
+                        rest = page[:st] + page[st + len(data):]
+                        partial_notes.append("%s; the other has the whole page, those bytes match (the rest is %s)"
+                                             % (what, "zero" if rest.count(0) == len(rest) else "non-zero"))
+                    else:
+                        different.append(pfn)
+                        partial_notes.append("%s; the other has the whole page and those bytes DIFFER" % what)
+                elif pfn in y.partial:
+                    st2, data2 = y.partial_bytes(pfn)
+                    same_part = (st, data) == (st2, data2)
+                    if not same_part:
+                        different.append(pfn)
+                    if name == "ref":
+                        partial_notes.append("%s; the other has %s" % (what, "the same bytes" if same_part
+                                                                      else "DIFFERENT bytes %#x+%#x" % (st2, len(data2))))
+                else:
+                    partial_notes.append("%s; the other does not have it" % what)
     except (ReadError, OSError) as e:
         return None, "pagecmp %s vs %s: ERROR: %s" % (ref_path, dump_path, e)
     end = max(r.end, d.end)
     present = count_frames(both, 0, end)
     in_ref = sum(b - a for a, b in r.present)
     in_dump = sum(b - a for a, b in d.present)
+    pm = merge_runs([(p, p + 1) for p in partial_match])
     only_ref_runs = []
     for run in r.present:
-        only_ref_runs += subtract(run, d.present)
+        for part in subtract(run, d.present):
+            only_ref_runs += subtract(part, pm)
     only_dump_runs = []
     for run in d.present:
-        only_dump_runs += subtract(run, r.present)
-    only_ref, only_dump = in_ref - present, in_dump - present
-    neither = end - present - only_ref - only_dump
-    diff = len(different)
+        for part in subtract(run, r.present):
+            only_dump_runs += subtract(part, pm)
+    ign = merge_runs([(p, p + 1) for p in args.ignore])
+    if ign:
+        only_ref_runs = [q for run in only_ref_runs for q in subtract(run, ign)]
+        only_dump_runs = [q for run in only_dump_runs for q in subtract(run, ign)]
+        different = [p for p in different if p not in args.ignore]
+    only_ref = sum(b - a for a, b in only_ref_runs)
+    only_dump = sum(b - a for a, b in only_dump_runs)
+    neither = end - present - (in_ref - present) - (in_dump - present)
+    diff = len(set(different))
     ok = diff == 0 and only_ref == 0 and only_dump == 0 and present > 0
     lines.append("pagecmp %s vs %s: frames=%d present=%d identical=%d (zero=%d) different=%d only-in-ref=%d "
-                 "only-in-dump=%d absent-in-both=%d -> %s" % (ref_path, dump_path, end, present, same, zero, diff,
-                                                             only_ref, only_dump, neither, "PASS" if ok else "FAIL"))
+                 "only-in-dump=%d absent-in-both=%d partial=%d -> %s"
+                 % (ref_path, dump_path, end, present, same, zero, diff, only_ref, only_dump, neither,
+                    len(partial_notes), "PASS" if ok else "FAIL"))
     if not args.quiet:
         lines.append("  ref:  %s%s" % (rnote, r.desc))
         lines.append("  dump: %s%s" % (note, d.desc))
-    for name, dd in (("ref", r), ("dump", d)):
-        for pfn in dd.partial:
-            lines.append("  note: frame %#x only partly in the %s's file data (counted absent)" % (pfn, name))
-    ex = {"different": merge_runs([(p, p + 1) for p in different]),
+    for t in partial_notes:
+        lines.append("  partial " + t)
+    if args.ignore:
+        lines.append("  ignored frames (--ignore-partial-of): %s" % ", ".join("%#x" % p for p in sorted(args.ignore)))
+    ex = {"different": merge_runs([(p, p + 1) for p in set(different)]),
           "only-in-ref": merge_runs(only_ref_runs), "only-in-dump": merge_runs(only_dump_runs)}
     for kind, runs in ex.items():
         if runs:
@@ -316,10 +388,19 @@ def main():
     ap.add_argument("--ref-reader", choices=("own", "libkdumpfile"), default="own", help="reader of an ELF REF")
     ap.add_argument("--show", type=int, default=8, help="example runs to list per kind of difference")
     ap.add_argument("-q", "--quiet", action="store_true")
+    ap.add_argument("--ignore-partial-of", metavar="ELF", action="append", default=[],
+                    help="ignore the frames that are only partly in this ELF file's data")
     ap.add_argument("ref")
     ap.add_argument("dumps", nargs="+")
     args = ap.parse_args()
     args.ref_read = None
+    args.ignore = set()
+    try:
+        for p in args.ignore_partial_of:
+            args.ignore |= set(ElfDump(p).partial)
+    except (ReadError, OSError) as e:
+        print("pagecmp: ERROR: %s" % e, file=sys.stderr)
+        return 2
     try:
         if is_flat(args.ref):  # rearrange once, not once per DUMP
             args.ref_read = rearrange_flat(args.ref)
@@ -327,11 +408,19 @@ def main():
         print("pagecmp: ERROR: %s" % e, file=sys.stderr)
         return 2
     if args.jobs > 1 and len(args.dumps) > 1:
+        import concurrent.futures as cf
         import multiprocessing as mp
         global _ARGS
         _ARGS = args
-        with mp.get_context("fork").Pool(min(args.jobs, len(args.dumps))) as pool:
-            results = pool.map(_work, args.dumps)
+        # a worker that dies (e.g. in libkdumpfile) fails its comparison instead of hanging
+        with cf.ProcessPoolExecutor(min(args.jobs, len(args.dumps)), mp_context=mp.get_context("fork")) as ex:
+            futs = [ex.submit(_work, p) for p in args.dumps]
+            results = []
+            for p, f in zip(args.dumps, futs):
+                try:
+                    results.append(f.result())
+                except Exception as e:
+                    results.append((None, "pagecmp %s vs %s: ERROR: the worker failed: %r" % (args.ref, p, e)))
     else:
         results = [compare(args.ref, p, args) for p in args.dumps]
     rc = 0
