@@ -12,7 +12,8 @@
 #   VMCARVE_ACCEPT_WORK    scratch directory (default ${TMPDIR:-/tmp}); each test makes
 #                          its own subdirectory there and removes it unless it failed or
 #                          VMCARVE_ACCEPT_KEEP=1. Outputs of the 1.5 GB dump need several GB.
-#   VMCARVE_ACCEPT_JOBS    parallel crash/python jobs (default: number of CPUs)
+#   VMCARVE_ACCEPT_JOBS    parallel crash/python jobs (default: number of CPUs, at most 4:
+#                          a crash session with this vmlinux takes ~0.5 GB)
 #   VMCARVE_ACCEPT_INPUT   main input dump (default: the bed's host-kdump.vmcore)
 #   VMCARVE_TESTBED_OUT, VMCARVE_SHARED   see scripts/testbed-outputs
 #   PYTHON                 python with python3-libkdumpfile (default /usr/bin/python3)
@@ -20,9 +21,10 @@ set -uo pipefail
 ACC_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ACC_ROOT=$(cd "$ACC_HERE/../.." && pwd)
 PY=${PYTHON:-/usr/bin/python3}
-JOBS=${VMCARVE_ACCEPT_JOBS:-$(nproc)}
+JOBS=${VMCARVE_ACCEPT_JOBS:-$(n=$(nproc); echo $((n > 4 ? 4 : n)))}
 export PYTHONDONTWRITEBYTECODE=1
 ACC_FAILS=0
+ACC_NAME=$(basename "$0" .sh)
 ACC_T0=$(date +%s)
 
 # acc_since T0: seconds since $EPOCHREALTIME value T0, one decimal
@@ -127,7 +129,24 @@ acc_convert() {
 	return 0
 }
 
+# acc_convert_parts OUT PART... -- ARGS... : vmcarve convert PART... -o OUT ARGS (a split set)
+acc_convert_parts() {
+	local out=$1 parts=() t0 rc
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do parts+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	t0=$EPOCHREALTIME
+	"$VMCARVE" convert -q "${parts[@]}" -o "$out" "$@" > "$out.log" 2>&1
+	rc=$?
+	if [ $rc != 0 ] || [ ! -s "$out" ]; then
+		acc_fail "vmcarve convert of the ${#parts[@]}-part split set $* -> $(basename "$out"): rc $rc: $(tail -3 "$out.log" | tr '\n' ' ')"
+		rm -f "$out"
+		return 1
+	fi
+	acc_log "converted the ${#parts[@]}-part split set $* -> $(basename "$out") in $(acc_since "$t0") s ($(du -h "$out" | cut -f1))"
+}
+
 # acc_parallel CMDFILE: run each line of CMDFILE with bash, $JOBS at a time (output: per line)
 acc_parallel() {
-	xargs -d '\n' -P "$JOBS" -I{} bash -c '{}' < "$1"
+	xargs -d '\n' -n 1 -P "$JOBS" bash -c 'eval "$1"' _ < "$1"
 }

@@ -1,29 +1,41 @@
 #!/usr/bin/python3
 """pagecmp.py - compare memory dumps page by page over every physical frame.
 
-usage: pagecmp.py [-j N] [--reader own|libkdumpfile] [--show N] [-q] REF DUMP [DUMP ...]
+usage: pagecmp.py [-j N] [--reader own|libkdumpfile] [--ref-reader own|libkdumpfile]
+                  [--ignore-partial-of ELF] [--show N] [-q] REF DUMP [DUMP ...]
 
 Every DUMP is compared with REF over all 4 KiB frames 0 .. max(end of REF, end of DUMP):
 a frame must be present in both with identical bytes, or absent from both. "Absent" means
 not in the dump at all or excluded (filtered out); a dump may not hide that difference.
+The DUMPs are compared in parallel (-j, default: CPUs, at most 4).
 
 Readers (independent of vmcarve):
   ELF core (\\x7fELF)       own reader: the PT_LOAD segments by p_paddr, p_filesz bytes of
                             data; the memsz-only tail of a segment is excluded (absent).
-                            When segments overlap the first one in the program header
-                            table wins (as in makedumpfile), and a page that only partly
-                            lies inside the file data is reported and counted as absent.
+                            When segments overlap, the first one in the program header
+                            table wins (as in makedumpfile).
   kdump-compressed         python3-libkdumpfile (KDUMP_MACHPHYSADDR); presence from the
   (KDUMP / DISKDUMP)        file's page bitmap (attribute file.pagemap), data via read().
   makedumpfile flattened   rearranged first with `makedumpfile -R` into $TMPDIR.
-  --reader libkdumpfile    reads ELF files through libkdumpfile as well.
+  --reader libkdumpfile    reads the data of ELF DUMPs through libkdumpfile; presence
+                           still comes from the PT_LOADs, because libkdumpfile 0.5.1's
+                           page bitmap of an ELF file stalls at overlapping segments
+                           (--ref-reader: the same for an ELF REF).
+
+Partial frames: a frame that an ELF segment covers only in part (host-kdump.vmcore: 0x9f,
+the segment ends at 0x9fc00) is neither present nor absent. When the other dump has the
+whole page, the bytes the ELF has must match (else: different); the frame is listed as
+"partial" and is no failure by itself: makedumpfile leaves such a frame out of a kdump, a
+converter may keep it with the rest filled. --ignore-partial-of ELF leaves out of the
+comparison the frames that ELF has only in part (e.g. to compare two re-filtered dumps).
 
 Per DUMP it prints
   pagecmp REF vs DUMP: frames=F present=P identical=I (zero=Z) different=D only-in-ref=R
-      only-in-dump=O absent-in-both=A -> PASS|FAIL
-followed by up to --show examples of each kind of difference. Exit 0 when every DUMP
-passes, 1 when any differs, 2 on a usage or read error. Run it with Debian's
-/usr/bin/python3 (python3-libkdumpfile is not importable from a venv/pyenv python).
+      only-in-dump=O absent-in-both=A partial=K -> PASS|FAIL
+followed by the partial frames and up to --show example runs of each kind of difference.
+PASS needs D = R = O = 0 and P > 0. Exit 0 when every DUMP passes, 1 when any differs,
+2 on a usage or read error. Run it with Debian's /usr/bin/python3 (python3-libkdumpfile
+is not importable from a venv/pyenv python).
 """
 import argparse
 import bisect
@@ -382,7 +394,7 @@ def _compare(ref_path, dump_path, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="compare dumps page by page", usage=__doc__.split("\n\n")[1])
+    ap = argparse.ArgumentParser(description="compare dumps page by page", usage=__doc__.split("\n\n")[1][len("usage: "):])
     ap.add_argument("-j", "--jobs", type=int, default=min(len(os.sched_getaffinity(0)), 4))
     ap.add_argument("--reader", choices=("own", "libkdumpfile"), default="own", help="reader of ELF DUMPs")
     ap.add_argument("--ref-reader", choices=("own", "libkdumpfile"), default="own", help="reader of an ELF REF")
