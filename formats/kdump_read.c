@@ -325,12 +325,16 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 				 (unsigned long long)k0.max_mapnr);
 		goto fail;
 	}
-	for (unsigned i = 0; i < nsrc; i++)
-		if (bm_off + bm_len > kp->files[i].src->size) {
+	/* only the bytes that cover max_mapnr must be there: makedumpfile's split parts can end
+	 * inside the padding of the 2nd bitmap */
+	for (unsigned i = 0; i < nsrc; i++) {
+		uint64_t bm_end = bm_off + (two ? bm_len / 2 : 0) + need;
+		if (bm_end > kp->files[i].src->size) {
 			rc = vmc_fail_at(d, VMC_ERR_TRUNCATED, kp->files[i].src->name, kp->files[i].src->size,
-					 "truncated: the bitmaps end at 0x%llx", (unsigned long long)(bm_off + bm_len));
+					 "truncated: the bitmaps end at 0x%llx", (unsigned long long)bm_end);
 			goto fail;
 		}
+	}
 	if ((rc = vmc_dump_alloc_bitmaps(dump, k0.max_mapnr, d)) || (rc = vmc_bitmap_init(&kp->bm2, k0.max_mapnr, d)))
 		goto fail;
 	bytes = malloc(need ? need : 1);

@@ -22,6 +22,7 @@
 # Known: crash 8.0.2 builds only TASKS 1..3 of this 6.1 kernel, on the input too; that is
 # compared like everything else.
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 SET=${2:-vmcore}
 case $SET in vmcore | qemu | all) ;; *) echo "usage: $0 VMCARVE [vmcore|qemu|all]"; exit 2 ;; esac
@@ -36,8 +37,10 @@ printf '%s\n' sys log 'bt -a' 'kmem -i' ps q > "$WORK/cmds"
 
 session() { # NAME DUMP REF
 	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$WORK/sessions"
+	# shellcheck disable=SC2016  # $EPOCHREALTIME and $? belong to the job line
 	printf 't0=$EPOCHREALTIME; timeout %s crash -s -i %q %q %q > %q 2>&1; echo $? > %q; ' \
 		"$CRASH_TIMEOUT" "$WORK/cmds" "$VMLINUX" "$2" "$WORK/$1.raw" "$WORK/$1.rc" >> "$WORK/jobs"
+	# shellcheck disable=SC2016
 	printf 'awk -v a=$t0 -v b=$EPOCHREALTIME %q > %q\n' 'BEGIN { printf "%.1f", b - a }' "$WORK/$1.time" >> "$WORK/jobs"
 }
 

@@ -13,6 +13,7 @@
 #    machine-wide values it reads (UTS_RELEASE, init_uts_ns.*, init_task.comm) must equal
 #    the genuine kdump's; a failed read is INFO.
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 "$PY" -c 'import drgn' 2> /dev/null || acc_skip "$PY cannot import drgn (apt-get install python3-drgn)"
 acc_init drgn "$@"

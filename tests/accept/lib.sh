@@ -82,6 +82,7 @@ acc_init() {
 }
 
 acc_vmlinux() {
+	# shellcheck disable=SC2034  # used by the tests that source this file
 	VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --vmlinux kvm) || acc_die "no vmlinux for the test bed"
 }
 
@@ -148,5 +149,6 @@ acc_convert_parts() {
 
 # acc_parallel CMDFILE: run each line of CMDFILE with bash, $JOBS at a time (output: per line)
 acc_parallel() {
+	# shellcheck disable=SC2016  # $1 is bash -c's argument
 	xargs -d '\n' -n 1 -P "$JOBS" bash -c 'eval "$1"' _ < "$1"
 }

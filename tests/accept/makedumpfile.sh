@@ -13,6 +13,7 @@
 # makedumpfile prints "The kernel version is not supported." for this 6.1 kernel on the
 # input too; it is not an error.
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 acc_init makedumpfile "$@"
 
@@ -25,6 +26,7 @@ mdf() { # LOGNAME ARGS...: run makedumpfile, log to $WORK/LOGNAME.mlog
 }
 mlog_tail() { grep -v -e '^$' -e '\[ *[0-9.]* %\]' "$WORK/$1.mlog" | tail -4 | tr '\n' ' '; }
 
+# shellcheck disable=SC2054  # NAME:ARGS, the commas separate the arguments
 specs=(kdump-zlib:-c kdump-lzo:-l kdump-raw:--no-compress kdump-lzo-nodedup:-l,--no-dedup elf:--format,elf)
 mv=$(makedumpfile -v 2>&1)
 for c in snappy:p zstd:z; do
@@ -70,10 +72,10 @@ done
 
 # A frame that the input ELF holds only partly (host-kdump.vmcore: 0x9f, 3 KiB of it) is
 # dropped by makedumpfile but kept whole by a converter that fills the rest: not compared.
-ign=
-[ "$(head -c4 "$INPUT" | tr -d '\177')" = ELF ] && ign="--ignore-partial-of $INPUT"
+ign=()
+[ "$(head -c4 "$INPUT" | tr -d '\177')" = ELF ] && ign=(--ignore-partial-of "$INPUT")
 if [ ${#refiltered[@]} -gt 0 ]; then
-	"$PY" "$HERE/pagecmp.py" -q -j "$JOBS" $ign "$WORK/input.d31" "${refiltered[@]}" > "$WORK/pagecmp.out" 2>&1
+	"$PY" "$HERE/pagecmp.py" -q -j "$JOBS" "${ign[@]}" "$WORK/input.d31" "${refiltered[@]}" > "$WORK/pagecmp.out" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		case $line in

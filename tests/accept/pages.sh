@@ -17,6 +17,7 @@
 # It also checks that --threads 1 and the default thread count write the same file
 # (INFO only: byte-identical output is not promised).
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 acc_init pages "$@"
 

@@ -15,6 +15,7 @@
 # host-qemu.elf -> ELF; host-qemu.kdump-zlib (flattened) -> ELF;
 # host-kdump.makedumpfile-d31.kdump (filtered) -> ELF.
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 acc_need readelf binutils
 acc_need eu-readelf elfutils

@@ -13,6 +13,7 @@
 #    input vs the middle ELF (own reader);
 #  * steps 1 and 3 (same format) are compared byte for byte: INFO only.
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 acc_init roundtrip "$@"
 
