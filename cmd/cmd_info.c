@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "dump.h"
+#include "linux_info.h"
 #include "notes.h"
 
 static void json_str(const char *s, size_t n)
@@ -155,6 +156,7 @@ int cmd_info(int argc, char **argv)
 	}
 	if (vmc_dump_open(files, nfiles, &dump, &d))
 		return cli_error(&d);
+	vmc_linux_info_fill(dump); /* phys_base and utsname as the kernel itself records them */
 	info_one(dump, json);
 	vmc_dump_close(dump);
 	return EXIT_OK;

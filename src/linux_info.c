@@ -104,12 +104,16 @@ void vmc_linux_info_fill(struct vmc_dump *dump)
 
 	if (!vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &vi))
 		return;
-	if (!dump->has_phys_base) {
+	{
+		/* the kernel's own figure wins over a header's, as in crash: QEMU writes 0 into the
+		 * kdump sub-header unless it parsed the guest's VMCOREINFO itself */
 		uint64_t v;
-		if (!vmcoreinfo_get_u64(vi.desc, vi.desc_len, "NUMBER(phys_base)", 0, &v))
+		if (vmcoreinfo_get_u64(vi.desc, vi.desc_len, "NUMBER(phys_base)", 0, &v)) {
+			dump->phys_base = v;
+			dump->has_phys_base = true;
+		}
+		if (!dump->has_phys_base)
 			return;
-		dump->phys_base = v;
-		dump->has_phys_base = true;
 	}
 	if (dump->e_machine == 62) {
 		fill_uts(dump, &vi);
