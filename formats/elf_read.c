@@ -309,24 +309,31 @@ fail:
 	return rc;
 }
 
+/* index of the first segment that ends after physical address pa (segments are sorted and
+ * disjoint), or nsegs */
+static size_t first_seg_after(const struct elf_priv *ep, uint64_t pa)
+{
+	size_t lo = 0, hi = ep->nsegs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ep->segs[mid].paddr + ep->segs[mid].memsz <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static enum vmc_status elf_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch,
 				     struct vmc_diag *d)
 {
 	struct elf_priv *ep = dump->priv;
 	uint64_t start = pfn << dump->page_shift, end = start + dump->page_size;
-	size_t lo = 0, hi = ep->nsegs;
 	uint8_t *out = buf;
 
-	/* first segment that ends after the page start */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (ep->segs[mid].paddr + ep->segs[mid].memsz <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	memset(buf, 0, dump->page_size);
-	for (size_t i = lo; i < ep->nsegs && ep->segs[i].paddr < end; i++) {
+	for (size_t i = first_seg_after(ep, start); i < ep->nsegs && ep->segs[i].paddr < end; i++) {
 		const struct seg *s = &ep->segs[i];
 		uint64_t a = start > s->paddr ? start : s->paddr;
 		uint64_t b = end < s->paddr + s->filesz ? end : s->paddr + s->filesz;
@@ -343,15 +350,8 @@ static enum vmc_status elf_read_page(struct vmc_dump *dump, uint64_t pfn, void *
 /* the segment holding [pfn, pfn+count) entirely in its file data, or NULL */
 static const struct seg *run_seg(const struct elf_priv *ep, uint64_t start, uint64_t len)
 {
-	size_t lo = 0, hi = ep->nsegs;
+	size_t lo = first_seg_after(ep, start);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (ep->segs[mid].paddr + ep->segs[mid].memsz <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == ep->nsegs || start < ep->segs[lo].paddr || start + len > ep->segs[lo].paddr + ep->segs[lo].filesz)
 		return NULL;
 	return &ep->segs[lo];
