@@ -52,34 +52,39 @@ bool vmc_flat_truncated(const struct vmc_bytesrc *src, uint64_t *cut_off)
 	return true;
 }
 
+/* Number of extents starting at or before off: the one that may hold off is the last of them
+ * (extents are disjoint and sorted). */
+static size_t ext_upto(const struct flat_src *fs, uint64_t off)
+{
+	size_t lo = 0, hi = fs->next;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (fs->ext[mid].voff <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 bool vmc_flat_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len)
 {
 	const struct flat_src *fs;
-	size_t lo = 0, hi;
 
 	if (src->ops != &flat_ops)
 		return true;
 	fs = src->priv;
-	hi = fs->next;
 	while (len) {
-		/* last extent starting at or before off; extents are disjoint and sorted */
-		size_t l = lo, h = hi;
-		while (l < h) {
-			size_t mid = (l + h) / 2;
-			if (fs->ext[mid].voff <= off)
-				l = mid + 1;
-			else
-				h = mid;
-		}
-		if (!l || off >= fs->ext[l - 1].voff + fs->ext[l - 1].len)
+		size_t k = ext_upto(fs, off);
+		uint64_t n;
+		if (!k || off >= fs->ext[k - 1].voff + fs->ext[k - 1].len)
 			return false;
-		{
-			uint64_t n = fs->ext[l - 1].voff + fs->ext[l - 1].len - off;
-			if (n >= len)
-				return true;
-			off += n;
-			len -= n;
-		}
+		n = fs->ext[k - 1].voff + fs->ext[k - 1].len - off;
+		if (n >= len)
+			return true;
+		off += n;
+		len -= n;
 	}
 	return true;
 }
@@ -279,15 +284,7 @@ static enum vmc_status flat_pread(struct vmc_bytesrc *src, void *buf, size_t len
 		len = (size_t)(src->size - off);
 	while (done < len) {
 		uint64_t o = off + done;
-		size_t lo = 0, hi = fs->next, n;
-		/* last extent with voff <= o */
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (fs->ext[mid].voff <= o)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		size_t lo = ext_upto(fs, o), n;
 		if (lo && o < fs->ext[lo - 1].voff + fs->ext[lo - 1].len) {
 			const struct flat_rec *e = &fs->ext[lo - 1];
 			enum vmc_status rc;

@@ -23,38 +23,30 @@ void vmc_bitmap_release(struct vmc_bitmap *b)
 	b->nbits = 0;
 }
 
-void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count)
+/* Set or clear [start, start + count), clipped to the bitmap, a word at a time where it can. */
+static void fill_range(struct vmc_bitmap *b, uint64_t start, uint64_t count, bool value)
 {
 	uint64_t end;
 
 	if (start >= b->nbits)
 		return;
 	end = count > b->nbits - start ? b->nbits : start + count;
-	while (start < end && (start & 63))
-		vmc_bitmap_set(b, start++);
-	while (start + 64 <= end) {
-		b->words[start >> 6] = ~0ull;
-		start += 64;
-	}
-	while (start < end)
-		vmc_bitmap_set(b, start++);
+	for (; start < end && (start & 63); start++)
+		value ? vmc_bitmap_set(b, start) : vmc_bitmap_clear(b, start);
+	for (; start + 64 <= end; start += 64)
+		b->words[start >> 6] = value ? ~0ull : 0;
+	for (; start < end; start++)
+		value ? vmc_bitmap_set(b, start) : vmc_bitmap_clear(b, start);
+}
+
+void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count)
+{
+	fill_range(b, start, count, true);
 }
 
 void vmc_bitmap_clear_range(struct vmc_bitmap *b, uint64_t start, uint64_t count)
 {
-	uint64_t end;
-
-	if (start >= b->nbits)
-		return;
-	end = count > b->nbits - start ? b->nbits : start + count;
-	while (start < end && (start & 63))
-		vmc_bitmap_clear(b, start++);
-	while (start + 64 <= end) {
-		b->words[start >> 6] = 0;
-		start += 64;
-	}
-	while (start < end)
-		vmc_bitmap_clear(b, start++);
+	fill_range(b, start, count, false);
 }
 
 uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint64_t count)
