@@ -5,11 +5,14 @@
 #include "diag.h"
 
 /* exit codes (README "Exit codes") */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3, EXIT_GUEST_FAILED = 4 };
 
 int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_split(int argc, char **argv);
 
 /* Print "vmcarve: MESSAGE" on one line and return EXIT_FAIL. */
 int cli_error(const struct vmc_diag *d);

@@ -12,6 +12,9 @@ static void usage(FILE *f)
 	      "  convert IN... -o OUT   rewrite a dump as kdump-compressed, ELF or flattened\n"
 	      "  info FILE...           describe a dump (format, memory, notes, VMCOREINFO)\n"
 	      "  manifest FILE...       one line per RAM frame: hash, excluded or missing\n"
+	      "  list HOSTDUMP          the hypervisor and every guest in a host dump\n"
+	      "  extract HOSTDUMP --domain ID -o OUT   one guest as a standalone dump\n"
+	      "  split HOSTDUMP -o DIR  every guest, one file each\n"
 	      "\n"
 	      "Run 'vmcarve <command> --help' for a command's options.\n",
 	      f);
@@ -29,6 +32,12 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "manifest"))
 		return cmd_manifest(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "extract"))
+		return cmd_extract(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "split"))
+		return cmd_split(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -65,6 +65,7 @@ struct vmc_dump {
 	struct vmc_ktext ktext;
 	bool has_ktext;
 	size_t scratch_size;   /* bytes of scratch read_page needs */
+	bool machine_frames;   /* a Xen PV domain's frames by mfn: the kernel is not linear here */
 	unsigned nfiles;
 };
 

@@ -115,7 +115,7 @@ void vmc_linux_info_fill(struct vmc_dump *dump)
 		if (!dump->has_phys_base)
 			return;
 	}
-	if (dump->e_machine == 62) {
+	if (dump->e_machine == 62 && !dump->machine_frames) {
 		fill_uts(dump, &vi);
 		fill_ktext(dump, &vi);
 	}

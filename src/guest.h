@@ -1,0 +1,101 @@
+/* guest.h: what a carver finds: the hypervisor, and per guest its frame map, vCPU state, the
+ * notes its output must carry, and what could not be carved (with why). Shared by every carver
+ * and by the generic stages that turn a guest into an output dump. */
+#ifndef VMC_GUEST_H
+#define VMC_GUEST_H
+
+#include "gmap.h"
+
+/* A segment as QEMU's CPU note describes it. */
+struct vmc_seg {
+	uint32_t selector, limit, flags;
+	uint64_t base;
+};
+
+/* One vCPU. The GPR block is in the order of x86_64 user_regs_struct (elf_prstatus.pr_reg). */
+struct vmc_vcpu {
+	uint32_t id;
+	bool regs_valid;   /* at least rip/rsp are known */
+	bool gprs_valid;   /* all general registers are known (else the unknown ones are 0) */
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax;
+	uint64_t rip, cs, rflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+	bool sregs_valid;  /* the fields below are known */
+	uint64_t cr[5];    /* cr0, (cr1 = 0), cr2, cr3, cr4 */
+	uint64_t efer, kernel_gs_base;
+	struct vmc_seg seg_cs, seg_ds, seg_es, seg_fs, seg_gs, seg_ss, ldt, tr, gdt, idt;
+	char source[48];   /* where the registers came from, for list -v ("VMCB 0x...") */
+};
+
+enum vmc_guest_space {
+	VMC_SPACE_GUEST_PHYS, /* output pfn = gfn (HVM, PVH, KVM) */
+	VMC_SPACE_MACHINE,    /* output pfn = the domain's own mfn (Xen PV, crash translates via the p2m) */
+};
+
+struct vmc_guest {
+	char id[32];       /* what --domain takes: "0", "1" (Xen domid), "1" (KVM: VM number) */
+	char name[64];     /* "" when unknown; used in split file names */
+	char type[16];     /* "PV", "HVM", "PVH", "KVM-SVM", "KVM-VMX" */
+	char method[128];  /* how it was carved, e.g. "frame_table + p2m tree" */
+	enum vmc_guest_space space;
+	struct vmc_gmap map;
+	struct vmc_vcpu *vcpus;
+	unsigned nvcpus;
+	/* Notes the carver wants in the output besides the per-vCPU ones (e.g. a "Xen"
+	 * CRASH_INFO note for PV); the guest kernel's VMCOREINFO is added by vmc_guest_prepare(). */
+	uint8_t *notes;
+	size_t notes_len;
+	bool no_vcpu_notes;   /* do not emit CORE/QEMU notes (registers unknown) */
+	char uts[6][65];      /* the guest's new_utsname, when the carver read it (machine-space
+			       * outputs: vmcarve cannot follow the kernel's linear map there) */
+	bool has_uts;
+	uint64_t phys_base;   /* when known to the carver (else from the guest's VMCOREINFO) */
+	bool has_phys_base;
+	/* accounting, shown by list */
+	uint64_t pages_expected;  /* what the hypervisor says the guest has (0 = unknown) */
+	uint64_t pages_absent;    /* mapped, but the host dump does not hold the host frame */
+	uint64_t pages_refused;   /* entries pointing at frames the guest does not own */
+	uint64_t max_gfn;         /* highest guest frame + 1 as the hypervisor knows it */
+	/* failure: the guest is listed but cannot be written */
+	enum vmc_status status;
+	char error[512];
+	/* diagnostics: one line each */
+	char **warnings;
+	unsigned nwarnings;
+	/* "key=value" lines: every offset and fact discovered, for list -v */
+	char *report;
+	size_t report_len;
+	/* filled by vmc_guest_prepare() */
+	char release[65];         /* guest kernel release from its VMCOREINFO, "" if none */
+	uint64_t vmcoreinfo_gpa;  /* where the note was found (output address space) */
+	bool has_vmcoreinfo;
+};
+
+struct vmc_hv {
+	char kind[16];     /* "xen", "kvm" */
+	char version[64];  /* "4.17.7", "Linux 6.1.0-56-amd64" */
+	struct vmc_guest *guests;
+	unsigned nguests;
+	char **warnings;
+	unsigned nwarnings;
+	char *report;
+	size_t report_len;
+};
+
+/* Append a new zeroed guest (map initialised); NULL on allocation failure. */
+struct vmc_guest *vmc_hv_add_guest(struct vmc_hv *hv, uint32_t page_size);
+void vmc_hv_free(struct vmc_hv *hv);
+void vmc_hv_warn(struct vmc_hv *hv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vmc_hv_report(struct vmc_hv *hv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void vmc_guest_warn(struct vmc_guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vmc_guest_report(struct vmc_guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Mark the guest as not carvable; keeps the first error. */
+void vmc_guest_fail(struct vmc_guest *g, enum vmc_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Add a vCPU slot (zeroed, id set); NULL on allocation failure. */
+struct vmc_vcpu *vmc_guest_add_vcpu(struct vmc_guest *g, uint32_t id);
+/* Append one ELF note to g->notes. */
+enum vmc_status vmc_guest_add_note(struct vmc_guest *g, const char *name, uint32_t type, const void *desc,
+				   size_t desc_len, struct vmc_diag *d);
+
+#endif

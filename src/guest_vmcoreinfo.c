@@ -1,0 +1,120 @@
+/* guest_vmcoreinfo.c: finding a guest kernel's VMCOREINFO note in its own memory. Linux keeps
+ * a complete ELF note (page-aligned since 4.13) from boot on; drgn refuses a vmcore without it
+ * and crash needs it (or QEMU CPU notes) for KASLR and phys_base. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest_dump.h"
+#include "linux_info.h"
+#include "notes.h"
+
+#define NOTE_HDR 24 /* Elf64_Nhdr + "VMCOREINFO\0" padded to 12 */
+
+/* A page starting with the note header; returns the text length or 0. */
+static size_t note_at(const uint8_t *page, uint32_t page_size)
+{
+	uint32_t h[3];
+	size_t n;
+
+	memcpy(h, page, 12);
+	if (h[0] != 11 || h[2] != 0 || h[1] < 10 || h[1] > page_size - NOTE_HDR ||
+	    memcmp(page + 12, "VMCOREINFO\0", 11) || memcmp(page + NOTE_HDR, "OSRELEASE=", 10))
+		return 0;
+	n = strnlen((const char *)page + NOTE_HDR, h[1]);
+	return n;
+}
+
+/* For guest-physical outputs: the note is the kernel's own when init_uts_ns, found through the
+ * note's own SYMBOL/phys_base, holds the same release. */
+static bool validate(struct vmc_dump *gd, const uint8_t *text, size_t len, void *page, void *scratch)
+{
+	uint64_t sym, off = 0, phys_base = 0, pa;
+	char rel[65], want[65];
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	if (!vmcoreinfo_get(text, len, "OSRELEASE", want, sizeof(want)) ||
+	    !vmcoreinfo_get_u64(text, len, "SYMBOL(init_uts_ns)", 16, &sym) || sym < VMC_X86_64_START_KERNEL_MAP)
+		return false;
+	vmcoreinfo_get_u64(text, len, "OFFSET(uts_namespace.name)", 10, &off);
+	vmcoreinfo_get_u64(text, len, "NUMBER(phys_base)", 0, &phys_base);
+	if (off > 4096)
+		return false;
+	pa = sym + off + 2 * 65 - VMC_X86_64_START_KERNEL_MAP + phys_base; /* utsname.release */
+	if ((pa & (gd->page_size - 1)) + sizeof(rel) > gd->page_size)
+		return false; /* straddles frames: not worth the complication for a check */
+	if (vmc_dump_read_page(gd, pa >> gd->page_shift, page, scratch, &d))
+		return false;
+	memcpy(rel, (uint8_t *)page + (pa & (gd->page_size - 1)), sizeof(rel));
+	rel[64] = 0;
+	return strcmp(rel, want) == 0;
+}
+
+enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, struct vmc_diag *d)
+{
+	struct vmc_dump *gd = NULL;
+	uint8_t *page = NULL, *vpage = NULL, *best = NULL;
+	void *scratch = NULL;
+	size_t best_len = 0;
+	uint64_t best_pfn = 0, ncand = 0;
+	bool best_valid = false;
+	enum vmc_status rc;
+
+	if (g->has_vmcoreinfo || g->status)
+		return VMC_OK;
+	if ((rc = vmc_guest_dump_open(host, g, &gd, d)))
+		return rc;
+	page = malloc(gd->page_size);
+	vpage = malloc(gd->page_size);
+	best = malloc(gd->page_size);
+	scratch = malloc(gd->scratch_size ? gd->scratch_size : 1);
+	if (!page || !vpage || !best || !scratch) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (uint64_t pfn = vmc_bitmap_next_set(&gd->stored, 0); pfn < gd->max_pfn;
+	     pfn = vmc_bitmap_next_set(&gd->stored, pfn + 1)) {
+		struct vmc_diag tmp;
+		size_t len;
+		bool valid;
+
+		vmc_diag_init(&tmp);
+		if (gd->ops->read_page(gd, pfn, page, scratch, &tmp))
+			continue; /* an unreadable frame is reported by the writer, not here */
+		if (!(len = note_at(page, gd->page_size)))
+			continue;
+		ncand++;
+		valid = g->space == VMC_SPACE_GUEST_PHYS && validate(gd, page + NOTE_HDR, len, vpage, scratch);
+		if (!best_len || (valid && !best_valid)) {
+			memcpy(best, page + NOTE_HDR, len);
+			best_len = len;
+			best_pfn = pfn;
+			best_valid = valid;
+		}
+	}
+	if (!best_len) {
+		vmc_guest_warn(g, "no VMCOREINFO note found in the guest's memory: drgn will not open the output, crash needs the QEMU CPU notes");
+		goto out;
+	}
+	if (ncand > 1)
+		vmc_guest_warn(g, "%llu VMCOREINFO notes in the guest's memory; using the one at frame 0x%llx%s",
+			       (unsigned long long)ncand, (unsigned long long)best_pfn,
+			       best_valid ? " (its init_uts_ns matches)" : "");
+	else if (g->space == VMC_SPACE_GUEST_PHYS && !best_valid)
+		vmc_guest_warn(g, "the VMCOREINFO note at frame 0x%llx could not be checked against init_uts_ns",
+			       (unsigned long long)best_pfn);
+	if ((rc = vmc_guest_add_note(g, "VMCOREINFO", 0, best, best_len, d)))
+		goto out;
+	vmcoreinfo_get(best, best_len, "OSRELEASE", g->release, sizeof(g->release));
+	g->vmcoreinfo_gpa = best_pfn << gd->page_shift;
+	g->has_vmcoreinfo = true;
+	vmc_guest_report(g, "vmcoreinfo.frame=0x%llx", (unsigned long long)best_pfn);
+out:
+	free(page);
+	free(vpage);
+	free(best);
+	free(scratch);
+	vmc_dump_close(gd);
+	return rc;
+}

@@ -1,0 +1,89 @@
+/* physmem.c: byte-addressed physical reads for the carvers, through the dump's reader. */
+#include "physmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum vmc_status vmc_physmem_init(struct vmc_physmem *pm, struct vmc_dump *dump, struct vmc_diag *d)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->dump = dump;
+	pm->page = malloc(dump->page_size);
+	pm->scratch = dump->scratch_size ? malloc(dump->scratch_size) : NULL;
+	if (!pm->page || (dump->scratch_size && !pm->scratch)) {
+		vmc_physmem_fini(pm);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	return VMC_OK;
+}
+
+void vmc_physmem_fini(struct vmc_physmem *pm)
+{
+	free(pm->page);
+	free(pm->scratch);
+	pm->page = NULL;
+	pm->scratch = NULL;
+	pm->cached = false;
+}
+
+bool vmc_physmem_has(const struct vmc_physmem *pm, uint64_t pfn)
+{
+	return vmc_bitmap_test(&pm->dump->stored, pfn);
+}
+
+const uint8_t *vmc_physmem_frame(struct vmc_physmem *pm, uint64_t pfn, struct vmc_diag *d)
+{
+	struct vmc_dump *dump = pm->dump;
+	enum vmc_status rc;
+
+	if (pm->cached && pm->cached_pfn == pfn)
+		return pm->page;
+	if (!vmc_bitmap_test(&dump->stored, pfn)) {
+		const char *why = pfn >= dump->max_pfn || !vmc_bitmap_test(&dump->ram, pfn) ? "is not RAM in the dump"
+				  : dump->missing.words && vmc_bitmap_test(&dump->missing, pfn) ? "is missing from the dump"
+												 : "was excluded by the dumper";
+		vmc_fail(d, VMC_ERR_MISSING, "%s: physical address 0x%llx %s", dump->name,
+			 (unsigned long long)(pfn << dump->page_shift), why);
+		return NULL;
+	}
+	pm->cached = false;
+	rc = dump->ops->read_page(dump, pfn, pm->page, pm->scratch, d);
+	if (rc)
+		return NULL;
+	pm->cached = true;
+	pm->cached_pfn = pfn;
+	pm->reads++;
+	return pm->page;
+}
+
+enum vmc_status vmc_physmem_read(struct vmc_physmem *pm, uint64_t addr, void *buf, size_t len, struct vmc_diag *d)
+{
+	uint32_t psz = pm->dump->page_size;
+	uint8_t *out = buf;
+
+	while (len) {
+		uint64_t off = addr & (psz - 1);
+		size_t n = psz - off < len ? psz - off : len;
+		const uint8_t *p = vmc_physmem_frame(pm, addr >> pm->dump->page_shift, d);
+		if (!p)
+			return d->status;
+		memcpy(out, p + off, n);
+		out += n;
+		len -= n;
+		if (addr + n < addr && len) /* wrapped past the top of the address space */
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: read wraps past the top of physical memory",
+					pm->dump->name);
+		addr += n;
+	}
+	return VMC_OK;
+}
+
+enum vmc_status vmc_physmem_read_u64(struct vmc_physmem *pm, uint64_t addr, uint64_t *val, struct vmc_diag *d)
+{
+	return vmc_physmem_read(pm, addr, val, sizeof(*val), d);
+}
+
+enum vmc_status vmc_physmem_read_u32(struct vmc_physmem *pm, uint64_t addr, uint32_t *val, struct vmc_diag *d)
+{
+	return vmc_physmem_read(pm, addr, val, sizeof(*val), d);
+}

@@ -1,0 +1,31 @@
+/* physmem.h: byte-addressed reads of a dump's physical memory for the carvers, which follow
+ * pointers across frame boundaries. Keeps the last frame read; not thread-safe (one per walker). */
+#ifndef VMC_PHYSMEM_H
+#define VMC_PHYSMEM_H
+
+#include "dump.h"
+
+struct vmc_physmem {
+	struct vmc_dump *dump;
+	uint8_t *page;     /* cached frame */
+	void *scratch;
+	uint64_t cached_pfn;
+	bool cached;
+	uint64_t reads;    /* frames fetched (statistics, walk budgets) */
+};
+
+enum vmc_status vmc_physmem_init(struct vmc_physmem *pm, struct vmc_dump *dump, struct vmc_diag *d);
+void vmc_physmem_fini(struct vmc_physmem *pm);
+
+/* The frame's bytes (valid until the next call on pm), or NULL with VMC_ERR_MISSING in d when
+ * the dump does not hold the frame (outside RAM, excluded by the dumper, or missing). */
+const uint8_t *vmc_physmem_frame(struct vmc_physmem *pm, uint64_t pfn, struct vmc_diag *d);
+/* Read len bytes at physical address addr (may cross frames). */
+enum vmc_status vmc_physmem_read(struct vmc_physmem *pm, uint64_t addr, void *buf, size_t len,
+				 struct vmc_diag *d);
+enum vmc_status vmc_physmem_read_u64(struct vmc_physmem *pm, uint64_t addr, uint64_t *val, struct vmc_diag *d);
+enum vmc_status vmc_physmem_read_u32(struct vmc_physmem *pm, uint64_t addr, uint32_t *val, struct vmc_diag *d);
+/* True when the frame's bytes are in the dump. */
+bool vmc_physmem_has(const struct vmc_physmem *pm, uint64_t pfn);
+
+#endif
