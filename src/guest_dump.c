@@ -49,8 +49,9 @@ size_t vmc_note_prstatus_x86_64(const struct vmc_vcpu *v, uint8_t *out)
 	return put_note(out, "CORE", VMC_NT_PRSTATUS, desc, sizeof(desc));
 }
 
-/* QEMU's QEMUCPUState (version 1): what crash uses for per-CPU registers, CR3 and IDTR. */
-#define QEMU_CPU_SIZE 432
+/* QEMU's QEMUCPUState (version 1, with kernel_gs_base as QEMU >= 5.2 writes it): what crash
+ * uses for per-CPU registers, CR3 and IDTR. */
+#define QEMU_CPU_SIZE 440
 
 static uint8_t *put_seg(uint8_t *p, const struct vmc_seg *s)
 {
@@ -82,6 +83,8 @@ size_t vmc_note_qemu_cpu_x86_64(const struct vmc_vcpu *v, uint8_t *out)
 	p = put_seg(p, &v->gdt);
 	p = put_seg(p, &v->idt);
 	memcpy(p, v->cr, sizeof(v->cr));
+	p += sizeof(v->cr);
+	memcpy(p, &v->kernel_gs_base, 8);
 	return put_note(out, "QEMU", 0, desc, sizeof(desc));
 }
 
