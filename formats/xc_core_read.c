@@ -171,7 +171,8 @@ static enum vmc_status xc_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs,
 		if (pfn + 1 > max_pfn)
 			max_pfn = pfn + 1;
 	}
-	qsort(xp->ents, n, sizeof(*xp->ents), cmp_ent);
+	if (n)
+		qsort(xp->ents, n, sizeof(*xp->ents), cmp_ent);
 	{
 		size_t k = 0; /* one page per pfn: the first in the file wins */
 		for (size_t i = 0; i < n; i++)
