@@ -143,10 +143,13 @@ enum vmc_status vmc_bytesink_open_file(const char *path, struct vmc_bytesink **r
 			free(base);
 			goto nomem;
 		}
-		n = strlen(dirname(dircopy)) + strlen(basename(base)) + 32;
+		/* dirname() may modify its argument: call it once (a second call gave the parent
+		 * directory, so the temporary file landed on another file system) */
+		const char *dir = dirname(dircopy), *bn = basename(base);
+		n = strlen(dir) + strlen(bn) + 32;
 		f->tmp = malloc(n);
 		if (f->tmp)
-			snprintf(f->tmp, n, "%s/.%s.vmcarve-XXXXXX", dirname(dircopy), basename(base));
+			snprintf(f->tmp, n, "%s/.%s.vmcarve-XXXXXX", dir, bn);
 		free(dircopy);
 		free(base);
 		if (!f->tmp)
