@@ -12,6 +12,7 @@
  * write fails with ENOSPC the writer stops taking pages, keeps the descriptors whose data is
  * on disk, leaves the rest all-zero (offset 0 = not saved) and sets the header's INCOMPLETE
  * flag: only writes into space already allocated, so the file ends valid and readable. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,41 @@ static unsigned count_prstatus(const uint8_t *notes, size_t len)
 	return vmc_notes_count(notes, len, "CORE", VMC_NT_PRSTATUS);
 }
 
+/* One bitmap (a | b) in kdump's byte order, a block at a time. Where the sink reads unwritten
+ * bytes as zeros (a file, memory), all-zero blocks are skipped: RAM at a high address means
+ * bitmaps of mostly zeros (1 GiB of them for RAM at 16 TiB). The last block is always
+ * written, so the file reaches the end of the bitmap. */
+static enum vmc_status write_bitmap(struct vmc_writer *w, const struct vmc_bitmap *a, const struct vmc_bitmap *b,
+				    uint64_t max_pfn, uint64_t padded, uint64_t off, uint8_t *blk, struct vmc_diag *d)
+{
+	uint64_t bs = w->ps, per = 8 * bs, nblk = padded / bs;
+	bool holes = w->sink->ops->pread != NULL;
+	enum vmc_status rc;
+
+	for (uint64_t i = 0; i < nblk; i++) {
+		uint64_t lo = i * per, hi = lo + per < max_pfn ? lo + per : max_pfn;
+		if (holes && i + 1 < nblk) {
+			uint64_t na = vmc_bitmap_next_set(a, lo), nb = b ? vmc_bitmap_next_set(b, lo) : UINT64_MAX;
+			uint64_t next = na < nb ? na : nb;
+			if (next >= hi) {
+				/* jump to the block before the one holding the next set bit */
+				i = next >= max_pfn ? nblk - 2 : next / per - 1;
+				continue;
+			}
+		}
+		memset(blk, 0, bs);
+		for (uint64_t j = lo / 64; j < (hi + 63) / 64; j++) {
+			uint64_t v = (j < (a->nbits + 63) / 64 ? a->words[j] : 0) |
+				     (b && j < (b->nbits + 63) / 64 ? b->words[j] : 0);
+			for (unsigned k = 0; v && k < 8; k++, v >>= 8)
+				blk[(j - lo / 64) * 8 + k] = (uint8_t)v;
+		}
+		if ((rc = w->sink->ops->pwrite(w->sink, blk, bs, off + i * bs, d)))
+			return rc;
+	}
+	return VMC_OK;
+}
+
 static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
 {
 	uint32_t bs = info->page_size;
@@ -152,8 +188,11 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	kd_put32(w->header + KDH_VERSION, 6);
 	if (info->uts)
 		memcpy(w->header + KDH_UTSNAME, info->uts, 6 * 65);
-	if (!w->header[KDH_UTSNAME + 4 * 65])
-		memcpy(w->header + KDH_UTSNAME + 4 * 65, info->e_machine == 3 ? "i686" : "x86_64", 7);
+	if (!w->header[KDH_UTSNAME + 4 * 65]) {
+		/* (a fixed length of 7 read past "i686") */
+		const char *m = info->e_machine == 3 ? "i686" : "x86_64";
+		memcpy(w->header + KDH_UTSNAME + 4 * 65, m, strlen(m) + 1);
+	}
 	kd_put32(w->header + KDH_STATUS, w->status);
 	kd_put32(w->header + KDH_BLOCK_SIZE, bs);
 	kd_put32(w->header + KDH_SUB_HDR_SIZE, (uint32_t)sub_blocks);
@@ -190,22 +229,15 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	if (rc)
 		return rc;
 
-	/* bitmaps: 1st = RAM, 2nd = frames with a descriptor */
-	bm = calloc(1, bm_padded ? bm_padded : 1);
+	/* bitmaps: 1st = RAM, 2nd = frames with a descriptor (missing frames get incomplete,
+	 * offset-0 descriptors, so they are in it) */
+	bm = malloc(bs);
 	if (!bm)
-		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)bm_padded);
-	vmc_bitmap_to_bytes(info->ram, bm, bm_bytes);
-	rc = w->sink->ops->pwrite(w->sink, bm, bm_padded, (1 + sub_blocks) * bs, d);
-	if (!rc) {
-		vmc_bitmap_to_bytes(info->stored, bm, bm_bytes);
-		/* missing frames get (incomplete, offset 0) descriptors, so they are in the 2nd bitmap */
-		if (info->missing)
-			for (uint64_t p = vmc_bitmap_next_set(info->missing, 0); p < info->max_pfn;
-			     p = vmc_bitmap_next_set(info->missing, p + 1))
-				bm[p >> 3] |= (uint8_t)(1u << (p & 7));
-		if (!rc)
-			rc = w->sink->ops->pwrite(w->sink, bm, bm_padded, (1 + sub_blocks) * bs + bm_padded, d);
-	}
+		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap block");
+	rc = write_bitmap(w, info->ram, NULL, info->max_pfn, bm_padded, (1 + sub_blocks) * bs, bm, d);
+	if (!rc)
+		rc = write_bitmap(w, info->stored, info->missing, info->max_pfn, bm_padded, (1 + sub_blocks) * bs + bm_padded,
+				  bm, d);
 	free(bm);
 	if (rc)
 		return rc;
@@ -215,7 +247,8 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	if (w->sink->ops->reserve && nstored) {
 		rc = w->sink->ops->reserve(w->sink, desc_off, KPD_BYTES * nstored, d);
 		if (rc == VMC_ERR_NOSPC)
-			return vmc_wrap(d, rc, "no room for the page descriptor table");
+			return vmc_fail_at(d, rc, w->sink->name, desc_off, "no room for the page descriptor table (%llu bytes): %s",
+					   (unsigned long long)(KPD_BYTES * nstored), strerror(ENOSPC));
 		w->can_salvage = rc == VMC_OK;
 	}
 	w->desc_off = desc_off;
