@@ -656,7 +656,6 @@ static void ctx_free(struct ctx *c)
 /* The BTF route: vmlinux BTF from the image, module BTF from the module list. */
 static void setup_btf(struct ctx *c)
 {
-	static const char *const mod_names[3] = { "kvm", "kvm_amd", "kvm_intel" };
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
@@ -667,7 +666,6 @@ static void setup_btf(struct ctx *c)
 	c->btfset.vmlinux = c->vmlinux_btf;
 	vmc_btf_set_types(&c->btfset, &c->btf_types);
 	c->have_btf = true;
-	(void)mod_names;
 }
 
 static void add_module_btf(struct ctx *c)
@@ -697,6 +695,12 @@ static void add_module_btf(struct ctx *c)
 enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
 				   struct vmc_diag *d)
 {
+	return vmc_linux_kvm_find_flags(host, debuginfo_dir, 0, out, d);
+}
+
+enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debuginfo_dir, unsigned flags,
+					 struct vmc_kvm_host *out, struct vmc_diag *d)
+{
 	static const char *const want[] = { "kvm", "kvm_amd", "kvm_intel", NULL };
 	struct ctx *c;
 	struct vmc_diag tmp;
@@ -714,7 +718,10 @@ enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_
 	if ((rc = vmc_lkmem_init(&c->km, host, d)))
 		goto out;
 	vmc_diag_init(&tmp);
-	if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
+	if (flags & VMC_LKVM_NO_KALLSYMS) {
+		vmc_fail(&tmp, VMC_ERR_MISSING, "not used (test flag)");
+		rep(&c->r, "kallsyms=not used");
+	} else if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
 		c->have_ks = true;
 		rep(&c->r, "kallsyms=%u symbols, %s addresses, %u checked against VMCOREINFO", c->ks.n,
 		    c->ks.mode == VMC_KSYMS_ABS_PERCPU ? "absolute-percpu" : "relative", c->ks.checked);
@@ -734,7 +741,8 @@ enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_
 	}
 	if ((rc = load_page_offset_base(c)))
 		goto out;
-	setup_btf(c);
+	if (!(flags & VMC_LKVM_NO_BTF))
+		setup_btf(c);
 	if (!c->have_btf && !c->dwarf) {
 		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no struct layouts: the kernel's BTF is not in the dump and no --host-debuginfo was given",
 			      host->name);

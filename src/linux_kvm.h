@@ -51,6 +51,10 @@ struct vmc_kvm_host {
  * (no kallsyms in VMCOREINFO, no BTF, kvm not loaded, pages filtered out of the dump). */
 enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
 				   struct vmc_diag *d);
+/* The same with route restrictions, for tests that exercise one route alone. */
+enum { VMC_LKVM_NO_BTF = 1, VMC_LKVM_NO_KALLSYMS = 2 };
+enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debuginfo_dir, unsigned flags,
+					 struct vmc_kvm_host *out, struct vmc_diag *d);
 void vmc_linux_kvm_free(struct vmc_kvm_host *h);
 
 /* Walk a user address range of a process's page tables (pgd_pa): 4/5 levels, 2M/1G leaves,

@@ -40,4 +40,20 @@ run vmcore "$BED/host-kdump.vmcore" host-kdump.vmcore
 run qemu-elf "$BED/host-qemu.elf" host-qemu.elf
 run d31 "$BED/host-kdump.makedumpfile-d31.kdump" host-kdump.makedumpfile-d31.kdump --filtered
 
+DBG=$(ls -d "$HOME"/.cache/vmcarve-testbed/kdbg-*/usr/lib/debug 2> /dev/null | head -1)
+if [ -n "$DBG" ]; then
+	run vmcore-dwarf+btf "$BED/host-kdump.vmcore" host-kdump.vmcore -- --debuginfo "$DBG"
+	if grep -q '^disagree' "$WORK/vmcore-dwarf+btf.probe"; then
+		acc_fail "BTF and DWARF disagree on $(grep -c '^disagree' "$WORK/vmcore-dwarf+btf.probe") offsets"
+	elif grep -q 'DWARF agrees' "$WORK/vmcore-dwarf+btf.probe"; then
+		acc_pass "BTF in the dump and DWARF in $DBG: $(grep -m1 '^SOURCE' "$WORK/vmcore-dwarf+btf.probe" | sed 's/^SOURCE //')"
+	else
+		acc_fail "no BTF/DWARF cross-check was made: $(grep -m1 -E '^(SOURCE|ERROR)' "$WORK/vmcore-dwarf+btf.probe")"
+	fi
+	run vmcore-dwarf-only "$BED/host-kdump.vmcore" host-kdump.vmcore -- --debuginfo "$DBG" --no-btf
+	# no kallsyms either: vmlinux symbols from its ELF symtab + KERNELOFFSET (kernels < 6.0)
+	run vmcore-dwarf-symtab "$BED/host-kdump.vmcore" host-kdump.vmcore -- --debuginfo "$DBG" --no-btf --no-kallsyms
+else
+	acc_info "no linux-image-*-dbg tree under ~/.cache/vmcarve-testbed: DWARF route not run"
+fi
 acc_finish

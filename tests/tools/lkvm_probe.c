@@ -1,7 +1,7 @@
 /* lkvm_probe.c: test-only: print what vmc_linux_kvm_find returns for a host dump, in a
  * stable text format, and optionally every VM's gfn -> host frame runs through its memslots
  * and the VMM's page tables (vmc_linux_uva_walk), for tests/accept/linuxkvm.sh.
- *   lkvm_probe HOST [--debuginfo DIR] [--gpa2hpa] [--report] */
+ *   lkvm_probe HOST [--debuginfo DIR] [--no-btf] [--no-kallsyms] [--gpa2hpa] [--report] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 {
 	const char *host = NULL, *dbg = NULL;
 	bool gpa = false, report = false;
+	unsigned flags = 0;
 	struct vmc_dump *dump;
 	struct vmc_diag d;
 	struct vmc_kvm_host h;
@@ -66,6 +67,10 @@ int main(int argc, char **argv)
 			dbg = argv[++i];
 		else if (!strcmp(argv[i], "--gpa2hpa"))
 			gpa = true;
+		else if (!strcmp(argv[i], "--no-btf"))
+			flags |= VMC_LKVM_NO_BTF;
+		else if (!strcmp(argv[i], "--no-kallsyms"))
+			flags |= VMC_LKVM_NO_KALLSYMS;
 		else if (!strcmp(argv[i], "--report"))
 			report = true;
 		else
@@ -80,7 +85,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lkvm_probe: %s\n", d.msg);
 		return 1;
 	}
-	rc = vmc_linux_kvm_find(dump, dbg, &h, &d);
+	rc = vmc_linux_kvm_find_flags(dump, dbg, flags, &h, &d);
 	if (report && h.report)
 		fputs(h.report, stdout);
 	if (rc) {
