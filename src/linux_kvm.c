@@ -736,7 +736,7 @@ enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debu
 		rep(&c->r, "dwarf=%s", debuginfo_dir);
 	}
 	if (!c->have_ks && !c->dwarf) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no kernel symbols: %s", host->name, tmp.msg);
+		rc = vmc_fail(d, VMC_ERR_MISSING, "no kernel symbols: %s", tmp.msg);
 		goto out;
 	}
 	if ((rc = load_page_offset_base(c)))
