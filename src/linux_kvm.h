@@ -37,6 +37,7 @@ struct vmc_kvm_vm {
 	unsigned nslots;
 	struct vmc_kvm_vcpu_state *vcpus;
 	unsigned nvcpus;
+	char error[200];         /* non-empty: this VM could not be read (memslots, mm); the others still are */
 };
 
 struct vmc_kvm_host {
@@ -45,6 +46,7 @@ struct vmc_kvm_host {
 	char source[96];         /* where offsets came from: "BTF in the dump", "DWARF in DIR" */
 	char *report;            /* "key=value" lines: every symbol and offset used, for list -v */
 	size_t report_len;
+	char incomplete[200];    /* non-empty: vm_list could not be walked to its end; vms holds those before */
 };
 
 /* Find every VM. VMC_ERR_MISSING/UNSUPPORTED with a message when the route is not available
