@@ -19,17 +19,6 @@
 #define GPN_SHIFT 12
 #define MAX_SLOT_PAGES (1ull << 32) /* 16 TiB per slot: beyond that a slot is corrupt */
 
-/* Until kvm_vmx.c (VMCS scan) is in the tree, this weak definition stands in. (The weak
- * vmc_linux_kvm_find/free are gone: linux_kvm.c is in the tree, and a weak definition in an
- * archive member can shadow the strong one at static link time.) */
-__attribute__((weak)) enum vmc_status vmc_vmx_scan(struct vmc_dump *host, const char *layout_file,
-						   struct vmc_hw_scan *out, struct vmc_diag *d)
-{
-	(void)layout_file;
-	memset(out, 0, sizeof(*out));
-	return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: VMCS scanning is not in this build", host->name);
-}
-
 static bool has_note(const struct vmc_dump *host, const char *name)
 {
 	struct vmc_note n;
