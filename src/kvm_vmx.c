@@ -70,6 +70,7 @@ struct ctx {
 	uint64_t host_leaves; /* total HOST_CR3 walk budget used */
 	unsigned nreject_lines;
 	unsigned nwarn_dropped;
+	uint64_t header_only; /* frames with a known revision id whose fields do not fit */
 	uint8_t region[4096];
 };
 
@@ -182,8 +183,10 @@ bool vmc_vmx_eptp_valid(const struct vmc_dump *host, uint64_t eptp, char *why, s
 	return p == NULL;
 }
 
-/* Signature test of one frame: returns the layout it matches or NULL. */
-static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, const struct vmc_vmcs_layout *fixed)
+/* Signature test of one frame: returns the layout it matches or NULL; *header_only is set when
+ * the revision id and abort indicator match but the fields do not (a wrong layout shows so). */
+static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, const struct vmc_vmcs_layout *fixed,
+					       bool *header_only)
 {
 	uint32_t hdr, abort_ind;
 	uint64_t cr4, link;
@@ -199,10 +202,12 @@ static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, 
 		l = vmc_vmcs_builtin_for(hdr & 0x7fffffff);
 	if (!l || l->size > len)
 		return NULL;
+	*header_only = true;
 	if (!vmc_vmcs_get(l, page, len, VMCS_HOST_CR4, &cr4) || !(cr4 & CR4_VMXE))
 		return NULL;
 	if (!vmc_vmcs_get(l, page, len, VMCS_LINK_POINTER, &link) || link != ~0ull)
 		return NULL;
+	*header_only = false;
 	return l;
 }
 
@@ -228,8 +233,11 @@ static enum vmc_status scan_frames(struct ctx *x, const struct vmc_vmcs_layout *
 				return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 			continue; /* unreadable frame (corrupt compression...): not ours to report */
 		}
-		if (!(l = signature(p, h->page_size, fixed)))
+		bool header_only = false;
+		if (!(l = signature(p, h->page_size, fixed, &header_only))) {
+			x->header_only += header_only;
 			continue;
+		}
 		x->out->candidates++;
 		if (x->nc >= MAX_CANDIDATES) {
 			if (!capped)
@@ -442,7 +450,8 @@ static enum vmc_status make_groups(struct ctx *x, struct vmc_diag *d)
 	}
 	free(idx);
 	/* VMs in the order of their first VMCS in memory: stable, independent of EPTP values */
-	qsort_r(x->g, x->ng, sizeof(*x->g), cmp_group_first, x);
+	if (x->ng > 1)
+		qsort_r(x->g, x->ng, sizeof(*x->g), cmp_group_first, x);
 	for (unsigned gi = 0; gi < x->ng; gi++)
 		for (unsigned m = 0; m < x->g[gi].nmembers; m++)
 			x->c[x->g[gi].members[m]].group = gi;
@@ -506,7 +515,8 @@ static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 			warn(x, "%s: EPT of EPTP 0x%" PRIx64 ": %llu entries point back at a table on their own path (skipped)",
 			     x->host->name, g->eptp, (unsigned long long)st.loops);
 		/* sort and merge: leaves come in gpa order, not hpa order */
-		qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
+		if (g->nram > 1)
+			qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
 		for (size_t i = 0; i < g->nram; i++) {
 			if (o && g->ram[i].lo <= g->ram[o - 1].hi) {
 				if (g->ram[i].hi > g->ram[o - 1].hi)
@@ -690,20 +700,29 @@ static enum vmc_status resolve(struct ctx *x, struct vmc_diag *d)
 						break;
 					}
 			}
+			unsigned alive = 0;
+			for (unsigned m = 0; m < H->nmembers; m++)
+				alive += !x->c[H->members[m]].dead;
+			if (!alive)
+				H->dead = true; /* an empty group is no evidence for anything */
 		}
 		if (changed)
 			continue;
-		/* no more evidence-based rejections: break cycles of mutual containment */
+		/* no more evidence-based rejections: break cycles of mutual containment. Every group on
+		 * a cycle goes at once (killing one first would clear the others). */
 		for (unsigned h = 0; h < x->ng; h++) {
-			if (x->g[h].dead || unc[h])
+			unc[h] = 0; /* reused: 1 = on a cycle */
+			if (x->g[h].dead || !group_contained(x, h))
 				continue;
 			memset(seen, 0, x->ng);
-			if (reaches(x, h, h, seen, &work)) {
+			unc[h] = reaches(x, h, h, seen, &work);
+		}
+		for (unsigned h = 0; h < x->ng; h++)
+			if (unc[h]) {
 				kill_group(x, h, "it and another VM map each other's VMCS/EPT pages: neither can be trusted "
 						 "(a guest planting look-alikes?)");
 				changed = true;
 			}
-		}
 	}
 	/* a group whose vCPUs all went is gone too */
 	for (unsigned h = 0; h < x->ng; h++) {
@@ -964,6 +983,12 @@ enum vmc_status vmc_vmx_scan(struct vmc_dump *host, const char *layout_file, str
 		overlaps(x);
 		rc = emit(x, d);
 	}
+	if (x->header_only)
+		report(out, "vmx.header_only=%" PRIu64 " frames with a known revision id and abort indicator but no VMXE / link pointer",
+		       x->header_only);
+	if (rc == VMC_OK && have_fixed && !out->nvms && x->header_only)
+		warn(x, "%s: %" PRIu64 " frame(s) carry VMCS revision id 0x%x but none has HOST_CR4.VMXE and VMCS_LINK_POINTER ~0 "
+			"at the offsets of %s: wrong layout?", host->name, x->header_only, fixed.revision_id, fixed.origin);
 	if (x->nwarn_dropped)
 		report(out, "vmx.warnings_dropped=%u", x->nwarn_dropped);
 	if (x->nreject_lines > MAX_REPORT_REJECTS)
