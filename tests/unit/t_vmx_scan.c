@@ -15,22 +15,6 @@
 #include "mkkvmhost.h"
 #include "vmcs_layout.h"
 
-/* The KVM carver's branch provides vmc_hw_scan_free in src/kvm_hw.c; until that lands this one
- * stands in (weak, so theirs wins once linked). */
-__attribute__((weak)) void vmc_hw_scan_free(struct vmc_hw_scan *s)
-{
-	if (!s)
-		return;
-	for (unsigned i = 0; i < s->nvms; i++)
-		free(s->vms[i].vcpus);
-	free(s->vms);
-	for (unsigned i = 0; i < s->nwarnings; i++)
-		free(s->warnings[i]);
-	free(s->warnings);
-	free(s->report);
-	memset(s, 0, sizeof(*s));
-}
-
 struct fx {
 	struct kh_result r;
 	struct vmc_dump *dump;
