@@ -13,7 +13,7 @@
  *   (expect.txt: "vm ID eptp 0x.. levels N accepted 0|1 vcpus N vmcoreinfo_gfn 0x..",
  *   "vcpu VM IDX vmcs 0x.. vpid N rip 0x.. rsp 0x.. rflags 0x.. cr0 0x.. cr3 0x.. cr4 0x..
  *   efer 0x..", "map VM gfn 0x.. hpa 0x.. npages N", "fake 0x..").
- * Scenarios: basic, hostile, mutual, shared (see build()). */
+ * Scenarios: basic, hostile, mutual, shared, mini (a 56 KiB fuzz seed) (see build()). */
 #include "mkkvmhost.h"
 
 #include <elf.h>
@@ -221,12 +221,13 @@ static void make_host_tables(struct gen *g)
 	/* one kernel half shared by two process page tables (two VMM processes) */
 	g->host_cr3[0] = host_frame(g);
 	/* the first 2 MiB with 4 KiB pages, the rest of low RAM with 2 MiB pages */
-	for (uint64_t pa = 0; pa < 2 * MB; pa += 4096)
+	for (uint64_t pa = 0; pa < 2 * MB && pa < g->r->low_len; pa += 4096)
 		host_map(g, g->host_cr3[0], DIRECT_MAP + pa, pa, 4096);
-	for (uint64_t pa = 2 * MB; pa < LOW_LEN; pa += 2 * MB)
+	for (uint64_t pa = 2 * MB; pa < g->r->low_len; pa += 2 * MB)
 		host_map(g, g->host_cr3[0], DIRECT_MAP + pa, pa, 2 * MB);
 	/* a user-half mapping, as a VMM process has */
-	host_map(g, g->host_cr3[0], 0x7f0000000000ull, 0x200000, 4096);
+	if (g->r->low_len > 2 * MB)
+		host_map(g, g->host_cr3[0], 0x7f0000000000ull, 0x200000, 4096);
 	g->host_cr3[1] = host_frame(g);
 	for (unsigned i = 256; i < 512; i++)
 		w64(g, g->host_cr3[1] + 8 * i, r64(g, g->host_cr3[0] + 8 * i));
@@ -480,6 +481,13 @@ static int build(struct gen *g, const char *scenario)
 	bool hostile = !strcmp(scenario, "hostile"), mutual = !strcmp(scenario, "mutual"),
 	     shared = !strcmp(scenario, "shared");
 
+	if (!strcmp(scenario, "mini")) { /* a fuzz seed: one VM, one vCPU, two guest pages */
+		struct vmspec m = { 1, 4, 1, 2, 0, 0, 0, false, false, 0 };
+		make_host_tables(g);
+		make_vm(g, &r->vms[0], &m, NULL);
+		r->nvms = 1;
+		return 0;
+	}
 	if (!hostile && !mutual && !shared && strcmp(scenario, "basic"))
 		return -1;
 	make_host_tables(g);
@@ -590,7 +598,7 @@ static int write_elf(struct gen *g)
 	const char *hostinfo = "OSRELEASE=6.1.0-host\nPAGESIZE=4096\n";
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[4];
-	unsigned nph = 4;
+	unsigned nph = r->high_len ? 4 : 2;
 	size_t off;
 
 	add_note(notes, &nlen, "VMCOREINFO", 0, hostinfo, strlen(hostinfo));
@@ -629,8 +637,9 @@ static int write_elf(struct gen *g)
 	memcpy(r->elf + sizeof(eh), ph, nph * sizeof(Elf64_Phdr));
 	memcpy(r->elf + ph[0].p_offset, notes, nlen);
 	memcpy(r->elf + ph[1].p_offset, r->low, r->low_len);
-	memcpy(r->elf + ph[2].p_offset, r->high, r->high_len);
-	r->max_paddr = HIGH_BASE + HIGH_RAM;
+	if (nph > 2)
+		memcpy(r->elf + ph[2].p_offset, r->high, r->high_len);
+	r->max_paddr = nph > 2 ? HIGH_BASE + HIGH_RAM : r->low_len;
 	return 0;
 }
 
@@ -640,27 +649,28 @@ int kh_build(const char *scenario, enum kh_layout_mode mode, struct kh_result *r
 
 	memset(r, 0, sizeof(*r));
 	fdefs_init();
+	bool mini = !strcmp(scenario, "mini");
 	memset(&g, 0, sizeof(g));
 	g.r = r;
 	g.mode = mode;
-	r->low_len = LOW_LEN;
+	r->low_len = mini ? 0xd000 : LOW_LEN;
 	r->high_base = HIGH_BASE;
-	r->high_len = HIGH_LEN;
-	r->low = calloc(1, LOW_LEN);
-	r->high = calloc(1, HIGH_LEN);
+	r->high_len = mini ? 0 : HIGH_LEN;
+	r->low = calloc(1, r->low_len);
+	r->high = calloc(1, mini ? 1 : HIGH_LEN);
 	if (!r->low || !r->high) {
 		kh_free(r);
 		return -1;
 	}
-	g.host_next = 0x10000;
-	g.host_end = 0x100000;
-	g.guest_next = 0x100000;
-	g.guest_end = 0x200000;
+	g.host_next = mini ? 0x1000 : 0x10000;
+	g.host_end = mini ? 0xb000 : 0x100000;
+	g.guest_next = mini ? 0xb000 : 0x100000;
+	g.guest_end = mini ? 0xd000 : 0x200000;
 	layout_init(&g);
 	layout_text(&g, r->layout, sizeof(r->layout), 0);
 	layout_text(&g, r->wrong_layout, sizeof(r->wrong_layout), 1);
 	/* low RAM that nothing uses holds a pattern, so a scanner sees non-zero garbage */
-	for (uint64_t pa = 0; pa < LOW_LEN; pa += 8)
+	for (uint64_t pa = 0; pa < r->low_len; pa += 8)
 		w64(&g, pa, 0x5a5a5a5a00000000ull | (pa >> 3));
 	if (build(&g, scenario) || write_elf(&g)) {
 		kh_free(r);
@@ -714,7 +724,7 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: mkkvmhost basic|hostile|mutual|shared file|note|haswell OUTDIR\n");
+		fprintf(stderr, "usage: mkkvmhost basic|hostile|mutual|shared|mini file|note|haswell OUTDIR\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "file"))

@@ -62,7 +62,7 @@ struct kh_result {
 	size_t high_len;
 };
 
-/* Scenarios: "basic", "hostile", "mutual", "shared". Returns 0, or -1 (unknown scenario / OOM). */
+/* Scenarios: "basic", "hostile", "mutual", "shared", "mini" (52 KiB of host RAM, one VM: a fuzz seed). Returns 0, or -1 (unknown scenario / OOM). */
 int kh_build(const char *scenario, enum kh_layout_mode mode, struct kh_result *r);
 void kh_free(struct kh_result *r);
 /* Content of an ordinary guest page. */
