@@ -76,7 +76,7 @@ struct ctx {
 
 /* ---- report and warnings ---- */
 
-static void vreport(struct vmc_hw_scan *o, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vreport(struct vmc_hw_scan *o, const char *fmt, va_list ap)
 {
 	char line[512];
 	int n = vsnprintf(line, sizeof(line), fmt, ap);
