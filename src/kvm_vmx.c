@@ -30,6 +30,7 @@
 #define MAX_REPORT_REJECTS 256u
 #define HOST_WALK_LEAVES (1ull << 22)
 #define HOST_WALK_TOTAL (1ull << 26)
+#define MAX_RAM_RANGES (1u << 22) /* separate host ranges one EPT may map (64 MiB of ranges) */
 
 struct cand {
 	uint64_t hpa;
@@ -54,6 +55,7 @@ struct group {
 	struct range *ram; /* sorted, merged host ranges the EPT maps */
 	size_t nram, ramcap;
 	bool ept_ok;       /* the walk finished: ram is complete */
+	bool too_fragmented;
 	bool dead;
 	unsigned *in;      /* groups whose guest RAM holds this group's EPT root */
 	unsigned nin;
@@ -458,6 +460,30 @@ static enum vmc_status make_groups(struct ctx *x, struct vmc_diag *d)
 	return VMC_OK;
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* sort and merge: leaves come in gpa order, not hpa order */
+static void merge_ranges(struct group *g)
+{
+	size_t o = 0;
+
+	if (g->nram > 1)
+		qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
+	for (size_t i = 0; i < g->nram; i++) {
+		if (o && g->ram[i].lo <= g->ram[o - 1].hi) {
+			if (g->ram[i].hi > g->ram[o - 1].hi)
+				g->ram[o - 1].hi = g->ram[i].hi;
+		} else {
+			g->ram[o++] = g->ram[i];
+		}
+	}
+	g->nram = o;
+}
+
 static enum vmc_status ept_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t entry, void *arg)
 {
 	struct group *g = arg;
@@ -470,29 +496,37 @@ static enum vmc_status ept_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint6
 	}
 	if (g->nram == g->ramcap) {
 		size_t nc = g->ramcap ? g->ramcap * 2 : 64;
-		struct range *r = realloc(g->ram, nc * sizeof(*r));
-		if (!r)
-			return VMC_ERR_NOMEM;
-		g->ram = r;
-		g->ramcap = nc;
+		struct range *r;
+		/* aliasing tables repeat the same ranges: merge before growing, and stop at a bound
+		 * (16 bytes a range) rather than let a corrupt EPT take the memory */
+		if (g->ramcap >= MAX_RAM_RANGES / 4) {
+			merge_ranges(g);
+			if (g->nram < g->ramcap / 2)
+				nc = g->ramcap;
+			else if (g->ramcap >= MAX_RAM_RANGES) {
+				g->too_fragmented = true;
+				return VMC_ERR_LIMIT;
+			}
+		}
+		if (nc != g->ramcap) {
+			if (!(r = realloc(g->ram, nc * sizeof(*r))))
+				return VMC_ERR_NOMEM;
+			g->ram = r;
+			g->ramcap = nc;
+		}
 	}
 	g->ram[g->nram].lo = hpa;
 	g->ram[g->nram++].hi = hpa + size;
 	return VMC_OK;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const struct range *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
 static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 {
-	uint64_t budget = 4 * x->host->max_pfn + (1ull << 20);
+	/* leaves a genuine EPT can have: about one per host RAM frame (more only with KSM aliasing) */
+	uint64_t budget = 4 * vmc_bitmap_count(&x->host->ram) + (1ull << 20);
 
-	if (budget > (1ull << 28))
-		budget = 1ull << 28;
+	if (budget > (1ull << 25))
+		budget = 1ull << 25;
 	for (unsigned gi = 0; gi < x->ng; gi++) {
 		struct group *g = &x->g[gi];
 		struct vmc_pt pt = { .pm = &x->pm, .format = VMC_PT_EPT, .levels = ((g->eptp >> 3) & 7) + 1,
@@ -500,7 +534,6 @@ static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 		struct vmc_pt_stats st;
 		struct vmc_diag tmp;
 		enum vmc_status rc;
-		size_t o = 0;
 
 		memset(&st, 0, sizeof(st));
 		vmc_diag_init(&tmp);
@@ -508,24 +541,16 @@ static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 		if (rc == VMC_ERR_NOMEM)
 			return vmc_fail(d, rc, "out of memory");
 		g->ept_ok = rc == VMC_OK;
+		if (g->too_fragmented)
+			snprintf(tmp.msg, sizeof(tmp.msg), "maps more than %u separate host ranges (aliasing tables?)",
+				 MAX_RAM_RANGES);
 		if (!g->ept_ok)
 			warn(x, "%s: EPT of EPTP 0x%" PRIx64 ": %s; its guest RAM is not used to vet other VMCSs", x->host->name,
 			     g->eptp, tmp.msg[0] ? tmp.msg : vmc_status_name(rc));
 		if (st.loops)
 			warn(x, "%s: EPT of EPTP 0x%" PRIx64 ": %llu entries point back at a table on their own path (skipped)",
 			     x->host->name, g->eptp, (unsigned long long)st.loops);
-		/* sort and merge: leaves come in gpa order, not hpa order */
-		if (g->nram > 1)
-			qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
-		for (size_t i = 0; i < g->nram; i++) {
-			if (o && g->ram[i].lo <= g->ram[o - 1].hi) {
-				if (g->ram[i].hi > g->ram[o - 1].hi)
-					g->ram[o - 1].hi = g->ram[i].hi;
-			} else {
-				g->ram[o++] = g->ram[i];
-			}
-		}
-		g->nram = o;
+		merge_ranges(g);
 		report(x->out, "vmx.ept.0x%" PRIx64 "=tables %llu, leaves 4k %llu 2m %llu 1g %llu, absent tables %llu, loops %llu%s",
 		       g->eptp, (unsigned long long)st.tables, (unsigned long long)st.leaves[0],
 		       (unsigned long long)st.leaves[1], (unsigned long long)st.leaves[2],
