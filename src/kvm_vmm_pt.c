@@ -38,40 +38,6 @@ bool vmc_host_paging(struct vmc_dump *host, unsigned *levels, uint64_t *addr_mas
 	return true;
 }
 
-/* Linux user entries: present with _PAGE_USER, or PROT_NONE (bit 8 without bit 0) with the
- * pfn inverted. */
-static bool user_entry_ok(uint64_t e, unsigned level, bool leaf, uint64_t *pa, void *arg)
-{
-	uint64_t mask = *(const uint64_t *)arg;
-
-	if (e & 1)
-		return (e & 4) != 0;
-	if (!leaf || !(e & 0x100))
-		return false;
-	*pa = ~e & mask & ~((1ull << (12 + 9 * (level - 1))) - 1);
-	return true;
-}
-
-struct uva_ctx {
-	uint64_t mask;
-};
-
-/* Weak: linux_kvm.c provides the real one; this keeps the route working without it. */
-__attribute__((weak)) enum vmc_status vmc_linux_uva_walk(struct vmc_physmem *pm, uint64_t pgd_pa, unsigned levels,
-							 uint64_t uva_lo, uint64_t uva_hi, vmc_pt_leaf_fn *cb, void *arg,
-							 struct vmc_pt_stats *st, struct vmc_diag *d)
-{
-	unsigned lv;
-	uint64_t mask = 0x000ffffffffff000ull, itp;
-	struct vmc_pt pt;
-
-	vmc_host_paging(pm->dump, &lv, &mask, &itp);
-	pt = (struct vmc_pt){ .pm = pm, .format = VMC_PT_X86_64, .levels = levels, .root = pgd_pa,
-			      .addr_mask = mask, .entry_ok = user_entry_ok, .entry_arg = &mask,
-			      .max_leaves = 1ull << 26 };
-	return vmc_pt_walk(&pt, uva_lo, uva_hi, cb, arg, st, d);
-}
-
 /* --- user page-table roots --- */
 
 struct vmc_pgd_scan {
