@@ -150,6 +150,35 @@ static void fill_uts(struct xen_host *x, struct vmc_guest *g, const struct xen_p
 	vmc_guest_report(g, "uts.nodename=%s", uts[1]);
 }
 
+/* A guest that publishes both forms: the linear list must say what the tree says. */
+static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, struct vmc_guest *g,
+			      const struct xen_p2m *tree)
+{
+	struct xen_domain lin_dom = *dom;
+	struct xen_p2m lin;
+	struct vmc_diag tmp;
+	uint64_t same = 0, first_diff = ~0ull;
+
+	lin_dom.fll_mfn = ~0ull;
+	vmc_diag_init(&tmp);
+	if (xen_p2m_read(x, &lin_dom, &lin, &tmp)) {
+		vmc_guest_warn(g, "linear p2m (p2m_cr3 0x%llx) unreadable: %s", (unsigned long long)dom->p2m_cr3, tmp.msg);
+		return;
+	}
+	for (uint64_t pfn = 0; pfn < tree->npfn && pfn < lin.npfn; pfn++) {
+		if (tree->mfn[pfn] == lin.mfn[pfn])
+			same++;
+		else if (first_diff == ~0ull)
+			first_diff = pfn;
+	}
+	vmc_guest_report(g, "p2m.linear_crosscheck=%llu of %llu entries agree with the tree (%llu page tables read)",
+			 (unsigned long long)same, (unsigned long long)tree->npfn, (unsigned long long)lin.tables);
+	if (same != tree->npfn)
+		vmc_guest_warn(g, "the linear p2m disagrees with the frame-list tree from pfn 0x%llx on; the tree is used",
+			       (unsigned long long)first_diff);
+	xen_p2m_free(&lin);
+}
+
 static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, unsigned ndoms, struct xen_domain *dom,
 				struct vmc_guest *g, struct vmc_diag *d)
 {
@@ -162,6 +191,8 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 		return rc;
 	if (p.warn[0])
 		vmc_guest_warn(g, "%s", p.warn);
+	if (!p.linear && dom->p2m_cr3 && dom->p2m_vaddr)
+		crosscheck_linear(x, dom, g, &p);
 	snprintf(g->method, sizeof(g->method), "frame_table ownership + %s", p.linear ? "linear p2m (p2m_cr3/p2m_vaddr)"
 											 : "p2m frame-list tree");
 	/* every frame the frame table gives the domain, Xen-heap pages shared with it included */
