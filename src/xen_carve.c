@@ -121,6 +121,77 @@ static bool read_guest_kva(struct xen_host *x, const struct xen_p2m *p, uint64_t
 	return true;
 }
 
+/* A VMCOREINFO note candidate at the start of a frame: the text, validated against
+ * init_uts_ns read through the guest's p2m (its release must be the note's). */
+static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const uint8_t *pg, uint8_t **text, size_t *tlen)
+{
+	uint32_t h[3];
+	uint64_t sym, off = 0, phys_base = 0;
+	char rel[65], want[65];
+	size_t len;
+
+	memcpy(h, pg, 12);
+	if (h[0] != 11 || h[2] != 0 || h[1] < 10 || h[1] > 4096 - 24 || memcmp(pg + 12, "VMCOREINFO\0", 11) ||
+	    memcmp(pg + 24, "OSRELEASE=", 10))
+		return false;
+	len = strnlen((const char *)pg + 24, h[1]);
+	if (!vmcoreinfo_get(pg + 24, len, "OSRELEASE", want, sizeof(want)) ||
+	    !vmcoreinfo_get_u64(pg + 24, len, "SYMBOL(init_uts_ns)", 16, &sym))
+		return false;
+	vmcoreinfo_get_u64(pg + 24, len, "OFFSET(uts_namespace.name)", 10, &off);
+	vmcoreinfo_get_u64(pg + 24, len, "NUMBER(phys_base)", 0, &phys_base);
+	if (!*text && (*text = malloc(len ? len : 1))) {
+		memcpy(*text, pg + 24, len);
+		*tlen = len;
+	}
+	/* (pg may be the physmem cache, which read_guest_kva reuses: the text is copied first) */
+	return *text && off <= 4096 && read_guest_kva(x, p, sym + off + 2 * 65, phys_base, rel, sizeof(rel)) &&
+	       (rel[64] = 0, !strcmp(rel, want));
+}
+
+/* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
+ * in boot, so it sits low) that holds one validated through init_uts_ns. Reading stops there. */
+static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint32_t pickled)
+{
+	struct vmc_dump *host = x->dump;
+	uint64_t best_mfn = 0, best_pfn = 0, ncand = 0;
+	uint8_t *best = NULL;
+	size_t best_len = 0;
+
+	for (uint64_t pfn = 0; pfn < p->npfn && !best; pfn++) {
+		uint64_t mfn = p->mfn[pfn];
+		const uint8_t *pg;
+		uint8_t *text = NULL;
+		size_t len = 0;
+		struct vmc_diag tmp;
+
+		if (mfn == XEN_P2M_INVALID || (mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) ||
+		    !xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
+		    !vmc_bitmap_test(&host->stored, mfn))
+			continue;
+		vmc_diag_init(&tmp);
+		if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp)) || memcmp(pg + 12, "VMCOREINFO", 10))
+			continue;
+		ncand++;
+		if (note_candidate(x, p, pg, &text, &len))
+			best = text, best_len = len, best_mfn = mfn, best_pfn = pfn;
+		else
+			free(text);
+	}
+	if (!best) {
+		vmc_guest_warn(g, "no VMCOREINFO note (checked against init_uts_ns) in the guest's memory: drgn will not open the output");
+		return;
+	}
+	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, best, best_len, &(struct vmc_diag){ 0 })) {
+		vmcoreinfo_get(best, best_len, "OSRELEASE", g->release, sizeof(g->release));
+		g->vmcoreinfo_gpa = best_mfn << 12;
+		g->has_vmcoreinfo = true;
+		vmc_guest_report(g, "vmcoreinfo.pfn=0x%llx mfn=0x%llx (init_uts_ns matches; %llu candidate(s) seen before it)",
+				 (unsigned long long)best_pfn, (unsigned long long)best_mfn, (unsigned long long)ncand - 1);
+	}
+	free(best);
+}
+
 /* The guest's utsname through its own p2m: a machine-space output cannot be followed by the
  * generic code (the kernel image is linear in pfn, not in mfn). */
 static void fill_uts(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p)
@@ -245,8 +316,8 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	vmc_guest_report(g, "crash_info.p2m_mfn=0x%llx", (unsigned long long)fll_mfn);
 	if ((rc = vmc_gmap_finish(&g->map, d)))
 		goto out;
-	if (!(rc = vmc_guest_prepare(x->dump, g, d)))
-		fill_uts(x, g, &p);
+	find_vmcoreinfo(x, g, &p, dom->pickled);
+	fill_uts(x, g, &p);
 out:
 	xen_p2m_free(&p);
 	return rc;
