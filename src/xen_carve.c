@@ -323,6 +323,44 @@ out:
 	return rc;
 }
 
+/* Per-vCPU registers from vcpu.arch.user_regs, where Xen saved them when the vCPU last left
+ * the guest. Without them the output has no per-vCPU notes (crash then searches stacks). */
+static void add_vcpus(struct xen_host *x, struct vmc_guest *g, const struct xen_domain *dom,
+		      const struct xen_layout *lay)
+{
+	unsigned ok = 0;
+
+	for (unsigned v = 0; v < dom->nvcpu; v++) {
+		struct vmc_vcpu *c = vmc_guest_add_vcpu(g, v);
+		const uint64_t *r = dom->vcpu_running[v] ? dom->vcpu_live[v] : dom->vcpu_regs[v];
+		if (!c || !x->vcpu_running_known || !(dom->vcpu_running[v] ? dom->vcpu_live_ok[v] : dom->vcpu_regs_ok[v]))
+			continue;
+		c->r15 = r[0], c->r14 = r[1], c->r13 = r[2], c->r12 = r[3], c->rbp = r[4], c->rbx = r[5];
+		c->r11 = r[6], c->r10 = r[7], c->r9 = r[8], c->r8 = r[9], c->rax = r[10], c->rcx = r[11];
+		c->rdx = r[12], c->rsi = r[13], c->rdi = r[14];
+		c->orig_rax = ~0ull;
+		c->rip = r[16], c->cs = r[17] & 0xffff, c->rflags = r[18], c->rsp = r[19], c->ss = r[20] & 0xffff;
+		c->es = r[21] & 0xffff, c->ds = r[22] & 0xffff, c->fs = r[23] & 0xffff, c->gs = r[24] & 0xffff;
+		c->regs_valid = c->gprs_valid = true;
+		if (dom->vcpu_running[v])
+			snprintf(c->source, sizeof(c->source), "%s", dom->vcpu_live_src[v]);
+		else
+			snprintf(c->source, sizeof(c->source), "vcpu 0x%llx + 0x%llx", (unsigned long long)dom->vcpu_va[v],
+				 (unsigned long long)lay->off_user_regs);
+		vmc_guest_report(g, "vcpu%u.rip=0x%llx rsp=0x%llx (%s)", v, (unsigned long long)c->rip,
+				 (unsigned long long)c->rsp, dom->vcpu_running[v] ? c->source : "saved user_regs");
+		ok++;
+	}
+	if (!x->vcpu_running_known) {
+		g->no_vcpu_notes = true;
+		vmc_guest_warn(g, "no per-vCPU notes: without --xen-syms running vCPUs (whose saved registers are stale) cannot be told apart; crash finds active tasks by stack search");
+	} else if (ok != dom->nvcpu) {
+		g->no_vcpu_notes = true;
+		vmc_guest_warn(g, "registers of %u of %u vCPUs found: no per-vCPU notes are written (crash finds active tasks by stack search)",
+			       ok, dom->nvcpu);
+	}
+}
+
 static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 {
 	vmc_hv_report(x->hv, "struct_domain.source=%s", lay->source ? lay->source : "none");
@@ -338,6 +376,11 @@ static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 		vmc_hv_report(x->hv, "OFFSET(domain.tot_pages)=unknown");
 	vmc_hv_report(x->hv, "OFFSET(vcpu.vcpu_id)=0");
 	vmc_hv_report(x->hv, "OFFSET(vcpu.domain)=%llu", (unsigned long long)lay->off_vcpu_domain);
+	if (lay->off_user_regs)
+		vmc_hv_report(x->hv, "OFFSET(vcpu.arch.user_regs)=%llu (PV kernel selectors and RIP in %u vCPUs)",
+			      (unsigned long long)lay->off_user_regs, lay->user_regs_votes);
+	else
+		vmc_hv_report(x->hv, "OFFSET(vcpu.arch.user_regs)=unknown");
 	vmc_hv_report(x->hv, "SIZE(page_info)=%llu OFFSET(page_info.count_info)=%llu OFFSET(page_info._domain)=%llu",
 		      (unsigned long long)x->size_page_info, (unsigned long long)x->off_pi_count_info,
 		      (unsigned long long)x->off_pi_domain);
@@ -400,6 +443,7 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	if ((rc = xen_frames_scan(x, d)) || (rc = xen_domains_read(x, &doms, &ndoms, &lay, d)))
 		goto out;
 	report_layout(x, &lay);
+	xen_vcpus_locate(x, doms, ndoms);
 	for (unsigned i = 0; i < ndoms; i++) {
 		struct xen_domain *dom = &doms[i];
 		struct vmc_guest *g = vmc_hv_add_guest(hv, host->page_size);
@@ -413,10 +457,7 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		if (dom->domid == 0)
 			snprintf(g->name, sizeof(g->name), "Domain-0");
 		g->space = VMC_SPACE_MACHINE;
-		g->nvcpus = 0;
-		for (unsigned v = 0; v < dom->nvcpu; v++)
-			vmc_guest_add_vcpu(g, v);
-		g->no_vcpu_notes = true;
+		add_vcpus(x, g, dom, &lay);
 		g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
 		vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
 		vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
@@ -451,8 +492,6 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 			vmc_guest_fail(g, rc, "%s", gd.msg);
 			rc = VMC_OK;
 		}
-		if (!g->status)
-			vmc_guest_warn(g, "vCPU registers are not carved (no per-vCPU notes); crash finds active tasks by stack search");
 	}
 out:
 	free(doms);

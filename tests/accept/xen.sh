@@ -14,6 +14,8 @@
 #   * xen_p2m_check.py: the p2m the output carries (CRASH_INFO -> frame lists -> leaves, as
 #     crash reads it) equals the bed's truth p2m, and every frame it names is in the output;
 #   * domUs: every page of Xen's own `xl dump-core` equals the carved page (xccompare.py);
+#   * with --xen-syms: vCPU 0's registers equal the xc_core's vCPU 0 context (domUs), and
+#     crash's bt -a on the kdump outputs gives every vCPU's task a backtrace from them;
 #   * crash 8.0.2 + vmlinux opens each output: sys (RELEASE), log (the boot log), bt -a,
 #     kmem -i (TOTAL MEM) work, and TASKS equals what crash shows on the genuine reference
 #     (the xc_core for a domU, as the bed's checks/crash-*.txt recorded it; for dom0 from the kdump, crash's whole output must be identical
@@ -77,8 +79,20 @@ check_list() { # ARGS...
 }
 check_list "${SYMS[@]}"
 [ "$SRC" = kdump ] && [ -n "$XENSYMS" ] && check_list --xen-syms "$XENSYMS"
-"$VMCARVE" list "$INPUT" "${SYMS[@]}" -v > "$WORK/list-v.txt" 2>&1
-acc_info "list -v offsets: $(grep -E '^OFFSET\(domain\.(vcpu|shared_info|tot_pages)\)' "$WORK/list-v.txt" | tr '\n' ' ')"
+VSYMS=("${SYMS[@]}")
+[ -n "$XENSYMS" ] && VSYMS=(--xen-syms "$XENSYMS")
+"$VMCARVE" list "$INPUT" "${VSYMS[@]}" -v > "$WORK/list-v.txt" 2>&1
+acc_info "list -v offsets: $(grep -E '^OFFSET\((domain\.(vcpu|shared_info|tot_pages)|vcpu\.arch\.user_regs)\)' "$WORK/list-v.txt" | tr '\n' ' ')"
+# a paused domU's vCPU 0 as Xen's own xl dump-core saw it (the bed's xcinfo of the xc_core)
+if [ "$REF" != - ] && [ -s "$BED/checks/xcinfo-$(basename "$REF").txt" ] && [ -n "$XENSYMS" ]; then
+	want=$(sed -n 's/^vcpu0: .* rip \(0x[0-9a-f]*\) rsp \(0x[0-9a-f]*\) .*/rip=\1 rsp=\2/p' "$BED/checks/xcinfo-$(basename "$REF").txt")
+	got=$(awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^vcpu0\.rip=/' "$WORK/list-v.txt" | sed 's/^vcpu0\.//; s/ (.*//')
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then
+		acc_pass "vCPU 0 registers = xl dump-core's vCPU 0 context ($got)"
+	else
+		acc_fail "vCPU 0 registers: vmcarve '$got', xl dump-core '$want'"
+	fi
+fi
 
 # ---- extract -----------------------------------------------------------------------------
 OUTS=()
@@ -97,7 +111,14 @@ extract() { # NAME ARGS...
 }
 extract elf --format elf
 extract kdump-lzo -l
-extract kdump-zstd -z
+# with --xen-syms the running vCPUs are known and per-vCPU registers are written
+if [ "$SRC" = kdump ] && [ -n "$XENSYMS" ]; then
+	extract kdump-zstd -z --xen-syms "$XENSYMS"
+	SYMS_OUTS=" kdump-zstd "
+else
+	extract kdump-zstd -z
+	SYMS_OUTS=" ${SYMS[*]:+elf kdump-lzo kdump-zstd} "
+fi
 
 # ---- pages -------------------------------------------------------------------------------
 for o in "${OUTS[@]}"; do
@@ -145,6 +166,29 @@ for s in "${OUTS[@]}"; do
 	grep -q 'TOTAL MEM' "$c" || acc_fail "$what: kmem -i printed no TOTAL MEM"
 	grep -q '^PID: ' "$c" || acc_fail "$what: bt -a printed no task"
 	nlog=$(grep -c '^\[ *[0-9]*\.[0-9]*\]' "$c")
+	# (crash 8.0.2 takes the registers of a Xen-flavoured dump's NT_PRSTATUS notes only from a
+	# kdump-compressed file; in an ELF one it searches the stacks, as on Xen's own kdump)
+	case "$SYMS_OUTS:$s" in
+	*" $s "*:kdump*)
+		# per-vCPU registers are in this output: every active task gets a backtrace
+		nbt=$(grep -c '^ #0 \[' "$c")
+		if grep -q 'cannot be determined' "$c" || [ "$nbt" -lt "$VCPUS" ]; then
+			acc_fail "$what: bt -a: $nbt backtraces for $VCPUS vCPUs: $(grep -m2 -A1 'cannot be determined' "$c" | tr '\n' ' ')"
+		else
+			acc_info "$what: bt -a from the carved vCPU registers: $nbt backtraces ($(grep -A1 '^PID:' "$c" | grep -o 'exception RIP: [^]]*' | sort | uniq -c | tr -s ' ' | paste -sd,))"
+		fi
+		;;
+	esac
+	if [ "$DOMID" = 0 ] && [ "$SRC" = kdump ] && [[ $SYMS_OUTS == *" $s "* ]]; then
+		# bt -a differs from the genuine kdump's by design (crash cannot place the active
+		# tasks there); the rest must not
+		for k in TASKS: RELEASE: 'TOTAL MEM' 'SLAB'; do
+			[ "$(grep -m1 "$k" "$c")" = "$(grep -m1 "$k" "$WORK/genuine.crash")" ] || acc_fail "$what: '$k' line differs from the genuine kdump's"
+		done
+		[ "$nlog" = "$(grep -c '^\[ *[0-9]*\.[0-9]*\]' "$WORK/genuine.crash")" ] || acc_fail "$what: $nlog log lines, genuine kdump has a different count"
+		acc_pass "$what: sys/log/kmem -i/ps as on the genuine kdump ($nlog log lines)"
+		continue
+	fi
 	if [ "$DOMID" = 0 ] && [ "$SRC" = kdump ]; then
 		if diff <(grep -v 'DUMPFILE:' "$WORK/genuine.crash" | sed "s#$GENUINE#<DUMP>#g") \
 			<(grep -v 'DUMPFILE:' "$c" | sed "s#$WORK/$s#<DUMP>#g") > "$WORK/$s.diff"; then
