@@ -10,7 +10,7 @@
 #include "guest_dump.h"
 #include "linux_info.h"
 #include "notes.h"
-#include "xen_host.h"
+#include "xen_hvm_p2m.h"
 
 #define PER_PAGE 512ull
 #define CRASH_INFO_WORDS 10
@@ -361,6 +361,34 @@ static void add_vcpus(struct xen_host *x, struct vmc_guest *g, const struct xen_
 	}
 }
 
+/* HVM/PVH: guest-physical output from Xen's p2m. Registers: an HVM vCPU's segment state is in
+ * the VMCS/VMCB, so no vCPU notes are written; the guest's VMCOREINFO gives crash and drgn
+ * what they need. */
+static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *dom, struct vmc_guest *g,
+				 struct xen_hvm_layout *lay, bool summary_only, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = xen_hvm_discover(x, dom, lay, d)))
+		return rc;
+	if (!g->report || !strstr(g->report, "p2m.layout"))
+		vmc_guest_report(g, "p2m.layout: OFFSET(domain.arch.p2m)=%llu OFFSET(p2m_domain.domain)=%llu OFFSET(p2m_domain.phys_table)=%llu (%s)",
+				 (unsigned long long)lay->off_d_p2m, (unsigned long long)lay->off_back,
+				 (unsigned long long)lay->off_root, lay->source);
+	g->space = VMC_SPACE_GUEST_PHYS;
+	g->no_vcpu_notes = true;
+	for (unsigned v = 0; v < dom->nvcpu && g->nvcpus < dom->nvcpu; v++)
+		vmc_guest_add_vcpu(g, v);
+	snprintf(g->method, sizeof(g->method), "Xen p2m (%s) + frame_table ownership",
+		 lay->fmt == VMC_PT_EPT ? "EPT" : "p2m-pt");
+	if (summary_only)
+		return VMC_OK;
+	if ((rc = xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
+		return rc;
+	vmc_guest_warn(g, "HVM/PVH vCPU registers are not carved (no per-vCPU notes)");
+	return VMC_OK;
+}
+
 static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 {
 	vmc_hv_report(x->hv, "struct_domain.source=%s", lay->source ? lay->source : "none");
@@ -416,6 +444,7 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	struct xen_host *x = calloc(1, sizeof(*x));
 	struct xen_domain *doms = NULL;
 	struct xen_layout lay;
+	struct xen_hvm_layout hvm_lay = { 0 };
 	unsigned ndoms = 0;
 	enum vmc_status rc;
 
@@ -457,7 +486,6 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		if (dom->domid == 0)
 			snprintf(g->name, sizeof(g->name), "Domain-0");
 		g->space = VMC_SPACE_MACHINE;
-		add_vcpus(x, g, dom, &lay);
 		g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
 		vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
 		vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
@@ -479,12 +507,15 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
 			/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
 			snprintf(g->type, sizeof(g->type), "HVM/PVH");
-			vmc_guest_fail(g, VMC_ERR_UNSUPPORTED,
-				       "domain %u publishes no PV p2m (an HVM or PVH domain): carving it needs d->arch.p2m, not supported yet",
-				       dom->domid);
+			vmc_diag_init(&gd);
+			if ((rc = carve_hvm(x, dom, g, &hvm_lay, o->only && strcmp(o->only, g->id), &gd))) {
+				vmc_guest_fail(g, rc, "%s", gd.msg);
+				rc = VMC_OK;
+			}
 			continue;
 		}
 		snprintf(g->type, sizeof(g->type), "PV");
+		add_vcpus(x, g, dom, &lay);
 		if (o->only && strcmp(o->only, g->id))
 			continue;
 		vmc_diag_init(&gd);

@@ -19,9 +19,11 @@
  *   0x400-0x4ff  domain 1 (PV, frame_list_list ~0, linear p2m behind p2m_cr3; its second
  *                leaf is a Xen frame and must be refused)
  *   0x500-0x57f  domain 2 (hostile: frame_list_list is a frame of domain 0)
- *   0x580-0x5ff  domain 3 (no PV p2m: HVM-like)
+ *   0x580-0x5ff  domain 3 (no PV p2m, and no Xen p2m either)
+ *   0x600-0x7ff  domain 4 (HVM: EPT p2m behind d->arch.p2m, a 2 MiB leaf, PoD, MMIO, and an
+ *                entry into domain 0)
  *   0x800-0x9ff  Xen image (xen_phys_start 0x800000): page tables, frame table, .bss
- * hostile also closes domain_list into a loop (domain 3 -> domain 1).
+ * hostile also adds domains 2 and 3 and closes domain_list into a loop (4 -> 1).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -130,7 +132,8 @@ int main(int argc, char **argv)
 	char path[4096];
 	FILE *f, *e;
 	struct dom d0 = { 0, 0x200, 0x200, 0x100, 0x104 }, d1 = { 1, 0x400, 0x100, 0x110, 0x114 },
-		   d2 = { 2, 0x500, 0x80, 0x120, 0x124 }, d3 = { 3, 0x580, 0x80, 0x130, 0x134 };
+		   d2 = { 2, 0x500, 0x80, 0x120, 0x124 }, d3 = { 3, 0x580, 0x80, 0x130, 0x134 },
+		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 };
 	uint64_t p2m0[512];
 
 	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile"))) {
@@ -163,13 +166,16 @@ int main(int argc, char **argv)
 	/* ---- domains ------------------------------------------------------------------------ */
 	domain(&d0, 0x101, 0x102, 2);
 	domain(&d1, 0x111, 0x112, 1);
+	domain(&d4, 0x141, 0x142, 1);
 	*q(d0.dmfn * PAGE + 136) = dmap(d1.dmfn);
+	*q(d1.dmfn * PAGE + 136) = dmap(d4.dmfn);
 	if (hostile) {
 		domain(&d2, 0x121, 0x122, 1);
 		domain(&d3, 0x131, 0x132, 1);
 		*q(d1.dmfn * PAGE + 136) = dmap(d2.dmfn);
 		*q(d2.dmfn * PAGE + 136) = dmap(d3.dmfn);
-		*q(d3.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
+		*q(d3.dmfn * PAGE + 136) = dmap(d4.dmfn);
+		*q(d4.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
 		arch(&d2, 128, 0x210 /* domain 0's frame */, 0, 0);
 		arch(&d3, 0, 0, 0, 0);                      /* no PV p2m */
 	}
@@ -200,6 +206,24 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < 512; i++)
 		q(0x4f4 * PAGE)[i] = i < 256 ? 0x4ff - i : ~0ull;
 	arch(&d1, 1024, ~0ull, 0x4f0000, P2M_VADDR);
+
+	/* domain 4: HVM. d->arch.p2m (struct domain +0x4a8) -> struct p2m_domain (heap 0x145:
+	 * .domain +0x18, .phys_table +0x58) -> EPT root 0x146 (L3 0x147, L2 0x148, L1 0x149).
+	 * gfn 0-15: 4 KiB leaves to 0x7f0+; gfn 16: populate-on-demand; 17: domain 0's frame
+	 * (refused); 18: MMIO (left out); gfn 0x200-0x3ff: one 2 MiB leaf to 0x600. */
+	memset(mem + 0x145 * PAGE, 0, 5 * PAGE);
+	*q(d4.dmfn * PAGE + 0x4a8) = dmap(0x145);
+	*q(0x145 * PAGE + 0x18) = dmap(d4.dmfn);
+	*q(0x145 * PAGE + 0x58) = 0x146;
+	q(0x146 * PAGE)[0] = 0x147000 | 7;
+	q(0x147 * PAGE)[0] = 0x148000 | 7;
+	q(0x148 * PAGE)[0] = 0x149000 | 7;
+	q(0x148 * PAGE)[1] = 0x600000 | 0x80 | 7;
+	for (unsigned i = 0; i < 16; i++)
+		q(0x149 * PAGE)[i] = ((0x7f0ull + i) << 12) | 7;
+	q(0x149 * PAGE)[16] = 6ull << 52;
+	q(0x149 * PAGE)[17] = 0x210000 | 7;
+	q(0x149 * PAGE)[18] = (5ull << 52) | 0xfee000 | 3;
 
 	/* ---- the ELF vmcore ------------------------------------------------------------------ */
 	char vmci[1024];
@@ -258,10 +282,14 @@ int main(int argc, char **argv)
 	fprintf(e, "guest 1 ok=true type=PV pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=3\n");
 	fprintf(e, "frames 1 0x400+256 0x%llx+1\n", (unsigned long long)d1.shinfo);
 	fprintf(e, "warning 1 point at frames the domain does not own (first 0x860000)\n");
+	/* domain 4: 16 + 512 RAM pages and one PoD zero page, in guest-physical space */
+	fprintf(e, "guest 4 ok=true type=HVM/PVH space=guest-physical pages_expected=512 pages_mapped=529 pages_refused=1 max_gfn=1024 synth=0\n");
+	fprintf(e, "gmap 4 0x0 0x7f0 16\ngmap 4 0x200 0x600 512\nzero 4 0x10 1\n");
+	fprintf(e, "warning 4 entries point at frames domain 4 does not own (first gfn 0x11 -> mfn 0x210)\n");
 	if (hostile) {
 		fprintf(e, "guest 2 ok=false type=PV error=domain 2: pfn_to_mfn_frame_list_list 0x210 is not a frame the domain owns\n");
 		fprintf(e, "guest 3 ok=false type=HVM/PVH error=domain 3 publishes no PV p2m\n");
-		fprintf(e, "hvwarning domain_list entry 4 at 0x%llx has id 1 after 3\n", (unsigned long long)dmap(d1.dmfn));
+		fprintf(e, "hvwarning domain_list entry 5 at 0x%llx has id 1 after 4\n", (unsigned long long)dmap(d1.dmfn));
 	}
 	fclose(e);
 	for (unsigned dom = 0; dom < 2; dom++) {
