@@ -126,6 +126,70 @@ static size_t note_size(const char *name, uint32_t len)
 	return 12 + ((n + 3) & ~3ul) + ((len + 3) & ~3ul);
 }
 
+/* A minimal xen-syms: ELF64 with the symbols a carver needs and the build-id note. */
+static bool write_syms(const char *prefix, const uint8_t *bid, bool wrong)
+{
+	static const struct { const char *name; uint64_t off; } syms[] = {
+		{ "domain_list", 0x100000 }, { "_frame_table.0", 0x100008 }, { "max_page", 0x100010 },
+		{ "dom_xen", 0x100018 }, { "dom_io", 0x100020 }, { "idle_pg_table", 0x1000 },
+	};
+	const char shstr[] = "\0.note.gnu.build-id\0.symtab\0.strtab\0.shstrtab";
+	char strtab[256] = "";
+	size_t strl = 1, nsym = sizeof(syms) / sizeof(syms[0]) + 1;
+	uint8_t sym[7 * 24] = { 0 }, note[36], eh[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 }, sh[5][64];
+	char path[4096];
+	FILE *f;
+
+	memcpy(note, bid, 36);
+	if (wrong)
+		note[20] ^= 0xff;
+	for (size_t i = 1; i < nsym; i++) {
+		uint32_t name = (uint32_t)strl;
+		uint64_t va = XVS + syms[i - 1].off;
+		uint16_t shndx = 1;
+		memcpy(strtab + strl, syms[i - 1].name, strlen(syms[i - 1].name) + 1);
+		strl += strlen(syms[i - 1].name) + 1;
+		memcpy(sym + i * 24, &name, 4);
+		sym[i * 24 + 4] = 0x11; /* GLOBAL OBJECT */
+		memcpy(sym + i * 24 + 6, &shndx, 2);
+		memcpy(sym + i * 24 + 8, &va, 8);
+	}
+	/* layout: header, note @64, symtab @128, strtab, shstrtab, section headers */
+	uint64_t o_note = 64, o_sym = 128, o_str = o_sym + sizeof(sym), o_shs = o_str + strl, o_sh = (o_shs + sizeof(shstr) + 7) & ~7ull;
+	memset(sh, 0, sizeof(sh));
+	struct { uint32_t name, type; uint64_t flags, addr, off, size; uint32_t link, info; uint64_t align, entsize; } s[5] = {
+		{ 0 },
+		{ 1, 7, 2, XVS + 0x7000, o_note, 36, 0, 0, 4, 0 },
+		{ 20, 2, 0, 0, o_sym, sizeof(sym), 3, 1, 8, 24 },
+		{ 28, 3, 0, 0, o_str, strl, 0, 0, 1, 0 },
+		{ 36, 3, 0, 0, o_shs, sizeof(shstr), 0, 0, 1, 0 },
+	};
+	for (int i = 0; i < 5; i++) {
+		memcpy(sh[i], &s[i].name, 4), memcpy(sh[i] + 4, &s[i].type, 4), memcpy(sh[i] + 8, &s[i].flags, 8);
+		memcpy(sh[i] + 16, &s[i].addr, 8), memcpy(sh[i] + 24, &s[i].off, 8), memcpy(sh[i] + 32, &s[i].size, 8);
+		memcpy(sh[i] + 40, &s[i].link, 4), memcpy(sh[i] + 44, &s[i].info, 4), memcpy(sh[i] + 48, &s[i].align, 8);
+		memcpy(sh[i] + 56, &s[i].entsize, 8);
+	}
+	uint16_t h16[] = { 2 /* ET_EXEC */, 62 }, sizes[] = { 64, 0, 0, 64, 5, 4 };
+	uint32_t ver = 1;
+	memcpy(eh + 16, h16, 4);
+	memcpy(eh + 20, &ver, 4);
+	memcpy(eh + 40, &o_sh, 8);
+	memcpy(eh + 52, sizes, 12);
+	snprintf(path, sizeof(path), "%s.syms", prefix);
+	if (!(f = fopen(path, "wb")))
+		return false;
+	fwrite(eh, 64, 1, f);
+	fwrite(note, 36, 1, f);
+	fseek(f, (long)o_sym, SEEK_SET);
+	fwrite(sym, sizeof(sym), 1, f);
+	fwrite(strtab, strl, 1, f);
+	fwrite(shstr, sizeof(shstr), 1, f);
+	fseek(f, (long)o_sh, SEEK_SET);
+	fwrite(sh, sizeof(sh), 1, f);
+	return fclose(f) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	bool hostile;
@@ -136,11 +200,15 @@ int main(int argc, char **argv)
 		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 };
 	uint64_t p2m0[512];
 
-	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile"))) {
-		fprintf(stderr, "usage: mkxenhost pv|hostile OUTPREFIX\n");
+	bool qemu, wrongsyms;
+	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
+			  strcmp(argv[1], "wrongsyms"))) {
+		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms OUTPREFIX\n");
 		return 2;
 	}
 	hostile = !strcmp(argv[1], "hostile");
+	wrongsyms = !strcmp(argv[1], "wrongsyms");
+	qemu = wrongsyms || !strcmp(argv[1], "qemu");
 	if (!(mem = calloc(NFRAMES, PAGE)))
 		return 1;
 	for (uint64_t m = 0; m < 0x100; m++)
@@ -238,6 +306,19 @@ int main(int argc, char **argv)
 			  (uint64_t)(XVS + 0x100000), (uint64_t)(XVS + 0x100008), (uint64_t)(XVS + 0x100010),
 			  (uint64_t)(XVS + 0x100018), (uint64_t)(XVS + 0x100020), (uint64_t)(XVS + 0x1000));
 	size_t notes = note_size("Xen", 32) + note_size("Xen", 80) + note_size("VMCOREINFO_XEN", (uint32_t)vl + 1);
+	/* a whole-machine dump (qemu): no Xen notes, one QEMU CPU state whose CR3 is Xen's */
+	uint8_t qcpu[440] = { 0 };
+	uint32_t qhdr[2] = { 1, 440 }, cs = 0xe008;
+	memcpy(qcpu, qhdr, 8);
+	memcpy(qcpu + 152, &cs, 4);
+	memcpy(qcpu + 416, &l4, 8);
+	/* the image's build-id note (GNU, 20 bytes) at image +0x7000, as xen-syms describes it */
+	uint8_t bid[36] = { 4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0 };
+	for (int i = 0; i < 20; i++)
+		bid[16 + i] = (uint8_t)(0x51 + 7 * i);
+	memcpy(mem + img(0x7000), bid, sizeof(bid));
+	if (qemu)
+		notes = note_size("QEMU", 440);
 	snprintf(path, sizeof(path), "%s.elf", argv[2]);
 	if (!(f = fopen(path, "wb")))
 		return 1;
@@ -259,9 +340,13 @@ int main(int argc, char **argv)
 		fwrite(nrest, 48, 1, f);
 		fwrite(pl, 8, 1, f);
 		fwrite(lrest, 48, 1, f);
-		note(f, "Xen", 0x1000002, regs, 32);
-		note(f, "Xen", 0x1000001, ci, 80);
-		note(f, "VMCOREINFO_XEN", 0, vmci, (uint32_t)vl + 1);
+		if (qemu) {
+			note(f, "QEMU", 0, qcpu, 440);
+		} else {
+			note(f, "Xen", 0x1000002, regs, 32);
+			note(f, "Xen", 0x1000001, ci, 80);
+			note(f, "VMCOREINFO_XEN", 0, vmci, (uint32_t)vl + 1);
+		}
 		fseek(f, (long)dataoff, SEEK_SET);
 		fwrite(mem, PAGE, NFRAMES, f);
 	}
@@ -272,8 +357,19 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s.expected", argv[2]);
 	if (!(e = fopen(path, "w")))
 		return 1;
-	fprintf(e, "exit %d\n", hostile ? 4 : 0);
+	if (qemu && !write_syms(argv[2], bid, wrongsyms))
+		return 1;
+	fprintf(e, "exit %d\n", hostile ? 4 : wrongsyms ? 1 : 0);
 	fprintf(e, "host_max_pfn 0x%llx\n", (unsigned long long)NFRAMES);
+	if (qemu)
+		fprintf(e, "args --xen-syms %s.syms\n", argv[2]);
+	if (wrongsyms) {
+		fprintf(e, "stderr %s.syms does not match %s.elf: the build-id at 0x%llx differs\n", argv[2], argv[2],
+			(unsigned long long)(XVS + 0x7000));
+		fclose(e);
+		free(mem);
+		return 0;
+	}
 	/* domain 0: 512 own + shared_info; refused: Xen, domain 1, outside RAM */
 	fprintf(e, "guest 0 ok=true type=PV pages_expected=512 pages_mapped=513 pages_refused=3 max_gfn=512 synth=0\n");
 	fprintf(e, "frames 0 0x200+512 0x%llx+1\n", (unsigned long long)d0.shinfo);

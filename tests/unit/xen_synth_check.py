@@ -48,8 +48,19 @@ def main():
     exp = [l.rstrip("\n") for l in open(prefix + ".expected")]
     want_exit = int(exp[0].split()[1])
     host_max = int(exp[1].split()[1], 16)
-    r = subprocess.run([vmcarve, "list", host, "--json", "-v"], capture_output=True, text=True)
+    args = []
+    while len(exp) > 2 and exp[2].startswith(("args ", "stderr ")):
+        k, v = exp.pop(2).split(" ", 1)
+        if k == "args":
+            args += v.split()
+        else:
+            want_err = v
+    r = subprocess.run([vmcarve, "list", host, "--json", "-v"] + args, capture_output=True, text=True)
     check(r.returncode == want_exit, "list exit %d (want %d) %s" % (r.returncode, want_exit, r.stderr.strip()[:300]))
+    if want_exit == 1:
+        check(want_err in r.stderr, "list says '%s' (%s)" % (want_err, r.stderr.strip()))
+        print("RESULT xen-synth %s: %s" % (scen, "PASS" if not fails else "FAIL (%d)" % fails))
+        return 1 if fails else 0
     try:
         js = json.loads(r.stdout)
     except ValueError:
@@ -78,14 +89,14 @@ def main():
             if err:
                 check(err in g["error"], "domain %s error '%s' contains '%s'" % (gid, g["error"], err))
                 o = os.path.join(work, "out-%s-%s.elf" % (scen, gid))
-                r = subprocess.run([vmcarve, "extract", "-q", host, "--domain", gid, "-o", o, "--format", "elf"],
+                r = subprocess.run([vmcarve, "extract", "-q", host, "--domain", gid, "-o", o, "--format", "elf"] + args,
                                    capture_output=True, text=True)
                 check(r.returncode == 1 and err in r.stderr and not os.path.exists(o),
                       "extract of failed domain %s: exit %d, '%s', no output" % (gid, r.returncode, r.stderr.strip()))
                 continue
             synth = int(dict(i.split("=", 1) for i in fields.split())["synth"])
             o = os.path.join(work, "out-%s-%s.elf" % (scen, gid))
-            r = subprocess.run([vmcarve, "extract", "-q", host, "--domain", gid, "-o", o, "--format", "elf"],
+            r = subprocess.run([vmcarve, "extract", "-q", host, "--domain", gid, "-o", o, "--format", "elf"] + args,
                                capture_output=True, text=True)
             check(r.returncode == 0, "extract domain %s exit %d %s" % (gid, r.returncode, r.stderr.strip()[:200]))
             if r.returncode:
