@@ -301,6 +301,16 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	if (refused > 1)
 		vmc_guest_warn(g, "p2m: %llu entries point at frames domain %u does not own; not copied",
 			       (unsigned long long)refused, dom->domid);
+	if (p.loops)
+		vmc_guest_warn(g, "p2m page tables (root 0x%llx): %llu entries point back up their own path (loops); skipped",
+			       (unsigned long long)dom->p2m_cr3, (unsigned long long)p.loops);
+	if (!valid) {
+		/* crash translates every kernel address through this p2m: without it the output is useless */
+		rc = vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: its %s p2m (max_pfn 0x%llx) maps no frame the domain owns%s%s%s",
+			      dom->domid, p.linear ? "linear" : "frame-list", (unsigned long long)p.npfn,
+			      p.loops ? " (its page tables loop)" : "", p.warn[0] ? "; " : "", p.warn);
+		goto out;
+	}
 	g->pages_refused = refused;
 	g->max_gfn = p.npfn;
 	vmc_guest_report(g, "p2m.source=%s", p.linear ? "linear" : "tree");

@@ -23,7 +23,8 @@
  *   0x600-0x7ff  domain 4 (HVM: EPT p2m behind d->arch.p2m, a 2 MiB leaf, PoD, MMIO, and an
  *                entry into domain 0)
  *   0x800-0x9ff  Xen image (xen_phys_start 0x800000): page tables, frame table, .bss
- * hostile also adds domains 2 and 3 and closes domain_list into a loop (4 -> 1).
+ *   0x080-0x0ff  domain 5 (hostile only: linear p2m whose page tables loop)
+ * hostile also adds domains 2, 3 and 5 and closes domain_list into a loop (5 -> 1).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -197,7 +198,7 @@ int main(int argc, char **argv)
 	FILE *f, *e;
 	struct dom d0 = { 0, 0x200, 0x200, 0x100, 0x104 }, d1 = { 1, 0x400, 0x100, 0x110, 0x114 },
 		   d2 = { 2, 0x500, 0x80, 0x120, 0x124 }, d3 = { 3, 0x580, 0x80, 0x130, 0x134 },
-		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 };
+		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 }, d5 = { 5, 0x80, 0x80, 0x150, 0x154 };
 	uint64_t p2m0[512];
 
 	bool qemu, wrongsyms;
@@ -243,7 +244,14 @@ int main(int argc, char **argv)
 		*q(d1.dmfn * PAGE + 136) = dmap(d2.dmfn);
 		*q(d2.dmfn * PAGE + 136) = dmap(d3.dmfn);
 		*q(d3.dmfn * PAGE + 136) = dmap(d4.dmfn);
-		*q(d4.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
+		domain(&d5, 0x151, 0x152, 1);
+		*q(d4.dmfn * PAGE + 136) = dmap(d5.dmfn);
+		*q(d5.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
+		/* domain 5: a linear p2m whose L3 points back at the L4 (a page-table loop) */
+		memset(mem + 0xf0 * PAGE, 0, 2 * PAGE);
+		q(0xf0 * PAGE)[idx(P2M_VADDR, 4)] = 0xf1000 | 0x67;
+		q(0xf1 * PAGE)[idx(P2M_VADDR, 3)] = 0xf0000 | 0x67;
+		arch(&d5, 256, ~0ull, 0xf0000, P2M_VADDR);
 		arch(&d2, 128, 0x210 /* domain 0's frame */, 0, 0);
 		arch(&d3, 0, 0, 0, 0);                      /* no PV p2m */
 	}
@@ -385,7 +393,8 @@ int main(int argc, char **argv)
 	if (hostile) {
 		fprintf(e, "guest 2 ok=false type=PV error=domain 2: pfn_to_mfn_frame_list_list 0x210 is not a frame the domain owns\n");
 		fprintf(e, "guest 3 ok=false type=HVM/PVH error=domain 3 publishes no PV p2m\n");
-		fprintf(e, "hvwarning domain_list entry 5 at 0x%llx has id 1 after 4\n", (unsigned long long)dmap(d1.dmfn));
+		fprintf(e, "guest 5 ok=false type=PV error=domain 5: its linear p2m (max_pfn 0x100) maps no frame the domain owns (its page tables loop)\n");
+		fprintf(e, "hvwarning domain_list entry 6 at 0x%llx has id 1 after 5\n", (unsigned long long)dmap(d1.dmfn));
 	}
 	fclose(e);
 	for (unsigned dom = 0; dom < 2; dom++) {
