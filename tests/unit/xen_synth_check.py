@@ -165,6 +165,15 @@ def main():
         elif kind == "hvwarning":
             ws = js.get("warnings", [])
             check(any(rest in w for w in ws), "hypervisor warns '%s' (%s)" % (rest, ws[:3]))
+    # split: every carvable domain one file, the exit code saying whether one failed
+    sdir = os.path.join(work, "split-" + scen)
+    subprocess.run(["rm", "-rf", sdir])
+    r = subprocess.run([vmcarve, "split", "-q", host, "-o", sdir] + args, capture_output=True, text=True)
+    ok_ids = sorted(gid for gid, g in guests.items() if g["ok"])
+    files = sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []
+    check(r.returncode == want_exit and sorted(f.split("-")[0].split(".")[0] for f in files) == ok_ids,
+          "split: exit %d (want %d), files %s for domains %s" % (r.returncode, want_exit, files, ok_ids))
+    subprocess.run(["rm", "-rf", sdir])
     for gid, g in guests.items():
         if "_want" in g:
             got = set(g["_out"][1])
