@@ -54,7 +54,10 @@ enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_
 void vmc_linux_kvm_free(struct vmc_kvm_host *h);
 
 /* Walk a user address range of a process's page tables (pgd_pa): 4/5 levels, 2M/1G leaves,
- * PROT_NONE entries (pfn stored inverted) included, swap entries skipped. */
+ * PROT_NONE entries (pfn stored inverted) included, swap entries skipped, the SME bit
+ * (VMCOREINFO NUMBER(sme_mask) of pm's dump) stripped. Leaves are clipped to
+ * [uva_lo, uva_hi): cb sees only the part of a 2M/1G leaf inside the range. Tables the dump
+ * does not hold are counted in st (tables_absent, first_bad_table), not errors. */
 enum vmc_status vmc_linux_uva_walk(struct vmc_physmem *pm, uint64_t pgd_pa, unsigned levels, uint64_t uva_lo,
 				   uint64_t uva_hi, vmc_pt_leaf_fn *cb, void *arg, struct vmc_pt_stats *st,
 				   struct vmc_diag *d);
