@@ -429,6 +429,7 @@ static bool svm_from_kvm(struct vmc_dump *host, const struct vmc_kvm_host *lk, s
 			struct vmc_hw_vm *vm;
 			struct vmc_diag tmp;
 			const uint8_t *page;
+			uint8_t copy[4096]; /* the check reads the NPT root through pm: keep the VMCB apart */
 			const char *why;
 			uint64_t ncr3 = 0;
 
@@ -440,8 +441,10 @@ static bool svm_from_kvm(struct vmc_dump *host, const struct vmc_kvm_host *lk, s
 			out->candidates++;
 			if (!(page = vmc_physmem_frame(&pm, v->vmcb_pa >> host->page_shift, &tmp)))
 				why = "not in the dump";
-			else
-				why = vmc_svm_vmcb_check(page, v->vmcb_pa & ~0xfffull, &pm, &ncr3, &c);
+			else {
+				memcpy(copy, page, sizeof(copy));
+				why = vmc_svm_vmcb_check(copy, v->vmcb_pa & ~0xfffull, &pm, &ncr3, &c);
+			}
 			if (why) {
 				vmc_hv_warn(hv, "%s vCPU %d: VMCB at 0x%llx: %s", lk->vms[i].stats_id, v->vcpu_id,
 					    (unsigned long long)v->vmcb_pa, why);

@@ -41,7 +41,8 @@ enum vmc_status vmc_hw_for_each_frame(struct vmc_dump *dump, vmc_hw_frame_fn *cb
 				      struct vmc_diag *d);
 
 /* SVM: validate one page as a VMCB (architectural invariants, see kvm_svm.c). NULL when it is
- * one (then *nested_cr3 and *out are filled), else why not. pm reads the NPT root. */
+ * one (then *nested_cr3 and *out are filled), else why not. pm reads the NPT root, so vmcb
+ * must not be pm's cached frame. */
 const char *vmc_svm_vmcb_check(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_physmem *pm, uint64_t *nested_cr3,
 			       struct vmc_hw_vcpu *out);
 

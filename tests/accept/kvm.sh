@@ -10,7 +10,9 @@
 #    page. Frames of the BIOS ROM (0xfffc0-0xfffff, a separate VMM RAM block) may only be
 #    missing when the host-kernel memslots were not available (method says "slots inferred");
 #  * crash 8.0.2 opens both outputs: sys, log | tail, bt -a, kmem -i must work;
-#  * drgn reads init_task.comm from the ELF output.
+#  * the NT_PRSTATUS registers equal those in the VMM's dump (kvm-regs.py), when the host
+#    kernel's kvm_vcpu (GPRs) was available;
+#  * drgn reads init_task.comm from the ELF output and unwinds the vCPU's stack from the notes.
 # d31: host-kdump.makedumpfile-d31.kdump (user pages, i.e. all guest RAM, excluded): `list`
 #  must report PRESENT 0 for every guest and warn; extract must warn that pages are excluded
 #  and its output must hold no guest RAM page (never a complete-looking dump).
@@ -100,8 +102,17 @@ check_guest() { # NAME
 		fi ;;
 	*) acc_fail "$name vs l1out/$name.elf: $res"; head -20 "$WORK/$name.cmp" | sed 's/^/      /' ;;
 	esac
+	# the vCPU registers (VMCB + kvm_vcpu) against those the VMM's own dump recorded
+	if [[ $method == *"slots inferred"* ]]; then
+		acc_info "$name: registers not compared (no kvm_vcpu without the host-kernel route: only rax/rsp/rip from the VMCB)"
+	elif res=$("$PY" "$HERE/kvm-regs.py" "$WORK/$name.elf" "$BED/l1out/$name.elf" 2>&1); then
+		acc_pass "$name: $res"
+	else
+		acc_fail "$name: $res"
+	fi
 	timeout 300 "$PY" "$HERE/drgn-probe.py" "$WORK/$name.elf" "$VMLINUX" > "$WORK/$name.drgn" 2>&1
-	if grep -q '^init_task.comm=swapper/0$' "$WORK/$name.drgn"; then
+	# init_task.comm, and a stack unwound from the NT_PRSTATUS registers (a symbol, not 0x0)
+	if grep -q '^init_task.comm=swapper/0$' "$WORK/$name.drgn" && grep -Eq '^crashed_thread=pid [0-9]+: [a-z_]' "$WORK/$name.drgn"; then
 		acc_pass "drgn on $name.elf: $(grep -E '^(UTS_RELEASE|init_task.comm|crashed_thread)=' "$WORK/$name.drgn" | paste -sd' ')"
 	else
 		acc_fail "drgn on $name.elf: $(head -3 "$WORK/$name.drgn" | tr '\n' ' ')"
