@@ -19,29 +19,6 @@
 #define GPN_SHIFT 12
 #define MAX_SLOT_PAGES (1ull << 32) /* 16 TiB per slot: beyond that a slot is corrupt */
 
-/* Until linux_kvm.c (host-kernel route) and kvm_vmx.c (VMCS scan) are in the tree, these weak
- * definitions stand in; the real (strong) ones replace them at link time. */
-__attribute__((weak)) enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir,
-							 struct vmc_kvm_host *out, struct vmc_diag *d)
-{
-	(void)debuginfo_dir;
-	memset(out, 0, sizeof(*out));
-	return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: the host-kernel route (linux_kvm) is not in this build", host->name);
-}
-
-__attribute__((weak)) void vmc_linux_kvm_free(struct vmc_kvm_host *h)
-{
-	(void)h;
-}
-
-__attribute__((weak)) enum vmc_status vmc_vmx_scan(struct vmc_dump *host, const char *layout_file,
-						   struct vmc_hw_scan *out, struct vmc_diag *d)
-{
-	(void)layout_file;
-	memset(out, 0, sizeof(*out));
-	return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: VMCS scanning is not in this build", host->name);
-}
-
 static bool has_note(const struct vmc_dump *host, const char *name)
 {
 	struct vmc_note n;

@@ -28,10 +28,11 @@ void vmc_hpfn_set_sort(struct vmc_hpfn_set *s); /* sort and merge; call before _
 bool vmc_hpfn_set_has(const struct vmc_hpfn_set *s, uint64_t hpfn);
 void vmc_hpfn_set_free(struct vmc_hpfn_set *s);
 
-/* Add every host frame the nested tables of vm map (NPT/EPT leaves) to set. Walk problems
+/* Add every host frame the nested tables of vm map (NPT/EPT leaves) to set (at most
+ * max_leaves leaves; 0 = 2^24). Walk problems
  * are counted in st; VMC_ERR_LIMIT when the walk is over budget. */
 enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_hpfn_set *set,
-				  struct vmc_pt_stats *st, struct vmc_diag *d);
+				  uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d);
 
 
 /* Call cb for every stored frame of dump in ascending order, zero-copy where the reader maps
