@@ -448,19 +448,21 @@ static int cmp_work(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
+static void copy_report(struct vmc_hv *hv, const char *p)
+{
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		vmc_hv_report(hv, "%.*s", (int)len, p);
+		p += len + (nl != NULL);
+	}
+}
+
 static void copy_hw_messages(struct vmc_hv *hv, const struct vmc_hw_scan *s)
 {
 	for (unsigned i = 0; i < s->nwarnings; i++)
 		vmc_hv_warn(hv, "%s", s->warnings[i]);
-	if (s->report) {
-		const char *p = s->report;
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl ? (size_t)(nl - p) : strlen(p);
-			vmc_hv_report(hv, "%.*s", (int)len, p);
-			p += len + (nl != NULL);
-		}
-	}
+	copy_report(hv, s->report);
 }
 
 /* Host frames two VMs both map: a diagnostic on both (corrupt tables, or shared pages). */
@@ -557,8 +559,11 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	have_lk = vmc_linux_kvm_find(host, o->host_debuginfo, &lk, &tmp) == VMC_OK;
 	if (have_lk)
 		vmc_hv_report(hv, "linux_kvm.vms=%u source=%s", lk.nvms, lk.source);
-	else
+	else {
 		vmc_hv_report(hv, "linux_kvm=unavailable (%s)", tmp.msg);
+		copy_report(hv, lk.report); /* what the route did find, for list -v */
+		vmc_linux_kvm_free(&lk);
+	}
 	if (!have_lk && !(pgds = vmc_pgd_scan_new(host, why, sizeof(why))))
 		vmc_hv_report(hv, "vmm_pt=unavailable (%s)", why);
 
