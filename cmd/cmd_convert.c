@@ -44,7 +44,7 @@ int cmd_convert(int argc, char **argv)
 	};
 	struct vmc_convert_opts opts = { 0 };
 	const char *out = NULL, *format = "kdump";
-	bool quiet = false, codec_set = false;
+	bool quiet = false, codec_set = false, removable = false;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct vmc_dump *dump = NULL;
 	struct vmc_bytesink *sink = NULL;
@@ -114,6 +114,7 @@ int cmd_convert(int argc, char **argv)
 	if (rc)
 		return cli_error(&d);
 	rc = vmc_bytesink_open_file(out, &sink, &d);
+	removable = !rc && !sink->sequential;
 	if (!rc && (!strcmp(format, "flat") || sink->sequential)) {
 		struct vmc_bytesink *flat;
 		rc = vmc_bytesink_new_flat(sink, &flat, &d);
@@ -134,6 +135,11 @@ int cmd_convert(int argc, char **argv)
 	vmc_bytesink_free(sink);
 	vmc_dump_close(dump);
 	cli_warnings(&d);
+	if (rc == VMC_ERR_NOSPC && removable) {
+		/* say what became of the output, on the same line */
+		size_t n = strlen(d.msg);
+		snprintf(d.msg + n, sizeof(d.msg) - n, " (the partial output was removed)");
+	}
 	if (rc)
 		return cli_error(&d);
 	if (!quiet)

@@ -30,6 +30,7 @@
 #define MAX_REPORT_REJECTS 256u
 #define HOST_WALK_LEAVES (1ull << 22)
 #define HOST_WALK_TOTAL (1ull << 26)
+#define MAX_RAM_RANGES (1u << 22) /* separate host ranges one EPT may map (64 MiB of ranges) */
 
 struct cand {
 	uint64_t hpa;
@@ -54,6 +55,7 @@ struct group {
 	struct range *ram; /* sorted, merged host ranges the EPT maps */
 	size_t nram, ramcap;
 	bool ept_ok;       /* the walk finished: ram is complete */
+	bool too_fragmented;
 	bool dead;
 	unsigned *in;      /* groups whose guest RAM holds this group's EPT root */
 	unsigned nin;
@@ -70,12 +72,13 @@ struct ctx {
 	uint64_t host_leaves; /* total HOST_CR3 walk budget used */
 	unsigned nreject_lines;
 	unsigned nwarn_dropped;
+	uint64_t header_only; /* frames with a known revision id whose fields do not fit */
 	uint8_t region[4096];
 };
 
 /* ---- report and warnings ---- */
 
-static void vreport(struct vmc_hw_scan *o, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vreport(struct vmc_hw_scan *o, const char *fmt, va_list ap)
 {
 	char line[512];
 	int n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -182,8 +185,10 @@ bool vmc_vmx_eptp_valid(const struct vmc_dump *host, uint64_t eptp, char *why, s
 	return p == NULL;
 }
 
-/* Signature test of one frame: returns the layout it matches or NULL. */
-static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, const struct vmc_vmcs_layout *fixed)
+/* Signature test of one frame: returns the layout it matches or NULL; *header_only is set when
+ * the revision id and abort indicator match but the fields do not (a wrong layout shows so). */
+static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, const struct vmc_vmcs_layout *fixed,
+					       bool *header_only)
 {
 	uint32_t hdr, abort_ind;
 	uint64_t cr4, link;
@@ -199,10 +204,12 @@ static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, 
 		l = vmc_vmcs_builtin_for(hdr & 0x7fffffff);
 	if (!l || l->size > len)
 		return NULL;
+	*header_only = true;
 	if (!vmc_vmcs_get(l, page, len, VMCS_HOST_CR4, &cr4) || !(cr4 & CR4_VMXE))
 		return NULL;
 	if (!vmc_vmcs_get(l, page, len, VMCS_LINK_POINTER, &link) || link != ~0ull)
 		return NULL;
+	*header_only = false;
 	return l;
 }
 
@@ -228,8 +235,11 @@ static enum vmc_status scan_frames(struct ctx *x, const struct vmc_vmcs_layout *
 				return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 			continue; /* unreadable frame (corrupt compression...): not ours to report */
 		}
-		if (!(l = signature(p, h->page_size, fixed)))
+		bool header_only = false;
+		if (!(l = signature(p, h->page_size, fixed, &header_only))) {
+			x->header_only += header_only;
 			continue;
+		}
 		x->out->candidates++;
 		if (x->nc >= MAX_CANDIDATES) {
 			if (!capped)
@@ -442,11 +452,36 @@ static enum vmc_status make_groups(struct ctx *x, struct vmc_diag *d)
 	}
 	free(idx);
 	/* VMs in the order of their first VMCS in memory: stable, independent of EPTP values */
-	qsort_r(x->g, x->ng, sizeof(*x->g), cmp_group_first, x);
+	if (x->ng > 1)
+		qsort_r(x->g, x->ng, sizeof(*x->g), cmp_group_first, x);
 	for (unsigned gi = 0; gi < x->ng; gi++)
 		for (unsigned m = 0; m < x->g[gi].nmembers; m++)
 			x->c[x->g[gi].members[m]].group = gi;
 	return VMC_OK;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* sort and merge: leaves come in gpa order, not hpa order */
+static void merge_ranges(struct group *g)
+{
+	size_t o = 0;
+
+	if (g->nram > 1)
+		qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
+	for (size_t i = 0; i < g->nram; i++) {
+		if (o && g->ram[i].lo <= g->ram[o - 1].hi) {
+			if (g->ram[i].hi > g->ram[o - 1].hi)
+				g->ram[o - 1].hi = g->ram[i].hi;
+		} else {
+			g->ram[o++] = g->ram[i];
+		}
+	}
+	g->nram = o;
 }
 
 static enum vmc_status ept_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t entry, void *arg)
@@ -461,29 +496,37 @@ static enum vmc_status ept_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint6
 	}
 	if (g->nram == g->ramcap) {
 		size_t nc = g->ramcap ? g->ramcap * 2 : 64;
-		struct range *r = realloc(g->ram, nc * sizeof(*r));
-		if (!r)
-			return VMC_ERR_NOMEM;
-		g->ram = r;
-		g->ramcap = nc;
+		struct range *r;
+		/* aliasing tables repeat the same ranges: merge before growing, and stop at a bound
+		 * (16 bytes a range) rather than let a corrupt EPT take the memory */
+		if (g->ramcap >= MAX_RAM_RANGES / 4) {
+			merge_ranges(g);
+			if (g->nram < g->ramcap / 2)
+				nc = g->ramcap;
+			else if (g->ramcap >= MAX_RAM_RANGES) {
+				g->too_fragmented = true;
+				return VMC_ERR_LIMIT;
+			}
+		}
+		if (nc != g->ramcap) {
+			if (!(r = realloc(g->ram, nc * sizeof(*r))))
+				return VMC_ERR_NOMEM;
+			g->ram = r;
+			g->ramcap = nc;
+		}
 	}
 	g->ram[g->nram].lo = hpa;
 	g->ram[g->nram++].hi = hpa + size;
 	return VMC_OK;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const struct range *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
 static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 {
-	uint64_t budget = 4 * x->host->max_pfn + (1ull << 20);
+	/* leaves a genuine EPT can have: about one per host RAM frame (more only with KSM aliasing) */
+	uint64_t budget = 4 * vmc_bitmap_count(&x->host->ram) + (1ull << 20);
 
-	if (budget > (1ull << 28))
-		budget = 1ull << 28;
+	if (budget > (1ull << 25))
+		budget = 1ull << 25;
 	for (unsigned gi = 0; gi < x->ng; gi++) {
 		struct group *g = &x->g[gi];
 		struct vmc_pt pt = { .pm = &x->pm, .format = VMC_PT_EPT, .levels = ((g->eptp >> 3) & 7) + 1,
@@ -491,7 +534,6 @@ static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 		struct vmc_pt_stats st;
 		struct vmc_diag tmp;
 		enum vmc_status rc;
-		size_t o = 0;
 
 		memset(&st, 0, sizeof(st));
 		vmc_diag_init(&tmp);
@@ -499,23 +541,16 @@ static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 		if (rc == VMC_ERR_NOMEM)
 			return vmc_fail(d, rc, "out of memory");
 		g->ept_ok = rc == VMC_OK;
+		if (g->too_fragmented)
+			snprintf(tmp.msg, sizeof(tmp.msg), "maps more than %u separate host ranges (aliasing tables?)",
+				 MAX_RAM_RANGES);
 		if (!g->ept_ok)
 			warn(x, "%s: EPT of EPTP 0x%" PRIx64 ": %s; its guest RAM is not used to vet other VMCSs", x->host->name,
 			     g->eptp, tmp.msg[0] ? tmp.msg : vmc_status_name(rc));
 		if (st.loops)
 			warn(x, "%s: EPT of EPTP 0x%" PRIx64 ": %llu entries point back at a table on their own path (skipped)",
 			     x->host->name, g->eptp, (unsigned long long)st.loops);
-		/* sort and merge: leaves come in gpa order, not hpa order */
-		qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
-		for (size_t i = 0; i < g->nram; i++) {
-			if (o && g->ram[i].lo <= g->ram[o - 1].hi) {
-				if (g->ram[i].hi > g->ram[o - 1].hi)
-					g->ram[o - 1].hi = g->ram[i].hi;
-			} else {
-				g->ram[o++] = g->ram[i];
-			}
-		}
-		g->nram = o;
+		merge_ranges(g);
 		report(x->out, "vmx.ept.0x%" PRIx64 "=tables %llu, leaves 4k %llu 2m %llu 1g %llu, absent tables %llu, loops %llu%s",
 		       g->eptp, (unsigned long long)st.tables, (unsigned long long)st.leaves[0],
 		       (unsigned long long)st.leaves[1], (unsigned long long)st.leaves[2],
@@ -690,20 +725,29 @@ static enum vmc_status resolve(struct ctx *x, struct vmc_diag *d)
 						break;
 					}
 			}
+			unsigned alive = 0;
+			for (unsigned m = 0; m < H->nmembers; m++)
+				alive += !x->c[H->members[m]].dead;
+			if (!alive)
+				H->dead = true; /* an empty group is no evidence for anything */
 		}
 		if (changed)
 			continue;
-		/* no more evidence-based rejections: break cycles of mutual containment */
+		/* no more evidence-based rejections: break cycles of mutual containment. Every group on
+		 * a cycle goes at once (killing one first would clear the others). */
 		for (unsigned h = 0; h < x->ng; h++) {
-			if (x->g[h].dead || unc[h])
+			unc[h] = 0; /* reused: 1 = on a cycle */
+			if (x->g[h].dead || !group_contained(x, h))
 				continue;
 			memset(seen, 0, x->ng);
-			if (reaches(x, h, h, seen, &work)) {
+			unc[h] = reaches(x, h, h, seen, &work);
+		}
+		for (unsigned h = 0; h < x->ng; h++)
+			if (unc[h]) {
 				kill_group(x, h, "it and another VM map each other's VMCS/EPT pages: neither can be trusted "
 						 "(a guest planting look-alikes?)");
 				changed = true;
 			}
-		}
 	}
 	/* a group whose vCPUs all went is gone too */
 	for (unsigned h = 0; h < x->ng; h++) {
@@ -964,6 +1008,12 @@ enum vmc_status vmc_vmx_scan(struct vmc_dump *host, const char *layout_file, str
 		overlaps(x);
 		rc = emit(x, d);
 	}
+	if (x->header_only)
+		report(out, "vmx.header_only=%" PRIu64 " frames with a known revision id and abort indicator but no VMXE / link pointer",
+		       x->header_only);
+	if (rc == VMC_OK && have_fixed && !out->nvms && x->header_only)
+		warn(x, "%s: %" PRIu64 " frame(s) carry VMCS revision id 0x%x but none has HOST_CR4.VMXE and VMCS_LINK_POINTER ~0 "
+			"at the offsets of %s: wrong layout?", host->name, x->header_only, fixed.revision_id, fixed.origin);
 	if (x->nwarn_dropped)
 		report(out, "vmx.warnings_dropped=%u", x->nwarn_dropped);
 	if (x->nreject_lines > MAX_REPORT_REJECTS)

@@ -37,7 +37,7 @@ enum key {
 	K_XA_HEAD, K_XAN_SHIFT, K_XAN_SLOTS, K_XAN_SLOTS_N,
 	K_VCPU_ID, K_VCPU_REGS, K_VCPU_REGS_N, K_VCPU_REGS_AVAIL, K_VCPU_REGS_AVAIL_SZ, K_VCPU_CR0, K_VCPU_CR2,
 	K_VCPU_CR3, K_VCPU_CR4, K_VCPU_EFER, K_VCPU_MMU, K_MMU_ROOT_HPA, K_MMU_ROOT_HPA_OLD,
-	K_SVM_VCPU, K_SVM_CURRENT_VMCB, K_SVM_VMCB01_PA, K_SVM_VMCB, K_VMCBINFO_PA,
+	K_SVM_VCPU, K_SVM_CURRENT_VMCB, K_SVM_VMCB01_PA, K_SVM_VMCB, K_SVM_VMCB_PA_OLD, K_VMCBINFO_PA,
 	K_VMX_VCPU, K_VMX_LOADED_VMCS, K_LVMCS_VMCS,
 	K_N
 };
@@ -100,6 +100,7 @@ static const struct spec specs[K_N] = {
 	[K_SVM_CURRENT_VMCB] = { "vcpu_svm.current_vmcb", "kvm_amd", "vcpu_svm", "current_vmcb", 'o', false },
 	[K_SVM_VMCB01_PA] = { "vcpu_svm.vmcb01.pa", "kvm_amd", "vcpu_svm", "vmcb01.pa", 'o', false },
 	[K_SVM_VMCB] = { "vcpu_svm.vmcb", "kvm_amd", "vcpu_svm", "vmcb", 'o', false },
+	[K_SVM_VMCB_PA_OLD] = { "vcpu_svm.vmcb_pa", "kvm_amd", "vcpu_svm", "vmcb_pa", 'o', false },
 	[K_VMCBINFO_PA] = { "kvm_vmcb_info.pa", "kvm_amd", "kvm_vmcb_info", "pa", 'o', false },
 	[K_VMX_VCPU] = { "vcpu_vmx.vcpu", "kvm_intel", "vcpu_vmx", "vcpu", 'o', false },
 	[K_VMX_LOADED_VMCS] = { "vcpu_vmx.loaded_vmcs", "kvm_intel", "vcpu_vmx", "loaded_vmcs", 'o', false },
@@ -219,6 +220,13 @@ static void warn(struct ctx *c, const char *fmt, ...)
 	rep(&c->r, "warning=%s", msg);
 	vmc_warn(c->d, "%s", msg);
 	c->nwarn++;
+}
+
+/* Forget a recorded failure that was turned into a warning (keeps the warnings). */
+static void clear_error(struct ctx *c)
+{
+	c->d->status = VMC_OK;
+	c->d->msg[0] = '\0';
 }
 
 static uint64_t O(const struct ctx *c, enum key k)
@@ -456,6 +464,8 @@ static enum vmc_status add_vcpu(struct ctx *c, struct vmc_kvm_vm *vm, uint64_t v
 			vmc_lkmem_read_u64(&c->km, info + O(c, K_VMCBINFO_PA), &s.vmcb_pa, &tmp);
 		if (!s.vmcb_pa && c->o.have[K_SVM_VMCB01_PA])
 			vmc_lkmem_read_u64(&c->km, svm + O(c, K_SVM_VMCB01_PA), &s.vmcb_pa, &tmp);
+		if (!s.vmcb_pa && c->o.have[K_SVM_VMCB_PA_OLD]) /* before 5.12 */
+			vmc_lkmem_read_u64(&c->km, svm + O(c, K_SVM_VMCB_PA_OLD), &s.vmcb_pa, &tmp);
 		if (!s.vmcb_pa && c->o.have[K_SVM_VMCB] && !vmc_lkmem_read_u64(&c->km, svm + O(c, K_SVM_VMCB), &v, &tmp) && v)
 			vmc_lkmem_v2p(&c->km, v, &s.vmcb_pa, &tmp);
 		if (s.vmcb_pa & 0xfff) {
@@ -578,7 +588,7 @@ static enum vmc_status read_vm(struct ctx *c, struct vmc_kvm_vm *vm)
 	if ((rc = read_vcpus(c, vm))) {
 		/* the memslots are the main result: keep the VM, say what is missing */
 		warn(c, "VM 0x%llx (pid %d): vCPUs: %s", (unsigned long long)vm->kvm_va, vm->userspace_pid, c->d->msg);
-		c->d->status = VMC_OK;
+		clear_error(c);
 	}
 	return VMC_OK;
 }
@@ -592,21 +602,44 @@ static enum vmc_status walk_vm_list(struct ctx *c, uint64_t head, struct vmc_kvm
 		return vmc_wrap(c->d, rc, "vm_list at 0x%llx", (unsigned long long)head);
 	for (unsigned i = 0; node != head; i++) {
 		struct vmc_kvm_vm *vm;
-		if (i >= MAX_VMS)
-			return vmc_fail(c->d, VMC_ERR_LIMIT, "vm_list at 0x%llx: more than %u VMs (a loop?)", (unsigned long long)head, MAX_VMS);
+		if (i >= MAX_VMS) {
+			snprintf(out->incomplete, sizeof(out->incomplete), "vm_list at 0x%llx: more than %u VMs (a loop?)",
+				 (unsigned long long)head, MAX_VMS);
+			warn(c, "%s", out->incomplete);
+			return VMC_OK;
+		}
 		if ((out->nvms & (out->nvms - 1)) == 0) {
 			struct vmc_kvm_vm *n = realloc(out->vms, (out->nvms ? out->nvms * 2 : 4) * sizeof(*n));
 			if (!n)
 				return vmc_fail(c->d, VMC_ERR_NOMEM, "out of memory");
 			out->vms = n;
 		}
+		for (unsigned j = 0; j < out->nvms; j++)
+			if (out->vms[j].kvm_va == node - O(c, K_KVM_VM_LIST)) {
+				snprintf(out->incomplete, sizeof(out->incomplete),
+					 "vm_list at 0x%llx loops back to VM 0x%llx without reaching its head",
+					 (unsigned long long)head, (unsigned long long)out->vms[j].kvm_va);
+				warn(c, "%s", out->incomplete);
+				return VMC_OK;
+			}
 		vm = &out->vms[out->nvms++];
 		memset(vm, 0, sizeof(*vm));
 		vm->kvm_va = node - O(c, K_KVM_VM_LIST);
-		if ((rc = read_vm(c, vm)))
-			return rc;
-		if ((rc = rd64(c, node, &node)))
-			return vmc_wrap(c->d, rc, "vm_list after VM 0x%llx", (unsigned long long)vm->kvm_va);
+		if ((rc = read_vm(c, vm))) {
+			if (rc == VMC_ERR_NOMEM)
+				return rc;
+			/* one unreadable VM does not hide the others */
+			snprintf(vm->error, sizeof(vm->error), "%.199s", c->d->msg);
+			warn(c, "VM 0x%llx: %s", (unsigned long long)vm->kvm_va, c->d->msg);
+			clear_error(c);
+		}
+		if ((rc = rd64(c, node, &node))) {
+			snprintf(out->incomplete, sizeof(out->incomplete), "vm_list broken after VM 0x%llx: %.150s",
+				 (unsigned long long)vm->kvm_va, c->d->msg);
+			warn(c, "%s", out->incomplete);
+			clear_error(c);
+			return VMC_OK;
+		}
 	}
 	return VMC_OK;
 }
@@ -656,7 +689,6 @@ static void ctx_free(struct ctx *c)
 /* The BTF route: vmlinux BTF from the image, module BTF from the module list. */
 static void setup_btf(struct ctx *c)
 {
-	static const char *const mod_names[3] = { "kvm", "kvm_amd", "kvm_intel" };
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
@@ -667,7 +699,6 @@ static void setup_btf(struct ctx *c)
 	c->btfset.vmlinux = c->vmlinux_btf;
 	vmc_btf_set_types(&c->btfset, &c->btf_types);
 	c->have_btf = true;
-	(void)mod_names;
 }
 
 static void add_module_btf(struct ctx *c)
@@ -697,6 +728,12 @@ static void add_module_btf(struct ctx *c)
 enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
 				   struct vmc_diag *d)
 {
+	return vmc_linux_kvm_find_flags(host, debuginfo_dir, 0, out, d);
+}
+
+enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debuginfo_dir, unsigned flags,
+					 struct vmc_kvm_host *out, struct vmc_diag *d)
+{
 	static const char *const want[] = { "kvm", "kvm_amd", "kvm_intel", NULL };
 	struct ctx *c;
 	struct vmc_diag tmp;
@@ -714,7 +751,10 @@ enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_
 	if ((rc = vmc_lkmem_init(&c->km, host, d)))
 		goto out;
 	vmc_diag_init(&tmp);
-	if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
+	if (flags & VMC_LKVM_NO_KALLSYMS) {
+		vmc_fail(&tmp, VMC_ERR_MISSING, "not used (test flag)");
+		rep(&c->r, "kallsyms=not used");
+	} else if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
 		c->have_ks = true;
 		rep(&c->r, "kallsyms=%u symbols, %s addresses, %u checked against VMCOREINFO", c->ks.n,
 		    c->ks.mode == VMC_KSYMS_ABS_PERCPU ? "absolute-percpu" : "relative", c->ks.checked);
@@ -729,12 +769,13 @@ enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_
 		rep(&c->r, "dwarf=%s", debuginfo_dir);
 	}
 	if (!c->have_ks && !c->dwarf) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no kernel symbols: %s", host->name, tmp.msg);
+		rc = vmc_fail(d, VMC_ERR_MISSING, "no kernel symbols: %s", tmp.msg);
 		goto out;
 	}
 	if ((rc = load_page_offset_base(c)))
 		goto out;
-	setup_btf(c);
+	if (!(flags & VMC_LKVM_NO_BTF))
+		setup_btf(c);
 	if (!c->have_btf && !c->dwarf) {
 		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no struct layouts: the kernel's BTF is not in the dump and no --host-debuginfo was given",
 			      host->name);

@@ -4,6 +4,7 @@
 #include "vmcs_layout.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +221,6 @@ enum vmc_status vmc_vmcs_layout_parse(const char *text, size_t len, const char *
 			l.name[n] = 0;
 		} else if (ke > 7 && memcmp(ln, "FIELD(", 6) == 0 && ln[ke - 1] == ')') {
 			int f = field_by_name(ln + 6, ke - 7);
-			if (ke == 7)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: empty field name", origin, lineno);
 			if (!parse_num(ln + vs, ll - vs, 4095, &v))
 				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: FIELD(%.*s) offset must be a number in 0..4095",
 						origin, lineno, (int)(ke - 7 > 48 ? 48 : ke - 7), ln + 6);
@@ -348,12 +347,10 @@ static const struct builtin_src builtin_src[] = {
 #define NBUILTIN (sizeof(builtin_src) / sizeof(builtin_src[0]))
 
 static struct vmc_vmcs_layout builtin_tab[NBUILTIN];
-static bool builtin_ready;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 
-static void builtin_init(void)
+static void builtin_fill(void)
 {
-	if (builtin_ready)
-		return;
 	for (unsigned i = 0; i < NBUILTIN; i++) {
 		struct vmc_vmcs_layout *l = &builtin_tab[i];
 		const struct builtin_src *s = &builtin_src[i];
@@ -364,7 +361,11 @@ static void builtin_init(void)
 		for (unsigned f = 0; f < VMCS_NFIELDS; f++)
 			l->off[f] = s->w[f] ? (uint16_t)(s->w[f] * 4) : VMC_VMCS_UNKNOWN;
 	}
-	builtin_ready = true;
+}
+
+static void builtin_init(void)
+{
+	pthread_once(&builtin_once, builtin_fill);
 }
 
 unsigned vmc_vmcs_builtin_count(void)

@@ -5,8 +5,9 @@ Judges tests/tools/lkvm_probe's output (what vmc_linux_kvm_find and vmc_linux_uv
 return for a host dump) against the KVM test bed's ground truth:
   * the VMs (struct kvm address, userspace_pid) equal crash's (truth/kvm-crash-truth-*.txt);
   * every VM's memslots (both address spaces) equal crash's, line for line;
-  * vCPU: VMCB physical address (vmcb01.pa), TDP root (root_mmu.root.hpa), vcpu.arch.cr3
-    equal crash's;
+  * vCPU: VMCB physical address (vmcb01.pa), TDP root (root_mmu.root.hpa), vcpu.arch.cr3,
+    and the registers KVM keeps in step with the VMCB (cr0, cr4, rsp, efer | SVME) equal
+    crash's;
   * every guest page of truth/guest<N>.gpa2hpa.txt (the VMM's own pagemap) maps through
     the memslots and the VMM's page tables to the same host frame: agree/disagree/unmapped;
     with --filtered (a dump whose user pages were excluded) the pages must be mapped but
@@ -102,9 +103,15 @@ def main():
             if not c:
                 check(False, f"vCPU {tv['vcpu.vcpu_id']} of VM {hex(kvm)} (crash) not found")
                 continue
-            for ours, theirs in (("vmcb_pa", "vmcb01.pa"), ("root_hpa", "vcpu.arch.root_mmu.root.hpa"), ("cr3", "vcpu.arch.cr3")):
+            for ours, theirs in (("vmcb_pa", "vmcb01.pa"), ("root_hpa", "vcpu.arch.root_mmu.root.hpa"), ("cr3", "vcpu.arch.cr3"),
+                                 ("cr0", "vmcb.save.cr0"), ("cr4", "vmcb.save.cr4"), ("r4", "vmcb.save.rsp")):
                 check(int(c[ours], 16) == int(tv[theirs], 16),
                       f"VM pid {v['pid']} vCPU {c['id']}: {ours} {c[ours]} == crash's {theirs} {tv[theirs]}")
+            # SVM keeps EFER.SVME (bit 12) set in the VMCB's copy of the guest's EFER
+            check(int(c["efer"], 16) | 0x1000 == int(tv["vmcb.save.efer"], 16),
+                  f"VM pid {v['pid']} vCPU {c['id']}: efer {c['efer']} | SVME == crash's vmcb.save.efer {tv['vmcb.save.efer']}")
+            # after a HLT exit KVM has advanced regs[RIP] past the instruction; the VMCB still has the old one
+            print(f"INFO  VM pid {v['pid']} vCPU {c['id']}: vcpu->arch.regs[RIP] {c['rip']}, crash's vmcb.save.rip {tv['vmcb.save.rip']}")
     doms = [l.split() for l in open(f"{bed}/truth/domains.txt") if l.startswith("name=guest")]
     for dom in doms:
         kv = dict(x.split("=", 1) for x in dom)

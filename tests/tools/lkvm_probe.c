@@ -1,13 +1,16 @@
 /* lkvm_probe.c: test-only: print what vmc_linux_kvm_find returns for a host dump, in a
  * stable text format, and optionally every VM's gfn -> host frame runs through its memslots
  * and the VMM's page tables (vmc_linux_uva_walk), for tests/accept/linuxkvm.sh.
- *   lkvm_probe HOST [--debuginfo DIR] [--gpa2hpa] [--report] */
+ *   lkvm_probe HOST [--debuginfo DIR] [--no-btf] [--no-kallsyms] [--gpa2hpa] [--report]
+ *   lkvm_probe HOST --v2p VA...   host kernel virtual -> physical (tests that patch a dump) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dump.h"
+#include "linux_kallsyms.h"
 #include "linux_kvm.h"
+#include "linux_kvmem.h"
 #include "physmem.h"
 
 struct run {
@@ -52,20 +55,57 @@ static enum vmc_status leaf(uint64_t va, uint64_t pa, uint64_t size, uint64_t en
 	return VMC_OK;
 }
 
+static int v2p(struct vmc_dump *dump, int n, char **vas)
+{
+	struct vmc_lkmem km;
+	struct vmc_kallsyms ks;
+	struct vmc_diag d;
+	uint64_t sym;
+
+	vmc_diag_init(&d);
+	if (vmc_lkmem_init(&km, dump, &d) || vmc_kallsyms_load(&km, &ks, &d)) {
+		printf("ERROR %s\n", d.msg);
+		return 1;
+	}
+	if (vmc_kallsyms_lookup(&ks, "page_offset_base", &sym, NULL))
+		vmc_lkmem_read_u64(&km, sym, &km.page_offset_base, &d);
+	for (int i = 0; i < n; i++) {
+		uint64_t va = strtoull(vas[i], NULL, 0), pa;
+		if (vmc_lkmem_v2p(&km, va, &pa, &d))
+			printf("V2P 0x%llx ERROR %s\n", (unsigned long long)va, d.msg);
+		else
+			printf("V2P 0x%llx 0x%llx\n", (unsigned long long)va, (unsigned long long)pa);
+	}
+	vmc_kallsyms_free(&ks);
+	vmc_lkmem_fini(&km);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *host = NULL, *dbg = NULL;
 	bool gpa = false, report = false;
+	unsigned flags = 0;
 	struct vmc_dump *dump;
 	struct vmc_diag d;
 	struct vmc_kvm_host h;
 	enum vmc_status rc;
 
+	int v2p_at = 0;
+
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--v2p")) {
+			v2p_at = i + 1;
+			break;
+		}
 		if (!strcmp(argv[i], "--debuginfo") && i + 1 < argc)
 			dbg = argv[++i];
 		else if (!strcmp(argv[i], "--gpa2hpa"))
 			gpa = true;
+		else if (!strcmp(argv[i], "--no-btf"))
+			flags |= VMC_LKVM_NO_BTF;
+		else if (!strcmp(argv[i], "--no-kallsyms"))
+			flags |= VMC_LKVM_NO_KALLSYMS;
 		else if (!strcmp(argv[i], "--report"))
 			report = true;
 		else
@@ -80,7 +120,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lkvm_probe: %s\n", d.msg);
 		return 1;
 	}
-	rc = vmc_linux_kvm_find(dump, dbg, &h, &d);
+	if (v2p_at) {
+		int r = v2p(dump, argc - v2p_at, argv + v2p_at);
+		vmc_dump_close(dump);
+		return r;
+	}
+	rc = vmc_linux_kvm_find_flags(dump, dbg, flags, &h, &d);
 	if (report && h.report)
 		fputs(h.report, stdout);
 	if (rc) {
@@ -90,11 +135,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("SOURCE %s\n", h.source);
+	if (h.incomplete[0])
+		printf("INCOMPLETE %s\n", h.incomplete);
 	for (unsigned i = 0; i < h.nvms; i++) {
 		const struct vmc_kvm_vm *vm = &h.vms[i];
 		printf("VM kvm=0x%llx userspace_pid=%d stats_id=%s pgd_pa=0x%llx levels=%u slots=%u vcpus=%u\n",
 		       (unsigned long long)vm->kvm_va, vm->userspace_pid, vm->stats_id, (unsigned long long)vm->pgd_pa,
 		       vm->pgtable_levels, vm->nslots, vm->nvcpus);
+		if (vm->error[0])
+			printf("  VMERROR %s\n", vm->error);
 		for (unsigned s = 0; s < vm->nslots; s++) {
 			const struct vmc_kvm_memslot *m = &vm->slots[s];
 			printf("  MEMSLOT as=%u id=%d base_gfn=0x%llx npages=0x%llx userspace_addr=0x%llx flags=0x%x\n", m->as_id,

@@ -1,0 +1,272 @@
+/* xen_domain.c: the domains on Xen's domain_list, and the struct domain / struct vcpu fields
+ * VMCOREINFO_XEN does not give (vcpu array, shared_info, tot_pages, vcpu.domain). Without
+ * DWARF these are found by invariants each candidate must satisfy in this very dump (the
+ * shared_info page is a Xen-heap page the frame table gives to this domain; each vcpu[i] has
+ * vcpu_id i and points back at its domain; tot_pages equals the frames the domain owns),
+ * trying the verified Xen 4.8-4.19 layout first. Every offset used is reported. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "xen_host.h"
+
+#define MAX_DOMAINS 4096    /* domain ids are < 0x7ff0; the list is sorted by id */
+#define DOMAIN_BYTES_MAX 16384
+#define SHINFO_ARCH 0xc10   /* shared_info.arch: fixed public ABI (x86_64) */
+
+static uint64_t u64at(const uint8_t *b, uint64_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+static uint32_t u32at(const uint8_t *b, uint64_t off)
+{
+	uint32_t v;
+	memcpy(&v, b + off, 4);
+	return v;
+}
+
+static bool shared_info_ok(struct xen_host *x, uint64_t va, uint32_t pickled, uint64_t *mfn)
+{
+	uint64_t ma;
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	if ((va & 0xfff) || !xen_is_directmap(x, va) || xen_va_to_ma(x, va, &ma, &tmp))
+		return false;
+	*mfn = ma >> 12;
+	return *mfn < x->nowner && x->owner[*mfn] == (XEN_OWNER_HEAP | pickled);
+}
+
+/* vcpu[0] must have id 0 and point back at d somewhere in its first 64 bytes */
+static bool vcpu_array_ok(struct xen_host *x, uint64_t arr, uint64_t dva, uint64_t *off_domain)
+{
+	uint64_t v0;
+	uint8_t vb[64];
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	if ((arr & 7) || !xen_is_directmap(x, arr) || xen_read_u64(x, arr, &v0, &tmp) || !xen_is_directmap(x, v0) ||
+	    xen_read(x, v0, vb, sizeof(vb), &tmp) || u32at(vb, 0) != 0)
+		return false;
+	for (uint64_t off = 8; off + 8 <= sizeof(vb); off += 8)
+		if (u64at(vb, off) == dva) {
+			*off_domain = off;
+			return true;
+		}
+	return false;
+}
+
+static enum vmc_status discover(struct xen_host *x, const uint8_t *db, uint64_t dva, uint32_t pickled,
+				struct xen_layout *lay, struct vmc_diag *d)
+{
+	uint64_t mfn, offd;
+	uint64_t lim = x->size_domain < 1024 ? x->size_domain : 1024;
+
+	/* Xen 4.8-4.19: domain_id, max_vcpus, vcpu, shared_info */
+	if (shared_info_ok(x, u64at(db, 16), pickled, &mfn) && vcpu_array_ok(x, u64at(db, 8), dva, &offd)) {
+		lay->off_shared_info = 16;
+		lay->off_vcpu = 8;
+		lay->off_max_vcpus = 4;
+		lay->off_vcpu_domain = offd;
+		lay->source = "Xen 4.8-4.19 layout, checked";
+		return VMC_OK;
+	}
+	lay->off_shared_info = lay->off_vcpu = 0;
+	for (uint64_t off = 8; off + 8 <= lim; off += 8) {
+		if (!lay->off_shared_info && shared_info_ok(x, u64at(db, off), pickled, &mfn))
+			lay->off_shared_info = off;
+		if (!lay->off_vcpu && vcpu_array_ok(x, u64at(db, off), dva, &offd)) {
+			lay->off_vcpu = off;
+			lay->off_vcpu_domain = offd;
+		}
+	}
+	if (!lay->off_shared_info || !lay->off_vcpu)
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED,
+				"%s: struct domain at 0x%llx: no field satisfies the %s invariant; this Xen build is not understood",
+				x->dump->name, (unsigned long long)dva, !lay->off_shared_info ? "shared_info" : "vcpu array");
+	/* max_vcpus: the u32 before the vcpu pointer in every layout seen; checked per domain */
+	lay->off_max_vcpus = lay->off_vcpu >= 8 ? lay->off_vcpu - 4 : 4;
+	lay->source = "discovered by invariants";
+	return VMC_OK;
+}
+
+static void count_owned(struct xen_host *x, struct xen_domain *doms, unsigned n)
+{
+	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
+		uint32_t o = x->owner[mfn];
+		if (!o)
+			continue;
+		for (unsigned i = 0; i < n; i++)
+			if (doms[i].pickled == XEN_OWNER_ID(o)) {
+				if (o & XEN_OWNER_HEAP)
+					doms[i].owned_heap++;
+				else
+					doms[i].owned++;
+				break;
+			}
+	}
+}
+
+/* tot_pages: a u32 equal to the frames each domain owns (not counting Xen-heap ones) */
+static void find_tot_pages(struct xen_host *x, struct xen_domain *doms, uint8_t **dbs, unsigned n,
+			   struct xen_layout *lay)
+{
+	uint64_t lim = x->size_domain < 1024 ? x->size_domain : 1024;
+
+	lay->off_tot_pages = 0;
+	for (uint64_t off = 24; off + 4 <= lim; off += 4) {
+		bool all = n > 0;
+		for (unsigned i = 0; i < n && all; i++)
+			all = doms[i].owned && u32at(dbs[i], off) == doms[i].owned;
+		if (all) {
+			lay->off_tot_pages = off;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (lay->off_tot_pages) {
+			doms[i].tot_pages = u32at(dbs[i], lay->off_tot_pages);
+			doms[i].has_tot_pages = true;
+		}
+	(void)x;
+}
+
+enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *nout, struct xen_layout *lay,
+				 struct vmc_diag *d)
+{
+	struct xen_domain *doms = NULL;
+	uint8_t **dbs = NULL;
+	unsigned n = 0;
+	uint64_t dva;
+	int last_id = -1;
+	enum vmc_status rc = VMC_OK;
+	bool have_layout = false;
+
+	memset(lay, 0, sizeof(*lay));
+	if (x->size_domain < 64 || x->size_domain > DOMAIN_BYTES_MAX || x->off_d_next_in_list + 8 > x->size_domain ||
+	    x->off_d_domain_id + 2 > x->size_domain)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: implausible struct domain layout (size %llu, next_in_list %llu)",
+				x->dump->name, (unsigned long long)x->size_domain, (unsigned long long)x->off_d_next_in_list);
+	if ((rc = xen_read_u64(x, x->sym_domain_list, &dva, d)))
+		return vmc_wrap(d, rc, "reading domain_list");
+	while (dva) {
+		struct xen_domain *dm;
+		uint8_t *db;
+		uint16_t id;
+
+		if (n >= MAX_DOMAINS) {
+			rc = vmc_fail(d, VMC_ERR_LIMIT, "%s: domain_list has more than %u entries (a loop?)", x->dump->name,
+				      MAX_DOMAINS);
+			break;
+		}
+		if (!xen_is_directmap(x, dva) || (dva & 0xfff)) {
+			vmc_hv_warn(x->hv, "domain_list entry %u: 0x%llx is not a page in Xen's direct map; the list is cut there",
+				    n, (unsigned long long)dva);
+			break;
+		}
+		if (!(db = malloc(x->size_domain))) {
+			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if ((rc = xen_read(x, dva, db, x->size_domain, d))) {
+			free(db);
+			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx cannot be read (%s); the list is cut there", n,
+				    (unsigned long long)dva, d->msg);
+			vmc_diag_init(d);
+			rc = VMC_OK;
+			break;
+		}
+		memcpy(&id, db + x->off_d_domain_id, 2);
+		if ((int)id <= last_id || id >= 0x7ff0) {
+			/* sorted by id, so a repeat means a loop */
+			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx has id %u after %d: not sorted (a loop?); the list is cut there",
+				    n, (unsigned long long)dva, id, last_id);
+			free(db);
+			break;
+		}
+		last_id = id;
+		{
+			void *p1 = realloc(doms, (n + 1) * sizeof(*doms)), *p2;
+			if (p1)
+				doms = p1;
+			p2 = p1 ? realloc(dbs, (n + 1) * sizeof(*dbs)) : NULL;
+			if (!p1 || !p2) {
+				free(db);
+				rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+				break;
+			}
+			dbs = p2;
+		}
+		dm = &doms[n];
+		dbs[n] = db;
+		memset(dm, 0, sizeof(*dm));
+		dm->va = dva;
+		dm->domid = id;
+		dm->pickled = xen_frames_pickle(x, dva);
+		n++;
+		if (!have_layout) {
+			struct vmc_diag tmp;
+			vmc_diag_init(&tmp);
+			if (!discover(x, db, dva, dm->pickled, lay, &tmp))
+				have_layout = true;
+			else if (!lay->source)
+				vmc_hv_warn(x->hv, "domain %u: %s", id, tmp.msg);
+		}
+		dva = u64at(db, x->off_d_next_in_list);
+	}
+	if (rc) {
+		for (unsigned i = 0; i < n; i++)
+			free(dbs[i]);
+		free(dbs);
+		free(doms);
+		return rc;
+	}
+	if (!n) {
+		free(dbs);
+		free(doms);
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: domain_list at 0x%llx is empty", x->dump->name,
+				(unsigned long long)x->sym_domain_list);
+	}
+	count_owned(x, doms, n);
+	if (have_layout)
+		find_tot_pages(x, doms, dbs, n, lay);
+	for (unsigned i = 0; i < n && have_layout; i++) {
+		struct xen_domain *dm = &doms[i];
+		uint8_t *db = dbs[i];
+		uint64_t arch[6];
+		struct vmc_diag tmp;
+
+		vmc_diag_init(&tmp);
+		dm->max_vcpus = u32at(db, lay->off_max_vcpus);
+		dm->vcpu_array_va = u64at(db, lay->off_vcpu);
+		dm->shared_info_va = u64at(db, lay->off_shared_info);
+		if (!shared_info_ok(x, dm->shared_info_va, dm->pickled, &dm->shared_info_mfn))
+			dm->shared_info_mfn = 0;
+		else if (!xen_read(x, dm->shared_info_va + SHINFO_ARCH, arch, sizeof(arch), &tmp)) {
+			dm->max_pfn = arch[0];
+			dm->fll_mfn = arch[1];
+			dm->p2m_cr3 = arch[3];
+			dm->p2m_vaddr = arch[4];
+			dm->p2m_generation = arch[5];
+		}
+		for (uint32_t v = 0; v < dm->max_vcpus && v < 128 && xen_is_directmap(x, dm->vcpu_array_va); v++) {
+			uint64_t vva;
+			uint8_t vb[64];
+			if (xen_read_u64(x, dm->vcpu_array_va + v * 8, &vva, &tmp) || !vva)
+				continue;
+			if (!xen_is_directmap(x, vva) || xen_read(x, vva, vb, sizeof(vb), &tmp) || u32at(vb, 0) != v ||
+			    u64at(vb, lay->off_vcpu_domain) != dm->va)
+				continue;
+			dm->vcpu_va[dm->nvcpu++] = vva;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		free(dbs[i]);
+	free(dbs);
+	if (!have_layout)
+		vmc_hv_warn(x->hv, "struct domain fields beyond id/next_in_list could not be found; domains are listed without p2m");
+	*out = doms;
+	*nout = n;
+	return VMC_OK;
+}

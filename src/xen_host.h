@@ -1,0 +1,134 @@
+/* xen_host.h: what the Xen carver learns about the dumped hypervisor, shared by its parts:
+ * notes (xen_notes.c), symbols (xen_syms.c), Xen virtual -> machine (xen_vmem.c), page
+ * ownership (xen_frames.c), domains (xen_domain.c) and PV p2m (xen_p2m.c). Every value read
+ * from the dump is untrusted; each part validates what it derives and says where it came from. */
+#ifndef VMC_XEN_HOST_H
+#define VMC_XEN_HOST_H
+
+#include "carver.h"
+#include "pagewalk.h"
+
+/* ---- symbols (xen_syms.c) ------------------------------------------------------------------ */
+struct xen_sym {
+	uint64_t va;
+	char *name;
+};
+struct xen_syms {
+	struct xen_sym *v; /* sorted by name */
+	size_t n;
+	char *strings;
+	uint64_t build_id_va;      /* the image's .note.gnu.build-id, to match against the dump */
+	uint8_t build_id_note[64];
+	size_t build_id_len;
+};
+enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_diag *d);
+bool xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va);
+void xen_syms_free(struct xen_syms *s);
+
+/* ---- the hypervisor ------------------------------------------------------------------------ */
+#define XEN_MAX_PCPUS 64
+
+struct xen_host {
+	struct vmc_dump *dump;
+	struct vmc_physmem pm;
+	struct vmc_hv *hv;
+	struct xen_syms syms;
+	bool has_syms;
+
+	/* notes (xen_notes.c) */
+	bool has_crash_info, has_vmcoreinfo;
+	uint64_t crash_info[10];  /* the 80-byte CRASH_INFO words */
+	unsigned crash_info_words;
+	uint64_t pcpu_cr3[XEN_MAX_PCPUS];
+	unsigned npcpu_cr3;
+	const char *cr3_source;   /* "Xen CRASH_REGS", "QEMU CPU state" */
+	/* VMCOREINFO_XEN, or the same facts from --xen-syms / the built-in table */
+	uint64_t sym_domain_list, sym_frame_table, sym_max_page, sym_pgd_l4, sym_dom_xen, sym_dom_io;
+	uint64_t size_page_info, off_pi_count_info, off_pi_domain, size_domain, off_d_domain_id,
+		off_d_next_in_list;
+
+	/* layout (xen_vmem.c) */
+	uint64_t xen_virt_start, xen_phys_start;
+	uint64_t root_ma;         /* page-table root used for Xen virtual addresses */
+	struct vmc_pt pt;
+	uint64_t directmap_start; /* DIRECTMAP_VIRT_START, derived */
+	uint64_t xlat_va, xlat_ma; /* one-page translation cache */
+	bool xlat_valid;
+	uint32_t version_major, version_minor;
+	char version[64];
+
+	/* PDX compression (mask variant); identity when hole_shift = 0 */
+	uint64_t pdx_hole_shift, pdx_bottom_mask, pdx_top_mask;
+
+	/* frame table (xen_frames.c) */
+	uint64_t frame_table_va, max_page;
+	uint32_t *owner;          /* per mfn: pickled owner id | flags below, 0 = none */
+	uint64_t nowner;
+	uint64_t pgc_xen_heap, pgc_allocated, pgc_state_mask, pgc_state_inuse;
+};
+
+/* owner[] encoding: low 31 bits = _domain (pickled), bit 31 = a Xen-heap page */
+#define XEN_OWNER_HEAP 0x80000000u
+#define XEN_OWNER_ID(x) ((x) & 0x7fffffffu)
+
+/* xen_notes.c: CRASH_INFO, CRASH_REGS / QEMU CR3s, VMCOREINFO_XEN. VMC_ERR_UNSUPPORTED when
+ * the dump has neither Xen notes nor CPU notes to start from. */
+int xen_notes_probe(const struct vmc_dump *dump);
+enum vmc_status xen_notes_read(struct xen_host *x, struct vmc_diag *d);
+
+/* xen_vmem.c */
+enum vmc_status xen_vmem_init(struct xen_host *x, struct vmc_diag *d);
+enum vmc_status xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, struct vmc_diag *d);
+enum vmc_status xen_read(struct xen_host *x, uint64_t va, void *buf, size_t len, struct vmc_diag *d);
+enum vmc_status xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d);
+bool xen_is_directmap(const struct xen_host *x, uint64_t va);
+
+/* xen_frames.c: read the whole frame table into owner[]. */
+enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d);
+uint32_t xen_frames_pickle(const struct xen_host *x, uint64_t domain_va);
+bool xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled);
+
+/* xen_domain.c */
+struct xen_domain {
+	uint64_t va;
+	uint32_t domid;
+	uint32_t pickled;
+	uint32_t max_vcpus;
+	uint64_t vcpu_array_va, shared_info_va, shared_info_mfn;
+	uint64_t vcpu_va[128];
+	unsigned nvcpu;
+	uint64_t tot_pages;
+	bool has_tot_pages;
+	uint64_t owned, owned_heap;  /* frames the frame table gives it (+ Xen-heap ones) */
+	/* shared_info.arch */
+	uint64_t max_pfn, fll_mfn, p2m_cr3, p2m_vaddr, p2m_generation;
+};
+struct xen_layout {
+	uint64_t off_max_vcpus, off_vcpu, off_shared_info, off_tot_pages;
+	uint64_t off_vcpu_id, off_vcpu_domain;
+	const char *source;
+};
+/* Walk domain_list (bounded, loop-checked); calls cb per domain. Fills the layout it used. */
+enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *n, struct xen_layout *lay,
+				 struct vmc_diag *d);
+
+/* xen_p2m.c: a PV domain's p2m. mfn[pfn] (INVALID ~0), leaf[i] = MFN of the p2m page for pfns
+ * i*512.., from the frame-list tree (fll_mfn) or the linear list (p2m_cr3/p2m_vaddr). */
+#define XEN_P2M_INVALID (~0ull)
+#define XEN_P2M_IDENTITY_BIT (1ull << 62)
+#define XEN_P2M_FOREIGN_BIT (1ull << 63)
+struct xen_p2m {
+	uint64_t *mfn;
+	uint64_t npfn;
+	uint64_t *leaf;    /* MFN of each p2m leaf page (XEN_P2M_INVALID when a hole) */
+	uint64_t nleaf;
+	bool linear;       /* built from p2m_cr3/p2m_vaddr */
+	uint64_t tables;   /* page-table / frame-list pages read */
+	uint64_t loops;    /* page-table entries pointing back up their own path */
+	char warn[256];    /* "" or what was skipped while reading it */
+};
+enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p,
+			     struct vmc_diag *d);
+void xen_p2m_free(struct xen_p2m *p);
+
+#endif

@@ -1,0 +1,92 @@
+/* xen_notes.c: the facts a Xen host dump carries in its notes: "Xen" CRASH_INFO (version,
+ * xen_phys_start, dom0's frame list), CRASH_REGS (each pCPU's CR3), VMCOREINFO_XEN (symbols
+ * and struct offsets); for whole-machine dumps without Xen notes, each CPU's CR3 from QEMU's
+ * CPU-state notes. */
+#include <string.h>
+
+#include "notes.h"
+#include "xen_host.h"
+
+#define QEMU_CPU_CR3_OFF 416 /* QEMUCPUState: 8 + 18 GPRs + 10 segments of 24, then cr[0..4] */
+
+int xen_notes_probe(const struct vmc_dump *dump)
+{
+	if (vmc_notes_count(dump->notes, dump->notes_len, "Xen", VMC_XEN_ELFNOTE_CRASH_INFO))
+		return 100;
+	if (vmc_notes_count(dump->notes, dump->notes_len, "VMCOREINFO_XEN", 0))
+		return 90;
+	return 0;
+}
+
+static void vmcoreinfo_xen(struct xen_host *x, const struct vmc_note *n)
+{
+	const uint8_t *t = n->desc;
+	size_t len = n->desc_len;
+
+	x->has_vmcoreinfo = true;
+	vmcoreinfo_get_u64(t, len, "SYMBOL(domain_list)", 16, &x->sym_domain_list);
+	vmcoreinfo_get_u64(t, len, "SYMBOL(frame_table)", 16, &x->sym_frame_table);
+	vmcoreinfo_get_u64(t, len, "SYMBOL(max_page)", 16, &x->sym_max_page);
+	vmcoreinfo_get_u64(t, len, "SYMBOL(pgd_l4)", 16, &x->sym_pgd_l4);
+	vmcoreinfo_get_u64(t, len, "SYMBOL(dom_xen)", 16, &x->sym_dom_xen);
+	vmcoreinfo_get_u64(t, len, "SYMBOL(dom_io)", 16, &x->sym_dom_io);
+	vmcoreinfo_get_u64(t, len, "SIZE(page_info)", 10, &x->size_page_info);
+	vmcoreinfo_get_u64(t, len, "SIZE(domain)", 10, &x->size_domain);
+	vmcoreinfo_get_u64(t, len, "OFFSET(page_info.count_info)", 10, &x->off_pi_count_info);
+	vmcoreinfo_get_u64(t, len, "OFFSET(page_info._domain)", 10, &x->off_pi_domain);
+	vmcoreinfo_get_u64(t, len, "OFFSET(domain.domain_id)", 10, &x->off_d_domain_id);
+	vmcoreinfo_get_u64(t, len, "OFFSET(domain.next_in_list)", 10, &x->off_d_next_in_list);
+}
+
+enum vmc_status xen_notes_read(struct xen_host *x, struct vmc_diag *d)
+{
+	const struct vmc_dump *dump = x->dump;
+	struct vmc_note n;
+	size_t pos = 0;
+	unsigned qemu_cr3 = 0;
+	uint64_t qcr3[XEN_MAX_PCPUS];
+
+	x->off_pi_count_info = x->off_pi_domain = x->off_d_domain_id = x->off_d_next_in_list = ~0ull;
+	while (vmc_note_next(dump->notes, dump->notes_len, &pos, &n) == VMC_OK) {
+		if (vmc_note_is(&n, "Xen") && n.type == VMC_XEN_ELFNOTE_CRASH_INFO && n.desc_len >= 16 &&
+		    !x->has_crash_info) {
+			x->crash_info_words = (unsigned)(n.desc_len / 8 > 10 ? 10 : n.desc_len / 8);
+			memcpy(x->crash_info, n.desc, x->crash_info_words * 8);
+			x->has_crash_info = true;
+		} else if (vmc_note_is(&n, "Xen") && n.type == VMC_XEN_ELFNOTE_CRASH_REGS && n.desc_len >= 32) {
+			if (x->npcpu_cr3 < XEN_MAX_PCPUS)
+				memcpy(&x->pcpu_cr3[x->npcpu_cr3++], n.desc + 16, 8);
+		} else if (vmc_note_is(&n, "VMCOREINFO_XEN")) {
+			vmcoreinfo_xen(x, &n);
+		} else if (vmc_note_is(&n, "QEMU") && n.desc_len >= QEMU_CPU_CR3_OFF + 8) {
+			if (qemu_cr3 < XEN_MAX_PCPUS)
+				memcpy(&qcr3[qemu_cr3++], n.desc + QEMU_CPU_CR3_OFF, 8);
+		}
+	}
+	if (x->npcpu_cr3)
+		x->cr3_source = "Xen CRASH_REGS notes";
+	else if (qemu_cr3) {
+		memcpy(x->pcpu_cr3, qcr3, qemu_cr3 * 8);
+		x->npcpu_cr3 = qemu_cr3;
+		x->cr3_source = "QEMU CPU-state notes";
+	}
+	if (x->has_crash_info) {
+		/* as crash reads it: the tail words are fixed, the middle grew over versions */
+		unsigned w = x->crash_info_words;
+		x->version_major = (uint32_t)x->crash_info[0];
+		x->version_minor = (uint32_t)x->crash_info[1];
+		if (w >= 10)
+			x->xen_phys_start = x->crash_info[w - 2];
+		vmc_hv_report(x->hv, "crash_info.version=%u.%u", x->version_major, x->version_minor);
+		vmc_hv_report(x->hv, "crash_info.xen_phys_start=0x%llx", (unsigned long long)x->xen_phys_start);
+		vmc_hv_report(x->hv, "crash_info.dom0_pfn_to_mfn_frame_list_list=0x%llx",
+			      (unsigned long long)x->crash_info[w - 1]);
+	}
+	for (unsigned i = 0; i < x->npcpu_cr3; i++)
+		vmc_hv_report(x->hv, "pcpu%u.cr3=0x%llx (%s)", i, (unsigned long long)x->pcpu_cr3[i], x->cr3_source);
+	if (!x->has_crash_info && !x->has_vmcoreinfo && !x->npcpu_cr3)
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED,
+				"%s: no Xen notes (CRASH_INFO, VMCOREINFO_XEN) and no CPU notes with a CR3 to find Xen from",
+				dump->name);
+	return VMC_OK;
+}
