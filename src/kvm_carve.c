@@ -388,25 +388,81 @@ static enum vmc_status add_vcpus(struct vm_work *w, struct vmc_diag *d)
 
 /* --- the scan --- */
 
+/* With the host kernel's view, its vCPUs name their VMCBs: validate just those pages (the
+ * host-side evidence a planted look-alike lacks) instead of scanning every frame. True when
+ * every vCPU of every VM had a VMCB that passed. */
+static bool svm_from_kvm(struct vmc_dump *host, const struct vmc_kvm_host *lk, struct vmc_hw_scan *out,
+			 struct vmc_hv *hv, struct vmc_diag *d)
+{
+	struct vmc_physmem pm;
+	bool all = lk->nvms > 0;
+
+	if (vmc_physmem_init(&pm, host, d))
+		return false;
+	for (unsigned i = 0; i < lk->nvms; i++)
+		for (unsigned k = 0; k < lk->vms[i].nvcpus; k++) {
+			const struct vmc_kvm_vcpu_state *v = &lk->vms[i].vcpus[k];
+			struct vmc_hw_vcpu c, *slot;
+			struct vmc_hw_vm *vm;
+			struct vmc_diag tmp;
+			const uint8_t *page;
+			uint8_t copy[4096]; /* the check reads the NPT root through pm: keep the VMCB apart */
+			const char *why;
+			uint64_t ncr3 = 0;
+
+			if (!v->vmcb_pa) {
+				all = false;
+				continue;
+			}
+			vmc_diag_init(&tmp);
+			out->candidates++;
+			if (!(page = vmc_physmem_frame(&pm, v->vmcb_pa >> host->page_shift, &tmp)))
+				why = "not in the dump";
+			else {
+				memcpy(copy, page, sizeof(copy));
+				why = vmc_svm_vmcb_check(copy, v->vmcb_pa & ~0xfffull, &pm, &ncr3, &c);
+			}
+			if (why) {
+				vmc_hv_warn(hv, "%s vCPU %d: VMCB at 0x%llx: %s", lk->vms[i].stats_id, v->vcpu_id,
+					    (unsigned long long)v->vmcb_pa, why);
+				out->rejected++;
+				all = false;
+				continue;
+			}
+			if (!(vm = vmc_hw_vm_get(out, ncr3, VMC_PT_X86_64, 4)) || !(slot = vmc_hw_vcpu_add(vm))) {
+				all = false;
+				continue;
+			}
+			*slot = c;
+			vmc_hw_report(out, "svm.vmcb=0x%llx nested_cr3=0x%llx asid=%u (from %s vCPU %d)",
+				      (unsigned long long)c.state_pa, (unsigned long long)ncr3, c.asid_or_vpid,
+				      lk->vms[i].stats_id, v->vcpu_id);
+		}
+	vmc_physmem_fini(&pm);
+	return all;
+}
+
 static int cmp_work(const void *a, const void *b)
 {
 	const struct vm_work *x = a, *y = b;
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
+static void copy_report(struct vmc_hv *hv, const char *p)
+{
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		vmc_hv_report(hv, "%.*s", (int)len, p);
+		p += len + (nl != NULL);
+	}
+}
+
 static void copy_hw_messages(struct vmc_hv *hv, const struct vmc_hw_scan *s)
 {
 	for (unsigned i = 0; i < s->nwarnings; i++)
 		vmc_hv_warn(hv, "%s", s->warnings[i]);
-	if (s->report) {
-		const char *p = s->report;
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl ? (size_t)(nl - p) : strlen(p);
-			vmc_hv_report(hv, "%.*s", (int)len, p);
-			p += len + (nl != NULL);
-		}
-	}
+	copy_report(hv, s->report);
 }
 
 /* Host frames two VMs both map: a diagnostic on both (corrupt tables, or shared pages). */
@@ -503,16 +559,26 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	have_lk = vmc_linux_kvm_find(host, o->host_debuginfo, &lk, &tmp) == VMC_OK;
 	if (have_lk)
 		vmc_hv_report(hv, "linux_kvm.vms=%u source=%s", lk.nvms, lk.source);
-	else
+	else {
 		vmc_hv_report(hv, "linux_kvm=unavailable (%s)", tmp.msg);
+		copy_report(hv, lk.report); /* what the route did find, for list -v */
+		vmc_linux_kvm_free(&lk);
+	}
 	if (!have_lk && !(pgds = vmc_pgd_scan_new(host, why, sizeof(why))))
 		vmc_hv_report(hv, "vmm_pt=unavailable (%s)", why);
 
-	if ((rc = vmc_svm_scan_with(host, &svm, pgds ? vmc_pgd_scan_frame : NULL, pgds, d)))
-		goto out;
+	if (have_lk && svm_from_kvm(host, &lk, &svm, hv, d)) {
+		vmc_hv_report(hv, "svm: the VMCBs the host kernel's vCPUs point at, validated; no frame scan");
+	} else {
+		vmc_hw_scan_free(&svm);
+		if ((rc = vmc_svm_scan_with(host, &svm, pgds ? vmc_pgd_scan_frame : NULL, pgds, d)))
+			goto out;
+	}
 	copy_hw_messages(hv, &svm);
 	vmc_diag_init(&tmp);
-	if (vmc_vmx_scan(host, o->vmcs_layout, &vmx, &tmp) == VMC_OK)
+	if (svm.nvms) /* an AMD host: no VMCS to look for */
+		vmc_hv_report(hv, "vmx=not scanned (SVM guests found)");
+	else if (vmc_vmx_scan(host, o->vmcs_layout, &vmx, &tmp) == VMC_OK)
 		copy_hw_messages(hv, &vmx);
 	else
 		vmc_hv_report(hv, "vmx=unavailable (%s)", tmp.msg);

@@ -182,13 +182,12 @@ static enum vmc_status tdp_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint6
 }
 
 enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_hpfn_set *set,
-				  struct vmc_pt_stats *st, struct vmc_diag *d)
+				  uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d)
 {
 	struct vmc_pt pt = { .pm = pm, .format = vm->format, .levels = vm->levels, .root = vm->tdp_root };
 	struct tdp_arg a = { set, pm->dump->page_shift, d };
 
-	/* guest-physical space: no sign extension; budget of 2^24 leaves (64 GiB of 4K pages) */
-	pt.max_leaves = 1ull << 24;
+	pt.max_leaves = max_leaves ? max_leaves : 1ull << 24; /* 64 GiB of 4K pages */
 	return vmc_pt_walk(&pt, 0, 1ull << (12 + 9 * vm->levels), tdp_leaf, &a, st, d);
 }
 

@@ -28,10 +28,11 @@ void vmc_hpfn_set_sort(struct vmc_hpfn_set *s); /* sort and merge; call before _
 bool vmc_hpfn_set_has(const struct vmc_hpfn_set *s, uint64_t hpfn);
 void vmc_hpfn_set_free(struct vmc_hpfn_set *s);
 
-/* Add every host frame the nested tables of vm map (NPT/EPT leaves) to set. Walk problems
+/* Add every host frame the nested tables of vm map (NPT/EPT leaves) to set (at most
+ * max_leaves leaves; 0 = 2^24). Walk problems
  * are counted in st; VMC_ERR_LIMIT when the walk is over budget. */
 enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_hpfn_set *set,
-				  struct vmc_pt_stats *st, struct vmc_diag *d);
+				  uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d);
 
 
 /* Call cb for every stored frame of dump in ascending order, zero-copy where the reader maps
@@ -41,7 +42,8 @@ enum vmc_status vmc_hw_for_each_frame(struct vmc_dump *dump, vmc_hw_frame_fn *cb
 				      struct vmc_diag *d);
 
 /* SVM: validate one page as a VMCB (architectural invariants, see kvm_svm.c). NULL when it is
- * one (then *nested_cr3 and *out are filled), else why not. pm reads the NPT root. */
+ * one (then *nested_cr3 and *out are filled), else why not. pm reads the NPT root, so vmcb
+ * must not be pm's cached frame. */
 const char *vmc_svm_vmcb_check(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_physmem *pm, uint64_t *nested_cr3,
 			       struct vmc_hw_vcpu *out);
 

@@ -183,6 +183,7 @@ struct scan_arg {
 	struct vmc_hw_scan *out;
 	struct vmc_diag *d;
 	unsigned noted_rejects;
+	uint64_t accepted;
 	vmc_hw_frame_fn *also;
 	void *also_arg;
 };
@@ -214,6 +215,11 @@ static enum vmc_status scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
 			vmc_hw_report(s, "svm.reject=0x%llx %s", (unsigned long long)pa, why);
 		return VMC_OK;
 	}
+	if (a->accepted >= 65536) { /* bounded memory whatever the dump holds */
+		if (a->accepted++ == 65536)
+			vmc_hw_warn(s, "more than 65536 VMCBs; the rest are ignored");
+		return VMC_OK;
+	}
 	vm = NULL;
 	for (unsigned i = 0; i < s->nvms && !vm; i++)
 		if (s->vms[i].tdp_root == ncr3)
@@ -229,6 +235,7 @@ static enum vmc_status scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
 	if (!slot)
 		return vmc_fail(a->d, VMC_ERR_NOMEM, "out of memory");
 	*slot = c;
+	a->accepted++;
 	return VMC_OK;
 }
 
@@ -240,12 +247,20 @@ static enum vmc_status reject_in_guest_ram(struct vmc_physmem *pm, struct vmc_hw
 	unsigned shift = pm->dump->page_shift;
 	enum vmc_status rc = VMC_OK;
 
-	for (unsigned i = 0; i < s->nvms && !rc; i++) {
+	uint64_t budget = 1ull << 26; /* leaves over all VMs: many forged roots cannot stall the scan */
+	for (unsigned i = 0; i < s->nvms && !rc && budget; i++) {
 		struct vmc_pt_stats st = { 0 };
 		struct vmc_diag tmp;
+		uint64_t used;
 		vmc_diag_init(&tmp);
-		if (vmc_hw_tdp_frames(pm, &s->vms[i], &ram, &st, &tmp) == VMC_ERR_NOMEM)
+		if (vmc_hw_tdp_frames(pm, &s->vms[i], &ram, budget < (1ull << 24) ? budget : 1ull << 24, &st, &tmp) ==
+		    VMC_ERR_NOMEM)
 			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		used = st.leaves[0] + st.leaves[1] + st.leaves[2];
+		budget = used < budget ? budget - used : 0;
+		if (!budget)
+			vmc_hw_warn(s, "nested-table budget spent after %u of %u VMs: look-alike checks incomplete", i + 1,
+				    s->nvms);
 	}
 	if (rc)
 		goto out;
@@ -301,7 +316,7 @@ enum vmc_status vmc_svm_scan_with(struct vmc_dump *host, struct vmc_hw_scan *out
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: SVM scan needs 4 KiB pages", host->name);
 	if ((rc = vmc_physmem_init(&pm, host, d)))
 		return rc;
-	a = (struct scan_arg){ &pm, out, d, 0, also, also_arg };
+	a = (struct scan_arg){ &pm, out, d, 0, 0, also, also_arg };
 	rc = vmc_hw_for_each_frame(host, scan_frame, &a, &unreadable, d);
 	if (!rc)
 		rc = reject_in_guest_ram(&pm, out, d);

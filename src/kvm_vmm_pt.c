@@ -16,6 +16,8 @@
 #include "notes.h"
 
 #define MAX_PGDS 65536
+#define VOTE_BUDGET (1ull << 26)  /* leaves over all candidate roots: bounded time */
+#define ROOT_BUDGET (1ull << 24)  /* leaves of one root */
 #define MAX_DELTAS 64
 #define USER_TOP_4L (1ull << 47)
 
@@ -36,6 +38,31 @@ bool vmc_host_paging(struct vmc_dump *host, unsigned *levels, uint64_t *addr_mas
 	*addr_mask = 0x000ffffffffff000ull & ~sme;
 	*init_top_pgt_pa = sym - VMC_X86_64_START_KERNEL_MAP + phys_base;
 	return true;
+}
+
+/* Linux user entries: present with _PAGE_USER, or PROT_NONE (bit 8 without bit 0) with the
+ * pfn inverted. */
+static bool user_entry_ok(uint64_t e, unsigned level, bool leaf, uint64_t *pa, void *arg)
+{
+	uint64_t mask = *(const uint64_t *)arg;
+
+	if (e & 1)
+		return (e & 4) != 0;
+	if (!leaf || !(e & 0x100))
+		return false;
+	*pa = ~e & mask & ~((1ull << (12 + 9 * (level - 1))) - 1);
+	return true;
+}
+
+/* A user walk with an explicit leaf budget (the vote walks every candidate root). */
+static enum vmc_status budget_uva_walk(struct vmc_physmem *pm, uint64_t pgd_pa, unsigned levels, uint64_t mask,
+				       uint64_t uva_lo, uint64_t uva_hi, vmc_pt_leaf_fn *cb, void *arg,
+				       uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d)
+{
+	struct vmc_pt pt = { .pm = pm, .format = VMC_PT_X86_64, .levels = levels, .root = pgd_pa & mask,
+			     .addr_mask = mask, .entry_ok = user_entry_ok, .entry_arg = &mask,
+			     .max_leaves = max_leaves };
+	return vmc_pt_walk(&pt, uva_lo, uva_hi, cb, arg, st, d);
 }
 
 /* --- user page-table roots --- */
@@ -274,8 +301,8 @@ static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *
 	unsigned shift = pm->dump->page_shift;
 	enum vmc_status rc;
 
-	rc = vmc_linux_uva_walk(pm, g->pgd_pa, g->levels, 0, g->levels == 5 ? (1ull << 56) : USER_TOP_4L, keep_leaf,
-				&ls, &st, d);
+	rc = budget_uva_walk(pm, g->pgd_pa, g->levels, g->addr_mask, 0, g->levels == 5 ? (1ull << 56) : USER_TOP_4L,
+			     keep_leaf, &ls, ROOT_BUDGET, &st, d);
 	if (rc)
 		goto out;
 	qsort(vv->v, vv->n, sizeof(vv->v[0]), cmp_vote_pages);
@@ -364,15 +391,30 @@ enum vmc_status vmc_vmm_guess(struct vmc_dump *host, const struct vmc_pgd_scan *
 		for (size_t i = 0; i < o; i++)
 			out[v].pages_known += inv[v][i].count;
 	}
-	for (size_t c = 0; c < ps->n; c++) {
+	uint64_t budget = VOTE_BUDGET;
+	for (size_t c = 0; c < ps->n && budget; c++) {
 		struct vote_walk w = { inv, ninv, nvms, cur, host->page_shift };
 		struct vmc_pt_stats st = { 0 };
 		struct vmc_diag tmp;
+		bool in_guest = false;
 
+		/* a root in guest RAM is a guest's forgery, not a process */
+		for (unsigned v = 0; v < nvms && !in_guest; v++)
+			for (size_t i = 0; i < ninv[v] && !in_guest; i++)
+				in_guest = ps->pgd_pa[c] >> host->page_shift >= inv[v][i].hpfn &&
+					   ps->pgd_pa[c] >> host->page_shift < inv[v][i].hpfn + inv[v][i].count;
+		if (in_guest)
+			continue;
 		memset(cur, 0, nvms * sizeof(*cur));
 		vmc_diag_init(&tmp);
-		rc = vmc_linux_uva_walk(&pm, ps->pgd_pa[c], levels, 0, levels == 5 ? (1ull << 56) : USER_TOP_4L, vote_leaf,
-					&w, &st, &tmp);
+		rc = budget_uva_walk(&pm, ps->pgd_pa[c], levels, mask, 0, levels == 5 ? (1ull << 56) : USER_TOP_4L,
+				     vote_leaf, &w, budget < ROOT_BUDGET ? budget : ROOT_BUDGET, &st, &tmp);
+		{
+			uint64_t used = st.leaves[0] + st.leaves[1] + st.leaves[2];
+			budget = used < budget ? budget - used : 0;
+		}
+		if (!budget)
+			snprintf(why, whysz, "page-table roots: leaf budget spent after %zu of %zu roots", c + 1, ps->n);
 		if (rc == VMC_ERR_NOMEM) {
 			rc = vmc_fail(d, rc, "out of memory");
 			goto out;
