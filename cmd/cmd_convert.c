@@ -26,12 +26,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int cmd_convert(int argc, char **argv)
 {
 	enum { O_NOCOMP = 256, O_FORMAT, O_THREADS, O_DEDUP, O_NODEDUP, O_PARTIAL };
@@ -104,7 +98,7 @@ int cmd_convert(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++)
-		if (strcmp(out, "-") && same_file(out, argv[i])) {
+		if (strcmp(out, "-") && cli_same_file(out, argv[i])) {
 			fprintf(stderr, "vmcarve: %s: the output is an input file; refusing to overwrite it\n", out);
 			return EXIT_USAGE;
 		}
@@ -113,15 +107,7 @@ int cmd_convert(int argc, char **argv)
 	rc = vmc_dump_open((const char *const *)argv + optind, (unsigned)(argc - optind), &dump, &d);
 	if (rc)
 		return cli_error(&d);
-	rc = vmc_bytesink_open_file(out, &sink, &d);
-	removable = !rc && !sink->sequential;
-	if (!rc && (!strcmp(format, "flat") || sink->sequential)) {
-		struct vmc_bytesink *flat;
-		rc = vmc_bytesink_new_flat(sink, &flat, &d);
-		if (rc)
-			vmc_bytesink_free(sink);
-		sink = rc ? NULL : flat;
-	}
+	rc = cli_open_output(out, !strcmp(format, "flat"), &sink, &removable, &d);
 	if (rc) {
 		vmc_dump_close(dump);
 		return cli_error(&d);
