@@ -28,7 +28,7 @@ int cmd_split(int argc, char **argv)
 	struct vmc_dump *host = NULL;
 	struct vmc_hv hv;
 	const char *path;
-	unsigned failed = 0, incomplete = 0, written = 0;
+	unsigned failed = 0, incomplete = 0, written = 0, nguests;
 	int ex = carve_cli_parse("split", argc, argv, &c, &path);
 
 	if (ex >= 0)
@@ -54,7 +54,8 @@ int cmd_split(int argc, char **argv)
 	if (!c.quiet)
 		fprintf(stderr, "vmcarve: %s: %u guest(s) written, %u incomplete, %u failed\n", c.out, written, incomplete,
 			failed);
+	nguests = hv.nguests; /* vmc_hv_free() clears hv */
 	vmc_hv_free(&hv);
 	vmc_dump_close(host);
-	return failed ? EXIT_GUEST_FAILED : incomplete ? EXIT_INCOMPLETE : hv.nguests ? EXIT_OK : EXIT_FAIL;
+	return failed ? EXIT_GUEST_FAILED : incomplete ? EXIT_INCOMPLETE : nguests ? EXIT_OK : EXIT_FAIL;
 }

@@ -10,7 +10,7 @@
 #include "guest_dump.h"
 #include "linux_info.h"
 #include "notes.h"
-#include "xen_host.h"
+#include "xen_hvm_p2m.h"
 
 #define PER_PAGE 512ull
 #define CRASH_INFO_WORDS 10
@@ -121,6 +121,77 @@ static bool read_guest_kva(struct xen_host *x, const struct xen_p2m *p, uint64_t
 	return true;
 }
 
+/* A VMCOREINFO note candidate at the start of a frame: the text, validated against
+ * init_uts_ns read through the guest's p2m (its release must be the note's). */
+static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const uint8_t *pg, uint8_t **text, size_t *tlen)
+{
+	uint32_t h[3];
+	uint64_t sym, off = 0, phys_base = 0;
+	char rel[65], want[65];
+	size_t len;
+
+	memcpy(h, pg, 12);
+	if (h[0] != 11 || h[2] != 0 || h[1] < 10 || h[1] > 4096 - 24 || memcmp(pg + 12, "VMCOREINFO\0", 11) ||
+	    memcmp(pg + 24, "OSRELEASE=", 10))
+		return false;
+	len = strnlen((const char *)pg + 24, h[1]);
+	if (!vmcoreinfo_get(pg + 24, len, "OSRELEASE", want, sizeof(want)) ||
+	    !vmcoreinfo_get_u64(pg + 24, len, "SYMBOL(init_uts_ns)", 16, &sym))
+		return false;
+	vmcoreinfo_get_u64(pg + 24, len, "OFFSET(uts_namespace.name)", 10, &off);
+	vmcoreinfo_get_u64(pg + 24, len, "NUMBER(phys_base)", 0, &phys_base);
+	if (!*text && (*text = malloc(len ? len : 1))) {
+		memcpy(*text, pg + 24, len);
+		*tlen = len;
+	}
+	/* (pg may be the physmem cache, which read_guest_kva reuses: the text is copied first) */
+	return *text && off <= 4096 && read_guest_kva(x, p, sym + off + 2 * 65, phys_base, rel, sizeof(rel)) &&
+	       (rel[64] = 0, !strcmp(rel, want));
+}
+
+/* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
+ * in boot, so it sits low) that holds one validated through init_uts_ns. Reading stops there. */
+static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint32_t pickled)
+{
+	struct vmc_dump *host = x->dump;
+	uint64_t best_mfn = 0, best_pfn = 0, ncand = 0;
+	uint8_t *best = NULL;
+	size_t best_len = 0;
+
+	for (uint64_t pfn = 0; pfn < p->npfn && !best; pfn++) {
+		uint64_t mfn = p->mfn[pfn];
+		const uint8_t *pg;
+		uint8_t *text = NULL;
+		size_t len = 0;
+		struct vmc_diag tmp;
+
+		if (mfn == XEN_P2M_INVALID || (mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) ||
+		    !xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
+		    !vmc_bitmap_test(&host->stored, mfn))
+			continue;
+		vmc_diag_init(&tmp);
+		if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp)) || memcmp(pg + 12, "VMCOREINFO", 10))
+			continue;
+		ncand++;
+		if (note_candidate(x, p, pg, &text, &len))
+			best = text, best_len = len, best_mfn = mfn, best_pfn = pfn;
+		else
+			free(text);
+	}
+	if (!best) {
+		vmc_guest_warn(g, "no VMCOREINFO note (checked against init_uts_ns) in the guest's memory: drgn will not open the output");
+		return;
+	}
+	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, best, best_len, &(struct vmc_diag){ 0 })) {
+		vmcoreinfo_get(best, best_len, "OSRELEASE", g->release, sizeof(g->release));
+		g->vmcoreinfo_gpa = best_mfn << 12;
+		g->has_vmcoreinfo = true;
+		vmc_guest_report(g, "vmcoreinfo.pfn=0x%llx mfn=0x%llx (init_uts_ns matches; %llu candidate(s) seen before it)",
+				 (unsigned long long)best_pfn, (unsigned long long)best_mfn, (unsigned long long)ncand - 1);
+	}
+	free(best);
+}
+
 /* The guest's utsname through its own p2m: a machine-space output cannot be followed by the
  * generic code (the kernel image is linear in pfn, not in mfn). */
 static void fill_uts(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p)
@@ -150,6 +221,35 @@ static void fill_uts(struct xen_host *x, struct vmc_guest *g, const struct xen_p
 	vmc_guest_report(g, "uts.nodename=%s", uts[1]);
 }
 
+/* A guest that publishes both forms: the linear list must say what the tree says. */
+static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, struct vmc_guest *g,
+			      const struct xen_p2m *tree)
+{
+	struct xen_domain lin_dom = *dom;
+	struct xen_p2m lin;
+	struct vmc_diag tmp;
+	uint64_t same = 0, first_diff = ~0ull;
+
+	lin_dom.fll_mfn = ~0ull;
+	vmc_diag_init(&tmp);
+	if (xen_p2m_read(x, &lin_dom, &lin, &tmp)) {
+		vmc_guest_warn(g, "linear p2m (p2m_cr3 0x%llx) unreadable: %s", (unsigned long long)dom->p2m_cr3, tmp.msg);
+		return;
+	}
+	for (uint64_t pfn = 0; pfn < tree->npfn && pfn < lin.npfn; pfn++) {
+		if (tree->mfn[pfn] == lin.mfn[pfn])
+			same++;
+		else if (first_diff == ~0ull)
+			first_diff = pfn;
+	}
+	vmc_guest_report(g, "p2m.linear_crosscheck=%llu of %llu entries agree with the tree (%llu page tables read)",
+			 (unsigned long long)same, (unsigned long long)tree->npfn, (unsigned long long)lin.tables);
+	if (same != tree->npfn)
+		vmc_guest_warn(g, "the linear p2m disagrees with the frame-list tree from pfn 0x%llx on; the tree is used",
+			       (unsigned long long)first_diff);
+	xen_p2m_free(&lin);
+}
+
 static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, unsigned ndoms, struct xen_domain *dom,
 				struct vmc_guest *g, struct vmc_diag *d)
 {
@@ -162,6 +262,8 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 		return rc;
 	if (p.warn[0])
 		vmc_guest_warn(g, "%s", p.warn);
+	if (!p.linear && dom->p2m_cr3 && dom->p2m_vaddr)
+		crosscheck_linear(x, dom, g, &p);
 	snprintf(g->method, sizeof(g->method), "frame_table ownership + %s", p.linear ? "linear p2m (p2m_cr3/p2m_vaddr)"
 											 : "p2m frame-list tree");
 	/* every frame the frame table gives the domain, Xen-heap pages shared with it included */
@@ -199,6 +301,16 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	if (refused > 1)
 		vmc_guest_warn(g, "p2m: %llu entries point at frames domain %u does not own; not copied",
 			       (unsigned long long)refused, dom->domid);
+	if (p.loops)
+		vmc_guest_warn(g, "p2m page tables (root 0x%llx): %llu entries point back up their own path (loops); skipped",
+			       (unsigned long long)dom->p2m_cr3, (unsigned long long)p.loops);
+	if (!valid) {
+		/* crash translates every kernel address through this p2m: without it the output is useless */
+		rc = vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: its %s p2m (max_pfn 0x%llx) maps no frame the domain owns%s%s%s",
+			      dom->domid, p.linear ? "linear" : "frame-list", (unsigned long long)p.npfn,
+			      p.loops ? " (its page tables loop)" : "", p.warn[0] ? "; " : "", p.warn);
+		goto out;
+	}
 	g->pages_refused = refused;
 	g->max_gfn = p.npfn;
 	vmc_guest_report(g, "p2m.source=%s", p.linear ? "linear" : "tree");
@@ -214,11 +326,77 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	vmc_guest_report(g, "crash_info.p2m_mfn=0x%llx", (unsigned long long)fll_mfn);
 	if ((rc = vmc_gmap_finish(&g->map, d)))
 		goto out;
-	if (!(rc = vmc_guest_prepare(x->dump, g, d)))
-		fill_uts(x, g, &p);
+	find_vmcoreinfo(x, g, &p, dom->pickled);
+	fill_uts(x, g, &p);
 out:
 	xen_p2m_free(&p);
 	return rc;
+}
+
+/* Per-vCPU registers from vcpu.arch.user_regs, where Xen saved them when the vCPU last left
+ * the guest. Without them the output has no per-vCPU notes (crash then searches stacks). */
+static void add_vcpus(struct xen_host *x, struct vmc_guest *g, const struct xen_domain *dom,
+		      const struct xen_layout *lay)
+{
+	unsigned ok = 0;
+
+	for (unsigned v = 0; v < dom->nvcpu; v++) {
+		struct vmc_vcpu *c = vmc_guest_add_vcpu(g, v);
+		const uint64_t *r = dom->vcpu_running[v] ? dom->vcpu_live[v] : dom->vcpu_regs[v];
+		if (!c || !x->vcpu_running_known || !(dom->vcpu_running[v] ? dom->vcpu_live_ok[v] : dom->vcpu_regs_ok[v]))
+			continue;
+		c->r15 = r[0], c->r14 = r[1], c->r13 = r[2], c->r12 = r[3], c->rbp = r[4], c->rbx = r[5];
+		c->r11 = r[6], c->r10 = r[7], c->r9 = r[8], c->r8 = r[9], c->rax = r[10], c->rcx = r[11];
+		c->rdx = r[12], c->rsi = r[13], c->rdi = r[14];
+		c->orig_rax = ~0ull;
+		c->rip = r[16], c->cs = r[17] & 0xffff, c->rflags = r[18], c->rsp = r[19], c->ss = r[20] & 0xffff;
+		c->es = r[21] & 0xffff, c->ds = r[22] & 0xffff, c->fs = r[23] & 0xffff, c->gs = r[24] & 0xffff;
+		c->regs_valid = c->gprs_valid = true;
+		if (dom->vcpu_running[v])
+			snprintf(c->source, sizeof(c->source), "%s", dom->vcpu_live_src[v]);
+		else
+			snprintf(c->source, sizeof(c->source), "vcpu 0x%llx + 0x%llx", (unsigned long long)dom->vcpu_va[v],
+				 (unsigned long long)lay->off_user_regs);
+		vmc_guest_report(g, "vcpu%u.rip=0x%llx rsp=0x%llx (%s)", v, (unsigned long long)c->rip,
+				 (unsigned long long)c->rsp, dom->vcpu_running[v] ? c->source : "saved user_regs");
+		ok++;
+	}
+	if (!x->vcpu_running_known) {
+		g->no_vcpu_notes = true;
+		vmc_guest_warn(g, "no per-vCPU notes: without --xen-syms running vCPUs (whose saved registers are stale) cannot be told apart; crash finds active tasks by stack search");
+	} else if (ok != dom->nvcpu) {
+		g->no_vcpu_notes = true;
+		vmc_guest_warn(g, "registers of %u of %u vCPUs found: no per-vCPU notes are written (crash finds active tasks by stack search)",
+			       ok, dom->nvcpu);
+	}
+}
+
+/* HVM/PVH: guest-physical output from Xen's p2m. Registers: an HVM vCPU's segment state is in
+ * the VMCS/VMCB, so no vCPU notes are written; the guest's VMCOREINFO gives crash and drgn
+ * what they need. */
+static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *dom, struct vmc_guest *g,
+				 struct xen_hvm_layout *lay, bool summary_only, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = xen_hvm_discover(x, dom, lay, d)))
+		return rc;
+	if (!g->report || !strstr(g->report, "p2m.layout"))
+		vmc_guest_report(g, "p2m.layout: OFFSET(domain.arch.p2m)=%llu OFFSET(p2m_domain.domain)=%llu OFFSET(p2m_domain.phys_table)=%llu (%s)",
+				 (unsigned long long)lay->off_d_p2m, (unsigned long long)lay->off_back,
+				 (unsigned long long)lay->off_root, lay->source);
+	g->space = VMC_SPACE_GUEST_PHYS;
+	g->no_vcpu_notes = true;
+	for (unsigned v = 0; v < dom->nvcpu && g->nvcpus < dom->nvcpu; v++)
+		vmc_guest_add_vcpu(g, v);
+	snprintf(g->method, sizeof(g->method), "Xen p2m (%s) + frame_table ownership",
+		 lay->fmt == VMC_PT_EPT ? "EPT" : "p2m-pt");
+	if (summary_only)
+		return VMC_OK;
+	if ((rc = xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
+		return rc;
+	vmc_guest_warn(g, "HVM/PVH vCPU registers are not carved (no per-vCPU notes)");
+	return VMC_OK;
 }
 
 static void report_layout(struct xen_host *x, const struct xen_layout *lay)
@@ -236,6 +414,11 @@ static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 		vmc_hv_report(x->hv, "OFFSET(domain.tot_pages)=unknown");
 	vmc_hv_report(x->hv, "OFFSET(vcpu.vcpu_id)=0");
 	vmc_hv_report(x->hv, "OFFSET(vcpu.domain)=%llu", (unsigned long long)lay->off_vcpu_domain);
+	if (lay->off_user_regs)
+		vmc_hv_report(x->hv, "OFFSET(vcpu.arch.user_regs)=%llu (PV kernel selectors and RIP in %u vCPUs)",
+			      (unsigned long long)lay->off_user_regs, lay->user_regs_votes);
+	else
+		vmc_hv_report(x->hv, "OFFSET(vcpu.arch.user_regs)=unknown");
 	vmc_hv_report(x->hv, "SIZE(page_info)=%llu OFFSET(page_info.count_info)=%llu OFFSET(page_info._domain)=%llu",
 		      (unsigned long long)x->size_page_info, (unsigned long long)x->off_pi_count_info,
 		      (unsigned long long)x->off_pi_domain);
@@ -271,6 +454,7 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	struct xen_host *x = calloc(1, sizeof(*x));
 	struct xen_domain *doms = NULL;
 	struct xen_layout lay;
+	struct xen_hvm_layout hvm_lay = { 0 };
 	unsigned ndoms = 0;
 	enum vmc_status rc;
 
@@ -298,6 +482,7 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	if ((rc = xen_frames_scan(x, d)) || (rc = xen_domains_read(x, &doms, &ndoms, &lay, d)))
 		goto out;
 	report_layout(x, &lay);
+	xen_vcpus_locate(x, doms, ndoms);
 	for (unsigned i = 0; i < ndoms; i++) {
 		struct xen_domain *dom = &doms[i];
 		struct vmc_guest *g = vmc_hv_add_guest(hv, host->page_size);
@@ -311,10 +496,6 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		if (dom->domid == 0)
 			snprintf(g->name, sizeof(g->name), "Domain-0");
 		g->space = VMC_SPACE_MACHINE;
-		g->nvcpus = 0;
-		for (unsigned v = 0; v < dom->nvcpu; v++)
-			vmc_guest_add_vcpu(g, v);
-		g->no_vcpu_notes = true;
 		g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
 		vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
 		vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
@@ -336,12 +517,15 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
 			/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
 			snprintf(g->type, sizeof(g->type), "HVM/PVH");
-			vmc_guest_fail(g, VMC_ERR_UNSUPPORTED,
-				       "domain %u publishes no PV p2m (an HVM or PVH domain): carving it needs d->arch.p2m, not supported yet",
-				       dom->domid);
+			vmc_diag_init(&gd);
+			if ((rc = carve_hvm(x, dom, g, &hvm_lay, o->only && strcmp(o->only, g->id), &gd))) {
+				vmc_guest_fail(g, rc, "%s", gd.msg);
+				rc = VMC_OK;
+			}
 			continue;
 		}
 		snprintf(g->type, sizeof(g->type), "PV");
+		add_vcpus(x, g, dom, &lay);
 		if (o->only && strcmp(o->only, g->id))
 			continue;
 		vmc_diag_init(&gd);
@@ -349,8 +533,6 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 			vmc_guest_fail(g, rc, "%s", gd.msg);
 			rc = VMC_OK;
 		}
-		if (!g->status)
-			vmc_guest_warn(g, "vCPU registers are not carved (no per-vCPU notes); crash finds active tasks by stack search");
 	}
 out:
 	free(doms);

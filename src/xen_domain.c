@@ -132,6 +132,58 @@ static void find_tot_pages(struct xen_host *x, struct xen_domain *doms, uint8_t 
 	(void)x;
 }
 
+/* struct cpu_user_regs, x86_64: 15 GPRs, error_code/entry_vector, rip @128, cs @136,
+ * rflags @144, rsp @152, ss @160. A PV64 guest kernel runs in ring 3 with Xen's flat
+ * selectors FLAT_KERNEL_CS64 0xe033 / FLAT_KERNEL_SS64 0xe02b. */
+#define UREGS_SIZE 200
+#define PV_KERNEL_CS 0xe033
+#define PV_KERNEL_SS 0xe02b
+#define LINUX_KTEXT 0xffffffff80000000ull
+
+static bool pv_kernel_regs(const uint8_t *p)
+{
+	uint64_t rip = u64at(p, 128), cs = u64at(p, 136), rflags = u64at(p, 144), ss = u64at(p, 160);
+	return (cs & 0xffff) == PV_KERNEL_CS && (ss & 0xffff) == PV_KERNEL_SS && rip >= LINUX_KTEXT &&
+	       rip < 0xffffffffff000000ull && (rflags & 2) && !(rflags >> 32);
+}
+
+/* vcpu.arch.user_regs: the offset in the vcpu page (struct vcpu is one Xen-heap page) at which
+ * the most vCPUs hold registers of a PV kernel; each vCPU is then checked on its own. */
+static void find_user_regs(struct xen_host *x, struct xen_domain *doms, unsigned n, struct xen_layout *lay)
+{
+	static uint16_t votes[4096 / 8];
+	uint8_t *pg = malloc(4096);
+	unsigned best = 0;
+
+	if (!pg)
+		return;
+	memset(votes, 0, sizeof(votes));
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned v = 0; v < doms[i].nvcpu; v++) {
+			struct vmc_diag tmp;
+			vmc_diag_init(&tmp);
+			if (xen_read(x, doms[i].vcpu_va[v] & ~0xfffull, pg, 4096, &tmp))
+				continue;
+			for (unsigned off = 64; off + UREGS_SIZE <= 4096; off += 8)
+				if (pv_kernel_regs(pg + off) && votes[off / 8] < 65535)
+					votes[off / 8]++;
+		}
+	for (unsigned k = 0; k < 4096 / 8; k++)
+		if (votes[k] > votes[best])
+			best = k;
+	lay->off_user_regs = votes[best] ? best * 8 : 0;
+	lay->user_regs_votes = votes[best];
+	for (unsigned i = 0; i < n && lay->off_user_regs; i++)
+		for (unsigned v = 0; v < doms[i].nvcpu; v++) {
+			struct vmc_diag tmp;
+			uint64_t va = doms[i].vcpu_va[v] + lay->off_user_regs;
+			vmc_diag_init(&tmp);
+			if (!xen_read(x, va, doms[i].vcpu_regs[v], UREGS_SIZE, &tmp))
+				doms[i].vcpu_regs_ok[v] = pv_kernel_regs((const uint8_t *)doms[i].vcpu_regs[v]);
+		}
+	free(pg);
+}
+
 enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *nout, struct xen_layout *lay,
 				 struct vmc_diag *d)
 {
@@ -264,6 +316,8 @@ enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, un
 	for (unsigned i = 0; i < n; i++)
 		free(dbs[i]);
 	free(dbs);
+	if (have_layout)
+		find_user_regs(x, doms, n, lay);
 	if (!have_layout)
 		vmc_hv_warn(x->hv, "struct domain fields beyond id/next_in_list could not be found; domains are listed without p2m");
 	*out = doms;

@@ -42,6 +42,9 @@ struct xen_host {
 	uint64_t pcpu_cr3[XEN_MAX_PCPUS];
 	unsigned npcpu_cr3;
 	const char *cr3_source;   /* "Xen CRASH_REGS", "QEMU CPU state" */
+	uint64_t qemu_regs[XEN_MAX_PCPUS][25]; /* QEMU CPU notes as struct cpu_user_regs */
+	bool qemu_regs_valid[XEN_MAX_PCPUS];
+	bool vcpu_running_known;  /* curr_vcpu of every pCPU was read (xen_vcpu.c) */
 	/* VMCOREINFO_XEN, or the same facts from --xen-syms / the built-in table */
 	uint64_t sym_domain_list, sym_frame_table, sym_max_page, sym_pgd_l4, sym_dom_xen, sym_dom_io;
 	uint64_t size_page_info, off_pi_count_info, off_pi_domain, size_domain, off_d_domain_id,
@@ -97,6 +100,12 @@ struct xen_domain {
 	uint64_t vcpu_array_va, shared_info_va, shared_info_mfn;
 	uint64_t vcpu_va[128];
 	unsigned nvcpu;
+	uint64_t vcpu_regs[128][25]; /* struct cpu_user_regs (200 bytes) at layout.off_user_regs */
+	bool vcpu_regs_ok[128];      /* they look like a PV kernel's (selectors, RIP in its text) */
+	bool vcpu_running[128];      /* loaded on a pCPU: user_regs is stale, vcpu_live holds them */
+	uint64_t vcpu_live[128][25];
+	bool vcpu_live_ok[128];
+	char vcpu_live_src[128][48];
 	uint64_t tot_pages;
 	bool has_tot_pages;
 	uint64_t owned, owned_heap;  /* frames the frame table gives it (+ Xen-heap ones) */
@@ -106,11 +115,16 @@ struct xen_domain {
 struct xen_layout {
 	uint64_t off_max_vcpus, off_vcpu, off_shared_info, off_tot_pages;
 	uint64_t off_vcpu_id, off_vcpu_domain;
+	uint64_t off_user_regs;      /* vcpu.arch.user_regs; 0 = not found */
+	unsigned user_regs_votes;
 	const char *source;
 };
 /* Walk domain_list (bounded, loop-checked); calls cb per domain. Fills the layout it used. */
 enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *n, struct xen_layout *lay,
 				 struct vmc_diag *d);
+
+/* xen_vcpu.c: mark the vCPUs loaded on a pCPU and take their live registers (needs syms). */
+void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n);
 
 /* xen_p2m.c: a PV domain's p2m. mfn[pfn] (INVALID ~0), leaf[i] = MFN of the p2m page for pfns
  * i*512.., from the frame-list tree (fll_mfn) or the linear list (p2m_cr3/p2m_vaddr). */

@@ -59,8 +59,22 @@ enum vmc_status xen_notes_read(struct xen_host *x, struct vmc_diag *d)
 		} else if (vmc_note_is(&n, "VMCOREINFO_XEN")) {
 			vmcoreinfo_xen(x, &n);
 		} else if (vmc_note_is(&n, "QEMU") && n.desc_len >= QEMU_CPU_CR3_OFF + 8) {
-			if (qemu_cr3 < XEN_MAX_PCPUS)
+			if (qemu_cr3 < XEN_MAX_PCPUS) {
+				/* QEMUCPUState: rax rbx rcx rdx rsi rdi rsp rbp r8-r15 rip rflags, then
+				 * segments of 24 bytes (selector first): cs ds es fs gs ss */
+				uint64_t g[18], *r = x->qemu_regs[qemu_cr3];
+				uint32_t sel[6];
+				memcpy(g, n.desc + 8, sizeof(g));
+				for (int i = 0; i < 6; i++)
+					memcpy(&sel[i], n.desc + 152 + 24 * i, 4);
+				r[0] = g[15], r[1] = g[14], r[2] = g[13], r[3] = g[12], r[4] = g[7], r[5] = g[1];
+				r[6] = g[11], r[7] = g[10], r[8] = g[9], r[9] = g[8], r[10] = g[0], r[11] = g[2];
+				r[12] = g[3], r[13] = g[4], r[14] = g[5], r[15] = 0, r[16] = g[16], r[17] = sel[0];
+				r[18] = g[17], r[19] = g[6], r[20] = sel[5], r[21] = sel[2], r[22] = sel[1];
+				r[23] = sel[3], r[24] = sel[4];
+				x->qemu_regs_valid[qemu_cr3] = true;
 				memcpy(&qcr3[qemu_cr3++], n.desc + QEMU_CPU_CR3_OFF, 8);
+			}
 		}
 	}
 	if (x->npcpu_cr3)

@@ -73,13 +73,10 @@ static enum vmc_status locate_from_cr3(struct xen_host *x, struct vmc_diag *d)
 		uint64_t root = x->pcpu_cr3[i] & MA_MASK, ma_start, ma_l4, ma_dl;
 		struct vmc_diag tmp;
 		vmc_diag_init(&tmp);
-		if (walk_ma(x, root, x->xen_virt_start + 0x200000, &ma_start, &tmp) ||
-		    walk_ma(x, root, x->sym_pgd_l4, &ma_l4, &tmp) ||
-		    walk_ma(x, root, x->sym_domain_list, &ma_dl, &tmp))
+		if (walk_ma(x, root, x->sym_pgd_l4, &ma_l4, &tmp) || walk_ma(x, root, x->sym_domain_list, &ma_dl, &tmp))
 			continue;
-		ma_start -= 0x200000;
-		if (ma_l4 - ma_start != x->sym_pgd_l4 - x->xen_virt_start ||
-		    ma_dl - ma_start != x->sym_domain_list - x->xen_virt_start || (ma_start & 0x1fffff))
+		ma_start = ma_dl - (x->sym_domain_list - x->xen_virt_start);
+		if (ma_l4 - ma_start != x->sym_pgd_l4 - x->xen_virt_start || (ma_start & 0x1fffff))
 			continue;
 		x->xen_phys_start = ma_start;
 		vmc_hv_report(x->hv, "xen_phys_start=0x%llx (from pcpu%u cr3 0x%llx, %s)", (unsigned long long)ma_start, i,

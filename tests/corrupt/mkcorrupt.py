@@ -269,7 +269,7 @@ def truncations(name, data, cuts, rng, wrap, nrandom):
         yield Case("%s.trunc@0x%x" % (name, p), wrap(data[:p]))
 
 
-def cases(prefix, seed=1, nrandom=6):
+def cases(prefix, seed=1, nrandom=4):
     """All cases derived from the fixture OUTPREFIX (reads OUTPREFIX.inputs)."""
     base = os.path.basename(prefix)
     with open(prefix + ".inputs") as f:
@@ -302,10 +302,11 @@ def cases(prefix, seed=1, nrandom=6):
             yield from field_cases(name, PlainView(data), hdr + [f for f in fields if f[0].startswith("rec")],
                                    len(data), rng, wrap)
             fields = [f for f in fields if not f[0].startswith("rec")]
-        elif len(files) > 1 and k > 0:
-            # later split parts: their own range and descriptors matter, not the shared header
-            fields = [f for f in fields if f[0].split(".")[0] in ("sub", "desc0", "hdr") and
-                      not f[0].startswith("hdr.utsname")]
+        elif len(files) > 1:
+            # split parts: the headers and the first descriptor (the rest is the plain kdump
+            # code); later parts only their own range and descriptor
+            keep = ("hdr.", "sub.", "desc0.") if k == 0 else ("sub.split", "sub.start_pfn", "sub.end_pfn", "desc0.")
+            fields = [f for f in fields if f[0].startswith(keep)]
         yield from field_cases(name, view, fields, len(data), rng, wrap)
         yield from truncations(name, data, cuts, rng, wrap, nrandom)
 

@@ -3,7 +3,7 @@
 # passes only if the run fails and reports every kind of broken promise.
 #   must-fail.sh MKFIXTURE WORKDIR SPEC
 here=$(cd "$(dirname "$0")" && pwd)
-out=$2.log
+mkdir -p "$(dirname "$2")" && out=$2.log
 /usr/bin/python3 "$here/run-corrupt.py" --vmcarve "$here/fake-vmcarve.sh" --mkfixture "$1" --workdir "$2" \
 	--cpu-limit 1 "$3" > "$out" 2>&1
 rc=$?

@@ -1,0 +1,88 @@
+/* xen_vcpu.c: which copy of a PV vCPU's registers is the live one. Xen saves a vCPU's
+ * registers in vcpu.arch.user_regs when it switches away from it; while a vCPU is loaded on a
+ * pCPU (per_cpu(curr_vcpu), also during a lazy switch to idle) its registers are in that
+ * pCPU's struct cpu_info at the top of the pCPU's stack (guest_cpu_user_regs), or, when the
+ * pCPU was executing the guest itself at dump time (a whole-machine dump), in the pCPU's own
+ * registers (the QEMU CPU note). Finding curr_vcpu and the stacks needs --xen-syms
+ * (per_cpu__curr_vcpu, __per_cpu_offset, stack_base). */
+#include <stdio.h>
+#include <string.h>
+
+#include "xen_host.h"
+
+#define STACK_SIZE 0x8000ull /* PAGE_SIZE << STACK_ORDER (3), every Xen 4.x */
+#define UREGS_SIZE 200
+#define CPUINFO_SCAN 0x400   /* cpu_info (guest_cpu_user_regs first) ends at the stack top */
+
+static bool pv_regs(const uint64_t *r)
+{
+	/* cs/ss: Xen's flat ring-3 selectors, which a PV64 kernel and its user space both use */
+	return (r[17] & 0xffff) == 0xe033 && (r[20] & 0xffff) == 0xe02b && (r[18] & 2) && !(r[18] >> 32);
+}
+
+static struct xen_domain *owner_of(struct xen_domain *doms, unsigned n, uint64_t vcpu_va, unsigned *v)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned k = 0; k < doms[i].nvcpu; k++)
+			if (doms[i].vcpu_va[k] == vcpu_va) {
+				*v = k;
+				return &doms[i];
+			}
+	return NULL;
+}
+
+void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n)
+{
+	uint64_t sym_curr, sym_pco, sym_stacks;
+
+	x->vcpu_running_known = false;
+	if (!x->has_syms || !xen_syms_get(&x->syms, "per_cpu__curr_vcpu", &sym_curr) ||
+	    !xen_syms_get(&x->syms, "__per_cpu_offset", &sym_pco) || !xen_syms_get(&x->syms, "stack_base", &sym_stacks)) {
+		vmc_hv_report(x->hv, "vcpu.running=unknown (needs --xen-syms: per_cpu__curr_vcpu, __per_cpu_offset, stack_base)");
+		return;
+	}
+	x->vcpu_running_known = true;
+	for (unsigned c = 0; c < x->npcpu_cr3; c++) {
+		uint64_t pco, curr, stack, r[UREGS_SIZE / 8];
+		unsigned v = 0;
+		struct xen_domain *dom;
+		struct vmc_diag tmp;
+		uint8_t top[CPUINFO_SCAN];
+
+		vmc_diag_init(&tmp);
+		if (xen_read_u64(x, sym_pco + 8ull * c, &pco, &tmp) || xen_read_u64(x, sym_curr + pco, &curr, &tmp)) {
+			vmc_hv_warn(x->hv, "pcpu%u: curr_vcpu unreadable: %s", c, tmp.msg);
+			continue;
+		}
+		vmc_hv_report(x->hv, "pcpu%u.curr_vcpu=0x%llx", c, (unsigned long long)curr);
+		if (!(dom = owner_of(doms, n, curr, &v)))
+			continue; /* the idle vCPU: no guest state loaded there */
+		dom->vcpu_running[v] = true;
+		if (x->qemu_regs_valid[c] && (x->qemu_regs[c][17] & 3) == 3) {
+			/* the pCPU was in the guest when the machine stopped */
+			memcpy(dom->vcpu_live[v], x->qemu_regs[c], sizeof(dom->vcpu_live[v]));
+			dom->vcpu_live_ok[v] = pv_regs(dom->vcpu_live[v]);
+			snprintf(dom->vcpu_live_src[v], sizeof(dom->vcpu_live_src[v]), "pcpu%u registers (CPU note)", c);
+			continue;
+		}
+		if (xen_read_u64(x, sym_stacks + 8ull * c, &stack, &tmp) || !xen_is_directmap(x, stack) ||
+		    xen_read(x, stack + STACK_SIZE - CPUINFO_SCAN, top, sizeof(top), &tmp)) {
+			vmc_hv_warn(x->hv, "pcpu%u: stack unreadable; domain %u vCPU %u registers unknown", c, dom->domid, v);
+			continue;
+		}
+		/* guest_cpu_user_regs: the block nearest the top that holds PV selectors */
+		for (unsigned k = UREGS_SIZE; k <= CPUINFO_SCAN; k += 8) {
+			memcpy(r, top + CPUINFO_SCAN - k, sizeof(r));
+			if (pv_regs(r)) {
+				memcpy(dom->vcpu_live[v], r, sizeof(r));
+				dom->vcpu_live_ok[v] = true;
+				snprintf(dom->vcpu_live_src[v], sizeof(dom->vcpu_live_src[v]), "pcpu%u cpu_info (stack top - 0x%x)",
+					 c, k);
+				break;
+			}
+		}
+		if (!dom->vcpu_live_ok[v])
+			vmc_hv_warn(x->hv, "pcpu%u runs domain %u vCPU %u but its stack top holds no guest registers", c,
+				    dom->domid, v);
+	}
+}

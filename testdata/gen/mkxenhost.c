@@ -1,0 +1,411 @@
+/*
+ * mkxenhost: an independent generator of small synthetic Xen host dumps (ELF64 vmcores in
+ * machine addresses, as Xen's kdump writes them) for the Xen carver's tests. It shares no
+ * code with vmcarve: it lays out Xen's structures from the published layouts (Xen 4.17:
+ * CRASH_INFO, VMCOREINFO_XEN, idle_pg_table, frame_table with 4.17 PGC bits, domain_list,
+ * struct domain / vcpu heads, shared_info.arch, the PV p2m as a frame-list tree and as a
+ * linear list behind p2m_cr3) and writes what a correct carver must report.
+ *
+ * Usage: mkxenhost pv|hostile OUTPREFIX
+ *   writes OUTPREFIX.elf (the host dump), OUTPREFIX.expected (what `vmcarve list --json`
+ *   and the extracted outputs must show) and OUTPREFIX.p2m-<domid>.txt (each carvable
+ *   domain's valid pfn -> mfn entries, "R pfn mfn 1" lines).
+ *
+ * Machine layout (16 MiB, 4 KiB frames):
+ *   0x000-0x0ff  free          0x100-0x1ff  Xen heap: struct domain, vcpu arrays, vcpus,
+ *                                           shared_info pages
+ *   0x200-0x3ff  domain 0 (PV, 3-level p2m tree; entries into Xen, into domain 1, outside
+ *                RAM, one identity and invalid ones)
+ *   0x400-0x4ff  domain 1 (PV, frame_list_list ~0, linear p2m behind p2m_cr3; its second
+ *                leaf is a Xen frame and must be refused)
+ *   0x500-0x57f  domain 2 (hostile: frame_list_list is a frame of domain 0)
+ *   0x580-0x5ff  domain 3 (no PV p2m, and no Xen p2m either)
+ *   0x600-0x7ff  domain 4 (HVM: EPT p2m behind d->arch.p2m, a 2 MiB leaf, PoD, MMIO, and an
+ *                entry into domain 0)
+ *   0x800-0x9ff  Xen image (xen_phys_start 0x800000): page tables, frame table, .bss
+ *   0x080-0x0ff  domain 5 (hostile only: linear p2m whose page tables loop)
+ * hostile also adds domains 2, 3 and 5 and closes domain_list into a loop (5 -> 1).
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 4096ull
+#define NFRAMES 4096ull
+#define XEN_PHYS 0x800000ull
+#define XVS UINT64_C(0xffff82d040000000)   /* XEN_VIRT_START (4.14+) */
+#define DIRECTMAP 0xffff830000000000ull
+#define FRAMETABLE 0xffff82e000000000ull
+#define PGC_ALLOCATED (1ull << 63)
+#define PGC_XEN_HEAP (1ull << 62)
+#define PGC_STATE_FREE (3ull << 58)   /* Xen 4.17 layout */
+#define P2M_VADDR 0xffffc90000000000ull
+
+static uint8_t *mem;
+
+static uint64_t *q(uint64_t ma) { return (uint64_t *)(mem + ma); }
+static void put16(uint64_t ma, uint16_t v) { memcpy(mem + ma, &v, 2); }
+static void put32(uint64_t ma, uint32_t v) { memcpy(mem + ma, &v, 4); }
+static uint64_t img(uint64_t off) { return XEN_PHYS + off; }   /* machine address in the image */
+static uint64_t dmap(uint64_t mfn) { return DIRECTMAP + mfn * PAGE; }
+
+static unsigned idx(uint64_t va, int level) { return (unsigned)((va >> (12 + 9 * (level - 1))) & 511); }
+
+static void fill(uint64_t mfn, unsigned domid)
+{
+	uint64_t x = mfn * 0x9e3779b97f4a7c15ull ^ domid;
+	for (unsigned i = 0; i < PAGE / 8; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		q(mfn * PAGE)[i] = x;
+	}
+}
+
+static void page_info(uint64_t mfn, uint64_t count, uint32_t owner)
+{
+	uint64_t ma = img(0x10000) + mfn * 32;  /* frame table pages at image +0x10000 */
+	*q(ma + 8) = count;
+	put32(ma + 24, owner);
+}
+
+struct dom {
+	unsigned id;
+	uint64_t first, n;   /* owned frames */
+	uint64_t dmfn;       /* struct domain */
+	uint64_t shinfo;
+};
+
+static void domain(struct dom *d, uint64_t vcpu_arr_mfn, uint64_t vcpu_mfn, unsigned nvcpu)
+{
+	uint64_t dm = d->dmfn * PAGE;
+	memset(mem + dm, 0, PAGE);
+	put16(dm, (uint16_t)d->id);
+	put32(dm + 4, nvcpu);
+	*q(dm + 8) = dmap(vcpu_arr_mfn);
+	*q(dm + 16) = dmap(d->shinfo);
+	put32(dm + 88, (uint32_t)d->n);          /* tot_pages */
+	for (unsigned v = 0; v < nvcpu; v++) {
+		uint64_t vm = (vcpu_mfn + v) * PAGE;
+		memset(mem + vm, 0, PAGE);
+		q(vcpu_arr_mfn * PAGE)[v] = dmap(vcpu_mfn + v);
+		put32(vm, v);
+		*q(vm + 16) = dmap(d->dmfn);
+	}
+	memset(mem + d->shinfo * PAGE, 0, PAGE);
+	for (uint64_t m = d->first; m < d->first + d->n; m++) {
+		fill(m, d->id);
+		page_info(m, PGC_ALLOCATED | 1, (uint32_t)d->dmfn);
+	}
+	page_info(d->shinfo, PGC_ALLOCATED | PGC_XEN_HEAP | 1, (uint32_t)d->dmfn);
+}
+
+static void arch(struct dom *d, uint64_t max_pfn, uint64_t fll, uint64_t cr3, uint64_t vaddr)
+{
+	uint64_t a = d->shinfo * PAGE + 0xc10;
+	*q(a) = max_pfn;
+	*q(a + 8) = fll;
+	*q(a + 24) = cr3;
+	*q(a + 32) = vaddr;
+}
+
+static void note(FILE *f, const char *name, uint32_t type, const void *desc, uint32_t len)
+{
+	uint32_t h[3] = { (uint32_t)strlen(name) + 1, len, type };
+	static const uint8_t zero[8];
+	fwrite(h, 12, 1, f);
+	fwrite(name, h[0], 1, f);
+	fwrite(zero, (4 - h[0] % 4) % 4, 1, f);
+	fwrite(desc, len, 1, f);
+	fwrite(zero, (4 - len % 4) % 4, 1, f);
+}
+
+static size_t note_size(const char *name, uint32_t len)
+{
+	size_t n = strlen(name) + 1;
+	return 12 + ((n + 3) & ~3ul) + ((len + 3) & ~3ul);
+}
+
+/* A minimal xen-syms: ELF64 with the symbols a carver needs and the build-id note. */
+static bool write_syms(const char *prefix, const uint8_t *bid, bool wrong)
+{
+	static const struct { const char *name; uint64_t off; } syms[] = {
+		{ "domain_list", 0x100000 }, { "_frame_table.0", 0x100008 }, { "max_page", 0x100010 },
+		{ "dom_xen", 0x100018 }, { "dom_io", 0x100020 }, { "idle_pg_table", 0x1000 },
+	};
+	const char shstr[] = "\0.note.gnu.build-id\0.symtab\0.strtab\0.shstrtab";
+	char strtab[256] = "";
+	size_t strl = 1, nsym = sizeof(syms) / sizeof(syms[0]) + 1;
+	uint8_t sym[7 * 24] = { 0 }, note[36], eh[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 }, sh[5][64];
+	char path[4096];
+	FILE *f;
+
+	memcpy(note, bid, 36);
+	if (wrong)
+		note[20] ^= 0xff;
+	for (size_t i = 1; i < nsym; i++) {
+		uint32_t name = (uint32_t)strl;
+		uint64_t va = XVS + syms[i - 1].off;
+		uint16_t shndx = 1;
+		memcpy(strtab + strl, syms[i - 1].name, strlen(syms[i - 1].name) + 1);
+		strl += strlen(syms[i - 1].name) + 1;
+		memcpy(sym + i * 24, &name, 4);
+		sym[i * 24 + 4] = 0x11; /* GLOBAL OBJECT */
+		memcpy(sym + i * 24 + 6, &shndx, 2);
+		memcpy(sym + i * 24 + 8, &va, 8);
+	}
+	/* layout: header, note @64, symtab @128, strtab, shstrtab, section headers */
+	uint64_t o_note = 64, o_sym = 128, o_str = o_sym + sizeof(sym), o_shs = o_str + strl, o_sh = (o_shs + sizeof(shstr) + 7) & ~7ull;
+	memset(sh, 0, sizeof(sh));
+	struct { uint32_t name, type; uint64_t flags, addr, off, size; uint32_t link, info; uint64_t align, entsize; } s[5] = {
+		{ 0 },
+		{ 1, 7, 2, XVS + 0x7000, o_note, 36, 0, 0, 4, 0 },
+		{ 20, 2, 0, 0, o_sym, sizeof(sym), 3, 1, 8, 24 },
+		{ 28, 3, 0, 0, o_str, strl, 0, 0, 1, 0 },
+		{ 36, 3, 0, 0, o_shs, sizeof(shstr), 0, 0, 1, 0 },
+	};
+	for (int i = 0; i < 5; i++) {
+		memcpy(sh[i], &s[i].name, 4), memcpy(sh[i] + 4, &s[i].type, 4), memcpy(sh[i] + 8, &s[i].flags, 8);
+		memcpy(sh[i] + 16, &s[i].addr, 8), memcpy(sh[i] + 24, &s[i].off, 8), memcpy(sh[i] + 32, &s[i].size, 8);
+		memcpy(sh[i] + 40, &s[i].link, 4), memcpy(sh[i] + 44, &s[i].info, 4), memcpy(sh[i] + 48, &s[i].align, 8);
+		memcpy(sh[i] + 56, &s[i].entsize, 8);
+	}
+	uint16_t h16[] = { 2 /* ET_EXEC */, 62 }, sizes[] = { 64, 0, 0, 64, 5, 4 };
+	uint32_t ver = 1;
+	memcpy(eh + 16, h16, 4);
+	memcpy(eh + 20, &ver, 4);
+	memcpy(eh + 40, &o_sh, 8);
+	memcpy(eh + 52, sizes, 12);
+	snprintf(path, sizeof(path), "%s.syms", prefix);
+	if (!(f = fopen(path, "wb")))
+		return false;
+	fwrite(eh, 64, 1, f);
+	fwrite(note, 36, 1, f);
+	fseek(f, (long)o_sym, SEEK_SET);
+	fwrite(sym, sizeof(sym), 1, f);
+	fwrite(strtab, strl, 1, f);
+	fwrite(shstr, sizeof(shstr), 1, f);
+	fseek(f, (long)o_sh, SEEK_SET);
+	fwrite(sh, sizeof(sh), 1, f);
+	return fclose(f) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	bool hostile;
+	char path[4096];
+	FILE *f, *e;
+	struct dom d0 = { 0, 0x200, 0x200, 0x100, 0x104 }, d1 = { 1, 0x400, 0x100, 0x110, 0x114 },
+		   d2 = { 2, 0x500, 0x80, 0x120, 0x124 }, d3 = { 3, 0x580, 0x80, 0x130, 0x134 },
+		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 }, d5 = { 5, 0x80, 0x80, 0x150, 0x154 };
+	uint64_t p2m0[512];
+
+	bool qemu, wrongsyms;
+	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
+			  strcmp(argv[1], "wrongsyms"))) {
+		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms OUTPREFIX\n");
+		return 2;
+	}
+	hostile = !strcmp(argv[1], "hostile");
+	wrongsyms = !strcmp(argv[1], "wrongsyms");
+	qemu = wrongsyms || !strcmp(argv[1], "qemu");
+	if (!(mem = calloc(NFRAMES, PAGE)))
+		return 1;
+	for (uint64_t m = 0; m < 0x100; m++)
+		page_info(m, PGC_STATE_FREE, 0);
+
+	/* ---- Xen's page tables: idle_pg_table at image +0x1000 ---------------------------- */
+	uint64_t l4 = img(0x1000), l3x = img(0x2000), l2x = img(0x3000), l3d = img(0x4000), l2f = img(0x5000),
+		 l1f = img(0x6000);
+	q(l4)[idx(XVS, 4)] = l3x | 3;
+	q(l3x)[idx(XVS, 3)] = l2x | 3;
+	q(l2x)[idx(XVS, 2)] = XEN_PHYS | 0x83;        /* 2 MiB: the whole image */
+	q(l4)[idx(DIRECTMAP, 4)] = l3d | 3;
+	q(l3d)[0] = 0 | 0x83;                          /* 1 GiB: direct map of all RAM */
+	q(l3x)[idx(FRAMETABLE, 3)] = l2f | 3;          /* same PML4 slot (261) as the image */
+	q(l2f)[idx(FRAMETABLE, 2)] = l1f | 3;
+	for (unsigned i = 0; i < NFRAMES * 32 / PAGE; i++)
+		q(l1f)[i] = img(0x10000 + i * PAGE) | 3;
+	/* .bss: domain_list +0x100000, _frame_table +0x100008, max_page +0x100010 */
+	*q(img(0x100000)) = dmap(d0.dmfn);
+	*q(img(0x100008)) = FRAMETABLE;
+	*q(img(0x100010)) = NFRAMES;
+
+	/* ---- domains ------------------------------------------------------------------------ */
+	domain(&d0, 0x101, 0x102, 2);
+	domain(&d1, 0x111, 0x112, 1);
+	domain(&d4, 0x141, 0x142, 1);
+	*q(d0.dmfn * PAGE + 136) = dmap(d1.dmfn);
+	*q(d1.dmfn * PAGE + 136) = dmap(d4.dmfn);
+	if (hostile) {
+		domain(&d2, 0x121, 0x122, 1);
+		domain(&d3, 0x131, 0x132, 1);
+		*q(d1.dmfn * PAGE + 136) = dmap(d2.dmfn);
+		*q(d2.dmfn * PAGE + 136) = dmap(d3.dmfn);
+		*q(d3.dmfn * PAGE + 136) = dmap(d4.dmfn);
+		domain(&d5, 0x151, 0x152, 1);
+		*q(d4.dmfn * PAGE + 136) = dmap(d5.dmfn);
+		*q(d5.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
+		/* domain 5: a linear p2m whose L3 points back at the L4 (a page-table loop) */
+		memset(mem + 0xf0 * PAGE, 0, 2 * PAGE);
+		q(0xf0 * PAGE)[idx(P2M_VADDR, 4)] = 0xf1000 | 0x67;
+		q(0xf1 * PAGE)[idx(P2M_VADDR, 3)] = 0xf0000 | 0x67;
+		arch(&d5, 256, ~0ull, 0xf0000, P2M_VADDR);
+		arch(&d2, 128, 0x210 /* domain 0's frame */, 0, 0);
+		arch(&d3, 0, 0, 0, 0);                      /* no PV p2m */
+	}
+
+	/* domain 0: p2m tree. fll 0x3fd, fl 0x3fe, leaf 0x3ff (pages of its own). */
+	for (unsigned i = 0; i < 512; i++)
+		p2m0[i] = 0x200 + ((i * 7) & 511);
+	p2m0[500] = 0x850;          /* Xen's image */
+	p2m0[501] = 0x410;          /* domain 1's */
+	p2m0[502] = 0x5000;         /* outside RAM */
+	p2m0[503] = (1ull << 62) | 0x900; /* identity */
+	for (unsigned i = 504; i < 512; i++)
+		p2m0[i] = ~0ull;
+	memset(mem + 0x3fd * PAGE, 0, 3 * PAGE);
+	*q(0x3fd * PAGE) = 0x3fe;
+	*q(0x3fe * PAGE) = 0x3ff;
+	memcpy(mem + 0x3ff * PAGE, p2m0, sizeof(p2m0));
+	arch(&d0, 512, 0x3fd, 0, 0);
+
+	/* domain 1: linear p2m, fll ~0. L4 0x4f0 L3 0x4f1 L2 0x4f2 L1 0x4f3, leaf 0x4f4; the
+	 * second leaf page is a Xen frame (0x860), which the carver must refuse */
+	memset(mem + 0x4f0 * PAGE, 0, 5 * PAGE);
+	q(0x4f0 * PAGE)[idx(P2M_VADDR, 4)] = 0x4f1000 | 0x67;
+	q(0x4f1 * PAGE)[idx(P2M_VADDR, 3)] = 0x4f2000 | 0x67;
+	q(0x4f2 * PAGE)[idx(P2M_VADDR, 2)] = 0x4f3000 | 0x67;
+	q(0x4f3 * PAGE)[idx(P2M_VADDR, 1)] = 0x4f4000 | 0x67;
+	q(0x4f3 * PAGE)[idx(P2M_VADDR, 1) + 1] = 0x860000 | 0x67;
+	for (unsigned i = 0; i < 512; i++)
+		q(0x4f4 * PAGE)[i] = i < 256 ? 0x4ff - i : ~0ull;
+	arch(&d1, 1024, ~0ull, 0x4f0000, P2M_VADDR);
+
+	/* domain 4: HVM. d->arch.p2m (struct domain +0x4a8) -> struct p2m_domain (heap 0x145:
+	 * .domain +0x18, .phys_table +0x58) -> EPT root 0x146 (L3 0x147, L2 0x148, L1 0x149).
+	 * gfn 0-15: 4 KiB leaves to 0x7f0+; gfn 16: populate-on-demand; 17: domain 0's frame
+	 * (refused); 18: MMIO (left out); gfn 0x200-0x3ff: one 2 MiB leaf to 0x600. */
+	memset(mem + 0x145 * PAGE, 0, 5 * PAGE);
+	*q(d4.dmfn * PAGE + 0x4a8) = dmap(0x145);
+	*q(0x145 * PAGE + 0x18) = dmap(d4.dmfn);
+	*q(0x145 * PAGE + 0x58) = 0x146;
+	q(0x146 * PAGE)[0] = 0x147000 | 7;
+	q(0x147 * PAGE)[0] = 0x148000 | 7;
+	q(0x148 * PAGE)[0] = 0x149000 | 7;
+	q(0x148 * PAGE)[1] = 0x600000 | 0x80 | 7;
+	for (unsigned i = 0; i < 16; i++)
+		q(0x149 * PAGE)[i] = ((0x7f0ull + i) << 12) | 7;
+	q(0x149 * PAGE)[16] = 6ull << 52;
+	q(0x149 * PAGE)[17] = 0x210000 | 7;
+	q(0x149 * PAGE)[18] = (5ull << 52) | 0xfee000 | 3;
+
+	/* ---- the ELF vmcore ------------------------------------------------------------------ */
+	char vmci[1024];
+	uint64_t ci[10] = { 4, 17, 0, 0, 0, 0, 0, 0, XEN_PHYS, 0x3fd };
+	uint64_t regs[4] = { 0x80050033, 0, l4, 0x660 };
+	int vl = snprintf(vmci, sizeof(vmci),
+			  "PAGESIZE=4096\nSYMBOL(domain_list)=%" PRIx64 "\nSYMBOL(frame_table)=%" PRIx64
+			  "\nSYMBOL(max_page)=%" PRIx64 "\nSIZE(page_info)=32\nSIZE(domain)=2304\n"
+			  "OFFSET(page_info.count_info)=8\nOFFSET(page_info._domain)=24\nOFFSET(domain.domain_id)=0\n"
+			  "OFFSET(domain.next_in_list)=136\nSYMBOL(dom_xen)=%" PRIx64 "\nSYMBOL(dom_io)=%" PRIx64
+			  "\nSYMBOL(pgd_l4)=%" PRIx64 "\n",
+			  (uint64_t)(XVS + 0x100000), (uint64_t)(XVS + 0x100008), (uint64_t)(XVS + 0x100010),
+			  (uint64_t)(XVS + 0x100018), (uint64_t)(XVS + 0x100020), (uint64_t)(XVS + 0x1000));
+	size_t notes = note_size("Xen", 32) + note_size("Xen", 80) + note_size("VMCOREINFO_XEN", (uint32_t)vl + 1);
+	/* a whole-machine dump (qemu): no Xen notes, one QEMU CPU state whose CR3 is Xen's */
+	uint8_t qcpu[440] = { 0 };
+	uint32_t qhdr[2] = { 1, 440 }, cs = 0xe008;
+	memcpy(qcpu, qhdr, 8);
+	memcpy(qcpu + 152, &cs, 4);
+	memcpy(qcpu + 416, &l4, 8);
+	/* the image's build-id note (GNU, 20 bytes) at image +0x7000, as xen-syms describes it */
+	uint8_t bid[36] = { 4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0 };
+	for (int i = 0; i < 20; i++)
+		bid[16 + i] = (uint8_t)(0x51 + 7 * i);
+	memcpy(mem + img(0x7000), bid, sizeof(bid));
+	if (qemu)
+		notes = note_size("QEMU", 440);
+	snprintf(path, sizeof(path), "%s.elf", argv[2]);
+	if (!(f = fopen(path, "wb")))
+		return 1;
+	{
+		uint8_t eh[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+		uint16_t h16[] = { 4 /* ET_CORE */, 62 };
+		uint64_t phoff = 64, dataoff = (64 + 2 * 56 + notes + PAGE - 1) & ~(PAGE - 1);
+		uint32_t ver = 1;
+		uint16_t sizes[] = { 64, 56, 2, 64, 0, 0 };
+		memcpy(eh + 16, h16, 4);
+		memcpy(eh + 20, &ver, 4);
+		memcpy(eh + 32, &phoff, 8);
+		memcpy(eh + 52, sizes, 12);
+		fwrite(eh, 64, 1, f);
+		uint32_t pn[2] = { 4, 0 }, pl[2] = { 1, 7 };
+		uint64_t nrest[6] = { 64 + 2 * 56, 0, 0, notes, notes, 0 };
+		uint64_t lrest[6] = { dataoff, DIRECTMAP, 0, NFRAMES * PAGE, NFRAMES * PAGE, 0 };
+		fwrite(pn, 8, 1, f);
+		fwrite(nrest, 48, 1, f);
+		fwrite(pl, 8, 1, f);
+		fwrite(lrest, 48, 1, f);
+		if (qemu) {
+			note(f, "QEMU", 0, qcpu, 440);
+		} else {
+			note(f, "Xen", 0x1000002, regs, 32);
+			note(f, "Xen", 0x1000001, ci, 80);
+			note(f, "VMCOREINFO_XEN", 0, vmci, (uint32_t)vl + 1);
+		}
+		fseek(f, (long)dataoff, SEEK_SET);
+		fwrite(mem, PAGE, NFRAMES, f);
+	}
+	if (fclose(f))
+		return 1;
+
+	/* ---- expectations ------------------------------------------------------------------- */
+	snprintf(path, sizeof(path), "%s.expected", argv[2]);
+	if (!(e = fopen(path, "w")))
+		return 1;
+	if (qemu && !write_syms(argv[2], bid, wrongsyms))
+		return 1;
+	fprintf(e, "exit %d\n", hostile ? 4 : wrongsyms ? 1 : 0);
+	fprintf(e, "host_max_pfn 0x%llx\n", (unsigned long long)NFRAMES);
+	if (qemu)
+		fprintf(e, "args --xen-syms %s.syms\n", argv[2]);
+	if (wrongsyms) {
+		fprintf(e, "stderr %s.syms does not match %s.elf: the build-id at 0x%llx differs\n", argv[2], argv[2],
+			(unsigned long long)(XVS + 0x7000));
+		fclose(e);
+		free(mem);
+		return 0;
+	}
+	/* domain 0: 512 own + shared_info; refused: Xen, domain 1, outside RAM */
+	fprintf(e, "guest 0 ok=true type=PV pages_expected=512 pages_mapped=513 pages_refused=3 max_gfn=512 synth=0\n");
+	fprintf(e, "frames 0 0x200+512 0x%llx+1\n", (unsigned long long)d0.shinfo);
+	fprintf(e, "warning 0 pfn 0x1f4 -> mfn 0x850\n");
+	/* domain 1: 256 own + shared_info + synthesised fll, fl and one all-invalid leaf */
+	fprintf(e, "guest 1 ok=true type=PV pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=3\n");
+	fprintf(e, "frames 1 0x400+256 0x%llx+1\n", (unsigned long long)d1.shinfo);
+	fprintf(e, "warning 1 point at frames the domain does not own (first 0x860000)\n");
+	/* domain 4: 16 + 512 RAM pages and one PoD zero page, in guest-physical space */
+	fprintf(e, "guest 4 ok=true type=HVM/PVH space=guest-physical pages_expected=512 pages_mapped=529 pages_refused=1 max_gfn=1024 synth=0\n");
+	fprintf(e, "gmap 4 0x0 0x7f0 16\ngmap 4 0x200 0x600 512\nzero 4 0x10 1\n");
+	fprintf(e, "warning 4 entries point at frames domain 4 does not own (first gfn 0x11 -> mfn 0x210)\n");
+	if (hostile) {
+		fprintf(e, "guest 2 ok=false type=PV error=domain 2: pfn_to_mfn_frame_list_list 0x210 is not a frame the domain owns\n");
+		fprintf(e, "guest 3 ok=false type=HVM/PVH error=domain 3 publishes no PV p2m\n");
+		fprintf(e, "guest 5 ok=false type=PV error=domain 5: its linear p2m (max_pfn 0x100) maps no frame the domain owns (its page tables loop)\n");
+		fprintf(e, "hvwarning domain_list entry 6 at 0x%llx has id 1 after 5\n", (unsigned long long)dmap(d1.dmfn));
+	}
+	fclose(e);
+	for (unsigned dom = 0; dom < 2; dom++) {
+		snprintf(path, sizeof(path), "%s.p2m-%u.txt", argv[2], dom);
+		if (!(f = fopen(path, "w")))
+			return 1;
+		fprintf(f, "# valid pfn -> mfn entries of domain %u (generator truth)\n", dom);
+		for (unsigned i = 0; i < (dom ? 256 : 500); i++)
+			fprintf(f, "R 0x%x 0x%llx 1\n", i, (unsigned long long)(dom ? 0x4ff - i : p2m0[i]));
+		fclose(f);
+	}
+	free(mem);
+	return 0;
+}
