@@ -580,8 +580,12 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		vmc_hv_report(hv, "vmx=not scanned (SVM guests found)");
 	else if (vmc_vmx_scan(host, o->vmcs_layout, &vmx, &tmp) == VMC_OK)
 		copy_hw_messages(hv, &vmx);
-	else
+	else {
 		vmc_hv_report(hv, "vmx=unavailable (%s)", tmp.msg);
+		/* a layout the user named must not fail silently */
+		if (o->vmcs_layout)
+			vmc_hv_warn(hv, "VMCS scan: %s", tmp.msg);
+	}
 
 	/* one work item per VM */
 	{
@@ -624,8 +628,9 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 			w[nw++] = (struct vm_work){ .hw = &vmx.vms[v], .key = vmx.vms[v].tdp_root };
 	}
 	if (!nw) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no KVM guests found (%llu frames scanned, %llu VMCB candidates rejected)",
-			      host->name, (unsigned long long)svm.frames_scanned, (unsigned long long)svm.rejected);
+		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no KVM guests found (%llu frames scanned, %llu VMCB candidates rejected%s%s)",
+			      host->name, (unsigned long long)svm.frames_scanned, (unsigned long long)svm.rejected,
+			      o->vmcs_layout ? "; VMCS scan: " : "", o->vmcs_layout ? tmp.msg : "");
 		goto out;
 	}
 	qsort(w, nw, sizeof(*w), cmp_work);
@@ -658,8 +663,16 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 				vmc_fail(d, rc, "out of memory");
 				goto out;
 			}
-			if (rc)
-				vmc_guest_warn(g, "nested page tables at 0x%llx: %s", (unsigned long long)x->hw->tdp_root, tmp.msg);
+			if (rc && !x->lk) {
+				/* a cut-short walk over looping or aliasing tables is not a guest's memory */
+				vmc_guest_fail(g, rc, "nested page tables at 0x%llx: %s", (unsigned long long)x->hw->tdp_root,
+					       tmp.msg);
+				x->npt.n = 0;
+			} else if (rc) {
+				vmc_guest_warn(g, "nested page tables at 0x%llx: %s; carved from the memslots only",
+					       (unsigned long long)x->hw->tdp_root, tmp.msg);
+				x->npt.n = 0;
+			}
 			rc = VMC_OK;
 			if (x->npt_st.tables_absent)
 				vmc_guest_warn(g, "%llu nested page tables are not in the host dump (first at 0x%llx)",
