@@ -168,12 +168,6 @@ void carve_cli_guest_messages(const struct vmc_guest *g)
 			g->nwarnings - shown);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int carve_cli_write(struct vmc_dump *host, struct vmc_guest *g, const struct carve_cli *c, const char *path)
 {
 	struct vmc_convert_opts opts = c->wopts;
@@ -184,13 +178,14 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_guest *g, const struct car
 	struct vmc_diag d;
 	enum vmc_status rc;
 	char what[96];
+	bool removable = false;
 
 	vmc_diag_init(&d);
 	if (g->status) {
 		fprintf(stderr, "vmcarve: guest %s: %s\n", g->id, g->error);
 		return EXIT_FAIL;
 	}
-	if (strcmp(path, "-") && same_file(path, host->name)) {
+	if (strcmp(path, "-") && cli_same_file(path, host->name)) {
 		fprintf(stderr, "vmcarve: %s: the output is the input file; refusing to overwrite it\n", path);
 		return EXIT_USAGE;
 	}
@@ -199,14 +194,7 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_guest *g, const struct car
 		return EXIT_FAIL;
 	}
 	carve_cli_guest_messages(g);
-	rc = vmc_bytesink_open_file(path, &sink, &d);
-	if (!rc && (!strcmp(c->format, "flat") || sink->sequential)) {
-		struct vmc_bytesink *flat;
-		rc = vmc_bytesink_new_flat(sink, &flat, &d);
-		if (rc)
-			vmc_bytesink_free(sink);
-		sink = rc ? NULL : flat;
-	}
+	rc = cli_open_output(path, !strcmp(c->format, "flat"), &sink, &removable, &d);
 	if (rc) {
 		vmc_dump_close(gd);
 		return cli_error(&d);
@@ -222,7 +210,8 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_guest *g, const struct car
 	vmc_dump_close(gd);
 	cli_warnings(&d);
 	if (rc) {
-		fprintf(stderr, "vmcarve: guest %s: %s\n", g->id, d.msg);
+		fprintf(stderr, "vmcarve: guest %s: %s%s\n", g->id, d.msg,
+			rc == VMC_ERR_NOSPC && removable ? " (the partial output was removed)" : "");
 		return EXIT_FAIL;
 	}
 	if (!c->quiet)

@@ -2,6 +2,9 @@
 #ifndef VMC_CLI_H
 #define VMC_CLI_H
 
+#include <stdio.h>
+
+#include "bytesink.h"
 #include "diag.h"
 
 /* exit codes (README "Exit codes") */
@@ -13,6 +16,14 @@ int cmd_manifest(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_split(int argc, char **argv);
+
+/* Outputs (cmd/output.c): a temporary-file sink renamed on success, flattened when asked or
+ * when the target is a pipe; whether two paths are the same file; a JSON string. */
+/* *is_file: the output is a regular file (removed again on failure), not a pipe */
+enum vmc_status cli_open_output(const char *path, bool flat, struct vmc_bytesink **ret, bool *is_file,
+				struct vmc_diag *d);
+bool cli_same_file(const char *a, const char *b);
+void cli_json_str(const char *s, size_t n);
 
 /* Print "vmcarve: MESSAGE" on one line and return EXIT_FAIL. */
 int cli_error(const struct vmc_diag *d);

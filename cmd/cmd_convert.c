@@ -26,12 +26,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int cmd_convert(int argc, char **argv)
 {
 	enum { O_NOCOMP = 256, O_FORMAT, O_THREADS, O_DEDUP, O_NODEDUP, O_PARTIAL };
@@ -44,7 +38,7 @@ int cmd_convert(int argc, char **argv)
 	};
 	struct vmc_convert_opts opts = { 0 };
 	const char *out = NULL, *format = "kdump";
-	bool quiet = false, codec_set = false;
+	bool quiet = false, codec_set = false, removable = false;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct vmc_dump *dump = NULL;
 	struct vmc_bytesink *sink = NULL;
@@ -104,7 +98,7 @@ int cmd_convert(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++)
-		if (strcmp(out, "-") && same_file(out, argv[i])) {
+		if (strcmp(out, "-") && cli_same_file(out, argv[i])) {
 			fprintf(stderr, "vmcarve: %s: the output is an input file; refusing to overwrite it\n", out);
 			return EXIT_USAGE;
 		}
@@ -113,14 +107,7 @@ int cmd_convert(int argc, char **argv)
 	rc = vmc_dump_open((const char *const *)argv + optind, (unsigned)(argc - optind), &dump, &d);
 	if (rc)
 		return cli_error(&d);
-	rc = vmc_bytesink_open_file(out, &sink, &d);
-	if (!rc && (!strcmp(format, "flat") || sink->sequential)) {
-		struct vmc_bytesink *flat;
-		rc = vmc_bytesink_new_flat(sink, &flat, &d);
-		if (rc)
-			vmc_bytesink_free(sink);
-		sink = rc ? NULL : flat;
-	}
+	rc = cli_open_output(out, !strcmp(format, "flat"), &sink, &removable, &d);
 	if (rc) {
 		vmc_dump_close(dump);
 		return cli_error(&d);
@@ -134,6 +121,11 @@ int cmd_convert(int argc, char **argv)
 	vmc_bytesink_free(sink);
 	vmc_dump_close(dump);
 	cli_warnings(&d);
+	if (rc == VMC_ERR_NOSPC && removable) {
+		/* say what became of the output, on the same line */
+		size_t n = strlen(d.msg);
+		snprintf(d.msg + n, sizeof(d.msg) - n, " (the partial output was removed)");
+	}
 	if (rc)
 		return cli_error(&d);
 	if (!quiet)

@@ -8,21 +8,6 @@
 #include "linux_info.h"
 #include "notes.h"
 
-static void json_str(const char *s, size_t n)
-{
-	putchar('"');
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static const char *codec_names(uint32_t f, char *buf, size_t n)
 {
 	static const struct { uint32_t bit; const char *name; } t[] = {
@@ -53,9 +38,9 @@ static void info_one(struct vmc_dump *dump, bool json)
 
 	if (json) {
 		printf("{\"file\":");
-		json_str(dump->name, strlen(dump->name));
+		cli_json_str(dump->name, strlen(dump->name));
 		printf(",\"format\":\"%s\",\"files\":%u,\"machine\":", dump->format, dump->nfiles);
-		json_str(dump->uts.machine, sizeof(dump->uts.machine));
+		cli_json_str(dump->uts.machine, sizeof(dump->uts.machine));
 		printf(",\"page_size\":%u,\"max_pfn\":%llu,\"ram_pages\":%llu,\"stored_pages\":%llu,"
 		       "\"excluded_pages\":%llu,\"missing_pages\":%llu,\"incomplete\":%s,\"codecs\":\"%s\",\"dump_level\":%d",
 		       dump->page_size, (unsigned long long)dump->max_pfn, (unsigned long long)ram,
@@ -73,7 +58,7 @@ static void info_one(struct vmc_dump *dump, bool json)
 		printf("],\"notes\":[");
 		for (unsigned i = 0; vmc_note_next(dump->notes, dump->notes_len, &pos, &n) == VMC_OK; i++) {
 			printf("%s{\"name\":", i ? "," : "");
-			json_str(n.name, n.name_len);
+			cli_json_str(n.name, n.name_len);
 			printf(",\"type\":%u,\"size\":%zu}", n.type, n.desc_len);
 		}
 		printf("],\"vmcoreinfo\":{");
@@ -83,7 +68,7 @@ static void info_one(struct vmc_dump *dump, bool json)
 				char v[128];
 				if (vmcoreinfo_get(vi.desc, vi.desc_len, vmci_keys[i], v, sizeof(v))) {
 					printf("%s\"%s\":", k++ ? "," : "", vmci_keys[i]);
-					json_str(v, sizeof(v));
+					cli_json_str(v, sizeof(v));
 				}
 			}
 		}

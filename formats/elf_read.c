@@ -164,6 +164,13 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 					 (unsigned long long)paddr);
 			goto fail;
 		}
+		if (((paddr + memsz) >> 12) + !!((paddr + memsz) & 4095) > VMC_MAX_PFN_LIMIT) {
+			/* here, where the offset of the header is known (mkcorrupt.py found it missing) */
+			rc = vmc_fail_at(d, VMC_ERR_LIMIT, src->name, phoff + i * phentsize,
+					 "PT_LOAD %llu ends at 0x%llx, beyond the supported 0x%llx", (unsigned long long)i,
+					 (unsigned long long)(paddr + memsz), (unsigned long long)VMC_MAX_PFN_LIMIT * 4096);
+			goto fail;
+		}
 		if (e_machine == EM_X86_64 && vaddr >= X86_64_KTEXT_START && !have_kt) {
 			/* kexec's kernel-text view: a second mapping of RAM that other segments cover */
 			kt = (struct vmc_ktext){ vaddr, paddr, memsz };

@@ -288,7 +288,10 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 	qsort(kp->files, nsrc, sizeof(*kp->files), cmp_kfile);
 	for (unsigned j = 1; j < nsrc; j++)
 		if (kp->files[j].start_pfn < kp->files[j - 1].end_pfn) {
-			rc = vmc_fail(d, VMC_ERR_ARGS, "%s: split parts overlap or repeat", kp->files[j].src->name);
+			struct kfile *f = &kp->files[j];
+			rc = vmc_fail_at(d, VMC_ERR_ARGS, f->src->name, k0.block_size + (k0.version >= 6 ? KSH_START_PFN_64 : KSH_START_PFN),
+					 "split part starts at frame 0x%llx, inside the previous part (overlap or repeat)",
+					 (unsigned long long)f->start_pfn);
 			goto fail;
 		}
 	kp->nfiles = nsrc;

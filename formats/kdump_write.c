@@ -5,7 +5,15 @@
  * frame order, so the output is byte-identical for any thread count. Identical pages are
  * stored once: descriptors of later copies point at the first copy, after an xxh3 match and a
  * byte comparison of the stored bytes (compression is deterministic, so equal stored bytes
- * mean equal pages). Every reader follows descriptor offsets, so this stays readable. */
+ * mean equal pages). Every reader follows descriptor offsets, so this stays readable.
+ *
+ * Out of space (as makedumpfile): the descriptor table is allocated before any page data, and
+ * page data always reaches the file before the descriptors that point at it. When a data
+ * write fails with ENOSPC the writer stops taking pages, keeps the descriptors whose data is
+ * on disk, leaves the rest all-zero (offset 0 = not saved) and sets the header's INCOMPLETE
+ * flag: only writes into space already allocated, so the file ends valid and readable. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -16,7 +24,7 @@
 #include "workpool.h"
 #include "writer.h"
 
-enum { BATCH_PAGES = 128, DEDUP_BITS = 18 };
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16 };
 
 struct batch {
 	struct vmc_job job; /* first: the pool hands us back this pointer */
@@ -51,6 +59,10 @@ struct vmc_writer {
 	uint8_t *cmpbuf;
 	bool can_readback;
 	uint64_t expected, seen;
+	uint64_t desc_off, ndesc_zero; /* descriptor table start; offset-0 descriptors so far */
+	uint64_t data_end;             /* page data known to be in the file up to here */
+	bool can_salvage, full;        /* table reserved; ran out of space */
+	char nospc[1024];              /* the ENOSPC message, for the warning */
 	uint8_t header[KDH_SIZE];
 	uint32_t status;
 	struct vmc_writer_stats st;
@@ -110,6 +122,41 @@ static unsigned count_prstatus(const uint8_t *notes, size_t len)
 	return vmc_notes_count(notes, len, "CORE", VMC_NT_PRSTATUS);
 }
 
+/* One bitmap (a | b) in kdump's byte order, a block at a time. Where the sink reads unwritten
+ * bytes as zeros (a file, memory), all-zero blocks are skipped: RAM at a high address means
+ * bitmaps of mostly zeros (1 GiB of them for RAM at 16 TiB). The last block is always
+ * written, so the file reaches the end of the bitmap. */
+static enum vmc_status write_bitmap(struct vmc_writer *w, const struct vmc_bitmap *a, const struct vmc_bitmap *b,
+				    uint64_t max_pfn, uint64_t padded, uint64_t off, uint8_t *blk, struct vmc_diag *d)
+{
+	uint64_t bs = w->ps, per = 8 * bs, nblk = padded / bs;
+	bool holes = w->sink->ops->pread != NULL;
+	enum vmc_status rc;
+
+	for (uint64_t i = 0; i < nblk; i++) {
+		uint64_t lo = i * per, hi = lo + per < max_pfn ? lo + per : max_pfn;
+		if (holes && i + 1 < nblk) {
+			uint64_t na = vmc_bitmap_next_set(a, lo), nb = b ? vmc_bitmap_next_set(b, lo) : UINT64_MAX;
+			uint64_t next = na < nb ? na : nb;
+			if (next >= hi) {
+				/* jump to the block before the one holding the next set bit */
+				i = next >= max_pfn ? nblk - 2 : next / per - 1;
+				continue;
+			}
+		}
+		memset(blk, 0, bs);
+		for (uint64_t j = lo / 64; j < (hi + 63) / 64; j++) {
+			uint64_t v = (j < (a->nbits + 63) / 64 ? a->words[j] : 0) |
+				     (b && j < (b->nbits + 63) / 64 ? b->words[j] : 0);
+			for (unsigned k = 0; v && k < 8; k++, v >>= 8)
+				blk[(j - lo / 64) * 8 + k] = (uint8_t)v;
+		}
+		if ((rc = w->sink->ops->pwrite(w->sink, blk, bs, off + i * bs, d)))
+			return rc;
+	}
+	return VMC_OK;
+}
+
 static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
 {
 	uint32_t bs = info->page_size;
@@ -141,8 +188,11 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	kd_put32(w->header + KDH_VERSION, 6);
 	if (info->uts)
 		memcpy(w->header + KDH_UTSNAME, info->uts, 6 * 65);
-	if (!w->header[KDH_UTSNAME + 4 * 65])
-		memcpy(w->header + KDH_UTSNAME + 4 * 65, info->e_machine == 3 ? "i686" : "x86_64", 7);
+	if (!w->header[KDH_UTSNAME + 4 * 65]) {
+		/* (a fixed length of 7 read past "i686") */
+		const char *m = info->e_machine == 3 ? "i686" : "x86_64";
+		memcpy(w->header + KDH_UTSNAME + 4 * 65, m, strlen(m) + 1);
+	}
 	kd_put32(w->header + KDH_STATUS, w->status);
 	kd_put32(w->header + KDH_BLOCK_SIZE, bs);
 	kd_put32(w->header + KDH_SUB_HDR_SIZE, (uint32_t)sub_blocks);
@@ -179,30 +229,34 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	if (rc)
 		return rc;
 
-	/* bitmaps: 1st = RAM, 2nd = frames with a descriptor */
-	bm = calloc(1, bm_padded ? bm_padded : 1);
+	/* bitmaps: 1st = RAM, 2nd = frames with a descriptor (missing frames get incomplete,
+	 * offset-0 descriptors, so they are in it) */
+	bm = malloc(bs);
 	if (!bm)
-		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)bm_padded);
-	vmc_bitmap_to_bytes(info->ram, bm, bm_bytes);
-	rc = w->sink->ops->pwrite(w->sink, bm, bm_padded, (1 + sub_blocks) * bs, d);
-	if (!rc) {
-		vmc_bitmap_to_bytes(info->stored, bm, bm_bytes);
-		/* missing frames get (incomplete, offset 0) descriptors, so they are in the 2nd bitmap */
-		if (info->missing)
-			for (uint64_t p = vmc_bitmap_next_set(info->missing, 0); p < info->max_pfn;
-			     p = vmc_bitmap_next_set(info->missing, p + 1))
-				bm[p >> 3] |= (uint8_t)(1u << (p & 7));
-		if (!rc)
-			rc = w->sink->ops->pwrite(w->sink, bm, bm_padded, (1 + sub_blocks) * bs + bm_padded, d);
-	}
+		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap block");
+	rc = write_bitmap(w, info->ram, NULL, info->max_pfn, bm_padded, (1 + sub_blocks) * bs, bm, d);
+	if (!rc)
+		rc = write_bitmap(w, info->stored, info->missing, info->max_pfn, bm_padded, (1 + sub_blocks) * bs + bm_padded,
+				  bm, d);
 	free(bm);
 	if (rc)
 		return rc;
 
+	/* the descriptor table now, so finishing after ENOSPC needs no new space; without such a
+	 * sink (pipe, flattened stream) ENOSPC is a plain failure */
+	if (w->sink->ops->reserve && nstored) {
+		rc = w->sink->ops->reserve(w->sink, desc_off, KPD_BYTES * nstored, d);
+		if (rc == VMC_ERR_NOSPC)
+			return vmc_fail_at(d, rc, w->sink->name, desc_off, "no room for the page descriptor table (%llu bytes): %s",
+					   (unsigned long long)(KPD_BYTES * nstored), strerror(ENOSPC));
+		w->can_salvage = rc == VMC_OK;
+	}
+	w->desc_off = desc_off;
 	if ((rc = vmc_bufw_init(&w->desc, w->sink, desc_off, 1 << 16, d)))
 		return rc;
 	if ((rc = vmc_bufw_init(&w->data, w->sink, desc_off + KPD_BYTES * nstored, 4 << 20, d)))
 		return rc;
+	w->data_end = w->data.start;
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
 	w->cmpbuf = malloc(w->bound > bs ? w->bound : bs);
@@ -232,14 +286,100 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	return vmc_workpool_new(nthreads > 1 ? nthreads : 0, compress_batch, w, &w->pool, d);
 }
 
+/* Page data out in chunks, so that after ENOSPC data_end says how much of it is in the file
+ * and a partly written buffer still saves its first pages. */
+static enum vmc_status flush_data(struct vmc_writer *w, struct vmc_diag *d)
+{
+	struct vmc_bufw *b = &w->data;
+	enum vmc_status rc;
+
+	for (size_t done = 0; done < b->len; done += DATA_CHUNK) {
+		size_t n = b->len - done < DATA_CHUNK ? b->len - done : DATA_CHUNK;
+		if ((rc = w->sink->ops->pwrite(w->sink, b->buf + done, n, b->start + done, d)))
+			return rc;
+		w->data_end = b->start + done + n;
+	}
+	b->start += b->len;
+	b->len = 0;
+	return VMC_OK;
+}
+
+static enum vmc_status put_data(struct vmc_writer *w, const void *p, size_t n, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if (w->data.len + n > w->data.cap && (rc = flush_data(w, d)))
+		return rc;
+	return vmc_bufw_write(&w->data, p, n, d);
+}
+
+/* Descriptors go to the file only after the data they point at (see the top comment). */
+static enum vmc_status flush_both(struct vmc_writer *w, struct vmc_diag *d)
+{
+	enum vmc_status rc = flush_data(w, d);
+	return rc ? rc : vmc_bufw_flush(&w->desc, d);
+}
+
 static enum vmc_status put_desc(struct vmc_writer *w, uint64_t off, uint32_t size, uint32_t flags, struct vmc_diag *d)
 {
 	uint8_t pd[KPD_BYTES] = { 0 };
+	enum vmc_status rc;
 
+	if (w->desc.len + KPD_BYTES > w->desc.cap && (rc = flush_both(w, d)))
+		return rc;
 	kd_put64(pd + KPD_OFFSET, off);
 	kd_put32(pd + KPD_SIZE, size);
 	kd_put32(pd + KPD_FLAGS, flags);
+	if (!off)
+		w->ndesc_zero++;
 	return vmc_bufw_write(&w->desc, pd, sizeof(pd), d);
+}
+
+/* After ENOSPC: keep the descriptors whose data reached the file, flag the header INCOMPLETE.
+ * The frames after them keep the all-zero descriptors of the reserved table. */
+static enum vmc_status salvage(struct vmc_writer *w, struct vmc_diag *d)
+{
+	uint64_t on_disk = w->data_end;
+	size_t keep = 0, nbuf = w->desc.len / KPD_BYTES;
+	uint64_t ndesc, nzero_dropped = 0, pages;
+	enum vmc_status rc;
+	uint8_t st[4];
+
+	while (keep < nbuf) {
+		const uint8_t *pd = w->desc.buf + keep * KPD_BYTES;
+		uint64_t off = kd_get64(pd + KPD_OFFSET);
+		if (off && off + kd_get32(pd + KPD_SIZE) > on_disk)
+			break;
+		keep++;
+	}
+	for (size_t i = keep; i < nbuf; i++)
+		if (!kd_get64(w->desc.buf + i * KPD_BYTES + KPD_OFFSET))
+			nzero_dropped++;
+	w->desc.len = keep * KPD_BYTES;
+	ndesc = (w->desc.start - w->desc_off) / KPD_BYTES + keep;
+	pages = ndesc - (w->ndesc_zero - nzero_dropped);
+	if ((rc = vmc_bufw_flush(&w->desc, d)))
+		return vmc_wrap(d, rc, "after running out of space");
+	w->status |= VMC_KDUMP_INCOMPLETE;
+	kd_put32(st, w->status);
+	if ((rc = w->sink->ops->pwrite(w->sink, st, 4, KDH_STATUS, d)))
+		return vmc_wrap(d, rc, "after running out of space");
+	w->st.pages = pages;
+	w->st.missing_pages = w->expected - pages;
+	w->st.bytes_out = on_disk;
+	vmc_warn(d, "%s; kept %llu of %llu pages, the output is marked INCOMPLETE", w->nospc, (unsigned long long)pages,
+		 (unsigned long long)w->expected);
+	return VMC_OK;
+}
+
+/* rc from a write: ENOSPC on a reserved table turns into "full" (VMC_DONE: no more pages). */
+static enum vmc_status check_full(struct vmc_writer *w, enum vmc_status rc, struct vmc_diag *d)
+{
+	if (rc != VMC_ERR_NOSPC || !w->can_salvage)
+		return rc;
+	w->full = true;
+	snprintf(w->nospc, sizeof(w->nospc), "%s", d->msg);
+	return VMC_DONE;
 }
 
 static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_diag *d)
@@ -263,7 +403,7 @@ static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_
 			if (!w->zero_off) {
 				w->zero_off = vmc_bufw_pos(&w->data);
 				memset(w->cmpbuf, 0, w->ps);
-				if ((rc = vmc_bufw_write(&w->data, w->cmpbuf, w->ps, d)))
+				if ((rc = put_data(w, w->cmpbuf, w->ps, d)))
 					return rc;
 			}
 			w->st.zero_pages++;
@@ -288,7 +428,7 @@ static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_
 		if (!flags)
 			w->st.raw_pages++;
 		off = vmc_bufw_pos(&w->data);
-		if ((rc = vmc_bufw_write(&w->data, blob, size, d)) || (rc = put_desc(w, off, size, flags, d)))
+		if ((rc = put_data(w, blob, size, d)) || (rc = put_desc(w, off, size, flags, d)))
 			return rc;
 	}
 	return VMC_OK;
@@ -327,6 +467,8 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 {
 	struct batch *b = current(w);
 
+	if (w->full)
+		return VMC_DONE;
 	if (++w->seen > w->expected)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s: more pages than the bitmap announced (frame 0x%llx)", w->sink->name,
 				(unsigned long long)pg->pfn);
@@ -345,7 +487,7 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 	if (++b->n == BATCH_PAGES) {
 		enum vmc_status rc = submit_current(w, d);
 		if (rc)
-			return rc;
+			return check_full(w, rc, d);
 		current(w)->n = 0;
 	}
 	return VMC_OK;
@@ -353,20 +495,28 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 
 static enum vmc_status kdw_end(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d)
 {
-	enum vmc_status rc;
+	enum vmc_status rc = VMC_OK;
 
-	if ((rc = submit_current(w, d)))
-		return rc;
-	if (w->count < w->nring)
+	if (!w->full)
+		rc = submit_current(w, d);
+	if (!rc && w->count < w->nring)
 		current(w)->n = 0;
-	while (w->count)
-		if ((rc = retire_oldest(w, d)))
-			return rc;
-	if (w->seen != w->expected)
+	while (!rc && !w->full && w->count)
+		rc = retire_oldest(w, d);
+	if (!rc && !w->full && w->seen != w->expected)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s: %llu pages written, the bitmap announced %llu", w->sink->name,
 				(unsigned long long)w->seen, (unsigned long long)w->expected);
-	if ((rc = vmc_bufw_flush(&w->desc, d)) || (rc = vmc_bufw_flush(&w->data, d)))
+	if (!rc && !w->full)
+		rc = flush_both(w, d);
+	if (rc && (rc = check_full(w, rc, d)) != VMC_DONE)
 		return rc;
+	if (w->full) {
+		if ((rc = salvage(w, d)))
+			return rc;
+		if (stats)
+			*stats = w->st;
+		return VMC_OK;
+	}
 	if (w->status != kd_get32(w->header + KDH_STATUS)) {
 		uint8_t st[4];
 		kd_put32(st, w->status);

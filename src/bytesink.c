@@ -64,6 +64,22 @@ static enum vmc_status file_pread(struct vmc_bytesink *s, void *buf, size_t len,
 	return VMC_OK;
 }
 
+static enum vmc_status file_reserve(struct vmc_bytesink *s, uint64_t off, uint64_t len, struct vmc_diag *d)
+{
+	struct file_sink *f = s->priv;
+	int e;
+
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return vmc_fail(d, VMC_ERR_LIMIT, "%s: reservation at 0x%llx too large", s->name, (unsigned long long)off);
+	/* posix_fallocate writes zeros itself where the file system has no fallocate */
+	while ((e = posix_fallocate(f->fd, (off_t)off, (off_t)len)) == EINTR)
+		;
+	if (e)
+		return vmc_fail_at(d, errno_status(e), s->name, off, "allocating 0x%llx bytes: %s",
+				   (unsigned long long)len, strerror(e));
+	return VMC_OK;
+}
+
 static enum vmc_status file_finish(struct vmc_bytesink *s, struct vmc_diag *d)
 {
 	struct file_sink *f = s->priv;
@@ -103,7 +119,8 @@ static void file_free(struct vmc_bytesink *s)
 }
 
 static const struct vmc_bytesink_ops file_ops = {
-	.pwrite = file_pwrite, .pread = file_pread, .finish = file_finish, .abort = file_abort, .free = file_free,
+	.pwrite = file_pwrite, .pread = file_pread, .reserve = file_reserve, .finish = file_finish,
+	.abort = file_abort, .free = file_free,
 };
 static const struct vmc_bytesink_ops stream_ops = {
 	.pwrite = file_pwrite, .finish = file_finish, .abort = file_abort, .free = file_free,
@@ -143,10 +160,13 @@ enum vmc_status vmc_bytesink_open_file(const char *path, struct vmc_bytesink **r
 			free(base);
 			goto nomem;
 		}
-		n = strlen(dirname(dircopy)) + strlen(basename(base)) + 32;
+		/* dirname() may modify its argument: call it once (a second call gave the parent
+		 * directory, so the temporary file landed on another file system) */
+		const char *dir = dirname(dircopy), *bn = basename(base);
+		n = strlen(dir) + strlen(bn) + 32;
 		f->tmp = malloc(n);
 		if (f->tmp)
-			snprintf(f->tmp, n, "%s/.%s.vmcarve-XXXXXX", dirname(dircopy), basename(base));
+			snprintf(f->tmp, n, "%s/.%s.vmcarve-XXXXXX", dir, bn);
 		free(dircopy);
 		free(base);
 		if (!f->tmp)

@@ -15,6 +15,10 @@ struct vmc_bytesink_ops {
 	/* Read back bytes written earlier; NULL when the sink cannot (a pipe). */
 	enum vmc_status (*pread)(struct vmc_bytesink *s, void *buf, size_t len, uint64_t off,
 				 struct vmc_diag *d);
+	/* Allocate [off, off+len) now, reading as zeros, so that later writes inside it cannot fail
+	 * for lack of space (the kdump writer's descriptor table, see kdump_write.c). NULL when
+	 * the sink cannot promise that (pipes, flattened streams, memory). */
+	enum vmc_status (*reserve)(struct vmc_bytesink *s, uint64_t off, uint64_t len, struct vmc_diag *d);
 	/* Make the output final (rename into place). Called at most once. */
 	enum vmc_status (*finish)(struct vmc_bytesink *s, struct vmc_diag *d);
 	/* Discard the output (remove the temporary file). Safe after a failed finish. */

@@ -39,7 +39,10 @@ enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, co
 	if ((rc = opts->writer->begin(w, &info, d)))
 		goto out;
 	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
-		if ((rc = opts->writer->page(w, &pg, d)))
+		/* VMC_DONE: the writer takes no more pages (out of space; end() keeps what it has) */
+		if ((rc = opts->writer->page(w, &pg, d)) == VMC_DONE)
+			break;
+		if (rc)
 			goto out;
 		if (opts->progress && (++done & 4095) == 0)
 			opts->progress(done, ps->total, opts->progress_arg);

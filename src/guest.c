@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add_line(char ***list, unsigned *n, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void add_line(char ***list, unsigned *n, const char *fmt, va_list ap)
 {
 	char buf[512], **l;
 
@@ -20,7 +20,7 @@ static void add_line(char ***list, unsigned *n, const char *fmt, va_list ap)
 		(*n)++;
 }
 
-static void append_text(char **text, size_t *len, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void append_text(char **text, size_t *len, const char *fmt, va_list ap)
 {
 	char buf[512], *t;
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -79,6 +79,11 @@ enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, st
 		size_t len;
 		bool valid;
 
+		const uint8_t *p = gd->ops->map_run ? gd->ops->map_run(gd, pfn, 1) : NULL;
+
+		/* in a mapped host, look at the 24 header bytes in place: this pass touches every frame */
+		if (p && !note_at(p, gd->page_size))
+			continue;
 		vmc_diag_init(&tmp);
 		if (gd->ops->read_page(gd, pfn, page, scratch, &tmp))
 			continue; /* an unreadable frame is reported by the writer, not here */

@@ -37,6 +37,7 @@ struct vmc_kvm_vm {
 	unsigned nslots;
 	struct vmc_kvm_vcpu_state *vcpus;
 	unsigned nvcpus;
+	char error[200];         /* non-empty: this VM could not be read (memslots, mm); the others still are */
 };
 
 struct vmc_kvm_host {
@@ -45,16 +46,24 @@ struct vmc_kvm_host {
 	char source[96];         /* where offsets came from: "BTF in the dump", "DWARF in DIR" */
 	char *report;            /* "key=value" lines: every symbol and offset used, for list -v */
 	size_t report_len;
+	char incomplete[200];    /* non-empty: vm_list could not be walked to its end; vms holds those before */
 };
 
 /* Find every VM. VMC_ERR_MISSING/UNSUPPORTED with a message when the route is not available
  * (no kallsyms in VMCOREINFO, no BTF, kvm not loaded, pages filtered out of the dump). */
 enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
 				   struct vmc_diag *d);
+/* The same with route restrictions, for tests that exercise one route alone. */
+enum { VMC_LKVM_NO_BTF = 1, VMC_LKVM_NO_KALLSYMS = 2 };
+enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debuginfo_dir, unsigned flags,
+					 struct vmc_kvm_host *out, struct vmc_diag *d);
 void vmc_linux_kvm_free(struct vmc_kvm_host *h);
 
 /* Walk a user address range of a process's page tables (pgd_pa): 4/5 levels, 2M/1G leaves,
- * PROT_NONE entries (pfn stored inverted) included, swap entries skipped. */
+ * PROT_NONE entries (pfn stored inverted) included, swap entries skipped, the SME bit
+ * (VMCOREINFO NUMBER(sme_mask) of pm's dump) stripped. Leaves are clipped to
+ * [uva_lo, uva_hi): cb sees only the part of a 2M/1G leaf inside the range. Tables the dump
+ * does not hold are counted in st (tables_absent, first_bad_table), not errors. */
 enum vmc_status vmc_linux_uva_walk(struct vmc_physmem *pm, uint64_t pgd_pa, unsigned levels, uint64_t uva_lo,
 				   uint64_t uva_hi, vmc_pt_leaf_fn *cb, void *arg, struct vmc_pt_stats *st,
 				   struct vmc_diag *d);

@@ -6,6 +6,7 @@
 static const struct vmc_reader_ops *const readers[] = {
 	&vmc_reader_kdump,
 	&vmc_reader_elf,
+	&vmc_reader_xc_core,
 };
 
 static const struct vmc_writer_ops *const writers[] = {

@@ -7,6 +7,7 @@
 
 extern const struct vmc_reader_ops vmc_reader_elf;
 extern const struct vmc_reader_ops vmc_reader_kdump;
+extern const struct vmc_reader_ops vmc_reader_xc_core;
 extern const struct vmc_writer_ops vmc_writer_kdump;
 extern const struct vmc_writer_ops vmc_writer_elf;
 

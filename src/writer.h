@@ -44,7 +44,8 @@ struct vmc_writer_ops {
 	enum vmc_status (*new)(struct vmc_bytesink *sink, const struct vmc_write_opts *opts,
 			       struct vmc_writer **ret, struct vmc_diag *d);
 	enum vmc_status (*begin)(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d);
-	/* pg->missing set: the frame could not be read (only with --partial) */
+	/* pg->missing set: the frame could not be read (only with --partial). VMC_DONE: the writer
+	 * takes no more pages (it ran out of space); end() then keeps what was written. */
 	enum vmc_status (*page)(struct vmc_writer *w, const struct vmc_page *pg, struct vmc_diag *d);
 	enum vmc_status (*end)(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d);
 	void (*free)(struct vmc_writer *w);

@@ -1,0 +1,241 @@
+/* kvm_hw.c: what the VMCB and VMCS scanners share: freeing a scan, its report and warning
+ * lines, VM/vCPU lists, and host-frame sets built from nested page tables. */
+#include "kvm_hw_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vmc_hw_scan_free(struct vmc_hw_scan *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->nvms; i++)
+		free(s->vms[i].vcpus);
+	free(s->vms);
+	free(s->report);
+	for (unsigned i = 0; i < s->nwarnings; i++)
+		free(s->warnings[i]);
+	free(s->warnings);
+	memset(s, 0, sizeof(*s));
+}
+
+void vmc_hw_report(struct vmc_hw_scan *s, const char *fmt, ...)
+{
+	char buf[512], *t;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || s->report_len > (1u << 20)) /* bounded: a hostile dump may hold many look-alikes */
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (!(t = realloc(s->report, s->report_len + (size_t)n + 2)))
+		return;
+	memcpy(t + s->report_len, buf, (size_t)n);
+	s->report_len += (size_t)n;
+	t[s->report_len++] = '\n';
+	t[s->report_len] = 0;
+	s->report = t;
+}
+
+void vmc_hw_warn(struct vmc_hw_scan *s, const char *fmt, ...)
+{
+	char buf[512], **l;
+	va_list ap;
+
+	if (s->nwarnings >= 200)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!(l = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*l))))
+		return;
+	s->warnings = l;
+	if ((l[s->nwarnings] = strdup(buf)))
+		s->nwarnings++;
+}
+
+struct vmc_hw_vm *vmc_hw_vm_get(struct vmc_hw_scan *s, uint64_t tdp_root, enum vmc_pt_format format,
+				unsigned levels)
+{
+	struct vmc_hw_vm *v;
+
+	for (unsigned i = 0; i < s->nvms; i++)
+		if (s->vms[i].tdp_root == tdp_root && s->vms[i].format == format)
+			return &s->vms[i];
+	if (!(v = realloc(s->vms, (s->nvms + 1) * sizeof(*v))))
+		return NULL;
+	s->vms = v;
+	v = &s->vms[s->nvms++];
+	memset(v, 0, sizeof(*v));
+	v->tdp_root = tdp_root;
+	v->format = format;
+	v->levels = levels;
+	return v;
+}
+
+struct vmc_hw_vcpu *vmc_hw_vcpu_add(struct vmc_hw_vm *vm)
+{
+	struct vmc_hw_vcpu *c;
+
+	if (!(c = realloc(vm->vcpus, (vm->nvcpus + 1) * sizeof(*c))))
+		return NULL;
+	vm->vcpus = c;
+	c = &vm->vcpus[vm->nvcpus++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+void vmc_hw_vm_remove(struct vmc_hw_scan *s, unsigned i)
+{
+	if (i >= s->nvms)
+		return;
+	free(s->vms[i].vcpus);
+	memmove(&s->vms[i], &s->vms[i + 1], (s->nvms - i - 1) * sizeof(s->vms[0]));
+	s->nvms--;
+}
+
+enum vmc_status vmc_hpfn_set_add(struct vmc_hpfn_set *s, uint64_t hpfn, uint64_t count, struct vmc_diag *d)
+{
+	if (s->n && s->r[s->n - 1].hi == hpfn) { /* walks visit ascending guest frames: often contiguous */
+		s->r[s->n - 1].hi += count;
+		return VMC_OK;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		void *r = realloc(s->r, cap * sizeof(s->r[0]));
+		if (!r)
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		s->r = r;
+		s->cap = cap;
+	}
+	s->r[s->n].lo = hpfn;
+	s->r[s->n].hi = hpfn + count;
+	s->n++;
+	s->sorted = false;
+	return VMC_OK;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+void vmc_hpfn_set_sort(struct vmc_hpfn_set *s)
+{
+	size_t o = 0;
+
+	if (s->n)
+		qsort(s->r, s->n, sizeof(s->r[0]), cmp_range);
+	for (size_t i = 0; i < s->n; i++) {
+		if (o && s->r[i].lo <= s->r[o - 1].hi) {
+			if (s->r[i].hi > s->r[o - 1].hi)
+				s->r[o - 1].hi = s->r[i].hi;
+			continue;
+		}
+		s->r[o++] = s->r[i];
+	}
+	s->n = o;
+	s->sorted = true;
+}
+
+bool vmc_hpfn_set_has(const struct vmc_hpfn_set *s, uint64_t hpfn)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->r[mid].hi <= hpfn)
+			lo = mid + 1;
+		else if (s->r[mid].lo > hpfn)
+			hi = mid;
+		else
+			return true;
+	}
+	return false;
+}
+
+void vmc_hpfn_set_free(struct vmc_hpfn_set *s)
+{
+	free(s->r);
+	memset(s, 0, sizeof(*s));
+}
+
+struct tdp_arg {
+	struct vmc_hpfn_set *set;
+	unsigned shift;
+	struct vmc_diag *d;
+};
+
+static enum vmc_status tdp_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t entry, void *arg)
+{
+	struct tdp_arg *a = arg;
+	(void)gpa;
+	(void)entry;
+	return vmc_hpfn_set_add(a->set, hpa >> a->shift, size >> a->shift, a->d);
+}
+
+enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_hpfn_set *set,
+				  uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d)
+{
+	struct vmc_pt pt = { .pm = pm, .format = vm->format, .levels = vm->levels, .root = vm->tdp_root };
+	struct tdp_arg a = { set, pm->dump->page_shift, d };
+
+	pt.max_leaves = max_leaves ? max_leaves : 1ull << 24; /* 64 GiB of 4K pages */
+	return vmc_pt_walk(&pt, 0, 1ull << (12 + 9 * vm->levels), tdp_leaf, &a, st, d);
+}
+
+enum vmc_status vmc_hw_for_each_frame(struct vmc_dump *dump, vmc_hw_frame_fn *cb, void *arg, uint64_t *unreadable,
+				      struct vmc_diag *d)
+{
+	uint8_t *buf = malloc(dump->page_size);
+	void *scratch = dump->scratch_size ? malloc(dump->scratch_size) : NULL;
+	enum vmc_status rc = VMC_OK;
+	uint64_t pfn = vmc_bitmap_next_set(&dump->stored, 0);
+
+	if (!buf || (dump->scratch_size && !scratch)) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while (pfn < dump->max_pfn) {
+		uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn), n;
+		const uint8_t *run = NULL;
+
+		if (end <= pfn || end > dump->max_pfn)
+			end = dump->max_pfn;
+		n = end - pfn < 256 ? end - pfn : 256; /* mapped runs in 1 MiB steps: the reader drops what is behind */
+		if (dump->ops->map_run)
+			run = dump->ops->map_run(dump, pfn, n);
+		if (run) {
+			for (uint64_t i = 0; i < n && !rc; i++)
+				rc = cb(pfn + i, run + (i << dump->page_shift), arg);
+		} else {
+			struct vmc_diag tmp;
+			vmc_diag_init(&tmp);
+			n = 1;
+			if (dump->ops->read_page(dump, pfn, buf, scratch, &tmp)) {
+				if (unreadable)
+					(*unreadable)++;
+			} else
+				rc = cb(pfn, buf, arg);
+		}
+		if (rc) {
+			if (rc != VMC_DONE)
+				vmc_wrap(d, rc, "%s: scanning frame 0x%llx", dump->name, (unsigned long long)pfn);
+			break;
+		}
+		pfn += n;
+		if (pfn >= end)
+			pfn = vmc_bitmap_next_set(&dump->stored, pfn);
+	}
+out:
+	free(buf);
+	free(scratch);
+	return rc == VMC_DONE ? VMC_OK : rc;
+}

@@ -1,0 +1,342 @@
+/* kvm_svm.c: AMD SVM guests in a host dump: every stored frame is tested as a VMCB against
+ * the architectural invariants KVM's VMCBs satisfy (no single signature: a guest can write
+ * any bytes into its own RAM), accepted VMCBs are grouped by nested CR3 (one VM per NPT
+ * root), and look-alikes lying in frames some accepted VM's NPT maps as guest RAM are
+ * rejected. Offsets: struct vmcb in linux arch/x86/include/asm/svm.h (carving.md 5b). */
+#include "kvm_hw_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* control area */
+#define VMCB_INTERCEPT_W4   0x010 /* bit 0: VMRUN */
+#define VMCB_IOPM_BASE      0x040
+#define VMCB_MSRPM_BASE     0x048
+#define VMCB_ASID           0x058
+#define VMCB_MISC_CTL       0x090 /* bit 0 NP enable, bit 1 SEV, bit 2 SEV-ES */
+#define VMCB_NESTED_CR3     0x0b0
+/* save area (0x400) */
+#define VMCB_SEG(i)         (0x400 + 16 * (i)) /* es cs ss ds fs gs gdtr ldtr idtr tr */
+#define VMCB_EFER           0x4d0
+#define VMCB_CR4            0x548
+#define VMCB_CR3            0x550
+#define VMCB_CR0            0x558
+#define VMCB_RFLAGS         0x570
+#define VMCB_RIP            0x578
+#define VMCB_RSP            0x5d8
+#define VMCB_RAX            0x5f8
+#define VMCB_KERNEL_GS_BASE 0x620
+#define VMCB_CR2            0x640
+
+#define EFER_SVME 0x1000ull
+#define EFER_LMA  0x400ull
+#define EFER_KNOWN 0xfd01ull /* SCE LME LMA NXE SVME LMSLE FFXSR TCE */
+#define PA_LIMIT (1ull << 52)
+
+static uint64_t rd64(const uint8_t *p, unsigned off)
+{
+	uint64_t v;
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static uint32_t rd32(const uint8_t *p, unsigned off)
+{
+	uint32_t v;
+	memcpy(&v, p + off, 4);
+	return v;
+}
+
+static uint16_t rd16(const uint8_t *p, unsigned off)
+{
+	uint16_t v;
+	memcpy(&v, p + off, 2);
+	return v;
+}
+
+static bool canonical48(uint64_t va)
+{
+	uint64_t top = va >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+static bool ram_page(const struct vmc_dump *host, uint64_t pa)
+{
+	uint64_t pfn = pa >> host->page_shift;
+	return pa && !(pa & 0xfff) && pa < PA_LIMIT && pfn < host->max_pfn && vmc_bitmap_test(&host->ram, pfn);
+}
+
+/* SVM keeps segment attributes packed (type S DPL P in bits 7:0, AVL L DB G in 11:8);
+ * QEMU's note wants them where the descriptor holds them (bits 15:8 and 23:20). */
+static void get_seg(const uint8_t *vmcb, unsigned i, struct vmc_seg *s)
+{
+	uint16_t attrib = rd16(vmcb, VMCB_SEG(i) + 2);
+
+	s->selector = rd16(vmcb, VMCB_SEG(i));
+	s->flags = ((uint32_t)(attrib & 0xff) << 8) | ((uint32_t)(attrib & 0xf00) << 12);
+	s->limit = rd32(vmcb, VMCB_SEG(i) + 4);
+	s->base = rd64(vmcb, VMCB_SEG(i) + 8);
+}
+
+static void get_regs(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_vcpu *v)
+{
+	v->regs_valid = true;
+	v->gprs_valid = false; /* only rax/rsp/rip live in the VMCB; the rest are in struct kvm_vcpu */
+	v->rax = rd64(vmcb, VMCB_RAX);
+	v->rsp = rd64(vmcb, VMCB_RSP);
+	v->rip = rd64(vmcb, VMCB_RIP);
+	v->rflags = rd64(vmcb, VMCB_RFLAGS);
+	get_seg(vmcb, 0, &v->seg_es);
+	get_seg(vmcb, 1, &v->seg_cs);
+	get_seg(vmcb, 2, &v->seg_ss);
+	get_seg(vmcb, 3, &v->seg_ds);
+	get_seg(vmcb, 4, &v->seg_fs);
+	get_seg(vmcb, 5, &v->seg_gs);
+	get_seg(vmcb, 6, &v->gdt);
+	get_seg(vmcb, 7, &v->ldt);
+	get_seg(vmcb, 8, &v->idt);
+	get_seg(vmcb, 9, &v->tr);
+	v->gdt.flags = v->idt.flags = 0;
+	v->cs = v->seg_cs.selector;
+	v->ss = v->seg_ss.selector;
+	v->ds = v->seg_ds.selector;
+	v->es = v->seg_es.selector;
+	v->fs = v->seg_fs.selector;
+	v->gs = v->seg_gs.selector;
+	v->fs_base = v->seg_fs.base;
+	v->gs_base = v->seg_gs.base;
+	v->kernel_gs_base = rd64(vmcb, VMCB_KERNEL_GS_BASE);
+	v->cr[0] = rd64(vmcb, VMCB_CR0);
+	v->cr[2] = rd64(vmcb, VMCB_CR2);
+	v->cr[3] = rd64(vmcb, VMCB_CR3);
+	v->cr[4] = rd64(vmcb, VMCB_CR4);
+	v->efer = rd64(vmcb, VMCB_EFER);
+	v->sregs_valid = true;
+	snprintf(v->source, sizeof(v->source), "VMCB 0x%llx", (unsigned long long)vmcb_pa);
+}
+
+/* The NPT root must be a page table: some entry present, none pointing outside RAM, no
+ * large-page bit at the top level. */
+static const char *check_npt_root(struct vmc_physmem *pm, uint64_t root)
+{
+	struct vmc_diag tmp;
+	const uint8_t *t;
+	unsigned present = 0;
+
+	vmc_diag_init(&tmp);
+	if (!(t = vmc_physmem_frame(pm, root >> pm->dump->page_shift, &tmp)))
+		return "its NPT root table is not in the dump";
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = rd64(t, i * 8), pa = e & 0x000ffffffffff000ull;
+		if (!(e & 1))
+			continue;
+		if (e & 0x80)
+			return "its NPT root has a large-page entry";
+		if (!ram_page(pm->dump, pa))
+			return "its NPT root points outside RAM";
+		present++;
+	}
+	return present ? NULL : "its NPT root maps nothing";
+}
+
+const char *vmc_svm_vmcb_check(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_physmem *pm, uint64_t *nested_cr3,
+			       struct vmc_hw_vcpu *out)
+{
+	const struct vmc_dump *host = pm->dump;
+	uint64_t efer = rd64(vmcb, VMCB_EFER), misc = rd64(vmcb, VMCB_MISC_CTL), ncr3 = rd64(vmcb, VMCB_NESTED_CR3);
+	uint64_t cr0 = rd64(vmcb, VMCB_CR0), cr3 = rd64(vmcb, VMCB_CR3), cr4 = rd64(vmcb, VMCB_CR4);
+	uint64_t rip = rd64(vmcb, VMCB_RIP);
+	uint32_t asid = rd32(vmcb, VMCB_ASID);
+	const char *why;
+
+	if (!(efer & EFER_SVME) || (efer & ~EFER_KNOWN))
+		return "EFER.SVME clear or reserved EFER bits set";
+	if (!(rd32(vmcb, VMCB_INTERCEPT_W4) & 1))
+		return "VMRUN not intercepted";
+	if (asid == 0 || asid >= (1u << 16))
+		return "ASID 0 or out of range";
+	if (!ram_page(host, rd64(vmcb, VMCB_IOPM_BASE)) || !ram_page(host, rd64(vmcb, VMCB_MSRPM_BASE)))
+		return "IOPM/MSRPM base not a page of RAM";
+	if (cr0 >> 32 || cr4 >> 32 || cr3 >= PA_LIMIT || ((cr0 & 0x80000000u) && !(cr0 & 1)))
+		return "implausible CR0/CR3/CR4";
+	if ((efer & EFER_LMA) ? !canonical48(rip) : rip >> 32)
+		return "implausible RIP";
+	if (!(misc & 1))
+		return "nested paging off (shadow paging: no NPT to carve from)";
+	if (misc & 6)
+		return "SEV/SEV-ES guest (memory and state encrypted)";
+	if (!ram_page(host, ncr3))
+		return "nested_cr3 not a page of RAM";
+	if ((why = check_npt_root(pm, ncr3)))
+		return why;
+	*nested_cr3 = ncr3;
+	memset(out, 0, sizeof(*out));
+	out->state_pa = vmcb_pa;
+	out->asid_or_vpid = asid;
+	get_regs(vmcb, vmcb_pa, &out->regs);
+	return NULL;
+}
+
+struct scan_arg {
+	struct vmc_physmem *pm;
+	struct vmc_hw_scan *out;
+	struct vmc_diag *d;
+	unsigned noted_rejects;
+	uint64_t accepted;
+	vmc_hw_frame_fn *also;
+	void *also_arg;
+};
+
+static enum vmc_status scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
+{
+	struct scan_arg *a = arg;
+	struct vmc_hw_scan *s = a->out;
+	uint64_t pa = pfn << a->pm->dump->page_shift, ncr3 = 0;
+	struct vmc_hw_vcpu c;
+	struct vmc_hw_vm *vm;
+	const char *why;
+
+	s->frames_scanned++;
+	if (a->also) {
+		enum vmc_status rc = a->also(pfn, page, a->also_arg);
+		if (rc)
+			return rc;
+	}
+	/* cheap pre-filter: EFER.SVME and the VMRUN intercept (one bit each) */
+	if (!(page[VMCB_EFER + 1] & 0x10) || !(page[VMCB_INTERCEPT_W4] & 1) || (rd64(page, VMCB_EFER) & ~EFER_KNOWN))
+		return VMC_OK;
+	if (rd32(page, VMCB_ASID) == 0)
+		return VMC_OK;
+	s->candidates++;
+	if ((why = vmc_svm_vmcb_check(page, pa, a->pm, &ncr3, &c))) {
+		s->rejected++;
+		if (a->noted_rejects++ < 64)
+			vmc_hw_report(s, "svm.reject=0x%llx %s", (unsigned long long)pa, why);
+		return VMC_OK;
+	}
+	if (a->accepted >= 65536) { /* bounded memory whatever the dump holds */
+		if (a->accepted++ == 65536)
+			vmc_hw_warn(s, "more than 65536 VMCBs; the rest are ignored");
+		return VMC_OK;
+	}
+	vm = NULL;
+	for (unsigned i = 0; i < s->nvms && !vm; i++)
+		if (s->vms[i].tdp_root == ncr3)
+			vm = &s->vms[i];
+	if (!vm && s->nvms >= 4096)
+		return vmc_fail(a->d, VMC_ERR_LIMIT, "more than 4096 distinct nested_cr3 values");
+	if (!vm && !(vm = vmc_hw_vm_get(s, ncr3, VMC_PT_X86_64, 4)))
+		return vmc_fail(a->d, VMC_ERR_NOMEM, "out of memory");
+	if (vm->nvcpus >= 4096)
+		return vmc_fail(a->d, VMC_ERR_LIMIT, "more than 4096 VMCBs share nested_cr3 0x%llx",
+				(unsigned long long)ncr3);
+	struct vmc_hw_vcpu *slot = vmc_hw_vcpu_add(vm);
+	if (!slot)
+		return vmc_fail(a->d, VMC_ERR_NOMEM, "out of memory");
+	*slot = c;
+	a->accepted++;
+	return VMC_OK;
+}
+
+/* Reject VMCBs (and whole VMs whose NPT root is) in frames that an accepted VM maps as guest
+ * RAM: a guest controls those bytes, KVM never puts its own state there. */
+static enum vmc_status reject_in_guest_ram(struct vmc_physmem *pm, struct vmc_hw_scan *s, struct vmc_diag *d)
+{
+	struct vmc_hpfn_set ram = { 0 };
+	unsigned shift = pm->dump->page_shift;
+	enum vmc_status rc = VMC_OK;
+
+	uint64_t budget = 1ull << 26; /* leaves over all VMs: many forged roots cannot stall the scan */
+	for (unsigned i = 0; i < s->nvms && !rc && budget; i++) {
+		struct vmc_pt_stats st = { 0 };
+		struct vmc_diag tmp;
+		uint64_t used;
+		vmc_diag_init(&tmp);
+		if (vmc_hw_tdp_frames(pm, &s->vms[i], &ram, budget < (1ull << 24) ? budget : 1ull << 24, &st, &tmp) ==
+		    VMC_ERR_NOMEM)
+			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		used = st.leaves[0] + st.leaves[1] + st.leaves[2];
+		budget = used < budget ? budget - used : 0;
+		if (!budget)
+			vmc_hw_warn(s, "nested-table budget spent after %u of %u VMs: look-alike checks incomplete", i + 1,
+				    s->nvms);
+	}
+	if (rc)
+		goto out;
+	vmc_hpfn_set_sort(&ram);
+	for (unsigned i = 0; i < s->nvms;) {
+		struct vmc_hw_vm *vm = &s->vms[i];
+		if (vmc_hpfn_set_has(&ram, vm->tdp_root >> shift)) {
+			vmc_hw_warn(s, "VMCB look-alike at 0x%llx: its nested_cr3 0x%llx is guest RAM of another VM; ignored",
+				    (unsigned long long)vm->vcpus[0].state_pa, (unsigned long long)vm->tdp_root);
+			vmc_hw_report(s, "svm.reject_vm=0x%llx nested_cr3 in guest RAM", (unsigned long long)vm->tdp_root);
+			s->rejected += vm->nvcpus;
+			vmc_hw_vm_remove(s, i);
+			continue;
+		}
+		for (unsigned k = 0; k < vm->nvcpus;) {
+			if (vmc_hpfn_set_has(&ram, vm->vcpus[k].state_pa >> shift)) {
+				vmc_hw_warn(s, "VMCB look-alike at 0x%llx lies in guest RAM (nested_cr3 0x%llx); ignored",
+					    (unsigned long long)vm->vcpus[k].state_pa, (unsigned long long)vm->tdp_root);
+				vmc_hw_report(s, "svm.reject=0x%llx in guest RAM", (unsigned long long)vm->vcpus[k].state_pa);
+				s->rejected++;
+				memmove(&vm->vcpus[k], &vm->vcpus[k + 1], (vm->nvcpus - k - 1) * sizeof(vm->vcpus[0]));
+				vm->nvcpus--;
+				continue;
+			}
+			k++;
+		}
+		if (!vm->nvcpus) {
+			vmc_hw_vm_remove(s, i);
+			continue;
+		}
+		i++;
+	}
+out:
+	vmc_hpfn_set_free(&ram);
+	return rc;
+}
+
+enum vmc_status vmc_svm_scan(struct vmc_dump *host, struct vmc_hw_scan *out, struct vmc_diag *d)
+{
+	return vmc_svm_scan_with(host, out, NULL, NULL, d);
+}
+
+enum vmc_status vmc_svm_scan_with(struct vmc_dump *host, struct vmc_hw_scan *out, vmc_hw_frame_fn *also, void *also_arg,
+				  struct vmc_diag *d)
+{
+	struct vmc_physmem pm;
+	struct scan_arg a;
+	uint64_t unreadable = 0;
+	enum vmc_status rc;
+
+	memset(out, 0, sizeof(*out));
+	if (host->page_size != 4096)
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: SVM scan needs 4 KiB pages", host->name);
+	if ((rc = vmc_physmem_init(&pm, host, d)))
+		return rc;
+	a = (struct scan_arg){ &pm, out, d, 0, 0, also, also_arg };
+	rc = vmc_hw_for_each_frame(host, scan_frame, &a, &unreadable, d);
+	if (!rc)
+		rc = reject_in_guest_ram(&pm, out, d);
+	vmc_physmem_fini(&pm);
+	if (rc) {
+		vmc_hw_scan_free(out);
+		return rc;
+	}
+	if (unreadable)
+		vmc_hw_warn(out, "%llu stored frames could not be read while scanning for VMCBs",
+			    (unsigned long long)unreadable);
+	vmc_hw_report(out, "svm.frames_scanned=%llu candidates=%llu rejected=%llu vms=%u",
+		      (unsigned long long)out->frames_scanned, (unsigned long long)out->candidates,
+		      (unsigned long long)out->rejected, out->nvms);
+	for (unsigned i = 0; i < out->nvms; i++)
+		for (unsigned k = 0; k < out->vms[i].nvcpus; k++)
+			vmc_hw_report(out, "svm.vmcb=0x%llx nested_cr3=0x%llx asid=%u rip=0x%llx cr3=0x%llx",
+				      (unsigned long long)out->vms[i].vcpus[k].state_pa,
+				      (unsigned long long)out->vms[i].tdp_root, out->vms[i].vcpus[k].asid_or_vpid,
+				      (unsigned long long)out->vms[i].vcpus[k].regs.rip,
+				      (unsigned long long)out->vms[i].vcpus[k].regs.cr[3]);
+	return VMC_OK;
+}

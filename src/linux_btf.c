@@ -1,0 +1,323 @@
+/* linux_btf.c: parsing BTF blobs copied out of a host dump and answering layout questions. */
+#include "linux_btf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BTF_MAGIC 0xeB9F
+#define BTF_MAX_TYPES (1u << 24)
+#define BTF_MAX_DEPTH 32 /* typedef chains and nested anonymous members */
+
+struct btf_type {
+	uint32_t name_off, info, size_type;
+};
+
+static unsigned t_kind(const struct btf_type *t) { return (t->info >> 24) & 0x1f; }
+static unsigned t_vlen(const struct btf_type *t) { return t->info & 0xffff; }
+static bool t_kflag(const struct btf_type *t) { return t->info >> 31; }
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* bytes that follow the common header, or -1 for an unknown kind */
+static long extra_len(unsigned kind, unsigned vlen)
+{
+	switch (kind) {
+	case VMC_BTF_INT: case VMC_BTF_VAR: case VMC_BTF_DECL_TAG: return 4;
+	case VMC_BTF_ARRAY: return 12;
+	case VMC_BTF_STRUCT: case VMC_BTF_UNION: case VMC_BTF_DATASEC: case VMC_BTF_ENUM64: return 12l * vlen;
+	case VMC_BTF_ENUM: case VMC_BTF_FUNC_PROTO: return 8l * vlen;
+	case VMC_BTF_PTR: case VMC_BTF_FWD: case VMC_BTF_TYPEDEF: case VMC_BTF_VOLATILE: case VMC_BTF_CONST:
+	case VMC_BTF_RESTRICT: case VMC_BTF_FUNC: case VMC_BTF_FLOAT: case VMC_BTF_TYPE_TAG: return 0;
+	default: return -1;
+	}
+}
+
+enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+			      struct vmc_diag *d)
+{
+	const uint8_t *p = data;
+	uint32_t hdr_len, type_off, type_len, str_off, str_len, cap = 0;
+	struct vmc_btf *b;
+	size_t pos;
+
+	*out = NULL;
+	if (len < 24 || (p[0] | p[1] << 8) != BTF_MAGIC || p[2] != 1)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: no BTF header (magic 0xeB9F, version 1)");
+	hdr_len = rd32(p + 4), type_off = rd32(p + 8), type_len = rd32(p + 12), str_off = rd32(p + 16), str_len = rd32(p + 20);
+	if (hdr_len < 24 || hdr_len > len || (uint64_t)hdr_len + type_off + type_len > len ||
+	    (uint64_t)hdr_len + str_off + str_len > len || str_len == 0)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: sections (types %u+%u, strings %u+%u) exceed the %zu-byte blob",
+				type_off, type_len, str_off, str_len, len);
+	if (!(b = calloc(1, sizeof(*b))) || !(b->data = malloc(len))) {
+		free(b);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	memcpy(b->data, data, len);
+	b->len = len;
+	b->base = base;
+	b->types = b->data + hdr_len + type_off;
+	b->types_len = type_len;
+	b->strs = (const char *)b->data + hdr_len + str_off;
+	b->strs_len = str_len;
+	if (b->strs[str_len - 1] != '\0') {
+		vmc_btf_free(b);
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: the string section does not end in NUL");
+	}
+	b->start_id = base ? base->start_id + base->ntypes : 1;
+	b->start_str = base ? base->start_str + base->strs_len : 0;
+	for (pos = 0; pos < type_len;) {
+		struct btf_type t;
+		long extra;
+		if (type_len - pos < 12) {
+			uint32_t id = b->start_id + b->ntypes;
+			vmc_btf_free(b);
+			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u is cut at offset %zu", id, pos);
+		}
+		memcpy(&t, b->types + pos, 12);
+		extra = extra_len(t_kind(&t), t_vlen(&t));
+		if (extra < 0 || (size_t)extra > type_len - pos - 12) {
+			uint32_t id = b->start_id + b->ntypes;
+			vmc_btf_free(b);
+			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) at offset %zu is unknown or cut", id,
+					t_kind(&t), pos);
+		}
+		if (b->ntypes == cap) {
+			uint32_t *n;
+			if (cap >= BTF_MAX_TYPES || !(n = realloc(b->type_off, (cap ? cap * 2 : 1024) * sizeof(*n)))) {
+				vmc_btf_free(b);
+				return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
+			}
+			b->type_off = n;
+			cap = cap ? cap * 2 : 1024;
+		}
+		b->type_off[b->ntypes++] = (uint32_t)pos;
+		pos += 12 + (size_t)extra;
+	}
+	*out = b;
+	return VMC_OK;
+}
+
+void vmc_btf_free(struct vmc_btf *btf)
+{
+	if (!btf)
+		return;
+	free(btf->type_off);
+	free(btf->data);
+	free(btf);
+}
+
+static const char *str_at(const struct vmc_btf *b, uint32_t off)
+{
+	while (b && off < b->start_str)
+		b = b->base;
+	if (!b || off - b->start_str >= b->strs_len)
+		return "";
+	return b->strs + (off - b->start_str);
+}
+
+/* The record of type id (NULL for void or an id out of range); *owner gets its blob. */
+static const uint8_t *type_at(const struct vmc_btf *b, uint32_t id, struct btf_type *t)
+{
+	while (b && id < b->start_id)
+		b = b->base;
+	if (!b || id == 0 || id - b->start_id >= b->ntypes)
+		return NULL;
+	memcpy(t, b->types + b->type_off[id - b->start_id], 12);
+	return b->types + b->type_off[id - b->start_id];
+}
+
+uint32_t vmc_btf_find(const struct vmc_btf *btf, const char *name, unsigned kind)
+{
+	for (const struct vmc_btf *b = btf; b; b = b->base)
+		for (uint32_t i = 0; i < b->ntypes; i++) {
+			struct btf_type t;
+			memcpy(&t, b->types + b->type_off[i], 12);
+			if (t_kind(&t) != kind || strcmp(str_at(btf, t.name_off), name))
+				continue;
+			if ((kind == VMC_BTF_STRUCT || kind == VMC_BTF_UNION) && t.size_type == 0 && t_vlen(&t) == 0)
+				continue; /* an empty declaration; look for the body */
+			return b->start_id + i;
+		}
+	return 0;
+}
+
+/* Strip typedefs and qualifiers. */
+static uint32_t resolve(const struct vmc_btf *b, uint32_t id, struct btf_type *t)
+{
+	for (int depth = 0; depth < BTF_MAX_DEPTH; depth++) {
+		if (!type_at(b, id, t))
+			return 0;
+		switch (t_kind(t)) {
+		case VMC_BTF_TYPEDEF: case VMC_BTF_VOLATILE: case VMC_BTF_CONST: case VMC_BTF_RESTRICT:
+		case VMC_BTF_TYPE_TAG:
+			id = t->size_type;
+			continue;
+		default:
+			return id;
+		}
+	}
+	return 0;
+}
+
+static enum vmc_status size_of(const struct vmc_btf *b, uint32_t id, uint64_t *size, int depth, struct vmc_diag *d)
+{
+	struct btf_type t;
+	const uint8_t *rec;
+
+	if (depth > BTF_MAX_DEPTH || !(id = resolve(b, id, &t)) || !(rec = type_at(b, id, &t)))
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u has no size", id);
+	switch (t_kind(&t)) {
+	case VMC_BTF_INT: case VMC_BTF_STRUCT: case VMC_BTF_UNION: case VMC_BTF_ENUM: case VMC_BTF_ENUM64:
+	case VMC_BTF_FLOAT:
+		*size = t.size_type;
+		return VMC_OK;
+	case VMC_BTF_PTR:
+		*size = 8;
+		return VMC_OK;
+	case VMC_BTF_ARRAY: {
+		uint64_t es;
+		enum vmc_status rc = size_of(b, rd32(rec + 12), &es, depth + 1, d);
+		if (rc)
+			return rc;
+		*size = es * rd32(rec + 20);
+		return VMC_OK;
+	}
+	default:
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) has no size", id, t_kind(&t));
+	}
+}
+
+enum vmc_status vmc_btf_type_size(const struct vmc_btf *btf, uint32_t id, uint64_t *size, struct vmc_diag *d)
+{
+	return size_of(btf, id, size, 0, d);
+}
+
+/* Find member `name` in struct/union id, descending into anonymous members. */
+static bool find_member(const struct vmc_btf *b, uint32_t id, const char *name, size_t nlen, uint64_t *bits,
+			uint32_t *bitsize, uint32_t *mtype, int depth)
+{
+	struct btf_type t;
+	const uint8_t *rec;
+
+	if (depth > BTF_MAX_DEPTH || !(id = resolve(b, id, &t)) || !(rec = type_at(b, id, &t)) ||
+	    (t_kind(&t) != VMC_BTF_STRUCT && t_kind(&t) != VMC_BTF_UNION))
+		return false;
+	for (unsigned i = 0; i < t_vlen(&t); i++) {
+		const uint8_t *m = rec + 12 + 12 * i;
+		const char *mn = str_at(b, rd32(m));
+		uint32_t off = rd32(m + 8), bsz = 0;
+		if (t_kflag(&t))
+			bsz = off >> 24, off &= 0xffffff;
+		if (strlen(mn) == nlen && memcmp(mn, name, nlen) == 0) {
+			*bits = off;
+			*bitsize = bsz;
+			*mtype = rd32(m + 4);
+			return true;
+		}
+		if (!*mn && find_member(b, rd32(m + 4), name, nlen, bits, bitsize, mtype, depth + 1)) {
+			*bits += off;
+			return true;
+		}
+	}
+	return false;
+}
+
+enum vmc_status vmc_btf_member(const struct vmc_btf *btf, uint32_t struct_id, const char *path,
+			       struct vmc_lmember *m, struct vmc_diag *d)
+{
+	uint64_t total_bits = 0, bits = 0;
+	uint32_t id = struct_id, bitsize = 0, mtype = 0;
+	struct btf_type t;
+	const uint8_t *rec;
+	const char *p = path;
+	enum vmc_status rc;
+
+	memset(m, 0, sizeof(*m));
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (!find_member(btf, id, p, n, &bits, &bitsize, &mtype, 0))
+			return vmc_fail(d, VMC_ERR_MISSING, "BTF: no member '%.*s' in '%s'", (int)n, p, path);
+		total_bits += bits;
+		id = mtype;
+		p += n + (dot ? 1 : 0);
+	}
+	if (!(id = resolve(btf, mtype, &t)) || !(rec = type_at(btf, id, &t)))
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: member '%s' has a broken type", path);
+	if (!bitsize && t_kind(&t) == VMC_BTF_INT) { /* old-style bitfield: the size is in the int */
+		uint32_t enc = rd32(rec + 12), nr_bits = enc & 0xff;
+		if (nr_bits != t.size_type * 8)
+			bitsize = nr_bits, total_bits += (enc >> 16) & 0xff;
+	}
+	m->offset = total_bits / 8;
+	m->bit_offset = bitsize ? (uint32_t)(total_bits % 8) : 0;
+	m->bit_size = bitsize;
+	if (!bitsize && total_bits % 8)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: member '%s' is not byte-aligned", path);
+	if ((rc = size_of(btf, id, &m->size, 0, d)))
+		return rc;
+	m->is_ptr = t_kind(&t) == VMC_BTF_PTR;
+	if (t_kind(&t) == VMC_BTF_ARRAY) {
+		m->nelems = rd32(rec + 20);
+		if ((rc = size_of(btf, rd32(rec + 12), &m->elem_size, 0, d)))
+			return rc;
+	}
+	return VMC_OK;
+}
+
+static const struct vmc_btf *set_unit(const struct vmc_btf_set *set, const char *unit)
+{
+	if (!strcmp(unit, "vmlinux"))
+		return set->vmlinux;
+	for (unsigned i = 0; i < set->nmods; i++)
+		if (!strcmp(set->mods[i].name, unit))
+			return set->mods[i].btf;
+	return NULL;
+}
+
+static uint32_t set_struct(const struct vmc_btf *b, const char *sname)
+{
+	uint32_t id = vmc_btf_find(b, sname, VMC_BTF_STRUCT);
+	return id ? id : vmc_btf_find(b, sname, VMC_BTF_UNION);
+}
+
+static enum vmc_status set_member(void *ctx, const char *unit, const char *sname, const char *path,
+				  struct vmc_lmember *m, struct vmc_diag *d)
+{
+	const struct vmc_btf *b = set_unit(ctx, unit);
+	uint32_t id;
+	enum vmc_status rc;
+
+	if (!b)
+		return vmc_fail(d, VMC_ERR_MISSING, "no BTF for %s", unit);
+	if (!(id = set_struct(b, sname)))
+		return vmc_fail(d, VMC_ERR_MISSING, "%s BTF has no struct %s", unit, sname);
+	if ((rc = vmc_btf_member(b, id, path, m, d)))
+		return vmc_wrap(d, rc, "%s BTF, struct %s", unit, sname);
+	return VMC_OK;
+}
+
+static enum vmc_status set_size(void *ctx, const char *unit, const char *sname, uint64_t *size, struct vmc_diag *d)
+{
+	const struct vmc_btf *b = set_unit(ctx, unit);
+	uint32_t id;
+
+	if (!b)
+		return vmc_fail(d, VMC_ERR_MISSING, "no BTF for %s", unit);
+	if (!(id = set_struct(b, sname)))
+		return vmc_fail(d, VMC_ERR_MISSING, "%s BTF has no struct %s", unit, sname);
+	return vmc_btf_type_size(b, id, size, d);
+}
+
+void vmc_btf_set_types(struct vmc_btf_set *set, struct vmc_ltypes *out)
+{
+	out->name = "BTF";
+	out->ctx = set;
+	out->member = set_member;
+	out->size = set_size;
+}
