@@ -183,8 +183,8 @@ enum vmc_status xen_hvm_discover(struct xen_host *x, const struct xen_domain *do
 	}
 	if (!best) {
 		rc = vmc_fail(d, VMC_ERR_UNSUPPORTED,
-			      "domain %u publishes no PV p2m and no pointer in its struct domain leads to a p2m table mapping its frames (not an HVM/PVH domain this carver understands)",
-			      dom->domid);
+			      "domain %u publishes no PV p2m and no pointer in its struct domain at 0x%llx leads to a p2m table mapping its frames (not an HVM/PVH domain this carver understands)",
+			      dom->domid, (unsigned long long)dom->va);
 		goto out;
 	}
 	found.source = lay->source ? lay->source : "discovered by invariants";

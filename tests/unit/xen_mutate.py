@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""xen_mutate.py VMCARVE MKXENHOST WORKDIR [N]
+
+Robustness on hostile Xen host dumps: generates the synthetic hostile host dump, then N times
+(default 60, fixed seeds) overwrites a few random 8-byte words in the structures a carver
+follows (Xen's page tables, frame table, struct domain / vcpu / shared_info pages, the PV
+p2m trees and page tables, the EPT, the domain frames) and runs `vmcarve list` and
+`vmcarve extract` of every listed domain. Every run must end within its time limit, with
+exit code 0, 1 or 4 (never a signal), print no sanitizer report, and a failing run must say
+why on stderr in one line per problem. Exit 0 = all runs behaved.
+"""
+import os
+import random
+import struct
+import subprocess
+import sys
+
+vmcarve, mk, work = sys.argv[1:4]
+n = int(sys.argv[4]) if len(sys.argv) > 4 else 60
+prefix = os.path.join(work, "xen-mutate")
+subprocess.run([mk, "hostile", prefix], check=True)
+orig = open(prefix + ".elf", "rb").read()
+phoff, = struct.unpack_from("<Q", orig, 32)
+# the PT_LOAD (second program header) starts at this file offset; machine address 0 there
+data_off, = struct.unpack_from("<Q", orig, phoff + 56 + 8)
+# frames worth hitting: Xen heap (0x100-0x15f), domain p2m/page-table pages, Xen's tables
+# and frame table (image +0x1000..+0x30000), some domain data, the EPT
+targets = list(range(0x100, 0x160)) + [0x3fd, 0x3fe, 0x3ff, 0x4f0, 0x4f1, 0x4f2, 0x4f3, 0x4f4, 0xf0, 0xf1]
+targets += [0x801, 0x802, 0x803, 0x804, 0x805, 0x806] + list(range(0x810, 0x830)) + [0x900]
+bad = 0
+path = prefix + "-m.elf"
+for seed in range(n):
+    rnd = random.Random(seed)
+    buf = bytearray(orig)
+    for _ in range(rnd.randint(1, 6)):
+        frame = rnd.choice(targets)
+        word = rnd.randrange(512)
+        val = rnd.choice([0, ~0 & (2**64 - 1), rnd.getrandbits(64), rnd.getrandbits(20) << 12 | 0x67,
+                          0xffff830000000000 + (rnd.getrandbits(12) << 12), rnd.getrandbits(32)])
+        struct.pack_into("<Q", buf, data_off + frame * 4096 + word * 8, val)
+    open(path, "wb").write(buf)
+    runs = [["list", path]]
+    try:
+        r = subprocess.run([vmcarve, "list", path, "--json"], capture_output=True, text=True, timeout=60)
+        import json
+        ids = [g["id"] for g in json.loads(r.stdout)["guests"]] if r.returncode in (0, 4) else []
+    except (subprocess.TimeoutExpired, ValueError):
+        ids = []
+    for gid in ids:
+        runs.append(["extract", "-q", path, "--domain", gid, "-o", prefix + "-m.out", "--format", "elf"])
+    for args in runs:
+        try:
+            r = subprocess.run([vmcarve] + args, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            print("FAIL  seed %d: vmcarve %s timed out" % (seed, " ".join(args[:1] + args[3:5])))
+            bad += 1
+            continue
+        err = r.stderr
+        if r.returncode not in (0, 1, 3, 4) or "Sanitizer" in err or "runtime error" in err:
+            print("FAIL  seed %d: vmcarve %s: exit %d: %s" % (seed, " ".join(args[:1] + args[3:5]), r.returncode,
+                                                           err.strip()[-600:]))
+            bad += 1
+        elif r.returncode == 1 and not err.strip():
+            print("FAIL  seed %d: vmcarve %s failed without a message" % (seed, " ".join(args[:1] + args[3:5])))
+            bad += 1
+    if os.path.exists(prefix + "-m.out"):
+        os.unlink(prefix + "-m.out")
+os.unlink(path)
+print("RESULT xen-mutate: %d mutated dumps, %s" % (n, "PASS" if not bad else "FAIL (%d bad runs)" % bad))
+sys.exit(1 if bad else 0)
