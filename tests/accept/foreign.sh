@@ -15,8 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 acc_init foreign "$@"
-SHARED=${VMCARVE_SHARED:-$ACC_ROOT/../shared}
-[ -d "$SHARED/testbed/common" ] || SHARED=/work/shared
+acc_shared
 VERIFY="$PY $SHARED/testbed/common/verify-markers"
 [ -f "$SHARED/testbed/common/verify-markers" ] || acc_skip "verify-markers is not there"
 total_foreign=0

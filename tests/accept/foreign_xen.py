@@ -9,7 +9,7 @@ Prints one line; exit 0 when the foreign count is 0."""
 import os
 import sys
 
-sys.path.insert(0, os.environ.get("VMCARVE_COMMON", "/work/shared/testbed/common"))
+sys.path.insert(0, os.environ["VMCARVE_COMMON"])  # the test bed's common/ (foreign.sh sets it)
 import dumpread  # noqa: E402
 
 

@@ -29,9 +29,7 @@ MODE=${2:-vmcore}
 EXTRA=()
 acc_init "kvm-$MODE" "$1"
 acc_vmlinux
-SHARED=${VMCARVE_SHARED:-$ACC_ROOT/../shared}
-[ -d "$SHARED/testbed/common" ] || SHARED=$ACC_ROOT/../../shared # a worktree under ROOT/wt/NAME
-[ -d "$SHARED/testbed/common" ] || acc_skip "the test-bed verifiers (shared/testbed/common) are not on this machine"
+acc_shared
 VERIFY=$SHARED/testbed/common/verify-markers
 COMPARE=$SHARED/testbed/common/compare-ref.py
 case $MODE in

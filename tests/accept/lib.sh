@@ -30,6 +30,10 @@ ACC_T0=$(date +%s)
 # acc_since T0: seconds since $EPOCHREALTIME value T0, one decimal
 acc_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 acc_log() { echo "[$(date +%H:%M:%S)] $*"; }
+# acc_shared: the shared directory (test-bed scripts, verify-markers, comparators) -> SHARED
+acc_shared() {
+	SHARED=$("$ACC_ROOT/scripts/testbed-outputs" --shared) || acc_skip "the test-bed verifiers (shared/testbed/common) are not on this machine"
+}
 acc_pass() { echo "PASS  $*"; }
 acc_fail() {
 	echo "FAIL  $*"

@@ -33,8 +33,7 @@ VMCARVE=$(realpath -m "$1")
 "$PY" -c 'import kdumpfile' 2> /dev/null || acc_skip "$PY cannot import kdumpfile"
 BED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen) || acc_skip "the Xen test bed's outputs are not there (scripts/testbed-outputs xen builds them)"
 VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --no-build --vmlinux xen) || acc_skip "no vmlinux for the Xen bed"
-SHARED=${VMCARVE_SHARED:-$ACC_ROOT/../shared}
-[ -d "$SHARED/testbed/common" ] || SHARED=/work/shared
+acc_shared
 COMMON=$SHARED/testbed/common
 [ -x "$COMMON/verify-markers" ] || acc_skip "verify-markers is not there ($COMMON)"
 XENVER=$(awk '/Package: xen-hypervisor-4/ { print $4; exit }' "$BED/versions.txt")
