@@ -18,9 +18,12 @@
 static int probe(struct vmc_dump *host, const struct vmc_carve_opts *o)
 {
 	int s = xen_notes_probe(host);
-	/* a whole-machine dump with CPU notes: Xen only if the user says so with --xen-syms */
+	/* a whole-machine dump with CPU notes: Xen if the user says so with --xen-syms, or if a
+	 * CPU's page tables map Xen's reserved virtual range (Linux never maps it) */
 	if (!s && o->xen_syms && vmc_notes_count(host->notes, host->notes_len, "QEMU", 0))
 		s = 80;
+	if (!s && xen_notes_cr3_maps_xen(host))
+		s = 60;
 	return s;
 }
 
@@ -448,6 +451,37 @@ static enum vmc_status check_syms(struct xen_host *x, const char *path, struct v
 	return VMC_OK;
 }
 
+/* --xen-syms wins over the embedded table, but only when both describe the same build: every
+ * symbol of the embedded table must have its address in the file. */
+static enum vmc_status crosscheck_ksyms(struct xen_host *x, const struct xen_syms *k, const char *path,
+					struct vmc_diag *d)
+{
+	size_t same = 0, differ = 0, absent = 0;
+	const struct xen_sym *first = NULL;
+	uint64_t file_va = 0;
+
+	for (size_t i = 0; i < k->n; i++) {
+		uint64_t va;
+		if (!xen_syms_get(&x->syms, k->v[i].name, &va))
+			absent++;
+		else if (va == k->v[i].va)
+			same++;
+		else if (!differ++)
+			first = &k->v[i], file_va = va;
+	}
+	/* names the file keeps twice (statics of several files) may differ legitimately: a few */
+	if (differ > k->n / 100 || !same)
+		return vmc_fail(d, VMC_ERR_ARGS,
+				"%s does not match %s: %zu of the %zu symbols in the table embedded in the dump's Xen image "
+				"differ (e.g. %s: 0x%llx there, 0x%llx in the file); the file is of another Xen build "
+				"(without --xen-syms the embedded table is used)",
+				path, x->dump->name, differ, k->n, first ? first->name : "-",
+				(unsigned long long)(first ? first->va : 0), (unsigned long long)file_va);
+	vmc_hv_report(x->hv, "xen_syms.embedded_crosscheck=%zu of %zu embedded symbols agree with %s (%zu differ, %zu absent there); --xen-syms is used",
+		      same, k->n, path, differ, absent);
+	return VMC_OK;
+}
+
 static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
 			    struct vmc_diag *d)
 {
@@ -456,7 +490,9 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	struct xen_layout lay;
 	struct xen_hvm_layout hvm_lay = { 0 };
 	unsigned ndoms = 0;
-	enum vmc_status rc;
+	enum vmc_status rc, krc;
+	struct xen_syms ksyms = { 0 };
+	struct vmc_diag kd;
 
 	if (!x)
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
@@ -471,9 +507,26 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		x->has_syms = true;
 		vmc_hv_report(hv, "xen_syms=%s (%zu symbols)", o->xen_syms, x->syms.n);
 	}
-	if ((rc = xen_notes_read(x, d)) || (rc = xen_vmem_init(x, d)))
+	if ((rc = xen_notes_read(x, d)))
 		goto out;
-	if (x->has_syms && (rc = check_syms(x, o->xen_syms, d)))
+	/* the symbol table Xen keeps in its own image: used when no --xen-syms is given, and
+	 * checked against it when one is */
+	vmc_diag_init(&kd);
+	if (!(krc = xen_ksyms_load(x, &ksyms, &kd)) && x->has_syms && (rc = crosscheck_ksyms(x, &ksyms, o->xen_syms, d)))
+		goto out;
+	if (!krc && !x->has_syms) {
+		x->syms = ksyms;
+		memset(&ksyms, 0, sizeof(ksyms));
+		x->has_syms = true;
+	} else if (krc && !x->has_syms && !x->has_vmcoreinfo) {
+		rc = vmc_fail(d, krc, "%s; give --xen-syms", kd.msg);
+		goto out;
+	} else if (krc) {
+		vmc_hv_report(hv, "xen_syms.embedded=not used: %s", kd.msg);
+	}
+	if ((rc = xen_vmem_init(x, d)))
+		goto out;
+	if (o->xen_syms && (rc = check_syms(x, o->xen_syms, d)))
 		goto out;
 	if (x->has_crash_info)
 		snprintf(hv->version, sizeof(hv->version), "%u.%u", x->version_major, x->version_minor);
@@ -538,6 +591,7 @@ out:
 	free(doms);
 	free(x->owner);
 	xen_syms_free(&x->syms);
+	xen_syms_free(&ksyms);
 	vmc_physmem_fini(&x->pm);
 	free(x);
 	return rc;

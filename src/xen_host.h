@@ -25,6 +25,35 @@ enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_d
 bool xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va);
 void xen_syms_free(struct xen_syms *s);
 
+/* ---- the symbol table embedded in Xen's image (xen_ksyms.c) -------------------------------- */
+/* Reads len bytes at addr (a machine address in a dump, a buffer offset in tests). */
+typedef enum vmc_status xen_ksyms_read_fn(void *arg, uint64_t addr, void *buf, size_t len, struct vmc_diag *d);
+struct xen_ksyms {
+	uint32_t n;
+	bool absolute;        /* symbols_addresses (VAs); else symbols_offsets from XEN_VIRT_START */
+	bool sorted_checked;  /* symbols_sorted_offsets present and consistent with the stream */
+	uint64_t *value;      /* per symbol, in the table's (address) order */
+	char *type;           /* nm type letter per symbol */
+	uint32_t *name_off;   /* into names; locals may read "file.c#name" */
+	char *names;
+	/* where each array was found (same address space as the read function) */
+	uint64_t token_index_at, token_table_at, markers_at, names_at, num_syms_at, values_at, sorted_at;
+};
+/* The 256 u16 of a symbols_token_index candidate: 0 first, then strictly rising by <= 128. */
+bool xen_ksyms_index_like(const uint8_t *p);
+/* Decode the tables around a token index found at token_index_at; validated (token strings,
+ * markers, name stream, sorted values, printable names, the tables' own symbols where they
+ * were found). */
+enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
+				 struct vmc_diag *d);
+/* Value of a symbol by full name or by the part after "file#". */
+bool xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value);
+/* As a struct xen_syms: va = origin + value (origin 0 for the absolute form); names without
+ * their "file#" prefix, a global winning over a local of the same name. */
+enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s,
+				  struct vmc_diag *d);
+void xen_ksyms_free(struct xen_ksyms *k);
+
 /* ---- the hypervisor ------------------------------------------------------------------------ */
 #define XEN_MAX_PCPUS 64
 
@@ -74,9 +103,17 @@ struct xen_host {
 #define XEN_OWNER_HEAP 0x80000000u
 #define XEN_OWNER_ID(x) ((x) & 0x7fffffffu)
 
+/* xen_ksyms.c: find Xen's embedded symbol table in the dump (in the image at xen_phys_start
+ * when CRASH_INFO gives it, else by a scan of machine memory below 4 GiB from the top), resolve
+ * XEN_VIRT_START (VMCOREINFO_XEN, else the CPUs' CR3s) and fill s with absolute addresses. */
+enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d);
+
 /* xen_notes.c: CRASH_INFO, CRASH_REGS / QEMU CR3s, VMCOREINFO_XEN. VMC_ERR_UNSUPPORTED when
  * the dump has neither Xen notes nor CPU notes to start from. */
 int xen_notes_probe(const struct vmc_dump *dump);
+/* A whole-machine dump whose CPUs' page tables map Xen's reserved range (PML4 slots 256-271,
+ * which Linux leaves empty): Xen ran there. */
+bool xen_notes_cr3_maps_xen(struct vmc_dump *dump);
 enum vmc_status xen_notes_read(struct xen_host *x, struct vmc_diag *d);
 
 /* xen_vmem.c */

@@ -18,6 +18,35 @@ int xen_notes_probe(const struct vmc_dump *dump)
 	return 0;
 }
 
+bool xen_notes_cr3_maps_xen(struct vmc_dump *dump)
+{
+	struct vmc_physmem pm;
+	struct vmc_diag tmp;
+	struct vmc_note n;
+	size_t pos = 0;
+	unsigned cpus = 0;
+	bool xen = false;
+
+	vmc_diag_init(&tmp);
+	if (vmc_physmem_init(&pm, dump, &tmp))
+		return false;
+	while (!xen && cpus < XEN_MAX_PCPUS && vmc_note_next(dump->notes, dump->notes_len, &pos, &n) == VMC_OK) {
+		uint64_t cr3, e[16];
+		if (!vmc_note_is(&n, "QEMU") || n.desc_len < QEMU_CPU_CR3_OFF + 8)
+			continue;
+		cpus++;
+		memcpy(&cr3, n.desc + QEMU_CPU_CR3_OFF, 8);
+		/* PML4 slots 256-271: HYPERVISOR_VIRT_START..END of the x86-64 PV ABI */
+		if (vmc_physmem_read(&pm, (cr3 & 0x000ffffffffff000ull) + 256 * 8, e, sizeof(e), &tmp))
+			continue;
+		for (unsigned i = 0; i < 16; i++)
+			if (e[i] & 1)
+				xen = true;
+	}
+	vmc_physmem_fini(&pm);
+	return xen;
+}
+
 static void vmcoreinfo_xen(struct xen_host *x, const struct vmc_note *n)
 {
 	const uint8_t *t = n->desc;

@@ -1,0 +1,635 @@
+/* xen_ksyms.c: the symbol table Xen links into its own image, so the carver needs no
+ * --xen-syms. Xen's build (xen/tools/symbols.c) emits into .rodata, in this order:
+ *   symbols_offsets   u32[n] from XEN_VIRT_START (x86 since 4.6; older: symbols_addresses u64[n])
+ *   symbols_num_syms  u32 n
+ *   symbols_names     per symbol a length byte, then that many token codes
+ *   symbols_markers   u32[(n+255)/256]: stream offset of every 256th symbol
+ *   symbols_token_table  256 NUL-terminated strings
+ *   symbols_token_index  u16[256] offsets into the token table
+ *   symbols_sorted_offsets {u32 stream, u32 index}[n], by name (CONFIG_FAST_SYMBOL_LOOKUP)
+ * each starting aligned (4 with offsets, 8 with addresses). The token index has a rigid shape,
+ * so it is what is searched for; the other arrays are then found from it and every one is
+ * validated. A decoded name is "<type letter><name>", locals "<type>file.c#name". All bytes
+ * come from the dump and are untrusted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xen_host.h"
+
+#define TOKEN_MAX 128           /* a token is at most a KSYM_NAME_LEN (127) name */
+#define KSYMS_MAX (1u << 18)    /* Xen has ~10^4 symbols; bound hostile counts */
+#define NAME_MAX_LEN 512        /* decoded, file prefix included */
+#define GIB (1ull << 30)
+#define SCAN_DECODES 64         /* decode attempts per scan: bounds a hostile dump's cost */
+#define IMAGE_SCAN (64ull << 20) /* how far past xen_phys_start the tables may lie */
+#define BELOW_4G (4ull << 30)   /* x86 Xen relocates (multiboot) or must be loaded (EFI) below 4 GiB */
+/* HYPERVISOR_VIRT_START..END (public/arch-x86/xen-x86_64.h): Xen's 16 PML4 slots */
+#define XEN_HV_VIRT_START 0xffff800000000000ull
+#define XEN_HV_VIRT_END 0xffff880000000000ull
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+bool xen_ksyms_index_like(const uint8_t *p)
+{
+	if (rd16(p))
+		return false;
+	for (unsigned i = 1; i < 256; i++) {
+		unsigned a = rd16(p + 2 * (i - 1)), b = rd16(p + 2 * i);
+		if (b <= a || b - a > TOKEN_MAX)
+			return false;
+	}
+	return true;
+}
+
+void xen_ksyms_free(struct xen_ksyms *k)
+{
+	free(k->value);
+	free(k->type);
+	free(k->name_off);
+	free(k->names);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The token table ends (plus alignment padding) where the index starts; each token's NUL must
+ * sit exactly where the next index entry says. Returns the table's start, or ~0 when none fits. */
+static uint64_t find_token_table(const uint8_t *win, uint64_t win_at, uint64_t index_at, const uint16_t *idx)
+{
+	uint64_t last = idx[255];
+
+	for (uint64_t t = (index_at - last - 2) & ~3ull; t + TOKEN_MAX + last + 8 >= index_at && t >= win_at; t -= 4) {
+		const uint8_t *tt = win + (t - win_at);
+		uint64_t q;
+		bool ok = true;
+		for (unsigned i = 0; i < 255 && ok; i++) {
+			for (uint64_t c = idx[i]; c + 1 < idx[i + 1]; c++)
+				if (tt[c] < 0x21 || tt[c] > 0x7e)
+					ok = false;
+			if (tt[idx[i + 1] - 1])
+				ok = false;
+		}
+		for (q = t + last; ok && q < index_at && tt[q - t]; q++)
+			if (tt[q - t] < 0x21 || tt[q - t] > 0x7e)
+				ok = false;
+		if (ok && q < index_at && index_at - (q + 1) < 8)
+			return t;
+		if (t < 4)
+			break;
+	}
+	return ~0ull;
+}
+
+/* Expand every name of the stream; names[i] = type letter + name. */
+static enum vmc_status expand_names(struct xen_ksyms *k, const uint8_t *stream, const uint8_t *tokens,
+				    const uint16_t *idx, uint32_t *stream_off, struct vmc_diag *d)
+{
+	size_t cap = (size_t)k->n * 32 + 4096, used = 0, pos = 0;
+
+	if (!(k->names = malloc(cap)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	for (uint32_t i = 0; i < k->n; i++) {
+		size_t len = stream[pos], start = used;
+		stream_off[i] = (uint32_t)pos;
+		for (size_t c = 0; c < len; c++) {
+			const char *tok = (const char *)tokens + idx[stream[pos + 1 + c]];
+			size_t tl = strlen(tok); /* NUL-checked by find_token_table */
+			if (used - start + tl > NAME_MAX_LEN)
+				return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u at stream offset 0x%zx expands past %d bytes",
+						i, pos, NAME_MAX_LEN);
+			if (used + tl + 2 > cap) {
+				char *nn = realloc(k->names, cap * 2);
+				if (!nn)
+					return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+				k->names = nn;
+				cap *= 2;
+			}
+			memcpy(k->names + used, tok, tl);
+			used += tl;
+		}
+		if (used - start < 2 || !((k->names[start] | 0x20) >= 'a' && (k->names[start] | 0x20) <= 'z'))
+			return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u (stream offset 0x%zx) has no type letter and name",
+					i, pos);
+		k->names[used++] = 0;
+		k->type[i] = k->names[start];
+		k->name_off[i] = (uint32_t)start + 1;
+		pos += 1 + len;
+	}
+	return VMC_OK;
+}
+
+/* Each of the tables' own symbols that the table holds must name where it was found. */
+static enum vmc_status self_check(const struct xen_ksyms *k, struct vmc_diag *d)
+{
+	static const char *const names[] = { "symbols_token_table", "symbols_names", "symbols_markers", "symbols_num_syms",
+					     "symbols_offsets", "symbols_addresses", "symbols_sorted_offsets" };
+	const uint64_t at[] = { k->token_table_at, k->names_at, k->markers_at, k->num_syms_at,
+				k->values_at, k->values_at, k->sorted_at };
+	uint64_t base, v;
+
+	if (!xen_ksyms_value(k, "symbols_token_index", &base))
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED,
+				"Xen symbol table at 0x%llx (%u symbols) holds no data symbols, not even its own: Xen built "
+				"without CONFIG_LIVEPATCH keeps only text symbols; give --xen-syms",
+				(unsigned long long)k->token_index_at, k->n);
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!xen_ksyms_value(k, names[i], &v) || (!k->sorted_at && i == 6))
+			continue;
+		if (v - base != at[i] - k->token_index_at)
+			return vmc_fail(d, VMC_ERR_CORRUPT,
+					"Xen symbol table at 0x%llx: %s is at 0x%llx but its own symbol puts it at 0x%llx",
+					(unsigned long long)k->token_index_at, names[i], (unsigned long long)at[i],
+					(unsigned long long)(k->token_index_at + (v - base)));
+	}
+	return VMC_OK;
+}
+
+static int name_type_cmp(const struct xen_ksyms *k, uint32_t a, uint32_t b)
+{
+	int c = strcmp(k->names + k->name_off[a], k->names + k->name_off[b]);
+	return c ? c : (unsigned char)k->type[a] - (unsigned char)k->type[b];
+}
+
+/* symbols_sorted_offsets, when the table names it: every entry a symbol's stream offset with
+ * that symbol's index, in (name, type) order. */
+static enum vmc_status check_sorted(xen_ksyms_read_fn *rd, void *arg, struct xen_ksyms *k, const uint32_t *stream_off,
+				    struct vmc_diag *d)
+{
+	uint64_t vs, vi;
+	uint32_t *pairs = NULL;
+	enum vmc_status rc = VMC_OK;
+	struct vmc_diag tmp;
+
+	if (!xen_ksyms_value(k, "symbols_sorted_offsets", &vs) || !xen_ksyms_value(k, "symbols_token_index", &vi))
+		return VMC_OK;
+	k->sorted_at = k->token_index_at + (vs - vi);
+	if (!(pairs = malloc((size_t)k->n * 8))) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	vmc_diag_init(&tmp);
+	if (vs - vi > 4096 || rd(arg, k->sorted_at, pairs, (size_t)k->n * 8, &tmp)) {
+		rc = vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbols_sorted_offsets at 0x%llx unreadable (%s)",
+			      (unsigned long long)k->sorted_at, tmp.msg[0] ? tmp.msg : "too far from the token index");
+		goto out;
+	}
+	for (uint32_t i = 0; i < k->n; i++) {
+		uint32_t so = pairs[2 * i], ix = pairs[2 * i + 1];
+		if (ix >= k->n || stream_off[ix] != so || (i && name_type_cmp(k, pairs[2 * i - 1], ix) > 0)) {
+			rc = vmc_fail(d, VMC_ERR_CORRUPT,
+				      "Xen symbol table: symbols_sorted_offsets[%u] at 0x%llx (stream 0x%x, index %u) is not a symbol in name order",
+				      i, (unsigned long long)(k->sorted_at + 8ull * i), so, ix);
+			goto out;
+		}
+	}
+	k->sorted_checked = true;
+out:
+	free(pairs);
+	return rc;
+}
+
+/* One layout hypothesis: names start at names_at, values as the form says; markers given. */
+static enum vmc_status try_layout(xen_ksyms_read_fn *rd, void *arg, struct xen_ksyms *k, bool absolute,
+				  uint64_t names_at, uint64_t markers_at, const uint32_t *markers, uint32_t nmark,
+				  const uint8_t *namewin, uint64_t namewin_at, const uint8_t *tokens, uint64_t tokens_at,
+				  const uint16_t *idx, uint64_t idx_at, struct vmc_diag *d)
+{
+	unsigned align = absolute ? 8 : 4;
+	uint64_t num_at = names_at - align, pos = names_at, vsize = absolute ? 8 : 4;
+	uint32_t n, *stream_off = NULL;
+	uint8_t *vals = NULL;
+	enum vmc_status rc;
+
+	if (num_at < namewin_at)
+		return VMC_ERR_CORRUPT;
+	n = rd32(namewin + (num_at - namewin_at));
+	if (!n || n > KSYMS_MAX || (n + 255) / 256 != nmark)
+		return VMC_ERR_CORRUPT;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!(i & 255) && pos - names_at != markers[i >> 8])
+			return VMC_ERR_CORRUPT;
+		if (pos >= markers_at || !namewin[pos - namewin_at])
+			return VMC_ERR_CORRUPT;
+		pos += 1 + namewin[pos - namewin_at];
+	}
+	if (pos > markers_at || markers_at - pos >= align)
+		return VMC_ERR_CORRUPT;
+	/* a name stream that fits the markers exactly: from here on failures are reported */
+	memset(k, 0, sizeof(*k));
+	k->n = n;
+	k->absolute = absolute;
+	k->token_index_at = idx_at;
+	k->token_table_at = tokens_at;
+	k->names_at = names_at;
+	k->num_syms_at = num_at;
+	k->markers_at = markers_at;
+	k->values_at = num_at - (uint64_t)n * vsize;
+	if (num_at < (uint64_t)n * vsize)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: %u values would start below address 0", n);
+	k->value = malloc((size_t)n * 8);
+	k->type = malloc(n);
+	k->name_off = malloc((size_t)n * 4);
+	stream_off = malloc((size_t)n * 4);
+	vals = malloc((size_t)n * vsize);
+	if (!k->value || !k->type || !k->name_off || !stream_off || !vals) {
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = rd(arg, k->values_at, vals, (size_t)n * vsize, d))) {
+		rc = vmc_wrap(d, rc, "Xen symbol table: reading its %u %s at 0x%llx", n, absolute ? "addresses" : "offsets",
+			      (unsigned long long)k->values_at);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		k->value[i] = absolute ? rd64(vals + 8ull * i) : rd32(vals + 4ull * i);
+		if (absolute && k->value[i] < XEN_HV_VIRT_START) {
+			rc = vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: address %u (0x%llx at 0x%llx) is not in Xen's range",
+				      i, (unsigned long long)k->value[i], (unsigned long long)(k->values_at + 8ull * i));
+			goto out;
+		}
+		if (i && k->value[i] < k->value[i - 1]) {
+			rc = vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: %s %u at 0x%llx (0x%llx) is below the one before it (not sorted)",
+				      absolute ? "address" : "offset", i, (unsigned long long)(k->values_at + vsize * i),
+				      (unsigned long long)k->value[i]);
+			goto out;
+		}
+	}
+	if ((rc = expand_names(k, namewin + (names_at - namewin_at), tokens, idx, stream_off, d)) ||
+	    (rc = check_sorted(rd, arg, k, stream_off, d)) || (rc = self_check(k, d)))
+		goto out;
+out:
+	free(stream_off);
+	free(vals);
+	return rc;
+}
+
+enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
+				 struct vmc_diag *d)
+{
+	uint8_t raw[512], *twin = NULL, *mwin = NULL, *nwin = NULL;
+	uint16_t idx[256];
+	uint32_t markers[KSYMS_MAX / 256];
+	uint64_t twin_at, tt_at, mwin_at, mlen, tlen;
+	enum vmc_status rc, last = VMC_ERR_CORRUPT;
+	char why[200] = "";
+
+	memset(k, 0, sizeof(*k));
+	if ((rc = rd(arg, token_index_at, raw, sizeof(raw), d)))
+		return vmc_wrap(d, rc, "Xen symbol table: token index at 0x%llx", (unsigned long long)token_index_at);
+	if ((token_index_at & 3) || !xen_ksyms_index_like(raw))
+		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: 0x%llx holds no symbols_token_index (256 rising offsets)",
+				(unsigned long long)token_index_at);
+	for (unsigned i = 0; i < 256; i++)
+		idx[i] = rd16(raw + 2 * i);
+	/* the token table: up to the last token's end + padding before the index */
+	tlen = idx[255] + TOKEN_MAX + 8;
+	twin_at = token_index_at > tlen ? token_index_at - tlen : 0;
+	tlen = token_index_at - twin_at;
+	if (!(twin = malloc(tlen)) || (rc = rd(arg, twin_at, twin, tlen, d))) {
+		free(twin);
+		return twin ? vmc_wrap(d, rc, "Xen symbol table: token table before 0x%llx", (unsigned long long)token_index_at)
+			    : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	if ((tt_at = find_token_table(twin, twin_at, token_index_at, idx)) == ~0ull) {
+		free(twin);
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"Xen symbol table: no token table of 256 printable NUL-terminated tokens ends at 0x%llx",
+				(unsigned long long)token_index_at);
+	}
+	/* markers end at the token table (with 8-byte alignment maybe 4 bytes before) */
+	mlen = sizeof(markers) + 8;
+	mwin_at = tt_at > mlen ? tt_at - mlen : 0;
+	mlen = tt_at - mwin_at;
+	if (!(mwin = malloc(mlen + 1)) || (rc = rd(arg, mwin_at, mwin, mlen, d))) {
+		rc = mwin ? vmc_wrap(d, rc, "Xen symbol table: markers before 0x%llx", (unsigned long long)tt_at)
+			  : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (unsigned pad = 0; pad <= 4; pad += 4) {
+		uint64_t end = tt_at - pad, at = end, nlo, nhi, nwin_at;
+		uint32_t nmark = 0, prev = ~0u;
+		/* walk back while values fall; markers[0] is 0 */
+		while (at >= mwin_at + 4 && nmark < KSYMS_MAX / 256) {
+			uint32_t m = rd32(mwin + (at - 4 - mwin_at));
+			if (m >= prev || (prev != ~0u && prev - m < 512))
+				break;
+			at -= 4;
+			nmark++;
+			prev = m;
+			if (!m)
+				break;
+		}
+		if (!nmark || prev)
+			continue;
+		for (uint32_t i = 0; i < nmark; i++)
+			markers[i] = rd32(mwin + (at - mwin_at) + 4ull * i);
+		/* names start below the markers: the last marker plus 1..256 symbols of <= 256 bytes */
+		nhi = at - markers[nmark - 1];
+		if (nhi < 2)
+			continue;
+		nhi -= 2;
+		nlo = nhi > 256 * 256 + 16 ? nhi - 256 * 256 - 16 : 0;
+		nwin_at = nlo;
+		free(nwin);
+		if (!(nwin = malloc(at - nwin_at)) || rd(arg, nwin_at, nwin, at - nwin_at, &(struct vmc_diag){ 0 })) {
+			snprintf(why, sizeof(why), "names before the markers at 0x%llx unreadable", (unsigned long long)at);
+			continue;
+		}
+		for (uint64_t na = nhi & ~3ull; na >= nlo + 8; na -= 4) {
+			for (int absolute = 0; absolute <= 1; absolute++) {
+				if (absolute && (na & 7))
+					continue;
+				vmc_diag_init(d);
+				rc = try_layout(rd, arg, k, absolute, na, at, markers, nmark, nwin, nwin_at, twin + (tt_at - twin_at),
+						tt_at, idx, token_index_at, d);
+				if (rc == VMC_OK)
+					goto out;
+				if (d->msg[0]) { /* the stream fitted but the rest did not: that is the answer */
+					last = rc;
+					xen_ksyms_free(k);
+					goto out;
+				}
+			}
+			if (na < 4)
+				break;
+		}
+		snprintf(why, sizeof(why), "no symbols_num_syms + name stream fits the %u markers before 0x%llx", nmark,
+			 (unsigned long long)at);
+	}
+	rc = vmc_fail(d, last, "Xen symbol table (token index at 0x%llx): %s", (unsigned long long)token_index_at,
+		      why[0] ? why : "no symbols_markers (rising from 0) before the token table");
+out:
+	free(twin);
+	free(mwin);
+	free(nwin);
+	return rc;
+}
+
+static const char *short_name(const char *full)
+{
+	const char *h = strchr(full, '#');
+	return h ? h + 1 : full;
+}
+
+bool xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value)
+{
+	/* linear: used for a handful of names while validating (n <= KSYMS_MAX) */
+	for (uint32_t i = 0; i < k->n; i++) {
+		const char *full = k->names + k->name_off[i];
+		if (!strcmp(full, name) || !strcmp(short_name(full), name)) {
+			*value = k->value[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static int by_name_global_first(const void *a, const void *b)
+{
+	const struct xen_sym *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	/* xen_ksyms_to_syms puts 'G' (global) or 'l' (local) before each name in strings */
+	if (c)
+		return c;
+	return (x->name[-1] == 'G' ? 0 : 1) - (y->name[-1] == 'G' ? 0 : 1);
+}
+
+enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s, struct vmc_diag *d)
+{
+	size_t total = 0, used = 0, out = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (uint32_t i = 0; i < k->n; i++)
+		total += strlen(short_name(k->names + k->name_off[i])) + 2;
+	if (!(s->strings = malloc(total + 1)) || !(s->v = calloc(k->n + 1, sizeof(*s->v)))) {
+		xen_syms_free(s);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < k->n; i++) {
+		const char *nm = short_name(k->names + k->name_off[i]);
+		size_t l = strlen(nm);
+		bool global = k->type[i] >= 'A' && k->type[i] <= 'Z';
+		s->strings[used++] = global ? 'G' : 'l';
+		memcpy(s->strings + used, nm, l + 1);
+		s->v[s->n].name = s->strings + used;
+		s->v[s->n].va = origin + k->value[i];
+		s->n++;
+		used += l + 1;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), by_name_global_first);
+	/* one entry per name: the global one, else the locals' common value; statics of the same
+	 * name at different addresses in several files are left out (a guess could mislead) */
+	for (size_t i = 0, j; i < s->n; i = j) {
+		bool same = true;
+		for (j = i + 1; j < s->n && !strcmp(s->v[i].name, s->v[j].name); j++)
+			same = same && s->v[j].va == s->v[i].va;
+		if (s->v[i].name[-1] == 'G' || same)
+			s->v[out++] = s->v[i];
+	}
+	s->n = out;
+	return VMC_OK;
+}
+
+/* ---- in a dump ------------------------------------------------------------------------------ */
+
+static enum vmc_status pm_read(void *arg, uint64_t addr, void *buf, size_t len, struct vmc_diag *d)
+{
+	struct xen_host *x = arg;
+	return vmc_physmem_read(&x->pm, addr, buf, len, d);
+}
+
+/* Machine frames lo..hi-1 (top down when downward), stored ones only: token-index candidates,
+ * each decoded. want_base: the image's machine base when known (CRASH_INFO), else ~0. */
+static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t hi_pfn, bool downward, uint64_t want_base,
+				  struct xen_ksyms *k, struct vmc_diag *d)
+{
+	unsigned tries = 0;
+	char last[sizeof(((struct vmc_diag *)0)->msg)] = "";
+
+	for (uint64_t i = 0; i < hi_pfn - lo_pfn; i++) {
+		uint64_t pfn = downward ? hi_pfn - 1 - i : lo_pfn + i;
+		const uint8_t *pg;
+		struct vmc_diag tmp;
+
+		if (!vmc_physmem_has(&x->pm, pfn))
+			continue;
+		vmc_diag_init(&tmp);
+		if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
+			continue;
+		for (unsigned off = 0; off + 6 <= 4096; off += 4) {
+			unsigned a = rd16(pg + off + 2), b = rd16(pg + off + 4);
+			uint8_t raw[512];
+			uint64_t at = (pfn << 12) + off, vi = 0;
+			if (rd16(pg + off) || !a || a > TOKEN_MAX || b <= a || b - a > TOKEN_MAX)
+				continue;
+			if (off + 512 <= 4096)
+				memcpy(raw, pg + off, 512);
+			else if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp) ||
+				 !(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
+				break;
+			if (!xen_ksyms_index_like(raw))
+				continue;
+			if (++tries > SCAN_DECODES)
+				return vmc_fail(d, VMC_ERR_LIMIT, "%s: %u token-index look-alikes decoded, none valid (last: %s)",
+						x->dump->name, SCAN_DECODES, last);
+			vmc_diag_init(&tmp);
+			if (xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
+				snprintf(last, sizeof(last), "%s", tmp.msg);
+			} else {
+				uint64_t base;
+				xen_ksyms_value(k, "symbols_token_index", &vi);
+				base = at - (k->absolute ? vi & (GIB - 1) : vi);
+				if (!(base & 0x1fffff) && (want_base == ~0ull || base == want_base))
+					return VMC_OK;
+				/* a table of another image (a guest's?), or not where xen_phys_start says */
+				snprintf(last, sizeof(last), "a table at 0x%llx puts the image at 0x%llx, %s",
+					 (unsigned long long)at, (unsigned long long)base,
+					 want_base != ~0ull ? "not at xen_phys_start" : "not 2 MiB aligned");
+				xen_ksyms_free(k);
+			}
+			if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
+				break;
+		}
+	}
+	return vmc_fail(d, VMC_ERR_MISSING, "%s", last[0] ? last : "no symbols_token_index look-alike");
+}
+
+/* XEN_VIRT_START from the CPUs' page tables: the lowest 1 GiB boundary in Xen's PML4 slots
+ * under which the table's own symbols and domain_list map where the image lies. */
+static bool origin_from_cr3(struct xen_host *x, const struct xen_ksyms *k, uint64_t base_ma, uint64_t *origin,
+			    unsigned *cpu)
+{
+	static const char *const probe_syms[] = { "symbols_token_index", "symbols_names", "domain_list", "idle_pg_table" };
+	uint64_t off[4];
+	struct vmc_pt pt = { .pm = &x->pm, .format = VMC_PT_X86_64, .levels = 4 };
+
+	for (unsigned i = 0; i < 4; i++)
+		if (!xen_ksyms_value(k, probe_syms[i], &off[i]))
+			return false;
+	for (unsigned c = 0; c < x->npcpu_cr3; c++) {
+		pt.root = x->pcpu_cr3[c] & 0x000ffffffffff000ull;
+		for (uint64_t va = XEN_HV_VIRT_START; va < XEN_HV_VIRT_END; va += GIB) {
+			unsigned ok = 0;
+			for (unsigned i = 0; i < 4; i++) {
+				uint64_t ma;
+				struct vmc_diag tmp;
+				vmc_diag_init(&tmp);
+				if (vmc_pt_translate(&pt, va + off[i], &ma, NULL, &tmp) || ma != base_ma + off[i])
+					break;
+				ok++;
+			}
+			if (ok == 4) {
+				*origin = va;
+				*cpu = c;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
+{
+	struct xen_ksyms k;
+	uint64_t ti = 0, base_ma, origin = 0, max_pfn = x->dump->max_pfn, v;
+	static const char from_cr3[] = "the CPUs' page tables";
+	const char *origin_src;
+	unsigned agree = 0, cpu = 0;
+	char how[160];
+	enum vmc_status rc;
+	struct {
+		const char *name, *alt;
+		uint64_t va;
+	} vi[] = { { "domain_list", NULL, x->sym_domain_list }, { "_frame_table.0", "_frame_table", x->sym_frame_table },
+		   { "max_page", NULL, x->sym_max_page },       { "idle_pg_table", NULL, x->sym_pgd_l4 },
+		   { "dom_xen", NULL, x->sym_dom_xen },         { "dom_io", NULL, x->sym_dom_io } };
+
+	memset(s, 0, sizeof(*s));
+	if (x->has_crash_info && x->xen_phys_start) {
+		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12);
+		if ((rc = scan_range(x, lo, hi < max_pfn ? hi : max_pfn, false, x->xen_phys_start, &k, d)))
+			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
+					(unsigned long long)x->xen_phys_start);
+		snprintf(how, sizeof(how), "in the image at CRASH_INFO's xen_phys_start");
+	} else {
+		uint64_t hi = max_pfn < (BELOW_4G >> 12) ? max_pfn : BELOW_4G >> 12;
+		if ((rc = scan_range(x, 0, hi, true, ~0ull, &k, d)))
+			return vmc_wrap(d, rc, "%s: no Xen symbol table found in machine memory below 0x%llx", x->dump->name,
+					(unsigned long long)(hi << 12));
+		snprintf(how, sizeof(how), "by a scan of machine memory below 0x%llx", (unsigned long long)(hi << 12));
+	}
+	xen_ksyms_value(&k, "symbols_token_index", &ti);
+	base_ma = k.token_index_at - ti; /* machine address of XEN_VIRT_START (offsets form) */
+	if (k.absolute) {
+		origin = 0;
+		origin_src = "absolute addresses";
+		base_ma = k.token_index_at - (ti & (GIB - 1));
+	} else if (x->has_vmcoreinfo && x->sym_domain_list && xen_ksyms_value(&k, "domain_list", &v)) {
+		origin = x->sym_domain_list - v;
+		origin_src = "VMCOREINFO_XEN's domain_list";
+	} else if (origin_from_cr3(x, &k, base_ma, &origin, &cpu)) {
+		origin_src = from_cr3;
+	} else {
+		xen_ksyms_free(&k);
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"%s: the Xen symbol table at 0x%llx is not mapped by any of the %u saved CR3s at a 1 GiB "
+				"boundary in Xen's range 0x%llx-0x%llx (image at 0x%llx)",
+				x->dump->name, (unsigned long long)k.token_index_at, x->npcpu_cr3,
+				(unsigned long long)XEN_HV_VIRT_START, (unsigned long long)XEN_HV_VIRT_END,
+				(unsigned long long)base_ma);
+	}
+	if (origin & (GIB - 1)) {
+		rc = vmc_fail(d, VMC_ERR_CORRUPT, "%s: the Xen symbol table puts XEN_VIRT_START at 0x%llx (from %s): not 1 GiB aligned",
+			      x->dump->name, (unsigned long long)origin, origin_src);
+		goto out;
+	}
+	/* every symbol VMCOREINFO_XEN also gives must agree */
+	for (unsigned i = 0; i < sizeof(vi) / sizeof(vi[0]); i++) {
+		if (!vi[i].va || !(xen_ksyms_value(&k, vi[i].name, &v) || (vi[i].alt && xen_ksyms_value(&k, vi[i].alt, &v))))
+			continue;
+		if (origin + v != vi[i].va) {
+			rc = vmc_fail(d, VMC_ERR_CORRUPT,
+				      "%s: the Xen symbol table at 0x%llx says %s is 0x%llx, VMCOREINFO_XEN says 0x%llx",
+				      x->dump->name, (unsigned long long)k.token_index_at, vi[i].name,
+				      (unsigned long long)(origin + v), (unsigned long long)vi[i].va);
+			goto out;
+		}
+		agree++;
+	}
+	if ((rc = xen_ksyms_to_syms(&k, origin, s, d)))
+		goto out;
+	vmc_hv_report(x->hv, "xen_syms=embedded symbol table in Xen's image (%u symbols, %s form, found %s)", k.n,
+		      k.absolute ? "symbols_addresses" : "symbols_offsets", how);
+	vmc_hv_report(x->hv,
+		      "xen_syms.embedded: token_index=0x%llx token_table=0x%llx markers=0x%llx names=0x%llx num_syms=0x%llx %s=0x%llx%s",
+		      (unsigned long long)k.token_index_at, (unsigned long long)k.token_table_at,
+		      (unsigned long long)k.markers_at, (unsigned long long)k.names_at, (unsigned long long)k.num_syms_at,
+		      k.absolute ? "addresses" : "offsets", (unsigned long long)k.values_at,
+		      k.sorted_checked ? " sorted_offsets=consistent" : " (no symbols_sorted_offsets)");
+	if (origin_src == from_cr3)
+		snprintf(how, sizeof(how), "%s: pcpu%u's CR3 0x%llx maps it", from_cr3, cpu,
+			 (unsigned long long)x->pcpu_cr3[cpu]);
+	else
+		snprintf(how, sizeof(how), "%s", origin_src);
+	vmc_hv_report(x->hv, "xen_syms.embedded: image at machine 0x%llx, XEN_VIRT_START=0x%llx (from %s); %u VMCOREINFO_XEN symbols agree",
+		      (unsigned long long)base_ma, (unsigned long long)origin, how, agree);
+out:
+	xen_ksyms_free(&k);
+	return rc;
+}
