@@ -1,12 +1,18 @@
 #!/bin/bash
 # tests/accept/xen.sh VMCARVE kdump|qemu DOMAIN
+# tests/accept/xen.sh VMCARVE qemu-nosyms all
 #
 # Carve one domain (dom0, guest1, ... as named in the Xen bed's truth/domains.txt) out of a
 # real Xen host dump and judge the outputs:
 #   kdump: the genuine Xen 4.17 kdump xen-kdump.vmcore (Xen notes, VMCOREINFO_XEN), carved
-#          without --xen-syms (listing is also checked with it);
+#          without --xen-syms: symbols from the table embedded in Xen's image (listing, vCPU 0
+#          and one output are also checked with --xen-syms);
 #   qemu:  the whole-machine QEMU dump host-qemu.elf (no Xen notes: Xen is found from the CPU
 #          notes' CR3s and --xen-syms).
+#   qemu-nosyms: host-qemu.elf without --xen-syms, every domain in one run (lean: list, vCPU 0
+#          registers, one kdump-lzo output each with its markers and p2m; ~2 min): Xen and its
+#          symbols are found from its embedded symbol table and the CR3s alone. Also: a
+#          xen-syms of another build is refused with a message naming the embedded table.
 # Checks, for ELF, kdump-lzo and kdump-zstd outputs of `vmcarve extract`:
 #   * `vmcarve list` shows the domain as PV with the bed's memory size and vCPU count;
 #   * verify-markers: 100 % of the domain's marker pages, at the machine frame the bed's
@@ -24,8 +30,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 SRC=${2:-} DOM=${3:-}
-case $SRC in kdump | qemu) ;; *) echo "usage: $0 VMCARVE kdump|qemu DOMAIN"; exit 2 ;; esac
-[ -n "$DOM" ] || { echo "usage: $0 VMCARVE kdump|qemu DOMAIN"; exit 2; }
+case $SRC in kdump | qemu | qemu-nosyms) ;; *) echo "usage: $0 VMCARVE kdump|qemu|qemu-nosyms DOMAIN"; exit 2 ;; esac
+[ -n "$DOM" ] || { echo "usage: $0 VMCARVE kdump|qemu|qemu-nosyms DOMAIN"; exit 2; }
 acc_need crash crash
 ACC_NAME="xen-$SRC-$DOM"
 VMCARVE=$(realpath -m "$1")
@@ -43,18 +49,23 @@ mkdir -p "$base" || exit 1
 WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
 trap acc_cleanup EXIT
 
-line=$(grep "^name=$DOM " "$BED/truth/domains.txt") || acc_die "domain $DOM is not in $BED/truth/domains.txt"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$line"; }
-DOMID=$(field domid) MEM=$(field mem_mib) VCPUS=$(field vcpus) REF=$(field reference)
+set_domain() { # DOM
+	DOM=$1
+	line=$(grep "^name=$DOM " "$BED/truth/domains.txt") || acc_die "domain $DOM is not in $BED/truth/domains.txt"
+	DOMID=$(field domid) MEM=$(field mem_mib) VCPUS=$(field vcpus) REF=$(field reference)
+}
+[ "$SRC" = qemu-nosyms ] || set_domain "$DOM"
 case $SRC in
 kdump) INPUT=$BED/xen-kdump.vmcore SYMS=() ;;
+qemu-nosyms) INPUT=$BED/host-qemu.elf SYMS=() ;;
 qemu)
 	INPUT=$BED/host-qemu.elf
 	[ -n "$XENSYMS" ] || acc_skip "xen-syms of Xen $XENVER is not in the test-bed cache"
 	SYMS=(--xen-syms "$XENSYMS")
 	;;
 esac
-acc_log "$ACC_NAME: domain $DOM = id $DOMID ($MEM MiB, $VCPUS vCPUs) from $(basename "$INPUT")"
+[ "$SRC" = qemu-nosyms ] || acc_log "$ACC_NAME: domain $DOM = id $DOMID ($MEM MiB, $VCPUS vCPUs) from $(basename "$INPUT")"
 
 # ---- list --------------------------------------------------------------------------------
 check_list() { # ARGS...
@@ -76,20 +87,36 @@ check_list() { # ARGS...
 		fi
 	fi
 }
-check_list "${SYMS[@]}"
-[ "$SRC" = kdump ] && [ -n "$XENSYMS" ] && check_list --xen-syms "$XENSYMS"
-VSYMS=("${SYMS[@]}")
-[ -n "$XENSYMS" ] && VSYMS=(--xen-syms "$XENSYMS")
-"$VMCARVE" list "$INPUT" "${VSYMS[@]}" -v > "$WORK/list-v.txt" 2>&1
-acc_info "list -v offsets: $(grep -E '^OFFSET\((domain\.(vcpu|shared_info|tot_pages)|vcpu\.arch\.user_regs)\)' "$WORK/list-v.txt" | tr '\n' ' ')"
 # a paused domU's vCPU 0 as Xen's own xl dump-core saw it (the bed's xcinfo of the xc_core)
-if [ "$REF" != - ] && [ -s "$BED/checks/xcinfo-$(basename "$REF").txt" ] && [ -n "$XENSYMS" ]; then
+check_vcpu0() { # LIST-V-FILE WHAT
+	local want got
+	[ "$REF" != - ] && [ -s "$BED/checks/xcinfo-$(basename "$REF").txt" ] || return 0
 	want=$(sed -n 's/^vcpu0: .* rip \(0x[0-9a-f]*\) rsp \(0x[0-9a-f]*\) .*/rip=\1 rsp=\2/p' "$BED/checks/xcinfo-$(basename "$REF").txt")
-	got=$(awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^vcpu0\.rip=/' "$WORK/list-v.txt" | sed 's/^vcpu0\.//; s/ (.*//')
+	got=$(awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^vcpu0\.rip=/' "$1" | sed 's/^vcpu0\.//; s/ (.*//')
 	if [ -n "$want" ] && [ "$got" = "$want" ]; then
-		acc_pass "vCPU 0 registers = xl dump-core's vCPU 0 context ($got)"
+		acc_pass "vCPU 0 registers ($2) = xl dump-core's vCPU 0 context ($got)"
 	else
-		acc_fail "vCPU 0 registers: vmcarve '$got', xl dump-core '$want'"
+		acc_fail "vCPU 0 registers ($2): vmcarve '$got', xl dump-core '$want'"
+	fi
+}
+# symbols from the table in Xen's own image: where it was found, and that it was used
+check_embedded() { # LIST-V-FILE
+	if grep -q '^xen_syms=embedded symbol table' "$1" && grep -q '^pcpu[0-9]*\.curr_vcpu=' "$1"; then
+		acc_pass "embedded symbols: $(grep -m1 '^xen_syms=embedded' "$1" | sed 's/^xen_syms=//'); $(grep -m1 '^xen_syms.embedded: image' "$1" | sed 's/^xen_syms.embedded: //')"
+	else
+		acc_fail "list -v without --xen-syms used no embedded symbol table: $(grep -m2 -E '^xen_syms|rror' "$1" | tr '\n' ' ')"
+	fi
+}
+if [ "$SRC" != qemu-nosyms ]; then
+	check_list "${SYMS[@]}"
+	[ "$SRC" = kdump ] && [ -n "$XENSYMS" ] && check_list --xen-syms "$XENSYMS"
+	"$VMCARVE" list "$INPUT" "${SYMS[@]}" -v > "$WORK/list-v.txt" 2>&1
+	acc_info "list -v offsets: $(grep -E '^OFFSET\((domain\.(vcpu|shared_info|tot_pages)|vcpu\.arch\.user_regs)\)' "$WORK/list-v.txt" | tr '\n' ' ')"
+	[ "$SRC" = kdump ] && check_embedded "$WORK/list-v.txt"
+	check_vcpu0 "$WORK/list-v.txt" "${SYMS[*]:-embedded symbols}"
+	if [ "$SRC" = kdump ] && [ -n "$XENSYMS" ]; then
+		"$VMCARVE" list "$INPUT" --xen-syms "$XENSYMS" -v > "$WORK/list-v-syms.txt" 2>&1
+		check_vcpu0 "$WORK/list-v-syms.txt" "--xen-syms"
 	fi
 fi
 
@@ -108,28 +135,100 @@ extract() { # NAME ARGS...
 	acc_log "extracted $name ($*) in $(acc_since "$t0") s, $(du -h "$WORK/$name" | cut -f1)"
 	OUTS+=("$name")
 }
-extract elf --format elf
-extract kdump-lzo -l
-# with --xen-syms the running vCPUs are known and per-vCPU registers are written
-if [ "$SRC" = kdump ] && [ -n "$XENSYMS" ]; then
-	extract kdump-zstd -z --xen-syms "$XENSYMS"
-	SYMS_OUTS=" kdump-zstd "
-else
-	extract kdump-zstd -z
-	SYMS_OUTS=" ${SYMS[*]:+elf kdump-lzo kdump-zstd} "
+check_markers() { # OUTPUT...
+	local o sp r
+	for o in "$@"; do
+		sp=()
+		[ "$o" != elf ] && sp=(--kdump-space machphys)
+		r=$("$COMMON/verify-markers" -q "${sp[@]}" --map "$BED/truth/$DOM.p2m.txt" -m "$BED/truth/truth-$DOM.txt" "$WORK/$o" 2>&1 | grep '^TOTAL')
+		case $r in *'-> PASS'*) acc_pass "markers $o: $r" ;; *) acc_fail "markers $o: ${r:-verify-markers failed}" ;; esac
+	done
+}
+check_p2m() { # OUTPUT
+	local r
+	r=$("$PY" "$HERE/xen_p2m_check.py" "$WORK/$1" "$BED/truth/$DOM.p2m.txt" 2>&1 | tail -1)
+	case $r in *'-> PASS'*) acc_pass "p2m carried by $1 vs truth: $r" ;; *) acc_fail "p2m check ($1): $r" ;; esac
+}
+
+if [ "$SRC" = qemu-nosyms ]; then
+	printf '%s\n' sys log 'bt -a' q > "$WORK/cmds"
+	: > "$WORK/jobs"
+	"$VMCARVE" list "$INPUT" -v > "$WORK/list-v.txt" 2>&1 || acc_fail "vmcarve list -v $(basename "$INPUT") (no --xen-syms) exited $?: $(grep -m2 -i error "$WORK/list-v.txt" | tr '\n' ' ')"
+	check_embedded "$WORK/list-v.txt"
+	for d in $(awk '/^name=/ { sub("name=", "", $1); print $1 }' "$BED/truth/domains.txt"); do
+		set_domain "$d"
+		acc_log "domain $DOM = id $DOMID ($MEM MiB, $VCPUS vCPUs)"
+		check_list
+		check_vcpu0 "$WORK/list-v.txt" "embedded symbols"
+		OUTS=()
+		extract "$DOM.elf" --format elf
+		extract "$DOM.kdump-lzo" -l
+		check_markers "${OUTS[@]}"
+		[ -s "$WORK/$DOM.elf" ] && check_p2m "$DOM.elf"
+		rm -f "$WORK/$DOM.elf"
+		# crash on the kdump output: bt -a from the vCPU registers the embedded symbols found
+		[ -s "$WORK/$DOM.kdump-lzo" ] &&
+			printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$WORK/cmds" "$VMLINUX" \
+				"$WORK/$DOM.kdump-lzo" "$WORK/$DOM.crash" "$WORK/$DOM.crash.rc" >> "$WORK/jobs"
+	done
+	t0=$EPOCHREALTIME
+	acc_parallel "$WORK/jobs"
+	acc_log "crash sessions in $(acc_since "$t0") s"
+	for d in $(awk '/^name=/ { sub("name=", "", $1); print $1 }' "$BED/truth/domains.txt"); do
+		set_domain "$d"
+		c=$WORK/$DOM.crash
+		[ -s "$c" ] || continue
+		nbt=$(grep -c '^ #0 \[' "$c")
+		if [ "$(cat "$c.rc")" != 0 ] || ! grep -q '^ *RELEASE: ' "$c" || ! grep -q 'Linux version' "$c"; then
+			acc_fail "crash $DOM.kdump-lzo: rc $(cat "$c.rc"): $(grep -m3 -iE 'crash:|error|cannot' "$c" | tr '\n' ' ')"
+		elif grep -q 'cannot be determined' "$c" || [ "$nbt" -lt "$VCPUS" ]; then
+			acc_fail "crash $DOM.kdump-lzo: bt -a: $nbt backtraces for $VCPUS vCPUs"
+		else
+			acc_pass "crash $DOM.kdump-lzo: $(grep -E '^ +(RELEASE|TASKS):' "$c" | tr -s ' ' | paste -sd';'); bt -a from the carved vCPU registers: $nbt backtraces"
+		fi
+	done
+	# a xen-syms of another build (every address moved by a page; its build-id unchanged, so
+	# only the embedded table can tell) must be refused, naming the embedded table
+	if [ -n "$XENSYMS" ]; then
+		"$PY" - "$XENSYMS" "$WORK/xen-syms-other" << 'PYEOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+shoff, = struct.unpack_from('<Q', b, 40)
+shentsize, shnum = struct.unpack_from('<HH', b, 58)
+for i in range(shnum):
+    sh = struct.unpack_from('<IIQQQQIIQQ', b, shoff + i * shentsize)
+    if sh[1] == 2:  # SHT_SYMTAB
+        for off in range(sh[4], sh[4] + sh[5], 24):
+            v, = struct.unpack_from('<Q', b, off + 8)
+            if v >> 48 == 0xffff:
+                struct.pack_into('<Q', b, off + 8, v + 0x1000)
+open(sys.argv[2], 'wb').write(b)
+PYEOF
+		"$VMCARVE" list "$INPUT" --xen-syms "$WORK/xen-syms-other" > "$WORK/other.txt" 2>&1
+		rc=$?
+		if [ $rc = 1 ] && grep -q 'does not match.*embedded in the dump' "$WORK/other.txt"; then
+			acc_pass "a xen-syms of another build is refused: $(grep -m1 -o 'does not match.*differ' "$WORK/other.txt")"
+		else
+			acc_fail "a xen-syms of another build: rc $rc: $(head -2 "$WORK/other.txt" | tr '\n' ' ')"
+		fi
+	fi
+	acc_finish
 fi
 
-# ---- pages -------------------------------------------------------------------------------
-for o in "${OUTS[@]}"; do
-	sp=()
-	[ "$o" != elf ] && sp=(--kdump-space machphys)
-	r=$("$COMMON/verify-markers" -q "${sp[@]}" --map "$BED/truth/$DOM.p2m.txt" -m "$BED/truth/truth-$DOM.txt" "$WORK/$o" 2>&1 | grep '^TOTAL')
-	case $r in *'-> PASS'*) acc_pass "markers $o: $r" ;; *) acc_fail "markers $o: ${r:-verify-markers failed}" ;; esac
-done
-if [ -s "$WORK/elf" ]; then
-	r=$("$PY" "$HERE/xen_p2m_check.py" "$WORK/elf" "$BED/truth/$DOM.p2m.txt" 2>&1 | tail -1)
-	case $r in *'-> PASS'*) acc_pass "p2m carried by the output vs truth: $r" ;; *) acc_fail "p2m check: $r" ;; esac
+extract elf --format elf
+extract kdump-lzo -l
+if [ "$SRC" = kdump ] && [ -n "$XENSYMS" ]; then
+	extract kdump-zstd -z --xen-syms "$XENSYMS"
+else
+	extract kdump-zstd -z
 fi
+# every output carries per-vCPU registers: the running vCPUs are known from the symbols
+# (--xen-syms, or the table embedded in Xen's image)
+SYMS_OUTS=" elf kdump-lzo kdump-zstd "
+
+# ---- pages -------------------------------------------------------------------------------
+check_markers "${OUTS[@]}"
+[ -s "$WORK/elf" ] && check_p2m elf
 if [ "$REF" != - ] && [ -s "$BED/$REF" ]; then
 	for o in "${OUTS[@]}"; do
 		r=$("$PY" "$COMMON/xccompare.py" "$BED/$REF" "$WORK/$o" 2>&1 | tail -1)
