@@ -216,7 +216,8 @@ static enum vmc_status try_layout(xen_ksyms_read_fn *rd, void *arg, struct xen_k
 	uint8_t *vals = NULL;
 	enum vmc_status rc;
 
-	if (num_at < namewin_at)
+	/* every array starts aligned (output_label's ALGN) */
+	if (num_at < namewin_at || (markers_at & (align - 1)) || (tokens_at & (align - 1)))
 		return VMC_ERR_CORRUPT;
 	n = rd32(namewin + (num_at - namewin_at));
 	if (!n || n > KSYMS_MAX || (n + 255) / 256 != nmark)
@@ -345,9 +346,16 @@ enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t toke
 			continue;
 		nhi -= 2;
 		nlo = nhi > 256 * 256 + 16 ? nhi - 256 * 256 - 16 : 0;
-		nwin_at = nlo;
 		free(nwin);
-		if (!(nwin = malloc(at - nwin_at)) || rd(arg, nwin_at, nwin, at - nwin_at, &(struct vmc_diag){ 0 })) {
+		if (!(nwin = malloc(at - nlo + 1))) {
+			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		/* the window may reach below readable memory: shrink it a page at a time */
+		while (nlo < nhi && rd(arg, nlo, nwin, at - nlo, &(struct vmc_diag){ 0 }))
+			nlo = (nlo + 4096) & ~4095ull;
+		nwin_at = nlo;
+		if (nlo >= nhi) {
 			snprintf(why, sizeof(why), "names before the markers at 0x%llx unreadable", (unsigned long long)at);
 			continue;
 		}
