@@ -366,7 +366,7 @@ static void add_vcpus(struct xen_host *x, struct vmc_guest *g, const struct xen_
 	}
 	if (!x->vcpu_running_known) {
 		g->no_vcpu_notes = true;
-		vmc_guest_warn(g, "no per-vCPU notes: without --xen-syms running vCPUs (whose saved registers are stale) cannot be told apart; crash finds active tasks by stack search");
+		vmc_guest_warn(g, "no per-vCPU notes: without Xen's symbols (--xen-syms; none embedded in the dump's Xen) running vCPUs (whose saved registers are stale) cannot be told apart; crash finds active tasks by stack search");
 	} else if (ok != dom->nvcpu) {
 		g->no_vcpu_notes = true;
 		vmc_guest_warn(g, "registers of %u of %u vCPUs found: no per-vCPU notes are written (crash finds active tasks by stack search)",

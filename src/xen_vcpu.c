@@ -3,8 +3,8 @@
  * pCPU (per_cpu(curr_vcpu), also during a lazy switch to idle) its registers are in that
  * pCPU's struct cpu_info at the top of the pCPU's stack (guest_cpu_user_regs), or, when the
  * pCPU was executing the guest itself at dump time (a whole-machine dump), in the pCPU's own
- * registers (the QEMU CPU note). Finding curr_vcpu and the stacks needs --xen-syms
- * (per_cpu__curr_vcpu, __per_cpu_offset, stack_base). */
+ * registers (the QEMU CPU note). Finding curr_vcpu and the stacks needs Xen's symbols
+ * (per_cpu__curr_vcpu, __per_cpu_offset, stack_base: --xen-syms or Xen's embedded table). */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +38,7 @@ void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n)
 	x->vcpu_running_known = false;
 	if (!x->has_syms || !xen_syms_get(&x->syms, "per_cpu__curr_vcpu", &sym_curr) ||
 	    !xen_syms_get(&x->syms, "__per_cpu_offset", &sym_pco) || !xen_syms_get(&x->syms, "stack_base", &sym_stacks)) {
-		vmc_hv_report(x->hv, "vcpu.running=unknown (needs --xen-syms: per_cpu__curr_vcpu, __per_cpu_offset, stack_base)");
+		vmc_hv_report(x->hv, "vcpu.running=unknown (needs per_cpu__curr_vcpu, __per_cpu_offset, stack_base: --xen-syms, as the dump's Xen has no usable embedded symbol table)");
 		return;
 	}
 	x->vcpu_running_known = true;
