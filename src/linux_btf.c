@@ -37,6 +37,42 @@ static long extra_len(unsigned kind, unsigned vlen)
 	}
 }
 
+static const char *str_at(const struct vmc_btf *b, uint32_t off);
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Lookups by name are what the KVM route does thousands of times: index the names once.
+ * Types are inserted in id order, so among equal names the probe meets the lowest id first. */
+static int build_index(struct vmc_btf *b)
+{
+	uint32_t cap = 1024;
+
+	while (cap < 2 * b->ntypes + 2)
+		cap *= 2;
+	if (!(b->name_index = calloc(cap, sizeof(*b->name_index))))
+		return -1;
+	b->name_mask = cap - 1;
+	for (uint32_t i = 0; i < b->ntypes; i++) {
+		uint32_t name_off, slot;
+		const char *name;
+		memcpy(&name_off, b->types + b->type_off[i], 4);
+		name = str_at(b, name_off);
+		if (!name[0])
+			continue; /* anonymous types (most of them) are never looked up by name */
+		slot = name_hash(name) & b->name_mask;
+		while (b->name_index[slot])
+			slot = (slot + 1) & b->name_mask;
+		b->name_index[slot] = i + 1;
+	}
+	return 0;
+}
+
 enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
 			      struct vmc_diag *d)
 {
@@ -98,6 +134,10 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 		b->type_off[b->ntypes++] = (uint32_t)pos;
 		pos += 12 + (size_t)extra;
 	}
+	if (build_index(b)) {
+		vmc_btf_free(b);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a BTF index");
+	}
 	*out = b;
 	return VMC_OK;
 }
@@ -106,6 +146,7 @@ void vmc_btf_free(struct vmc_btf *btf)
 {
 	if (!btf)
 		return;
+	free(btf->name_index);
 	free(btf->type_off);
 	free(btf->data);
 	free(btf);
@@ -133,8 +174,14 @@ static const uint8_t *type_at(const struct vmc_btf *b, uint32_t id, struct btf_t
 
 uint32_t vmc_btf_find(const struct vmc_btf *btf, const char *name, unsigned kind)
 {
+	uint32_t h = name_hash(name);
+
+	if (!name[0])
+		return 0;
 	for (const struct vmc_btf *b = btf; b; b = b->base)
-		for (uint32_t i = 0; i < b->ntypes; i++) {
+		for (uint32_t slot = h & b->name_mask; b->name_index && b->name_index[slot];
+		     slot = (slot + 1) & b->name_mask) {
+			uint32_t i = b->name_index[slot] - 1;
 			struct btf_type t;
 			memcpy(&t, b->types + b->type_off[i], 12);
 			if (t_kind(&t) != kind || strcmp(str_at(btf, t.name_off), name))

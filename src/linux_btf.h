@@ -23,6 +23,8 @@ struct vmc_btf {
 	uint32_t start_str;         /* string offsets below this are the base's */
 	uint32_t ntypes;
 	uint32_t *type_off;         /* offset of each type record in the type section */
+	uint32_t *name_index;       /* open-addressing index by name: type index + 1, 0 = empty */
+	uint32_t name_mask;
 };
 
 /* Parse (and copy) a blob; base is NULL for vmlinux BTF, vmlinux's for a module's. */

@@ -18,10 +18,42 @@ static uint64_t sym_addr(const struct vmc_kallsyms_raw *raw, uint32_t i, enum vm
 	return raw->relative_base + (uint32_t)off;
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Name lookups run for every symbol the KVM route needs: index the ~100k names once. Symbols
+ * are inserted in table order, so among equal names the probe meets the first one first. */
+static int build_index(struct vmc_kallsyms *ks)
+{
+	uint32_t cap = 1024;
+
+	while (cap < 2 * ks->n + 2)
+		cap *= 2;
+	if (!(ks->index = calloc(cap, sizeof(*ks->index))))
+		return -1;
+	ks->index_mask = cap - 1;
+	for (uint32_t i = 0; i < ks->n; i++) {
+		const char *s = ks->names + ks->name_off[i];
+		uint32_t slot;
+		if (!s[0])
+			continue;
+		slot = name_hash(s + 1) & ks->index_mask;
+		while (ks->index[slot])
+			slot = (slot + 1) & ks->index_mask;
+		ks->index[slot] = i + 1;
+	}
+	return 0;
+}
+
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
 				    struct vmc_kallsyms *out, struct vmc_diag *d)
 {
-	size_t pos = 0, cap, used = 0;
+	size_t pos = 0, cap, used = 0, tok_len[256];
 	uint32_t i;
 	char *names;
 
@@ -33,6 +65,8 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 		    !memchr(raw->token_table + raw->token_index[t], 0, raw->token_table_len - raw->token_index[t]))
 			return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: token %u at offset %u is outside the token table (%zu bytes)",
 					t, raw->token_index[t], raw->token_table_len);
+	for (unsigned t = 0; t < 256; t++) /* bounded by the memchr check above */
+		tok_len[t] = strlen((const char *)raw->token_table + raw->token_index[t]);
 	cap = (size_t)raw->num_syms * 24 + 4096;
 	out->addr = malloc(raw->num_syms * sizeof(*out->addr));
 	out->name_off = malloc(raw->num_syms * sizeof(*out->name_off));
@@ -57,7 +91,7 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 			goto trunc;
 		for (size_t k = 0; k < len; k++) {
 			const char *tok = (const char *)raw->token_table + raw->token_index[raw->names[pos + k]];
-			size_t tl = strlen(tok);
+			size_t tl = tok_len[raw->names[pos + k]];
 			if (used + tl + 2 > cap) {
 				char *nn;
 				if (cap > (size_t)1 << 30) {
@@ -90,6 +124,10 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 	out->names_len = used;
 	out->n = raw->num_syms;
 	out->mode = mode;
+	if (build_index(out)) {
+		vmc_kallsyms_free(out);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the kallsyms index");
+	}
 	return VMC_OK;
 trunc:
 	free(names);
@@ -99,7 +137,9 @@ trunc:
 
 bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type)
 {
-	for (uint32_t i = 0; i < ks->n; i++) {
+	for (uint32_t slot = name_hash(name) & ks->index_mask; ks->index && ks->index[slot];
+	     slot = (slot + 1) & ks->index_mask) {
+		uint32_t i = ks->index[slot] - 1;
 		const char *s = ks->names + ks->name_off[i];
 		if (s[0] && strcmp(s + 1, name) == 0) {
 			*addr = ks->addr[i];
@@ -113,6 +153,7 @@ bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64
 
 void vmc_kallsyms_free(struct vmc_kallsyms *ks)
 {
+	free(ks->index);
 	free(ks->addr);
 	free(ks->name_off);
 	free(ks->names);
@@ -253,16 +294,21 @@ enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out
 	raw.offsets = offs;
 	raw.num_syms = num;
 	/* the build's address mode is not recorded: take the one that agrees with VMCOREINFO */
+	if ((rc = vmc_kallsyms_decode(&raw, (enum vmc_ksyms_mode)0, out, d)))
+		goto out;
 	for (int m = 0; m < 2; m++) {
-		if ((rc = vmc_kallsyms_decode(&raw, (enum vmc_ksyms_mode)m, out, d)))
-			goto out;
+		if (m) { /* the names do not depend on the mode: only the addresses are redone */
+			for (uint32_t i = 0; i < out->n; i++)
+				out->addr[i] = sym_addr(&raw, i, (enum vmc_ksyms_mode)m);
+			out->mode = (enum vmc_ksyms_mode)m;
+		}
 		check_against_vmcoreinfo(km, out, &agree[m], &disagree[m]);
 		if (agree[m] >= 2 && disagree[m] == 0) {
 			out->checked = agree[m];
 			goto out;
 		}
-		vmc_kallsyms_free(out);
 	}
+	vmc_kallsyms_free(out);
 	rc = vmc_fail(d, VMC_ERR_CORRUPT,
 		      "kallsyms: decoded addresses disagree with VMCOREINFO (relative: %u agree, %u differ; absolute-percpu: %u agree, %u differ)",
 		      agree[0], disagree[0], agree[1], disagree[1]);

@@ -31,6 +31,8 @@ struct vmc_kallsyms {
 	size_t names_len;
 	enum vmc_ksyms_mode mode;
 	unsigned checked;    /* VMCOREINFO SYMBOL() values the decoded table agreed with */
+	uint32_t *index;     /* open-addressing index by name: symbol + 1, 0 = empty */
+	uint32_t index_mask;
 };
 
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
