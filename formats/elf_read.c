@@ -376,9 +376,7 @@ static const uint8_t *elf_map_run(struct vmc_dump *dump, uint64_t pfn, uint64_t 
 	off = s->offset + (start - s->paddr);
 	if (off > ep->src->size || len > ep->src->size - off)
 		return NULL;
-	/* keep the resident set bounded: pages well behind the reader are done with */
-	if (off > (24u << 20))
-		vmc_bytesrc_drop_behind(ep->src, off - (24u << 20));
+	vmc_bytesrc_mapped(ep->src, off, len); /* keeps the resident set bounded */
 	return ep->src->map + off;
 }
 

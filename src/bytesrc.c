@@ -66,14 +66,59 @@ static void file_close(struct vmc_bytesrc *src)
 	src->fd = -1;
 }
 
-void vmc_bytesrc_drop_behind(struct vmc_bytesrc *src, uint64_t off)
-{
-	uint64_t from = src->dropped & ~(uint64_t)4095, to = off & ~(uint64_t)4095;
+#define MAPPED_WINDOW (32ull << 20)
+#define MAPPED_SLACK (16ull << 20) /* trim in big steps: each madvise costs a TLB shootdown */
 
-	if (!src->map || to <= from + (8u << 20))
+static void drop(struct vmc_bytesrc *src, uint64_t off, uint64_t len)
+{
+	uint64_t from = (off + 4095) & ~4095ull, to = (off + len) & ~4095ull;
+
+	if (to > from)
+		madvise((void *)(src->map + from), (size_t)(to - from), MADV_DONTNEED);
+}
+
+void vmc_bytesrc_mapped(struct vmc_bytesrc *src, uint64_t off, uint64_t len)
+{
+	const unsigned cap = sizeof(src->recent) / sizeof(src->recent[0]);
+
+	if (!src->map || !len)
 		return;
-	madvise((void *)(src->map + from), (size_t)(to - from), MADV_DONTNEED);
-	src->dropped = to;
+	if (src->recent_n) {
+		unsigned last = (src->recent_head + src->recent_n - 1) % cap;
+		if (src->recent[last].off + src->recent[last].len == off) { /* sequential: extend */
+			src->recent[last].len += len;
+			goto trim;
+		}
+	}
+	if (src->recent_n == cap) { /* forget the oldest range: it leaves the window */
+		drop(src, src->recent[src->recent_head].off, src->recent[src->recent_head].len);
+		src->recent_bytes -= src->recent[src->recent_head].len;
+		src->recent_head = (src->recent_head + 1) % cap;
+		src->recent_n--;
+	}
+	src->recent[(src->recent_head + src->recent_n) % cap].off = off;
+	src->recent[(src->recent_head + src->recent_n) % cap].len = len;
+	src->recent_n++;
+trim:
+	src->recent_bytes += len;
+	if (src->recent_bytes <= MAPPED_WINDOW + MAPPED_SLACK)
+		return;
+	while (src->recent_bytes > MAPPED_WINDOW && src->recent_n) {
+		uint64_t excess = src->recent_bytes - MAPPED_WINDOW;
+		typeof(src->recent[0]) *r = &src->recent[src->recent_head];
+		/* drop whole pages only, so the range's tail stays mapped until it ages out too */
+		uint64_t n = excess < r->len ? ((excess + 4095) & ~4095ull) : r->len;
+		if (n > r->len)
+			n = r->len;
+		drop(src, r->off, n);
+		r->off += n;
+		r->len -= n;
+		src->recent_bytes -= n;
+		if (!r->len) {
+			src->recent_head = (src->recent_head + 1) % cap;
+			src->recent_n--;
+		}
+	}
 }
 
 static const struct vmc_bytesrc_ops file_ops = { .pread = file_pread, .close = file_close };

@@ -21,7 +21,10 @@ struct vmc_bytesrc {
 	void *priv;
 	int fd;        /* the file descriptor behind it, or -1 */
 	const uint8_t *map; /* read-only mapping of all `size` bytes, or NULL */
-	uint64_t dropped;   /* mapped bytes below this were released by drop_behind */
+	/* mapped ranges handed out lately, oldest first (see vmc_bytesrc_mapped) */
+	struct { uint64_t off, len; } recent[64];
+	unsigned recent_head, recent_n;
+	uint64_t recent_bytes;
 	bool spooled;  /* read from a pipe and kept in an unlinked temporary file */
 };
 
@@ -39,9 +42,11 @@ struct vmc_bytesrc *vmc_bytesrc_alloc(const struct vmc_bytesrc_ops *ops, const c
 enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
 				       const char *what, struct vmc_diag *d);
 
-/* Hint that mapped bytes below `off` are done with: drops them from the process's resident
- * set (they refault from the page cache if touched again, so pointers stay valid). */
-void vmc_bytesrc_drop_behind(struct vmc_bytesrc *src, uint64_t off);
+/* Record that mapped bytes [off, off + len) are in use; the least recently handed-out ones
+ * beyond a 32 MiB window are dropped from the resident set (they refault from the page cache
+ * if touched again, so pointers stay valid). Bounds the RSS whatever the access order (a
+ * carved guest reads its host's frames in any order). One thread per source. */
+void vmc_bytesrc_mapped(struct vmc_bytesrc *src, uint64_t off, uint64_t len);
 
 void vmc_bytesrc_free(struct vmc_bytesrc *src);
 

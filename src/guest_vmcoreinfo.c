@@ -10,6 +10,7 @@
 #include "notes.h"
 
 #define NOTE_HDR 24 /* Elf64_Nhdr + "VMCOREINFO\0" padded to 12 */
+#define RUN_FRAMES 512
 
 /* A page starting with the note header; returns the text length or 0. */
 static size_t note_at(const uint8_t *page, uint32_t page_size)
@@ -54,7 +55,7 @@ static bool validate(struct vmc_dump *gd, const uint8_t *text, size_t len, void 
 enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, struct vmc_diag *d)
 {
 	struct vmc_dump *gd = NULL;
-	uint8_t *page = NULL, *vpage = NULL, *best = NULL;
+	uint8_t *page = NULL, *vpage = NULL, *best = NULL, *cand = NULL, *run = NULL;
 	void *scratch = NULL;
 	size_t best_len = 0;
 	uint64_t best_pfn = 0, ncand = 0;
@@ -68,35 +69,55 @@ enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, st
 	page = malloc(gd->page_size);
 	vpage = malloc(gd->page_size);
 	best = malloc(gd->page_size);
+	cand = malloc(gd->page_size);
+	run = malloc((size_t)RUN_FRAMES << gd->page_shift); /* may fail: then frame by frame */
 	scratch = malloc(gd->scratch_size ? gd->scratch_size : 1);
-	if (!page || !vpage || !best || !scratch) {
+	if (!page || !vpage || !best || !cand || !scratch) {
 		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (uint64_t pfn = vmc_bitmap_next_set(&gd->stored, 0); pfn < gd->max_pfn;
-	     pfn = vmc_bitmap_next_set(&gd->stored, pfn + 1)) {
-		struct vmc_diag tmp;
-		size_t len;
-		bool valid;
+	/* This pass touches every frame before the writer does: read runs with pread (read_run)
+	 * into one buffer rather than through the host's mapping, which would fault every page
+	 * in (and out again when the resident window moves on). */
+	for (uint64_t pfn = vmc_bitmap_next_set(&gd->stored, 0); pfn < gd->max_pfn;) {
+		uint64_t end = vmc_bitmap_next_clear(&gd->stored, pfn), n = end - pfn;
+		const uint8_t *base = NULL;
 
-		const uint8_t *p = gd->ops->map_run ? gd->ops->map_run(gd, pfn, 1) : NULL;
-
-		/* in a mapped host, look at the 24 header bytes in place: this pass touches every frame */
-		if (p && !note_at(p, gd->page_size))
-			continue;
-		vmc_diag_init(&tmp);
-		if (gd->ops->read_page(gd, pfn, page, scratch, &tmp))
-			continue; /* an unreadable frame is reported by the writer, not here */
-		if (!(len = note_at(page, gd->page_size)))
-			continue;
-		ncand++;
-		valid = g->space == VMC_SPACE_GUEST_PHYS && validate(gd, page + NOTE_HDR, len, vpage, scratch);
-		if (!best_len || (valid && !best_valid)) {
-			memcpy(best, page + NOTE_HDR, len);
-			best_len = len;
-			best_pfn = pfn;
-			best_valid = valid;
+		if (n > RUN_FRAMES)
+			n = RUN_FRAMES;
+		if (run && gd->ops->read_run && n > 1) {
+			struct vmc_diag tmp;
+			vmc_diag_init(&tmp);
+			if (gd->ops->read_run(gd, pfn, n, run, &tmp) == VMC_OK)
+				base = run;
 		}
+		if (!base)
+			n = 1;
+		for (uint64_t k = 0; k < n; k++) {
+			uint64_t f = pfn + k;
+			const uint8_t *p = base ? base + (k << gd->page_shift) : page;
+			struct vmc_diag tmp;
+			size_t len;
+			bool valid;
+
+			vmc_diag_init(&tmp);
+			if (!base && gd->ops->read_page(gd, f, page, scratch, &tmp))
+				continue; /* an unreadable frame is reported by the writer, not here */
+			if (!(len = note_at(p, gd->page_size)))
+				continue;
+			ncand++;
+			if (!best_len || !best_valid) {
+				memcpy(cand, p + NOTE_HDR, len);
+				valid = g->space == VMC_SPACE_GUEST_PHYS && validate(gd, cand, len, vpage, scratch);
+				if (!best_len || valid) {
+					memcpy(best, cand, len);
+					best_len = len;
+					best_pfn = f;
+					best_valid = valid;
+				}
+			}
+		}
+		pfn = vmc_bitmap_next_set(&gd->stored, pfn + n);
 	}
 	if (!best_len) {
 		vmc_guest_warn(g, "no VMCOREINFO note found in the guest's memory: drgn will not open the output, crash needs the QEMU CPU notes");
@@ -116,6 +137,8 @@ enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, st
 	g->has_vmcoreinfo = true;
 	vmc_guest_report(g, "vmcoreinfo.frame=0x%llx", (unsigned long long)best_pfn);
 out:
+	free(run);
+	free(cand);
 	free(page);
 	free(vpage);
 	free(best);
