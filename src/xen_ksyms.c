@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "xen_host.h"
 
 #define TOKEN_MAX 128           /* a token is at most a KSYM_NAME_LEN (127) name */
@@ -28,31 +29,12 @@
 #define XEN_HV_VIRT_START 0xffff800000000000ull
 #define XEN_HV_VIRT_END 0xffff880000000000ull
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 bool xen_ksyms_index_like(const uint8_t *p)
 {
-	if (rd16(p))
+	if (vmc_le16(p))
 		return false;
 	for (unsigned i = 1; i < 256; i++) {
-		unsigned a = rd16(p + 2 * (i - 1)), b = rd16(p + 2 * i);
+		unsigned a = vmc_le16(p + 2 * (i - 1)), b = vmc_le16(p + 2 * i);
 		if (b <= a || b - a > TOKEN_MAX)
 			return false;
 	}
@@ -219,7 +201,7 @@ static enum vmc_status try_layout(xen_ksyms_read_fn *rd, void *arg, struct xen_k
 	/* every array starts aligned (output_label's ALGN) */
 	if (num_at < namewin_at || (markers_at & (align - 1)) || (tokens_at & (align - 1)))
 		return VMC_ERR_CORRUPT;
-	n = rd32(namewin + (num_at - namewin_at));
+	n = vmc_le32(namewin + (num_at - namewin_at));
 	if (!n || n > KSYMS_MAX || (n + 255) / 256 != nmark)
 		return VMC_ERR_CORRUPT;
 	for (uint32_t i = 0; i < n; i++) {
@@ -258,7 +240,7 @@ static enum vmc_status try_layout(xen_ksyms_read_fn *rd, void *arg, struct xen_k
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		k->value[i] = absolute ? rd64(vals + 8ull * i) : rd32(vals + 4ull * i);
+		k->value[i] = absolute ? vmc_le64(vals + 8ull * i) : vmc_le32(vals + 4ull * i);
 		if (absolute && k->value[i] < XEN_HV_VIRT_START) {
 			rc = vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: address %u (0x%llx at 0x%llx) is not in Xen's range",
 				      i, (unsigned long long)k->value[i], (unsigned long long)(k->values_at + 8ull * i));
@@ -297,7 +279,7 @@ enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t toke
 		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: 0x%llx holds no symbols_token_index (256 rising offsets)",
 				(unsigned long long)token_index_at);
 	for (unsigned i = 0; i < 256; i++)
-		idx[i] = rd16(raw + 2 * i);
+		idx[i] = vmc_le16(raw + 2 * i);
 	/* the token table: up to the last token's end + padding before the index */
 	tlen = idx[255] + TOKEN_MAX + 8;
 	twin_at = token_index_at > tlen ? token_index_at - tlen : 0;
@@ -327,7 +309,7 @@ enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t toke
 		uint32_t nmark = 0, prev = ~0u;
 		/* walk back while values fall; markers[0] is 0 */
 		while (at >= mwin_at + 4 && nmark < KSYMS_MAX / 256) {
-			uint32_t m = rd32(mwin + (at - 4 - mwin_at));
+			uint32_t m = vmc_le32(mwin + (at - 4 - mwin_at));
 			if (m >= prev || (prev != ~0u && prev - m < 512))
 				break;
 			at -= 4;
@@ -339,7 +321,7 @@ enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t toke
 		if (!nmark || prev)
 			continue;
 		for (uint32_t i = 0; i < nmark; i++)
-			markers[i] = rd32(mwin + (at - mwin_at) + 4ull * i);
+			markers[i] = vmc_le32(mwin + (at - mwin_at) + 4ull * i);
 		/* names start below the markers: the last marker plus 1..256 symbols of <= 256 bytes */
 		nhi = at - markers[nmark - 1];
 		if (nhi < 2)
@@ -481,10 +463,10 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 		if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
 			continue;
 		for (unsigned off = 0; off + 6 <= 4096; off += 4) {
-			unsigned a = rd16(pg + off + 2), b = rd16(pg + off + 4);
+			unsigned a = vmc_le16(pg + off + 2), b = vmc_le16(pg + off + 4);
 			uint8_t raw[512];
 			uint64_t at = (pfn << 12) + off, vi = 0;
-			if (rd16(pg + off) || !a || a > TOKEN_MAX || b <= a || b - a > TOKEN_MAX)
+			if (vmc_le16(pg + off) || !a || a > TOKEN_MAX || b <= a || b - a > TOKEN_MAX)
 				continue;
 			if (off + 512 <= 4096)
 				memcpy(raw, pg + off, 512);

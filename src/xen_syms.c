@@ -6,30 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "le.h"
 #include <sys/stat.h>
 
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct xen_sym *)a)->name, ((const struct xen_sym *)b)->name);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
 }
 
 enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_diag *d)
@@ -54,35 +37,35 @@ enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_d
 		return vmc_fail(d, buf ? VMC_ERR_IO : VMC_ERR_NOMEM, "%s: cannot read the xen-syms file", path);
 	}
 	fclose(f);
-	if (memcmp(buf, "\177ELF", 4) || buf[4] != 2 || buf[5] != 1 || rd16(buf + 18) != 62) {
+	if (memcmp(buf, "\177ELF", 4) || buf[4] != 2 || buf[5] != 1 || vmc_le16(buf + 18) != 62) {
 		rc = vmc_fail_at(d, VMC_ERR_CORRUPT, path, 0, "not an x86_64 ELF64 file (xen-syms expected)");
 		goto out;
 	}
-	shoff = rd64(buf + 40);
-	shentsize = rd16(buf + 58);
-	shnum = rd16(buf + 60);
+	shoff = vmc_le64(buf + 40);
+	shentsize = vmc_le16(buf + 58);
+	shnum = vmc_le16(buf + 60);
 	if (shentsize < 64 || shoff > (uint64_t)st.st_size || (uint64_t)shnum * shentsize > (uint64_t)st.st_size - shoff) {
 		rc = vmc_fail_at(d, VMC_ERR_CORRUPT, path, 40, "section headers lie outside the file");
 		goto out;
 	}
 	for (unsigned i = 0; i < shnum; i++) {
 		const uint8_t *sh = buf + shoff + (uint64_t)i * shentsize;
-		if (rd32(sh + 4) == 7 /* SHT_NOTE */ && rd64(sh + 16) && !s->build_id_len) {
-			uint64_t off = rd64(sh + 24), size = rd64(sh + 32);
+		if (vmc_le32(sh + 4) == 7 /* SHT_NOTE */ && vmc_le64(sh + 16) && !s->build_id_len) {
+			uint64_t off = vmc_le64(sh + 24), size = vmc_le64(sh + 32);
 			if (off <= (uint64_t)st.st_size && size <= (uint64_t)st.st_size - off && size >= 16) {
 				s->build_id_len = size > sizeof(s->build_id_note) ? sizeof(s->build_id_note) : size;
 				memcpy(s->build_id_note, buf + off, s->build_id_len);
-				s->build_id_va = rd64(sh + 16);
+				s->build_id_va = vmc_le64(sh + 16);
 			}
 		}
-		if (rd32(sh + 4) == 2 /* SHT_SYMTAB */) {
-			unsigned link = rd32(sh + 40);
-			symoff = rd64(sh + 24);
-			symsize = rd64(sh + 32);
+		if (vmc_le32(sh + 4) == 2 /* SHT_SYMTAB */) {
+			unsigned link = vmc_le32(sh + 40);
+			symoff = vmc_le64(sh + 24);
+			symsize = vmc_le64(sh + 32);
 			if (link < shnum) {
 				const uint8_t *ls = buf + shoff + (uint64_t)link * shentsize;
-				stroff = rd64(ls + 24);
-				strsize = rd64(ls + 32);
+				stroff = vmc_le64(ls + 24);
+				strsize = vmc_le64(ls + 32);
 			}
 		}
 	}
@@ -99,8 +82,8 @@ enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_d
 	s->strings[strsize] = 0;
 	for (uint64_t off = 0; off + 24 <= symsize; off += 24) {
 		const uint8_t *e = buf + symoff + off;
-		uint32_t name = rd32(e);
-		uint64_t value = rd64(e + 8);
+		uint32_t name = vmc_le32(e);
+		uint64_t value = vmc_le64(e + 8);
 		unsigned type = e[4] & 15;
 		if (!name || name >= strsize || !value || type > 2 /* NOTYPE, OBJECT, FUNC */)
 			continue;
