@@ -452,6 +452,9 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 	unsigned tries = 0;
 	char last[sizeof(((struct vmc_diag *)0)->msg)] = "";
 
+	if (hi_pfn <= lo_pfn) /* e.g. a xen_phys_start past the end of the dump */
+		return vmc_fail(d, VMC_ERR_MISSING, "frames 0x%llx-0x%llx are not in the dump", (unsigned long long)lo_pfn,
+				(unsigned long long)hi_pfn);
 	for (uint64_t i = 0; i < hi_pfn - lo_pfn; i++) {
 		uint64_t pfn = downward ? hi_pfn - 1 - i : lo_pfn + i;
 		const uint8_t *pg;
