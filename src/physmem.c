@@ -87,3 +87,22 @@ enum vmc_status vmc_physmem_read_u32(struct vmc_physmem *pm, uint64_t addr, uint
 {
 	return vmc_physmem_read(pm, addr, val, sizeof(*val), d);
 }
+
+bool vmc_physmem_peek(struct vmc_physmem *pm, uint64_t pfn, uint32_t off, void *buf, size_t len)
+{
+	struct vmc_dump *dump = pm->dump;
+	const uint8_t *p;
+	struct vmc_diag d;
+
+	if (!vmc_bitmap_test(&dump->stored, pfn) || off > dump->page_size || len > dump->page_size - off)
+		return false;
+	if (dump->ops->map_run && (p = dump->ops->map_run(dump, pfn, 1))) {
+		memcpy(buf, p + off, len);
+		return true;
+	}
+	vmc_diag_init(&d);
+	if (!(p = vmc_physmem_frame(pm, pfn, &d)))
+		return false;
+	memcpy(buf, p + off, len);
+	return true;
+}

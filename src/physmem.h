@@ -25,6 +25,9 @@ enum vmc_status vmc_physmem_read(struct vmc_physmem *pm, uint64_t addr, void *bu
 				 struct vmc_diag *d);
 enum vmc_status vmc_physmem_read_u64(struct vmc_physmem *pm, uint64_t addr, uint64_t *val, struct vmc_diag *d);
 enum vmc_status vmc_physmem_read_u32(struct vmc_physmem *pm, uint64_t addr, uint32_t *val, struct vmc_diag *d);
+/* Copy len bytes at offset off of a stored frame without reading the whole frame when the
+ * dump is a mapped file (scans that look at one header per frame); false when not stored. */
+bool vmc_physmem_peek(struct vmc_physmem *pm, uint64_t pfn, uint32_t off, void *buf, size_t len);
 /* True when the frame's bytes are in the dump. */
 bool vmc_physmem_has(const struct vmc_physmem *pm, uint64_t pfn);
 

@@ -164,7 +164,7 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 	for (uint64_t pfn = 0; pfn < p->npfn && !best; pfn++) {
 		uint64_t mfn = p->mfn[pfn];
 		const uint8_t *pg;
-		uint8_t *text = NULL;
+		uint8_t *text = NULL, name[10];
 		size_t len = 0;
 		struct vmc_diag tmp;
 
@@ -172,8 +172,11 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 		    !xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
 		    !vmc_bitmap_test(&host->stored, mfn))
 			continue;
+		/* one look at the note name per frame, then the whole frame for a candidate */
+		if (!vmc_physmem_peek(&x->pm, mfn, 12, name, sizeof(name)) || memcmp(name, "VMCOREINFO", 10))
+			continue;
 		vmc_diag_init(&tmp);
-		if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp)) || memcmp(pg + 12, "VMCOREINFO", 10))
+		if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp)))
 			continue;
 		ncand++;
 		if (note_candidate(x, p, pg, &text, &len))
