@@ -4,6 +4,7 @@
  * root), and look-alikes lying in frames some accepted VM's NPT maps as guest RAM are
  * rejected. Offsets: struct vmcb in linux arch/x86/include/asm/svm.h (carving.md 5b). */
 #include "kvm_hw_util.h"
+#include "le.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +35,6 @@
 #define EFER_KNOWN 0xfd01ull /* SCE LME LMA NXE SVME LMSLE FFXSR TCE */
 #define PA_LIMIT (1ull << 52)
 
-static uint64_t rd64(const uint8_t *p, unsigned off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p, unsigned off)
-{
-	uint32_t v;
-	memcpy(&v, p + off, 4);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p, unsigned off)
-{
-	uint16_t v;
-	memcpy(&v, p + off, 2);
-	return v;
-}
-
 static bool canonical48(uint64_t va)
 {
 	uint64_t top = va >> 47;
@@ -71,22 +51,22 @@ static bool ram_page(const struct vmc_dump *host, uint64_t pa)
  * QEMU's note wants them where the descriptor holds them (bits 15:8 and 23:20). */
 static void get_seg(const uint8_t *vmcb, unsigned i, struct vmc_seg *s)
 {
-	uint16_t attrib = rd16(vmcb, VMCB_SEG(i) + 2);
+	uint16_t attrib = vmc_le16(vmcb + VMCB_SEG(i) + 2);
 
-	s->selector = rd16(vmcb, VMCB_SEG(i));
+	s->selector = vmc_le16(vmcb + VMCB_SEG(i));
 	s->flags = ((uint32_t)(attrib & 0xff) << 8) | ((uint32_t)(attrib & 0xf00) << 12);
-	s->limit = rd32(vmcb, VMCB_SEG(i) + 4);
-	s->base = rd64(vmcb, VMCB_SEG(i) + 8);
+	s->limit = vmc_le32(vmcb + VMCB_SEG(i) + 4);
+	s->base = vmc_le64(vmcb + VMCB_SEG(i) + 8);
 }
 
 static void get_regs(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_vcpu *v)
 {
 	v->regs_valid = true;
 	v->gprs_valid = false; /* only rax/rsp/rip live in the VMCB; the rest are in struct kvm_vcpu */
-	v->rax = rd64(vmcb, VMCB_RAX);
-	v->rsp = rd64(vmcb, VMCB_RSP);
-	v->rip = rd64(vmcb, VMCB_RIP);
-	v->rflags = rd64(vmcb, VMCB_RFLAGS);
+	v->rax = vmc_le64(vmcb + VMCB_RAX);
+	v->rsp = vmc_le64(vmcb + VMCB_RSP);
+	v->rip = vmc_le64(vmcb + VMCB_RIP);
+	v->rflags = vmc_le64(vmcb + VMCB_RFLAGS);
 	get_seg(vmcb, 0, &v->seg_es);
 	get_seg(vmcb, 1, &v->seg_cs);
 	get_seg(vmcb, 2, &v->seg_ss);
@@ -106,12 +86,12 @@ static void get_regs(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_vcpu *v)
 	v->gs = v->seg_gs.selector;
 	v->fs_base = v->seg_fs.base;
 	v->gs_base = v->seg_gs.base;
-	v->kernel_gs_base = rd64(vmcb, VMCB_KERNEL_GS_BASE);
-	v->cr[0] = rd64(vmcb, VMCB_CR0);
-	v->cr[2] = rd64(vmcb, VMCB_CR2);
-	v->cr[3] = rd64(vmcb, VMCB_CR3);
-	v->cr[4] = rd64(vmcb, VMCB_CR4);
-	v->efer = rd64(vmcb, VMCB_EFER);
+	v->kernel_gs_base = vmc_le64(vmcb + VMCB_KERNEL_GS_BASE);
+	v->cr[0] = vmc_le64(vmcb + VMCB_CR0);
+	v->cr[2] = vmc_le64(vmcb + VMCB_CR2);
+	v->cr[3] = vmc_le64(vmcb + VMCB_CR3);
+	v->cr[4] = vmc_le64(vmcb + VMCB_CR4);
+	v->efer = vmc_le64(vmcb + VMCB_EFER);
 	v->sregs_valid = true;
 	snprintf(v->source, sizeof(v->source), "VMCB 0x%llx", (unsigned long long)vmcb_pa);
 }
@@ -128,7 +108,7 @@ static const char *check_npt_root(struct vmc_physmem *pm, uint64_t root)
 	if (!(t = vmc_physmem_frame(pm, root >> pm->dump->page_shift, &tmp)))
 		return "its NPT root table is not in the dump";
 	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = rd64(t, i * 8), pa = e & 0x000ffffffffff000ull;
+		uint64_t e = vmc_le64(t + i * 8), pa = e & 0x000ffffffffff000ull;
 		if (!(e & 1))
 			continue;
 		if (e & 0x80)
@@ -144,19 +124,19 @@ const char *vmc_svm_vmcb_check(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc
 			       struct vmc_hw_vcpu *out)
 {
 	const struct vmc_dump *host = pm->dump;
-	uint64_t efer = rd64(vmcb, VMCB_EFER), misc = rd64(vmcb, VMCB_MISC_CTL), ncr3 = rd64(vmcb, VMCB_NESTED_CR3);
-	uint64_t cr0 = rd64(vmcb, VMCB_CR0), cr3 = rd64(vmcb, VMCB_CR3), cr4 = rd64(vmcb, VMCB_CR4);
-	uint64_t rip = rd64(vmcb, VMCB_RIP);
-	uint32_t asid = rd32(vmcb, VMCB_ASID);
+	uint64_t efer = vmc_le64(vmcb + VMCB_EFER), misc = vmc_le64(vmcb + VMCB_MISC_CTL), ncr3 = vmc_le64(vmcb + VMCB_NESTED_CR3);
+	uint64_t cr0 = vmc_le64(vmcb + VMCB_CR0), cr3 = vmc_le64(vmcb + VMCB_CR3), cr4 = vmc_le64(vmcb + VMCB_CR4);
+	uint64_t rip = vmc_le64(vmcb + VMCB_RIP);
+	uint32_t asid = vmc_le32(vmcb + VMCB_ASID);
 	const char *why;
 
 	if (!(efer & EFER_SVME) || (efer & ~EFER_KNOWN))
 		return "EFER.SVME clear or reserved EFER bits set";
-	if (!(rd32(vmcb, VMCB_INTERCEPT_W4) & 1))
+	if (!(vmc_le32(vmcb + VMCB_INTERCEPT_W4) & 1))
 		return "VMRUN not intercepted";
 	if (asid == 0 || asid >= (1u << 16))
 		return "ASID 0 or out of range";
-	if (!ram_page(host, rd64(vmcb, VMCB_IOPM_BASE)) || !ram_page(host, rd64(vmcb, VMCB_MSRPM_BASE)))
+	if (!ram_page(host, vmc_le64(vmcb + VMCB_IOPM_BASE)) || !ram_page(host, vmc_le64(vmcb + VMCB_MSRPM_BASE)))
 		return "IOPM/MSRPM base not a page of RAM";
 	if (cr0 >> 32 || cr4 >> 32 || cr3 >= PA_LIMIT || ((cr0 & 0x80000000u) && !(cr0 & 1)))
 		return "implausible CR0/CR3/CR4";
@@ -204,9 +184,9 @@ static enum vmc_status scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
 			return rc;
 	}
 	/* cheap pre-filter: EFER.SVME and the VMRUN intercept (one bit each) */
-	if (!(page[VMCB_EFER + 1] & 0x10) || !(page[VMCB_INTERCEPT_W4] & 1) || (rd64(page, VMCB_EFER) & ~EFER_KNOWN))
+	if (!(page[VMCB_EFER + 1] & 0x10) || !(page[VMCB_INTERCEPT_W4] & 1) || (vmc_le64(page + VMCB_EFER) & ~EFER_KNOWN))
 		return VMC_OK;
-	if (rd32(page, VMCB_ASID) == 0)
+	if (vmc_le32(page + VMCB_ASID) == 0)
 		return VMC_OK;
 	s->candidates++;
 	if ((why = vmc_svm_vmcb_check(page, pa, a->pm, &ncr3, &c))) {

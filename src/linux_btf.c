@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 #define BTF_MAGIC 0xeB9F
 #define BTF_MAX_TYPES (1u << 24)
 #define BTF_MAX_DEPTH 32 /* typedef chains and nested anonymous members */
@@ -15,13 +17,6 @@ struct btf_type {
 static unsigned t_kind(const struct btf_type *t) { return (t->info >> 24) & 0x1f; }
 static unsigned t_vlen(const struct btf_type *t) { return t->info & 0xffff; }
 static bool t_kflag(const struct btf_type *t) { return t->info >> 31; }
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
 
 /* bytes that follow the common header, or -1 for an unknown kind */
 static long extra_len(unsigned kind, unsigned vlen)
@@ -84,7 +79,7 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 	*out = NULL;
 	if (len < 24 || (p[0] | p[1] << 8) != BTF_MAGIC || p[2] != 1)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: no BTF header (magic 0xeB9F, version 1)");
-	hdr_len = rd32(p + 4), type_off = rd32(p + 8), type_len = rd32(p + 12), str_off = rd32(p + 16), str_len = rd32(p + 20);
+	hdr_len = vmc_le32(p + 4), type_off = vmc_le32(p + 8), type_len = vmc_le32(p + 12), str_off = vmc_le32(p + 16), str_len = vmc_le32(p + 20);
 	if (hdr_len < 24 || hdr_len > len || (uint64_t)hdr_len + type_off + type_len > len ||
 	    (uint64_t)hdr_len + str_off + str_len > len || str_len == 0)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: sections (types %u+%u, strings %u+%u) exceed the %zu-byte blob",
@@ -228,10 +223,10 @@ static enum vmc_status size_of(const struct vmc_btf *b, uint32_t id, uint64_t *s
 		return VMC_OK;
 	case VMC_BTF_ARRAY: {
 		uint64_t es;
-		enum vmc_status rc = size_of(b, rd32(rec + 12), &es, depth + 1, d);
+		enum vmc_status rc = size_of(b, vmc_le32(rec + 12), &es, depth + 1, d);
 		if (rc)
 			return rc;
-		*size = es * rd32(rec + 20);
+		*size = es * vmc_le32(rec + 20);
 		return VMC_OK;
 	}
 	default:
@@ -256,17 +251,17 @@ static bool find_member(const struct vmc_btf *b, uint32_t id, const char *name, 
 		return false;
 	for (unsigned i = 0; i < t_vlen(&t); i++) {
 		const uint8_t *m = rec + 12 + 12 * i;
-		const char *mn = str_at(b, rd32(m));
-		uint32_t off = rd32(m + 8), bsz = 0;
+		const char *mn = str_at(b, vmc_le32(m));
+		uint32_t off = vmc_le32(m + 8), bsz = 0;
 		if (t_kflag(&t))
 			bsz = off >> 24, off &= 0xffffff;
 		if (strlen(mn) == nlen && memcmp(mn, name, nlen) == 0) {
 			*bits = off;
 			*bitsize = bsz;
-			*mtype = rd32(m + 4);
+			*mtype = vmc_le32(m + 4);
 			return true;
 		}
-		if (!*mn && find_member(b, rd32(m + 4), name, nlen, bits, bitsize, mtype, depth + 1)) {
+		if (!*mn && find_member(b, vmc_le32(m + 4), name, nlen, bits, bitsize, mtype, depth + 1)) {
 			*bits += off;
 			return true;
 		}
@@ -297,7 +292,7 @@ enum vmc_status vmc_btf_member(const struct vmc_btf *btf, uint32_t struct_id, co
 	if (!(id = resolve(btf, mtype, &t)) || !(rec = type_at(btf, id, &t)))
 		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: member '%s' has a broken type", path);
 	if (!bitsize && t_kind(&t) == VMC_BTF_INT) { /* old-style bitfield: the size is in the int */
-		uint32_t enc = rd32(rec + 12), nr_bits = enc & 0xff;
+		uint32_t enc = vmc_le32(rec + 12), nr_bits = enc & 0xff;
 		if (nr_bits != t.size_type * 8)
 			bitsize = nr_bits, total_bits += (enc >> 16) & 0xff;
 	}
@@ -310,8 +305,8 @@ enum vmc_status vmc_btf_member(const struct vmc_btf *btf, uint32_t struct_id, co
 		return rc;
 	m->is_ptr = t_kind(&t) == VMC_BTF_PTR;
 	if (t_kind(&t) == VMC_BTF_ARRAY) {
-		m->nelems = rd32(rec + 20);
-		if ((rc = size_of(btf, rd32(rec + 12), &m->elem_size, 0, d)))
+		m->nelems = vmc_le32(rec + 20);
+		if ((rc = size_of(btf, vmc_le32(rec + 12), &m->elem_size, 0, d)))
 			return rc;
 	}
 	return VMC_OK;

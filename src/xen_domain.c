@@ -7,24 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "xen_host.h"
 
 #define MAX_DOMAINS 4096    /* domain ids are < 0x7ff0; the list is sorted by id */
 #define DOMAIN_BYTES_MAX 16384
 #define SHINFO_ARCH 0xc10   /* shared_info.arch: fixed public ABI (x86_64) */
-
-static uint64_t u64at(const uint8_t *b, uint64_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, 8);
-	return v;
-}
-static uint32_t u32at(const uint8_t *b, uint64_t off)
-{
-	uint32_t v;
-	memcpy(&v, b + off, 4);
-	return v;
-}
 
 static bool shared_info_ok(struct xen_host *x, uint64_t va, uint32_t pickled, uint64_t *mfn)
 {
@@ -47,10 +35,10 @@ static bool vcpu_array_ok(struct xen_host *x, uint64_t arr, uint64_t dva, uint64
 
 	vmc_diag_init(&tmp);
 	if ((arr & 7) || !xen_is_directmap(x, arr) || xen_read_u64(x, arr, &v0, &tmp) || !xen_is_directmap(x, v0) ||
-	    xen_read(x, v0, vb, sizeof(vb), &tmp) || u32at(vb, 0) != 0)
+	    xen_read(x, v0, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != 0)
 		return false;
 	for (uint64_t off = 8; off + 8 <= sizeof(vb); off += 8)
-		if (u64at(vb, off) == dva) {
+		if (vmc_le64(vb + off) == dva) {
 			*off_domain = off;
 			return true;
 		}
@@ -64,7 +52,7 @@ static enum vmc_status discover(struct xen_host *x, const uint8_t *db, uint64_t 
 	uint64_t lim = x->size_domain < 1024 ? x->size_domain : 1024;
 
 	/* Xen 4.8-4.19: domain_id, max_vcpus, vcpu, shared_info */
-	if (shared_info_ok(x, u64at(db, 16), pickled, &mfn) && vcpu_array_ok(x, u64at(db, 8), dva, &offd)) {
+	if (shared_info_ok(x, vmc_le64(db + 16), pickled, &mfn) && vcpu_array_ok(x, vmc_le64(db + 8), dva, &offd)) {
 		lay->off_shared_info = 16;
 		lay->off_vcpu = 8;
 		lay->off_max_vcpus = 4;
@@ -74,9 +62,9 @@ static enum vmc_status discover(struct xen_host *x, const uint8_t *db, uint64_t 
 	}
 	lay->off_shared_info = lay->off_vcpu = 0;
 	for (uint64_t off = 8; off + 8 <= lim; off += 8) {
-		if (!lay->off_shared_info && shared_info_ok(x, u64at(db, off), pickled, &mfn))
+		if (!lay->off_shared_info && shared_info_ok(x, vmc_le64(db + off), pickled, &mfn))
 			lay->off_shared_info = off;
-		if (!lay->off_vcpu && vcpu_array_ok(x, u64at(db, off), dva, &offd)) {
+		if (!lay->off_vcpu && vcpu_array_ok(x, vmc_le64(db + off), dva, &offd)) {
 			lay->off_vcpu = off;
 			lay->off_vcpu_domain = offd;
 		}
@@ -118,7 +106,7 @@ static void find_tot_pages(struct xen_host *x, struct xen_domain *doms, uint8_t 
 	for (uint64_t off = 24; off + 4 <= lim; off += 4) {
 		bool all = n > 0;
 		for (unsigned i = 0; i < n && all; i++)
-			all = doms[i].owned && u32at(dbs[i], off) == doms[i].owned;
+			all = doms[i].owned && vmc_le32(dbs[i] + off) == doms[i].owned;
 		if (all) {
 			lay->off_tot_pages = off;
 			break;
@@ -126,7 +114,7 @@ static void find_tot_pages(struct xen_host *x, struct xen_domain *doms, uint8_t 
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (lay->off_tot_pages) {
-			doms[i].tot_pages = u32at(dbs[i], lay->off_tot_pages);
+			doms[i].tot_pages = vmc_le32(dbs[i] + lay->off_tot_pages);
 			doms[i].has_tot_pages = true;
 		}
 	(void)x;
@@ -142,7 +130,7 @@ static void find_tot_pages(struct xen_host *x, struct xen_domain *doms, uint8_t 
 
 static bool pv_kernel_regs(const uint8_t *p)
 {
-	uint64_t rip = u64at(p, 128), cs = u64at(p, 136), rflags = u64at(p, 144), ss = u64at(p, 160);
+	uint64_t rip = vmc_le64(p + 128), cs = vmc_le64(p + 136), rflags = vmc_le64(p + 144), ss = vmc_le64(p + 160);
 	return (cs & 0xffff) == PV_KERNEL_CS && (ss & 0xffff) == PV_KERNEL_SS && rip >= LINUX_KTEXT &&
 	       rip < 0xffffffffff000000ull && (rflags & 2) && !(rflags >> 32);
 }
@@ -265,7 +253,7 @@ enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, un
 			else if (!lay->source)
 				vmc_hv_warn(x->hv, "domain %u: %s", id, tmp.msg);
 		}
-		dva = u64at(db, x->off_d_next_in_list);
+		dva = vmc_le64(db + x->off_d_next_in_list);
 	}
 	if (rc) {
 		for (unsigned i = 0; i < n; i++)
@@ -290,9 +278,9 @@ enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, un
 		struct vmc_diag tmp;
 
 		vmc_diag_init(&tmp);
-		dm->max_vcpus = u32at(db, lay->off_max_vcpus);
-		dm->vcpu_array_va = u64at(db, lay->off_vcpu);
-		dm->shared_info_va = u64at(db, lay->off_shared_info);
+		dm->max_vcpus = vmc_le32(db + lay->off_max_vcpus);
+		dm->vcpu_array_va = vmc_le64(db + lay->off_vcpu);
+		dm->shared_info_va = vmc_le64(db + lay->off_shared_info);
 		if (!shared_info_ok(x, dm->shared_info_va, dm->pickled, &dm->shared_info_mfn))
 			dm->shared_info_mfn = 0;
 		else if (!xen_read(x, dm->shared_info_va + SHINFO_ARCH, arch, sizeof(arch), &tmp)) {
@@ -307,8 +295,8 @@ enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, un
 			uint8_t vb[64];
 			if (xen_read_u64(x, dm->vcpu_array_va + v * 8, &vva, &tmp) || !vva)
 				continue;
-			if (!xen_is_directmap(x, vva) || xen_read(x, vva, vb, sizeof(vb), &tmp) || u32at(vb, 0) != v ||
-			    u64at(vb, lay->off_vcpu_domain) != dm->va)
+			if (!xen_is_directmap(x, vva) || xen_read(x, vva, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != v ||
+			    vmc_le64(vb + lay->off_vcpu_domain) != dm->va)
 				continue;
 			dm->vcpu_va[dm->nvcpu++] = vva;
 		}
