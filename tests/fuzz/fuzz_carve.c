@@ -17,7 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t npages, notes_len, hdr[3];
 	size_t rec = 8 + 4096, phoff = sizeof(Elf64_Ehdr), nph, data_off, file_len;
 	uint8_t *file;
-	Elf64_Ehdr *eh;
 	struct vmc_bytesrc *src;
 	struct vmc_dump *host = NULL;
 	struct vmc_carve_opts o = { 0 };
@@ -43,20 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	file_len = data_off + (size_t)npages * 4096;
 	if (!(file = calloc(1, file_len)))
 		return 0;
-	eh = (Elf64_Ehdr *)file;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_CORE;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = phoff;
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = (uint16_t)nph;
 	{
-		Elf64_Phdr *ph = (Elf64_Phdr *)(file + phoff);
+		Elf64_Phdr *ph = fz_elf_header(file, nph);
 		size_t notes_off = phoff + nph * sizeof(Elf64_Phdr);
 		ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_len };
 		memcpy(file + notes_off, data + 12, notes_len);

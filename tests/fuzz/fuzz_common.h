@@ -3,6 +3,7 @@
 #ifndef VMC_FUZZ_COMMON_H
 #define VMC_FUZZ_COMMON_H
 
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,26 @@ static inline bool fz_verbose(void)
 	if (v < 0)
 		v = getenv("VMC_FUZZ_VERBOSE") != NULL;
 	return v;
+}
+
+/* An x86_64 ELF core header with nph program headers right after it (the harnesses that
+ * build a vmcore around fuzz bytes fill the headers in). Returns the first one. */
+static inline Elf64_Phdr *fz_elf_header(uint8_t *file, size_t nph)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)file;
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_CORE;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = (uint16_t)nph;
+	return (Elf64_Phdr *)(file + sizeof(*eh));
 }
 
 /* Open nsrc memory buffers as one dump; NULL (with the sources freed) on failure. */

@@ -37,7 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t mem_len, file_len;
 	uint8_t *file;
-	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
 	struct vmc_bytesrc *src;
 	struct vmc_dump *host = NULL, *gd = NULL;
@@ -58,19 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(file = calloc(1, file_len)))
 		return 0;
 	memcpy(file + 4096, data + 2, size - 2 < mem_len ? size - 2 : mem_len);
-	eh = (Elf64_Ehdr *)file;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_CORE;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = sizeof(*eh);
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(*ph);
-	eh->e_phnum = 1;
-	ph = (Elf64_Phdr *)(file + sizeof(*eh));
+	ph = fz_elf_header(file, 1);
 	ph->p_type = PT_LOAD;
 	ph->p_offset = 4096;
 	ph->p_filesz = ph->p_memsz = mem_len;
