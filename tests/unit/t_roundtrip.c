@@ -843,24 +843,37 @@ TEST(kdump_input_read_ahead_identical)
 	free(e.p);
 }
 
+/* The same bytes as a file on disk, opened by path (the reader then maps it). */
+static struct vmc_dump *open_as_file(struct buf e)
+{
+	char path[] = "/tmp/vmc-t_roundtrip-XXXXXX";
+	const char *paths[1] = { path };
+	struct vmc_dump *file = NULL;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "wb");
+	if (!f || fwrite(e.p, 1, e.len, f) != e.len || fclose(f) != 0) {
+		unlink(path);
+		return NULL;
+	}
+	vmc_diag_init(&d);
+	if (vmc_dump_open(paths, 1, &file, &d) != VMC_OK)
+		file = NULL;
+	unlink(path);
+	return file;
+}
+
 /* Opened from a file, the ELF reader hands out pages from a mapping (stable pages); the
  * output must be the same as from a memory source. */
 TEST(elf_from_file_matches_memory_source)
 {
 	struct buf e = build(&spec_b), om, of, of3, ef;
-	struct vmc_dump *mem = open_buf(e), *file = NULL;
-	char path[] = "/tmp/vmc-t_roundtrip-XXXXXX";
-	const char *paths[1] = { path };
-	int fd = mkstemp(path);
-	FILE *f;
+	struct vmc_dump *mem = open_buf(e), *file = open_as_file(e);
 
-	REQUIRE(mem && fd >= 0);
-	f = fdopen(fd, "wb");
-	REQUIRE(f && fwrite(e.p, 1, e.len, f) == e.len && fclose(f) == 0);
-	vmc_diag_init(&d);
-	CHECK(vmc_dump_open(paths, 1, &file, &d) == VMC_OK);
-	unlink(path);
-	REQUIRE(file);
+	REQUIRE(mem && file);
 	REQUIRE(convert(mem, &(struct conv){ .codec = VMC_CODEC_ZSTD, .threads = 1, .dedup = true }, &om, NULL) == VMC_OK);
 	REQUIRE(convert(file, &(struct conv){ .codec = VMC_CODEC_ZSTD, .threads = 1, .dedup = true }, &of, NULL) == VMC_OK);
 	REQUIRE(convert(file, &(struct conv){ .codec = VMC_CODEC_ZSTD, .threads = 3, .dedup = true }, &of3, NULL) == VMC_OK);
@@ -1217,26 +1230,17 @@ TEST(source_read_failure_ends_conversion)
 	free(e.p);
 }
 
-/* An ELF file larger than the reader's 24 MiB drop-behind window: pages handed out from the
- * mapping must stay valid while the writer still holds them (batches in flight). */
+/* An ELF file larger than the source's resident window (32 MiB + 16 MiB slack, bytesrc.c):
+ * pages handed out from the mapping must stay valid while the writer still holds them
+ * (batches in flight) after older mapped ranges were dropped. */
 TEST(elf_file_beyond_drop_behind_window)
 {
-	static const struct td_seg segs[] = { { 0, 9000 * P4K, 9000 * P4K }, { 0x40000000, 3000 * P4K, 3000 * P4K } };
+	static const struct td_seg segs[] = { { 0, 12000 * P4K, 12000 * P4K }, { 0x40000000, 3000 * P4K, 3000 * P4K } };
 	struct td_spec s = { .segs = segs, .nsegs = 2, .vmcoreinfo = vmci_std, .seed = 15 };
 	struct buf e = build(&s), om, of1, of3;
-	struct vmc_dump *mem = open_buf(e), *file = NULL;
-	char path[] = "/tmp/vmc-t_roundtrip-XXXXXX";
-	const char *paths[1] = { path };
-	int fd = mkstemp(path);
-	FILE *f;
+	struct vmc_dump *mem = open_buf(e), *file = open_as_file(e);
 
-	REQUIRE(mem && fd >= 0);
-	f = fdopen(fd, "wb");
-	REQUIRE(f && fwrite(e.p, 1, e.len, f) == e.len && fclose(f) == 0);
-	vmc_diag_init(&d);
-	CHECK(vmc_dump_open(paths, 1, &file, &d) == VMC_OK);
-	unlink(path);
-	REQUIRE(file);
+	REQUIRE(mem && file);
 	REQUIRE(convert(mem, &(struct conv){ .codec = VMC_CODEC_LZO, .threads = 1, .dedup = true }, &om, NULL) == VMC_OK);
 	REQUIRE(convert(file, &(struct conv){ .codec = VMC_CODEC_LZO, .threads = 1, .dedup = true }, &of1, NULL) == VMC_OK);
 	REQUIRE(convert(file, &(struct conv){ .codec = VMC_CODEC_LZO, .threads = 3, .dedup = true }, &of3, NULL) == VMC_OK);
