@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "flat.h"
 
 bool cli_same_file(const char *a, const char *b)
 {

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "dump.h"
-#include "flat_read.h"
 #include "notes.h"
 
 #define PHNUM_MAX (1u << 20)
@@ -273,8 +272,8 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 		}
 	}
 	{
-		uint64_t cut;
-		if (vmc_flat_truncated(src, &cut)) {
+		uint64_t cut = src->cut_off;
+		if (src->cut_short) {
 			for (size_t i = 0; i < nsegs; i++) {
 				const struct seg *s = &segs[i];
 				uint64_t first = s->paddr >> dump->page_shift;
@@ -287,7 +286,7 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 						a = s->paddr;
 					if (b > s->paddr + s->filesz)
 						b = s->paddr + s->filesz;
-					if (!vmc_flat_covered(src, s->offset + (a - s->paddr), b - a))
+					if (!vmc_bytesrc_covered(src, s->offset + (a - s->paddr), b - a))
 						vmc_dump_mark_missing(dump, pfn, src->name, s->offset + (a - s->paddr),
 								      "was never written: the flattened stream is cut short");
 				}

@@ -6,7 +6,7 @@
  * Each record means "these bytes go at this offset of the real file". Records come in any
  * order and may overwrite earlier ones (last write wins), so the index is resolved once
  * into non-overlapping extents with a sweep over the record boundaries. */
-#include "flat_read.h"
+#include "flat.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +41,14 @@ bool vmc_flat_probe(const uint8_t *head, size_t len)
 
 bool vmc_bytesrc_is_flat(const struct vmc_bytesrc *src)
 {
-	return src->ops == &flat_ops;
+	return src->flattened;
 }
 
 bool vmc_flat_truncated(const struct vmc_bytesrc *src, uint64_t *cut_off)
 {
-	if (src->ops != &flat_ops || !((struct flat_src *)src->priv)->truncated)
+	if (!src->cut_short)
 		return false;
-	*cut_off = ((struct flat_src *)src->priv)->cut_off;
+	*cut_off = src->cut_off;
 	return true;
 }
 
@@ -70,11 +70,13 @@ static size_t ext_upto(const struct flat_src *fs, uint64_t off)
 
 bool vmc_flat_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len)
 {
-	const struct flat_src *fs;
+	return vmc_bytesrc_covered(src, off, len);
+}
 
-	if (src->ops != &flat_ops)
-		return true;
-	fs = src->priv;
+static bool flat_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len)
+{
+	const struct flat_src *fs = src->priv;
+
 	while (len) {
 		size_t k = ext_upto(fs, off);
 		uint64_t n;
@@ -261,6 +263,9 @@ enum vmc_status vmc_bytesrc_new_flat(struct vmc_bytesrc *inner, struct vmc_bytes
 	fs->truncated = truncated;
 	fs->cut_off = pos;
 	src->priv = fs;
+	src->flattened = true;
+	src->cut_short = truncated;
+	src->cut_off = pos;
 	src->size = vsize;
 	*ret = src;
 	return VMC_OK;
@@ -319,4 +324,4 @@ static void flat_close(struct vmc_bytesrc *src)
 	free(fs);
 }
 
-static const struct vmc_bytesrc_ops flat_ops = { .pread = flat_pread, .close = flat_close };
+static const struct vmc_bytesrc_ops flat_ops = { .pread = flat_pread, .close = flat_close, .covered = flat_covered };

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bytesink.h"
-#include "flat_read.h"
+#include "flat.h"
 
 struct flat_sink {
 	struct vmc_bytesink *inner;

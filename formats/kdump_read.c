@@ -1,5 +1,5 @@
 /* kdump_read.c: reader for kdump-compressed (diskdump) files, header versions 0-6, every
- * codec, split sets (several files with start/end pfn ranges), flattened via flat_read.c.
+ * codec, split sets (several files with start/end pfn ranges), flattened via formats/flat_read.c.
  * Layout: kdump_layout.h. Descriptors are validated once at open so that incomplete or
  * truncated frames are known before any output is written. */
 #include <stdio.h>
@@ -8,7 +8,6 @@
 
 #include "codec.h"
 #include "dump.h"
-#include "flat_read.h"
 #include "kdump_layout.h"
 #include "notes.h"
 
@@ -205,7 +204,7 @@ static enum vmc_status scan_descs(struct vmc_dump *dump, struct kdump_priv *kp, 
 				vmc_dump_mark_missing(dump, pfn, f->src->name, doff, "has data past the end of the file");
 				continue;
 			}
-			if (!vmc_flat_covered(f->src, doff, dsz)) {
+			if (!vmc_bytesrc_covered(f->src, doff, dsz)) {
 				vmc_dump_mark_missing(dump, pfn, f->src->name, doff,
 						      "has data the flattened stream never delivered");
 				continue;
@@ -298,7 +297,7 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 
 	dump->page_size = k0.block_size;
 	dump->page_shift = (unsigned)__builtin_ctz(k0.block_size);
-	dump->format = vmc_bytesrc_is_flat(kp->files[0].src) ? (nsrc > 1 ? "flattened split kdump" : "flattened kdump")
+	dump->format = kp->files[0].src->flattened ? (nsrc > 1 ? "flattened split kdump" : "flattened kdump")
 						     : (nsrc > 1 ? "split kdump" : "kdump");
 	if (memcmp(k0.h, DISKDUMP_SIGNATURE, 8) == 0)
 		dump->format = "diskdump";
@@ -388,8 +387,8 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 			goto fail;
 	}
 	for (unsigned i = 0; i < nsrc; i++) {
-		uint64_t cut;
-		if (vmc_flat_truncated(srcs[i], &cut)) {
+		uint64_t cut = srcs[i]->cut_off;
+		if (srcs[i]->cut_short) {
 			/* the cut in the stream explains every missing frame better than a virtual offset */
 			dump->incomplete_flag = true;
 			snprintf(dump->missing_why, sizeof(dump->missing_why),

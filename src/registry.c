@@ -1,4 +1,5 @@
-/* registry.c: the only place that lists the format plug-ins. Cheap exact-magic probes first. */
+/* registry.c: the only place that lists the plug-ins: readers (cheap exact-magic probes first),
+ * writers, and carvers (picked by probe score). */
 #include "registry.h"
 
 #include <string.h>
@@ -37,4 +38,34 @@ const struct vmc_writer_ops *vmc_registry_writer(const char *name)
 		if (strcmp(writers[i]->name, name) == 0)
 			return writers[i];
 	return NULL;
+}
+
+static const struct vmc_carver_ops *const carvers[] = { &vmc_carver_xen, &vmc_carver_kvm };
+
+enum vmc_status vmc_carve_scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
+			       struct vmc_diag *d)
+{
+	const struct vmc_carver_ops *best = NULL;
+	int best_score = 0;
+
+	for (size_t i = 0; i < sizeof(carvers) / sizeof(carvers[0]); i++) {
+		int s;
+		if (o->force) {
+			if (!strcmp(o->force, carvers[i]->name))
+				best = carvers[i];
+			continue;
+		}
+		s = carvers[i]->probe(host, o);
+		if (s > best_score) {
+			best_score = s;
+			best = carvers[i];
+		}
+	}
+	if (!best)
+		return o->force ? vmc_fail(d, VMC_ERR_ARGS, "unknown hypervisor '%s' (xen, kvm)", o->force)
+				: vmc_fail(d, VMC_ERR_UNSUPPORTED,
+					   "%s: no hypervisor found (no Xen notes, no KVM guest state); try --hypervisor",
+					   host->name);
+	memset(hv, 0, sizeof(*hv));
+	return best->scan(host, o, hv, d);
 }

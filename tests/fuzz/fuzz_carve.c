@@ -6,7 +6,7 @@
  * magic word's successor picks the carver: probe (even) or forced xen/kvm. */
 #include <elf.h>
 
-#include "carver.h"
+#include "registry.h"
 #include "fuzz_common.h"
 #include "guest_dump.h"
 

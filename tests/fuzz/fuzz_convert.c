@@ -6,6 +6,7 @@
 #include "convert.h"
 #include "fuzz_common.h"
 #include "registry.h"
+#include "flat.h"
 
 enum { MAX_INPUT = 256 << 10, MAX_FRAMES = 1 << 22, MAX_STORED = 512 };
 

@@ -2,7 +2,7 @@
  * puts the 4 KiB file header in front). Index it with vmc_bytesrc_new_flat and check every
  * read against a model that applies the records in order (last write wins, holes read as
  * zeros, a record cut short ends the stream). */
-#include "flat_read.h"
+#include "flat.h"
 #include "fuzz_common.h"
 
 enum { MODEL_MAX = 1 << 20 };

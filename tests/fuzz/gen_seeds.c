@@ -16,6 +16,7 @@
 #include "kdump_layout.h"
 #include "registry.h"
 #include "testdump.h"
+#include "flat.h"
 
 #define P4K 4096ull
 

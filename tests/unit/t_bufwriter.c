@@ -5,6 +5,7 @@
 
 #include "bufwriter.h"
 #include "harness.h"
+#include "flat.h"
 
 static struct vmc_diag d;
 

@@ -6,7 +6,7 @@
 
 #include "bytesink.h"
 #include "bytesrc.h"
-#include "flat_read.h"
+#include "flat.h"
 #include "harness.h"
 #include "testdump.h"
 

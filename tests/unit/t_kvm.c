@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "carver.h"
+#include "registry.h"
 #include "harness.h"
 #include "kvm_hw_util.h"
 #include "testdump.h"

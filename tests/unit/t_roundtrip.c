@@ -17,6 +17,7 @@
 #include "notes.h"
 #include "registry.h"
 #include "testdump.h"
+#include "flat.h"
 
 static struct vmc_diag d;
 

@@ -20,8 +20,15 @@ struct vmc_convert_opts {
 enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
 					struct vmc_pagestream **ret, struct vmc_diag *d);
 
-/* Convert a whole dump into sink. On success the sink is finished (renamed into place);
- * on failure it is aborted, so no complete-looking output remains. */
+/* Write every stored (with opts->partial, and missing) frame of a dump through the writer
+ * into sink, as the dump describes itself (no checks, no facts added: see vmc_convert). On
+ * success the sink is finished (renamed into place); on failure it is aborted, so no
+ * complete-looking output remains. */
+enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
+			       struct vmc_writer_stats *stats, struct vmc_diag *d);
+
+/* Convert a whole dump into sink (src/pipeline.c): refuse missing frames unless
+ * opts->partial, complete the kernel facts output headers need, then vmc_write_dump(). */
 enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
 			    struct vmc_writer_stats *stats, struct vmc_diag *d);
 

@@ -1,5 +1,5 @@
 /* carver.h: a carver recognises one kind of host dump (Xen, KVM) and finds its guests. Carvers
- * plug in through these ops, the way readers and writers do; src/carve.c holds the list. */
+ * plug in through these ops, the way readers and writers do; src/registry.c holds the list. */
 #ifndef VMC_CARVER_H
 #define VMC_CARVER_H
 
@@ -23,12 +23,5 @@ struct vmc_carver_ops {
 	enum vmc_status (*scan)(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
 				struct vmc_diag *d);
 };
-
-extern const struct vmc_carver_ops vmc_carver_xen;
-extern const struct vmc_carver_ops vmc_carver_kvm;
-
-/* Probe every carver and run the best one's scan. */
-enum vmc_status vmc_carve_scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
-			       struct vmc_diag *d);
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest_dump.h"
 #include "linux_info.h"
 #include "notes.h"
 #include "xen_hvm_p2m.h"

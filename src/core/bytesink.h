@@ -40,10 +40,6 @@ enum vmc_status vmc_bytesink_open_file(const char *path, struct vmc_bytesink **r
 enum vmc_status vmc_bytesink_new_mem(struct vmc_bytesink **ret, struct vmc_diag *d);
 const uint8_t *vmc_bytesink_mem_data(struct vmc_bytesink *s, size_t *len);
 
-/* Wrap inner into a flattened-format emitter; takes ownership of inner. */
-enum vmc_status vmc_bytesink_new_flat(struct vmc_bytesink *inner, struct vmc_bytesink **ret,
-				      struct vmc_diag *d);
-
 /* Abort (if not finished) and free. NULL is a no-op. */
 void vmc_bytesink_free(struct vmc_bytesink *s);
 

@@ -7,7 +7,7 @@
 #include "bitmap.h"
 #include "bytesink.h"
 #include "codec.h"
-#include "dump.h"
+#include "kinfo.h"
 #include "pagestream.h"
 
 struct vmc_out_info {

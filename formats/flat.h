@@ -1,7 +1,9 @@
-/* flat_read.h: makedumpfile's flattened format, read as a random-access byte source. */
-#ifndef VMC_FLAT_READ_H
-#define VMC_FLAT_READ_H
+/* flat.h: makedumpfile's flattened format: read as a random-access byte source
+ * (flat_read.c), written by a byte sink that turns positional writes into records (flat_write.c). */
+#ifndef VMC_FLAT_H
+#define VMC_FLAT_H
 
+#include "bytesink.h"
 #include "bytesrc.h"
 
 #define VMC_FLAT_HEADER_SIZE 4096u
@@ -17,5 +19,9 @@ bool vmc_bytesrc_is_flat(const struct vmc_bytesrc *src);
 /* For a flattened source: were all bytes of [off, off+len) written by some record?
  * Always true for other sources. */
 bool vmc_flat_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len);
+
+/* Wrap inner into a flattened-format emitter; takes ownership of inner. */
+enum vmc_status vmc_bytesink_new_flat(struct vmc_bytesink *inner, struct vmc_bytesink **ret,
+				      struct vmc_diag *d);
 
 #endif

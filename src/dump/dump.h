@@ -6,6 +6,7 @@
 
 #include "bitmap.h"
 #include "bytesrc.h"
+#include "kinfo.h"
 
 struct vmc_dump;
 
@@ -28,15 +29,6 @@ struct vmc_reader_ops {
 	 * that stays valid until close(), or NULL (then read_run/read_page). */
 	const uint8_t *(*map_run)(struct vmc_dump *dump, uint64_t pfn, uint64_t count);
 	void (*close)(struct vmc_dump *dump);
-};
-
-struct vmc_uts {
-	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
-};
-
-/* A kernel-text mapping found in an ELF vmcore (kexec emits one), carried to ELF output. */
-struct vmc_ktext {
-	uint64_t vaddr, paddr, size;
 };
 
 struct vmc_dump {

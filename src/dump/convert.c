@@ -1,9 +1,7 @@
 /* convert.c: the core loop: the only code that drives a writer's begin/page/end. */
 #include "convert.h"
 
-#include "linux_info.h"
-
-enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
+enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
 			    struct vmc_writer_stats *stats, struct vmc_diag *d)
 {
 	struct vmc_pagestream *ps = NULL;
@@ -13,11 +11,6 @@ enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, co
 	uint64_t done = 0;
 	enum vmc_status rc;
 
-	if ((dump->nmissing || dump->incomplete_flag) && !opts->partial)
-		return vmc_fail(d, VMC_ERR_MISSING, "%s%s; %llu frame(s) missing: pass --partial to convert what is there",
-				dump->missing_why[0] ? dump->missing_why : dump->name,
-				dump->missing_why[0] ? "" : ": the dump is incomplete", (unsigned long long)dump->nmissing);
-	vmc_linux_info_fill(dump);
 	info.page_size = dump->page_size;
 	info.max_pfn = dump->max_pfn;
 	info.ram = &dump->ram;

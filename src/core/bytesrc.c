@@ -275,3 +275,8 @@ enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_
 				   what, len, (unsigned long long)off, (unsigned long long)(off + got));
 	return VMC_OK;
 }
+
+bool vmc_bytesrc_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len)
+{
+	return !src->ops->covered || src->ops->covered(src, off, len);
+}

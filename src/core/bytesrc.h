@@ -12,6 +12,9 @@ struct vmc_bytesrc_ops {
 	enum vmc_status (*pread)(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off,
 				 size_t *got, struct vmc_diag *d);
 	void (*close)(struct vmc_bytesrc *src);
+	/* Optional: were all bytes of [off, off+len) delivered by the producer? Sources that
+	 * reassemble a stream (flattened) can have holes that read as zeros. NULL = always. */
+	bool (*covered)(const struct vmc_bytesrc *src, uint64_t off, uint64_t len);
 };
 
 struct vmc_bytesrc {
@@ -26,6 +29,11 @@ struct vmc_bytesrc {
 	unsigned recent_head, recent_n;
 	uint64_t recent_bytes;
 	bool spooled;  /* read from a pipe and kept in an unlinked temporary file */
+	/* Set by sources that present a stream as a file (formats/flat_read.c), so readers can
+	 * tell their users without knowing the stream's format. */
+	bool flattened; /* the bytes come from a flattened stream */
+	bool cut_short; /* the stream lacks its end marker; data past cut_off was never seen */
+	uint64_t cut_off;
 };
 
 /* Open a file read-only. A pipe or other non-seekable input is spooled first. */
@@ -47,6 +55,9 @@ enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_
  * if touched again, so pointers stay valid). Bounds the RSS whatever the access order (a
  * carved guest reads its host's frames in any order). One thread per source. */
 void vmc_bytesrc_mapped(struct vmc_bytesrc *src, uint64_t off, uint64_t len);
+
+/* The covered() op, or true for sources without holes. */
+bool vmc_bytesrc_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len);
 
 void vmc_bytesrc_free(struct vmc_bytesrc *src);
 
