@@ -19,6 +19,7 @@ const char *vmc_status_name(enum vmc_status st)
 	case VMC_ERR_ARGS: return "invalid arguments";
 	case VMC_ERR_NOSPC: return "no space left on device";
 	case VMC_ERR_LIMIT: return "limit exceeded";
+	case VMC_ERR_NOTFOUND: return "not found";
 	}
 	return "unknown status";
 }
@@ -26,6 +27,12 @@ const char *vmc_status_name(enum vmc_status st)
 void vmc_diag_init(struct vmc_diag *d)
 {
 	memset(d, 0, sizeof(*d));
+}
+
+void vmc_diag_clear(struct vmc_diag *d)
+{
+	d->status = VMC_OK;
+	d->msg[0] = '\0';
 }
 
 enum vmc_status vmc_fail(struct vmc_diag *d, enum vmc_status st, const char *fmt, ...)

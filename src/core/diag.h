@@ -15,6 +15,9 @@ struct vmc_diag {
 
 void vmc_diag_init(struct vmc_diag *d);
 
+/* Forget a failure that the caller handled (tried another route); warnings are kept. */
+void vmc_diag_clear(struct vmc_diag *d);
+
 /* Record a failure and return st, so callers can write `return vmc_fail(d, ...)`. */
 enum vmc_status vmc_fail(struct vmc_diag *d, enum vmc_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

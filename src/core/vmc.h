@@ -19,6 +19,7 @@ enum vmc_status {
 	VMC_ERR_ARGS = -7,
 	VMC_ERR_NOSPC = -8,
 	VMC_ERR_LIMIT = -9, /* a sanity bound was exceeded */
+	VMC_ERR_NOTFOUND = -10, /* a symbol, structure, note or guest looked for is not there */
 };
 
 const char *vmc_status_name(enum vmc_status st);
