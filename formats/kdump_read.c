@@ -331,13 +331,14 @@ static enum vmc_status read_bitmaps(struct kdump_open *o, uint64_t bm_off, uint6
 
 	if (!bytes)
 		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)need);
-	if ((rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm_off, "1st bitmap", d)))
-		goto out;
-	vmc_bitmap_from_bytes(&o->dump->ram, bytes, need);
-	if (bm2_off != bm_off && (rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm2_off, "2nd bitmap", d)))
-		goto out;
-	vmc_bitmap_from_bytes(&o->kp->bm2, bytes, need);
-out:
+	rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm_off, "1st bitmap", d);
+	if (!rc) {
+		vmc_bitmap_from_bytes(&o->dump->ram, bytes, need);
+		if (bm2_off != bm_off) /* one bitmap only: it is both */
+			rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm2_off, "2nd bitmap", d);
+	}
+	if (!rc)
+		vmc_bitmap_from_bytes(&o->kp->bm2, bytes, need);
 	free(bytes);
 	return rc;
 }
