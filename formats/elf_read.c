@@ -74,119 +74,147 @@ static enum vmc_status append_notes(struct vmc_dump *dump, struct vmc_bytesrc *s
 	return VMC_OK;
 }
 
-static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_diag *d)
-{
-	struct vmc_bytesrc *src = srcs[0];
-	struct elf_priv *ep;
-	uint8_t eh[sizeof(Elf64_Ehdr)];
+/* What elf_open learns, phase by phase; segs passes to the elf_priv at the end. */
+struct elf_open {
+	struct vmc_dump *dump;
+	struct vmc_bytesrc *src;
 	bool is64;
-	uint64_t phoff, phnum, phentsize, shoff, max_end = 0;
+	uint64_t phoff, phnum, phentsize, shoff;
 	uint16_t e_machine;
 	uint32_t e_flags;
-	uint8_t *ph = NULL;
-	struct seg *segs = NULL;
-	size_t nsegs = 0;
-	struct vmc_ktext kt = { 0 };
-	bool have_kt = false;
+	uint8_t *ph;
+	struct seg *segs;
+	size_t nsegs;
+	struct vmc_ktext kt;
+	bool have_kt;
+};
+
+static void elf_open_release(struct elf_open *o)
+{
+	free(o->ph);
+	free(o->segs);
+}
+
+/* The ELF header of either class into one struct; PN_XNUM resolved through section 0. */
+static enum vmc_status read_ehdr(struct elf_open *o, struct vmc_diag *d)
+{
+	struct vmc_bytesrc *src = o->src;
+	uint8_t eh[sizeof(Elf64_Ehdr)];
+	bool is64;
 	enum vmc_status rc;
 
-	if (nsrc != 1)
-		return vmc_fail(d, VMC_ERR_ARGS, "%s: ELF vmcores are single files", src->name);
 	if ((rc = vmc_bytesrc_read_exact(src, eh, EI_NIDENT, 0, "ELF identification", d)))
 		return rc;
 	if (eh[EI_DATA] != ELFDATA2LSB)
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, EI_DATA, "big-endian ELF is not supported");
-	is64 = eh[EI_CLASS] == ELFCLASS64;
+	is64 = o->is64 = eh[EI_CLASS] == ELFCLASS64;
 	if ((rc = vmc_bytesrc_read_exact(src, eh, is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), 0, "ELF header", d)))
 		return rc;
 	if (is64) {
 		Elf64_Ehdr h;
 		memcpy(&h, eh, sizeof(h));
-		phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize, shoff = h.e_shoff;
-		e_machine = h.e_machine, e_flags = h.e_flags;
+		o->phoff = h.e_phoff, o->phnum = h.e_phnum, o->phentsize = h.e_phentsize, o->shoff = h.e_shoff;
+		o->e_machine = h.e_machine, o->e_flags = h.e_flags;
 	} else {
 		Elf32_Ehdr h;
 		memcpy(&h, eh, sizeof(h));
-		phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize, shoff = h.e_shoff;
-		e_machine = h.e_machine, e_flags = h.e_flags;
+		o->phoff = h.e_phoff, o->phnum = h.e_phnum, o->phentsize = h.e_phentsize, o->shoff = h.e_shoff;
+		o->e_machine = h.e_machine, o->e_flags = h.e_flags;
 	}
 	if ((eh[16] | eh[17] << 8) != ET_CORE)
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, 16, "ELF file is not a core dump (e_type %u)",
 				   eh[16] | eh[17] << 8);
-	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+	if (o->phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
 		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, is64 ? 54 : 42, "e_phentsize %llu",
-				   (unsigned long long)phentsize);
-	if (phnum == PN_XNUM) {
+				   (unsigned long long)o->phentsize);
+	if (o->phnum == PN_XNUM) {
 		/* extended numbering: the real count is in section 0's sh_info */
 		uint8_t sh[sizeof(Elf64_Shdr)];
 		size_t shsz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-		if (!shoff)
+		if (!o->shoff)
 			return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, is64 ? 40 : 32, "e_phnum is PN_XNUM but e_shoff is 0");
-		if ((rc = vmc_bytesrc_read_exact(src, sh, shsz, shoff, "section header 0", d)))
+		if ((rc = vmc_bytesrc_read_exact(src, sh, shsz, o->shoff, "section header 0", d)))
 			return rc;
-		phnum = is64 ? ((Elf64_Shdr *)(void *)sh)->sh_info : ((Elf32_Shdr *)(void *)sh)->sh_info;
+		o->phnum = is64 ? ((Elf64_Shdr *)(void *)sh)->sh_info : ((Elf32_Shdr *)(void *)sh)->sh_info;
 	}
-	if (phnum == 0 || phnum > PHNUM_MAX)
-		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, phoff, "%llu program headers", (unsigned long long)phnum);
-	ph = malloc(phnum * phentsize);
-	segs = calloc(phnum, sizeof(*segs));
-	if (!ph || !segs) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "program headers");
-		goto fail;
+	if (o->phnum == 0 || o->phnum > PHNUM_MAX)
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, o->phoff, "%llu program headers",
+				   (unsigned long long)o->phnum);
+	return VMC_OK;
+}
+
+/* One program header: notes are appended, a RAM segment kept, the kernel-text view noted. */
+static enum vmc_status read_phdr(struct elf_open *o, uint64_t i, struct vmc_diag *d)
+{
+	struct vmc_bytesrc *src = o->src;
+	uint64_t type, off, vaddr, paddr, filesz, memsz;
+
+	if (o->is64) {
+		Elf64_Phdr p;
+		memcpy(&p, o->ph + i * o->phentsize, sizeof(p));
+		type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
+		memsz = p.p_memsz;
+	} else {
+		Elf32_Phdr p;
+		memcpy(&p, o->ph + i * o->phentsize, sizeof(p));
+		type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
+		memsz = p.p_memsz;
 	}
-	if ((rc = vmc_bytesrc_read_exact(src, ph, phnum * phentsize, phoff, "program headers", d)))
-		goto fail;
-	for (uint64_t i = 0; i < phnum; i++) {
-		uint64_t type, off, vaddr, paddr, filesz, memsz;
-		if (is64) {
-			Elf64_Phdr p;
-			memcpy(&p, ph + i * phentsize, sizeof(p));
-			type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
-			memsz = p.p_memsz;
-		} else {
-			Elf32_Phdr p;
-			memcpy(&p, ph + i * phentsize, sizeof(p));
-			type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
-			memsz = p.p_memsz;
-		}
-		if (type == PT_NOTE) {
-			if ((rc = append_notes(dump, src, off, filesz, d)))
-				goto fail;
-			continue;
-		}
-		if (type != PT_LOAD || memsz == 0)
-			continue;
-		if (filesz > memsz || paddr + memsz < paddr || off + filesz < off) {
-			rc = vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, phoff + i * phentsize,
-					 "PT_LOAD %llu: p_filesz 0x%llx, p_memsz 0x%llx, p_paddr 0x%llx do not fit",
-					 (unsigned long long)i, (unsigned long long)filesz, (unsigned long long)memsz,
-					 (unsigned long long)paddr);
-			goto fail;
-		}
-		if (((paddr + memsz) >> 12) + !!((paddr + memsz) & 4095) > VMC_MAX_PFN_LIMIT) {
-			/* here, where the offset of the header is known (mkcorrupt.py found it missing) */
-			rc = vmc_fail_at(d, VMC_ERR_LIMIT, src->name, phoff + i * phentsize,
-					 "PT_LOAD %llu ends at 0x%llx, beyond the supported 0x%llx", (unsigned long long)i,
-					 (unsigned long long)(paddr + memsz), (unsigned long long)VMC_MAX_PFN_LIMIT * 4096);
-			goto fail;
-		}
-		if (e_machine == EM_X86_64 && vaddr >= X86_64_KTEXT_START && !have_kt) {
-			/* kexec's kernel-text view: a second mapping of RAM that other segments cover */
-			kt = (struct vmc_ktext){ vaddr, paddr, memsz };
-			have_kt = true;
-			continue;
-		}
-		segs[nsegs++] = (struct seg){ paddr, filesz, memsz, off };
+	if (type == PT_NOTE)
+		return append_notes(o->dump, src, off, filesz, d);
+	if (type != PT_LOAD || memsz == 0)
+		return VMC_OK;
+	if (filesz > memsz || paddr + memsz < paddr || off + filesz < off)
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, o->phoff + i * o->phentsize,
+				   "PT_LOAD %llu: p_filesz 0x%llx, p_memsz 0x%llx, p_paddr 0x%llx do not fit",
+				   (unsigned long long)i, (unsigned long long)filesz, (unsigned long long)memsz,
+				   (unsigned long long)paddr);
+	if (((paddr + memsz) >> 12) + !!((paddr + memsz) & 4095) > VMC_MAX_PFN_LIMIT)
+		/* here, where the offset of the header is known (mkcorrupt.py found it missing) */
+		return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, o->phoff + i * o->phentsize,
+				   "PT_LOAD %llu ends at 0x%llx, beyond the supported 0x%llx", (unsigned long long)i,
+				   (unsigned long long)(paddr + memsz), (unsigned long long)VMC_MAX_PFN_LIMIT * 4096);
+	if (o->e_machine == EM_X86_64 && vaddr >= X86_64_KTEXT_START && !o->have_kt) {
+		/* kexec's kernel-text view: a second mapping of RAM that other segments cover */
+		o->kt = (struct vmc_ktext){ vaddr, paddr, memsz };
+		o->have_kt = true;
+		return VMC_OK;
 	}
-	qsort(segs, nsegs, sizeof(*segs), cmp_seg);
-	/* keep the physical view disjoint: a later overlapping segment loses the overlap */
-	for (size_t i = 1; i < nsegs; i++) {
+	o->segs[o->nsegs++] = (struct seg){ paddr, filesz, memsz, off };
+	return VMC_OK;
+}
+
+/* The program headers: segments, notes, kernel text. */
+static enum vmc_status read_phdrs(struct elf_open *o, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	o->ph = malloc(o->phnum * o->phentsize);
+	o->segs = calloc(o->phnum, sizeof(*o->segs));
+	if (!o->ph || !o->segs)
+		return vmc_fail(d, VMC_ERR_NOMEM, "program headers");
+	if ((rc = vmc_bytesrc_read_exact(o->src, o->ph, o->phnum * o->phentsize, o->phoff, "program headers", d)))
+		return rc;
+	for (uint64_t i = 0; i < o->phnum; i++)
+		if ((rc = read_phdr(o, i, d)))
+			return rc;
+	return VMC_OK;
+}
+
+/* Sort the segments and keep the physical view disjoint: a later overlapping segment loses
+ * the overlap. */
+static void make_disjoint(struct elf_open *o)
+{
+	struct seg *segs = o->segs;
+
+	qsort(segs, o->nsegs, sizeof(*segs), cmp_seg);
+	for (size_t i = 1; i < o->nsegs; i++) {
 		uint64_t prev_end = segs[i - 1].paddr + segs[i - 1].memsz;
 		if (segs[i].paddr < prev_end) {
 			uint64_t cut = prev_end - segs[i].paddr;
 			if (cut >= segs[i].memsz) {
-				memmove(&segs[i], &segs[i + 1], (nsegs - i - 1) * sizeof(*segs));
-				nsegs--;
+				memmove(&segs[i], &segs[i + 1], (o->nsegs - i - 1) * sizeof(*segs));
+				o->nsegs--;
 				i--;
 				continue;
 			}
@@ -196,60 +224,62 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 			segs[i].filesz = segs[i].filesz > cut ? segs[i].filesz - cut : 0;
 		}
 	}
-	if (have_kt) {
-		bool covered = false;
-		for (size_t i = 0; i < nsegs; i++)
-			if (kt.paddr >= segs[i].paddr && kt.paddr < segs[i].paddr + segs[i].memsz)
-				covered = true;
-		dump->ktext = kt;
-		dump->has_ktext = true;
-		if (!covered) {
-			rc = vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: kernel-text segment at 0x%llx is not covered by RAM segments",
-				      src->name, (unsigned long long)kt.paddr);
-			goto fail;
-		}
-	}
+}
+
+/* The kernel-text segment must map RAM that a PT_LOAD segment holds. */
+static enum vmc_status check_ktext(struct elf_open *o, struct vmc_diag *d)
+{
+	bool covered = false;
+
+	if (!o->have_kt)
+		return VMC_OK;
+	for (size_t i = 0; i < o->nsegs; i++)
+		if (o->kt.paddr >= o->segs[i].paddr && o->kt.paddr < o->segs[i].paddr + o->segs[i].memsz)
+			covered = true;
+	o->dump->ktext = o->kt;
+	o->dump->has_ktext = true;
+	if (!covered)
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: kernel-text segment at 0x%llx is not covered by RAM segments",
+				o->src->name, (unsigned long long)o->kt.paddr);
+	return VMC_OK;
+}
+
+/* Page size, phys_base, uts and the rest of what the headers and notes say. */
+static void set_facts(struct elf_open *o)
+{
+	struct vmc_dump *dump = o->dump;
+
 	/* page size: VMCOREINFO PAGESIZE when present, else 4 KiB (x86) */
 	dump->page_size = 4096;
-	{
-		struct vmc_note n;
-		uint64_t v;
-		if (vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &n)) {
-			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "PAGESIZE", 10, &v) && v >= 4096 && v <= VMC_PAGE_SIZE_MAX &&
-			    !(v & (v - 1)))
-				dump->page_size = (uint32_t)v;
-			if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 0, &v)) {
-				dump->phys_base = v;
-				dump->has_phys_base = true;
-			}
-			{
-				char rel[65];
-				if (vmcoreinfo_get(n.desc, n.desc_len, "OSRELEASE", rel, sizeof(rel))) {
-					snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);
-					dump->has_uts = true;
-				}
-			}
-		}
-	}
-	if (!dump->has_phys_base && have_kt) {
-		dump->phys_base = kt.paddr - (kt.vaddr - X86_64_KTEXT_START);
+	vmc_dump_facts_from_vmcoreinfo(dump);
+	if (!dump->has_phys_base && o->have_kt) {
+		dump->phys_base = o->kt.paddr - (o->kt.vaddr - X86_64_KTEXT_START);
 		dump->has_phys_base = true;
 	}
 	dump->page_shift = (unsigned)__builtin_ctz(dump->page_size);
 	snprintf(dump->uts.sysname, sizeof(dump->uts.sysname), "Linux");
 	snprintf(dump->uts.machine, sizeof(dump->uts.machine), "%s",
-		 e_machine == EM_X86_64 ? "x86_64" : e_machine == EM_386 ? "i686" : "unknown");
-	dump->e_machine = e_machine;
-	dump->format = is64 ? "elf64" : "elf32";
-	dump->incomplete_flag = e_flags & 1; /* DUMP_ELF_INCOMPLETE */
-	for (size_t i = 0; i < nsegs; i++)
-		if (segs[i].paddr + segs[i].memsz > max_end)
-			max_end = segs[i].paddr + segs[i].memsz;
+		 o->e_machine == EM_X86_64 ? "x86_64" : o->e_machine == EM_386 ? "i686" : "unknown");
+	dump->e_machine = o->e_machine;
+	dump->format = o->is64 ? "elf64" : "elf32";
+	dump->incomplete_flag = o->e_flags & 1; /* DUMP_ELF_INCOMPLETE */
+}
+
+/* Size the bitmaps and mark the segments' frames as RAM, and as stored where the file has data. */
+static enum vmc_status map_segments(struct elf_open *o, struct vmc_diag *d)
+{
+	struct vmc_dump *dump = o->dump;
+	uint64_t max_end = 0;
+	enum vmc_status rc;
+
+	for (size_t i = 0; i < o->nsegs; i++)
+		if (o->segs[i].paddr + o->segs[i].memsz > max_end)
+			max_end = o->segs[i].paddr + o->segs[i].memsz;
 	/* frames above max_end, rounded up without overflowing near 2^64 */
 	if ((rc = vmc_dump_alloc_bitmaps(dump, (max_end >> dump->page_shift) + !!(max_end & (dump->page_size - 1)), d)))
-		goto fail;
-	for (size_t i = 0; i < nsegs; i++) {
-		const struct seg *s = &segs[i];
+		return rc;
+	for (size_t i = 0; i < o->nsegs; i++) {
+		const struct seg *s = &o->segs[i];
 		uint64_t first = s->paddr >> dump->page_shift;
 		uint64_t end = (s->paddr + s->memsz + dump->page_size - 1) >> dump->page_shift;
 		uint64_t fend = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
@@ -257,9 +287,17 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 		if (s->filesz)
 			vmc_bitmap_set_range(&dump->stored, first, fend - first);
 	}
-	/* frames whose bytes lie past the end of the file */
-	for (size_t i = 0; i < nsegs; i++) {
-		const struct seg *s = &segs[i];
+	return VMC_OK;
+}
+
+/* Frames whose bytes lie past the end of the file are missing. */
+static void mark_past_eof(struct elf_open *o)
+{
+	struct vmc_dump *dump = o->dump;
+	struct vmc_bytesrc *src = o->src;
+
+	for (size_t i = 0; i < o->nsegs; i++) {
+		const struct seg *s = &o->segs[i];
 		if (s->offset + s->filesz > src->size) {
 			uint64_t avail = s->offset < src->size ? src->size - s->offset : 0;
 			uint64_t pa = s->paddr + avail;
@@ -271,47 +309,75 @@ static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs
 							    "lies past the end of the file");
 		}
 	}
-	{
-		uint64_t cut = src->cut_off;
-		if (src->cut_short) {
-			for (size_t i = 0; i < nsegs; i++) {
-				const struct seg *s = &segs[i];
-				uint64_t first = s->paddr >> dump->page_shift;
-				uint64_t end = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
-				/* only stored frames: those past the end of the data are already missing */
-				for (uint64_t pfn = vmc_bitmap_next_set(&dump->stored, first); pfn < end;
-				     pfn = vmc_bitmap_next_set(&dump->stored, pfn + 1)) {
-					uint64_t a = pfn << dump->page_shift, b = a + dump->page_size;
-					if (a < s->paddr)
-						a = s->paddr;
-					if (b > s->paddr + s->filesz)
-						b = s->paddr + s->filesz;
-					if (!vmc_bytesrc_covered(src, s->offset + (a - s->paddr), b - a))
-						vmc_dump_mark_missing(dump, pfn, src->name, s->offset + (a - s->paddr),
-								      "was never written: the flattened stream is cut short");
-				}
-			}
-			dump->incomplete_flag = true;
-			snprintf(dump->missing_why, sizeof(dump->missing_why),
-				 "%s: offset 0x%llx: the flattened stream is cut short (no end marker)", src->name,
-				 (unsigned long long)cut);
+}
+
+/* A flattened stream cut short: the stored frames it never wrote are missing. */
+static void mark_flat_holes(struct elf_open *o)
+{
+	struct vmc_dump *dump = o->dump;
+	struct vmc_bytesrc *src = o->src;
+
+	if (!src->cut_short)
+		return;
+	for (size_t i = 0; i < o->nsegs; i++) {
+		const struct seg *s = &o->segs[i];
+		uint64_t first = s->paddr >> dump->page_shift;
+		uint64_t end = (s->paddr + s->filesz + dump->page_size - 1) >> dump->page_shift;
+		/* only stored frames: those past the end of the data are already missing */
+		for (uint64_t pfn = vmc_bitmap_next_set(&dump->stored, first); pfn < end;
+		     pfn = vmc_bitmap_next_set(&dump->stored, pfn + 1)) {
+			uint64_t a = pfn << dump->page_shift, b = a + dump->page_size;
+			if (a < s->paddr)
+				a = s->paddr;
+			if (b > s->paddr + s->filesz)
+				b = s->paddr + s->filesz;
+			if (!vmc_bytesrc_covered(src, s->offset + (a - s->paddr), b - a))
+				vmc_dump_mark_missing(dump, pfn, src->name, s->offset + (a - s->paddr),
+						      "was never written: the flattened stream is cut short");
 		}
 	}
+	dump->incomplete_flag = true;
+	snprintf(dump->missing_why, sizeof(dump->missing_why),
+		 "%s: offset 0x%llx: the flattened stream is cut short (no end marker)", src->name,
+		 (unsigned long long)src->cut_off);
+}
+
+static enum vmc_status elf_open_phases(struct elf_open *o, struct vmc_diag *d)
+{
+	struct elf_priv *ep;
+	enum vmc_status rc;
+
+	if ((rc = read_ehdr(o, d)) || (rc = read_phdrs(o, d)))
+		return rc;
+	make_disjoint(o);
+	if ((rc = check_ktext(o, d)))
+		return rc;
+	set_facts(o);
+	if ((rc = map_segments(o, d)))
+		return rc;
+	mark_past_eof(o);
+	mark_flat_holes(o);
 	ep = calloc(1, sizeof(*ep));
-	if (!ep) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	ep->src = src;
-	ep->segs = segs;
-	ep->nsegs = nsegs;
-	dump->priv = ep;
-	dump->scratch_size = 0;
-	free(ph);
+	if (!ep)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	ep->src = o->src;
+	ep->segs = o->segs;
+	ep->nsegs = o->nsegs;
+	o->segs = NULL;
+	o->dump->priv = ep;
+	o->dump->scratch_size = 0;
 	return VMC_OK;
-fail:
-	free(ph);
-	free(segs);
+}
+
+static enum vmc_status elf_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_diag *d)
+{
+	struct elf_open o = { .dump = dump, .src = srcs[0] };
+	enum vmc_status rc;
+
+	if (nsrc != 1)
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: ELF vmcores are single files", srcs[0]->name);
+	rc = elf_open_phases(&o, d);
+	elf_open_release(&o);
 	return rc;
 }
 

@@ -75,12 +75,79 @@ static size_t build_segments(const struct vmc_out_info *info, Elf64_Phdr *ph, ui
 	return n;
 }
 
+/* kexec's kernel-text view at ph[nload + 1]: it aliases the file bytes of the RAM segment
+ * that holds it. False when no segment holds all of it. */
+static bool add_ktext(const struct vmc_out_info *info, Elf64_Phdr *ph, size_t nload)
+{
+	size_t kidx = nload + 1;
+
+	for (size_t i = 1; i <= nload; i++) {
+		Elf64_Phdr *p = &ph[i];
+		if (info->ktext->paddr >= p->p_paddr && info->ktext->paddr + info->ktext->size <= p->p_paddr + p->p_filesz) {
+			ph[kidx] = *p;
+			ph[kidx].p_vaddr = info->ktext->vaddr;
+			ph[kidx].p_paddr = info->ktext->paddr;
+			ph[kidx].p_offset = p->p_offset + (info->ktext->paddr - p->p_paddr);
+			ph[kidx].p_filesz = ph[kidx].p_memsz = info->ktext->size;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The ELF header at hdr, with section header 0 after nph program headers when nph needs
+ * PN_XNUM. */
+static void put_ehdr(uint8_t *hdr, const struct vmc_out_info *info, bool incomplete, size_t nph, bool xnum)
+{
+	Elf64_Ehdr eh;
+
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh.e_type = ET_CORE;
+	eh.e_machine = info->e_machine ? info->e_machine : EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(Elf64_Ehdr);
+	eh.e_ehsize = sizeof(Elf64_Ehdr);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_flags = incomplete ? 1 : 0; /* DUMP_ELF_INCOMPLETE */
+	if (xnum) {
+		Elf64_Shdr sh0;
+		memset(&sh0, 0, sizeof(sh0));
+		sh0.sh_info = (Elf64_Word)nph;
+		eh.e_phnum = PN_XNUM;
+		eh.e_shoff = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
+		eh.e_shentsize = sizeof(Elf64_Shdr);
+		eh.e_shnum = 1;
+		memcpy(hdr + eh.e_shoff, &sh0, sizeof(sh0));
+	} else {
+		eh.e_phnum = (Elf64_Half)nph;
+	}
+	memcpy(hdr, &eh, sizeof(eh));
+}
+
+/* The program headers after the ELF header: PT_NOTE, kernel text (when found), then RAM. */
+static void put_phdrs(uint8_t *hdr, const Elf64_Phdr *ph, size_t nload, bool have_kt)
+{
+	uint8_t *p = hdr + sizeof(Elf64_Ehdr);
+
+	memcpy(p, &ph[0], sizeof(*ph));
+	p += sizeof(*ph);
+	if (have_kt) {
+		memcpy(p, &ph[nload + 1], sizeof(*ph));
+		p += sizeof(*ph);
+	}
+	memcpy(p, &ph[1], nload * sizeof(*ph));
+}
+
 static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
 {
-	size_t nload = build_segments(info, NULL, 0), nph, kidx = 0;
+	size_t nload = build_segments(info, NULL, 0), nph;
 	bool xnum, have_kt = false;
 	uint64_t hdr_end, notes_off, data_off;
-	Elf64_Ehdr eh;
 	Elf64_Phdr *ph;
 	uint8_t *hdr;
 	enum vmc_status rc;
@@ -109,61 +176,10 @@ static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info
 	ph[0].p_filesz = info->notes_len;
 	ph[0].p_memsz = info->notes_len;
 	build_segments(info, ph + 1, data_off);
-	if (info->ktext) {
-		/* kexec's kernel-text view; alias the file bytes of the RAM segment that holds it */
-		for (size_t i = 1; i <= nload; i++) {
-			Elf64_Phdr *p = &ph[i];
-			if (info->ktext->paddr >= p->p_paddr && info->ktext->paddr + info->ktext->size <= p->p_paddr + p->p_filesz) {
-				kidx = nload + 1;
-				ph[kidx] = *p;
-				ph[kidx].p_vaddr = info->ktext->vaddr;
-				ph[kidx].p_paddr = info->ktext->paddr;
-				ph[kidx].p_offset = p->p_offset + (info->ktext->paddr - p->p_paddr);
-				ph[kidx].p_filesz = ph[kidx].p_memsz = info->ktext->size;
-				have_kt = true;
-				break;
-			}
-		}
-		if (!have_kt)
-			nph--;
-	}
-	memset(&eh, 0, sizeof(eh));
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh.e_type = ET_CORE;
-	eh.e_machine = info->e_machine ? info->e_machine : EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_phoff = sizeof(Elf64_Ehdr);
-	eh.e_ehsize = sizeof(Elf64_Ehdr);
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_flags = w->incomplete ? 1 : 0; /* DUMP_ELF_INCOMPLETE */
-	if (xnum) {
-		Elf64_Shdr sh0;
-		memset(&sh0, 0, sizeof(sh0));
-		sh0.sh_info = (Elf64_Word)nph;
-		eh.e_phnum = PN_XNUM;
-		eh.e_shoff = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
-		eh.e_shentsize = sizeof(Elf64_Shdr);
-		eh.e_shnum = 1;
-		memcpy(hdr + eh.e_shoff, &sh0, sizeof(sh0));
-	} else {
-		eh.e_phnum = (Elf64_Half)nph;
-	}
-	memcpy(hdr, &eh, sizeof(eh));
-	/* phdrs: PT_NOTE, kernel text (when found), then RAM */
-	{
-		uint8_t *p = hdr + sizeof(eh);
-		memcpy(p, &ph[0], sizeof(*ph));
-		p += sizeof(*ph);
-		if (have_kt) {
-			memcpy(p, &ph[kidx], sizeof(*ph));
-			p += sizeof(*ph);
-		}
-		memcpy(p, &ph[1], nload * sizeof(*ph));
-	}
+	if (info->ktext && !(have_kt = add_ktext(info, ph, nload)))
+		nph--; /* the space stays reserved: data_off does not move */
+	put_ehdr(hdr, info, w->incomplete, nph, xnum);
+	put_phdrs(hdr, ph, nload, have_kt);
 	if (info->notes_len)
 		memcpy(hdr + notes_off, info->notes, info->notes_len);
 	rc = w->sink->ops->pwrite(w->sink, hdr, data_off, 0, d);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
+
 struct flat_rec {
 	uint64_t voff, len, spos, seq;
 };
@@ -228,15 +230,9 @@ enum vmc_status vmc_bytesrc_new_flat(struct vmc_bytesrc *inner, struct vmc_bytes
 		if (len > inner->size - pos - 16)
 			break; /* the stream was cut inside this record's data */
 		if (len) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 1024;
-				struct flat_rec *nr = realloc(recs, ncap * sizeof(*nr));
-				if (!nr) {
-					rc = vmc_fail(d, VMC_ERR_NOMEM, "flattened index");
-					goto fail;
-				}
-				recs = nr;
-				cap = ncap;
+			if ((rc = vmc_grow(&recs, &cap, n + 1, 1024, d))) {
+				rc = vmc_wrap(d, rc, "flattened index");
+				goto fail;
 			}
 			recs[n] = (struct flat_rec){ voff, len, pos + 16, n };
 			n++;

@@ -246,147 +246,184 @@ static int cmp_kfile(const void *a, const void *b)
 	return x->start_pfn < y->start_pfn ? -1 : x->start_pfn > y->start_pfn;
 }
 
-static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc,
-				  struct vmc_diag *d)
-{
-	struct kdump_priv *kp = calloc(1, sizeof(*kp));
-	struct khdr k0, k;
-	uint64_t bm_off, bm_len, half, need;
-	uint8_t *bytes = NULL;
-	enum vmc_status rc;
-	bool two;
+/* What kdump_open learns, phase by phase (QEMU dump.c's names); k0 is the first file's
+ * headers, which every part of a split set repeats. */
+struct kdump_open {
+	struct vmc_dump *dump;
+	struct kdump_priv *kp;
+	struct vmc_bytesrc **srcs;
+	unsigned nsrc;
+	struct khdr k0;
+};
 
-	if (!kp || !(kp->files = calloc(nsrc, sizeof(*kp->files)))) {
-		free(kp);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	}
-	dump->priv = kp;
-	if ((rc = read_headers(srcs[0], &k0, d)))
-		goto fail;
-	for (unsigned i = 0; i < nsrc; i++) {
+/* Each split file's headers, checked against the first, and the parts ordered by frame. */
+static enum vmc_status open_parts(struct kdump_open *o, struct vmc_diag *d)
+{
+	struct kdump_priv *kp = o->kp;
+	struct vmc_bytesrc **srcs = o->srcs;
+	struct khdr k;
+	enum vmc_status rc;
+
+	if ((rc = read_headers(srcs[0], &o->k0, d)))
+		return rc;
+	for (unsigned i = 0; i < o->nsrc; i++) {
 		struct kfile *f = &kp->files[i];
 		if (i == 0)
-			k = k0;
+			k = o->k0;
 		else if ((rc = read_headers(srcs[i], &k, d)))
-			goto fail;
-		if (nsrc > 1 && !k.split) {
-			rc = vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, k.block_size + KSH_SPLIT,
-					 "several files given but this one is not part of a split dump");
-			goto fail;
-		}
-		if (i && (memcmp(k.h, k0.h, KDH_SIZE) != 0 || k.max_mapnr != k0.max_mapnr)) {
-			rc = vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, 0,
-					 "split part's header differs from %s's (parts of different dumps?)", srcs[0]->name);
-			goto fail;
-		}
+			return rc;
+		if (o->nsrc > 1 && !k.split)
+			return vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, k.block_size + KSH_SPLIT,
+					   "several files given but this one is not part of a split dump");
+		if (i && (memcmp(k.h, o->k0.h, KDH_SIZE) != 0 || k.max_mapnr != o->k0.max_mapnr))
+			return vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, 0,
+					   "split part's header differs from %s's (parts of different dumps?)", srcs[0]->name);
 		f->src = srcs[i];
 		f->start_pfn = k.start_pfn;
 		f->end_pfn = k.end_pfn;
 		f->desc_off = ((uint64_t)1 + k.sub_hdr_size + k.bitmap_blocks) * k.block_size;
 	}
-	qsort(kp->files, nsrc, sizeof(*kp->files), cmp_kfile);
-	for (unsigned j = 1; j < nsrc; j++)
+	qsort(kp->files, o->nsrc, sizeof(*kp->files), cmp_kfile);
+	for (unsigned j = 1; j < o->nsrc; j++)
 		if (kp->files[j].start_pfn < kp->files[j - 1].end_pfn) {
 			struct kfile *f = &kp->files[j];
-			rc = vmc_fail_at(d, VMC_ERR_ARGS, f->src->name, k0.block_size + (k0.version >= 6 ? KSH_START_PFN_64 : KSH_START_PFN),
-					 "split part starts at frame 0x%llx, inside the previous part (overlap or repeat)",
-					 (unsigned long long)f->start_pfn);
-			goto fail;
+			return vmc_fail_at(d, VMC_ERR_ARGS, f->src->name,
+					   o->k0.block_size + (o->k0.version >= 6 ? KSH_START_PFN_64 : KSH_START_PFN),
+					   "split part starts at frame 0x%llx, inside the previous part (overlap or repeat)",
+					   (unsigned long long)f->start_pfn);
 		}
-	kp->nfiles = nsrc;
+	kp->nfiles = o->nsrc;
+	return VMC_OK;
+}
 
-	dump->page_size = k0.block_size;
-	dump->page_shift = (unsigned)__builtin_ctz(k0.block_size);
-	dump->format = kp->files[0].src->flattened ? (nsrc > 1 ? "flattened split kdump" : "flattened kdump")
-						     : (nsrc > 1 ? "split kdump" : "kdump");
-	if (memcmp(k0.h, DISKDUMP_SIGNATURE, 8) == 0)
+/* Page size, format name, uts and the rest of what the headers say. */
+static void set_facts(struct kdump_open *o)
+{
+	struct vmc_dump *dump = o->dump;
+	const struct khdr *k0 = &o->k0;
+	unsigned nsrc = o->nsrc;
+
+	dump->page_size = k0->block_size;
+	dump->page_shift = (unsigned)__builtin_ctz(k0->block_size);
+	dump->format = o->kp->files[0].src->flattened ? (nsrc > 1 ? "flattened split kdump" : "flattened kdump")
+						        : (nsrc > 1 ? "split kdump" : "kdump");
+	if (memcmp(k0->h, DISKDUMP_SIGNATURE, 8) == 0)
 		dump->format = "diskdump";
-	memcpy(&dump->uts, k0.h + KDH_UTSNAME, 6 * 65);
+	memcpy(&dump->uts, k0->h + KDH_UTSNAME, 6 * 65);
 	dump->uts.sysname[64] = dump->uts.nodename[64] = dump->uts.release[64] = 0;
 	dump->uts.version[64] = dump->uts.machine[64] = dump->uts.domainname[64] = 0;
 	dump->has_uts = true;
 	dump->e_machine = strncmp(dump->uts.machine, "i686", 4) == 0 || strncmp(dump->uts.machine, "i386", 4) == 0 ? 3 : 62;
-	dump->incomplete_flag = k0.status & VMC_KDUMP_INCOMPLETE;
-	if (k0.version >= 1) {
-		dump->phys_base = kd_get64(k0.sh + KSH_PHYS_BASE);
+	dump->incomplete_flag = k0->status & VMC_KDUMP_INCOMPLETE;
+	if (k0->version >= 1) {
+		dump->phys_base = kd_get64(k0->sh + KSH_PHYS_BASE);
 		dump->has_phys_base = true;
-		dump->dump_level = (int)kd_get32(k0.sh + KSH_DUMP_LEVEL);
+		dump->dump_level = (int)kd_get32(k0->sh + KSH_DUMP_LEVEL);
 	}
-	if ((rc = read_notes(dump, srcs[0], &k0, d)))
-		goto fail;
+}
 
-	/* bitmaps */
-	bm_off = ((uint64_t)1 + k0.sub_hdr_size) * k0.block_size;
-	bm_len = (uint64_t)k0.bitmap_blocks * k0.block_size;
-	need = (k0.max_mapnr + 7) / 8;
-	half = (need + k0.block_size - 1) / k0.block_size * k0.block_size;
-	two = k0.version >= 1 && bm_len >= 2 * half && half;
-	if ((two ? bm_len / 2 : bm_len) < need) {
-		rc = vmc_fail_at(d, VMC_ERR_CORRUPT, srcs[0]->name, KDH_BITMAP_BLOCKS,
-				 "bitmap of 0x%llx bytes cannot cover max_mapnr 0x%llx", (unsigned long long)bm_len,
-				 (unsigned long long)k0.max_mapnr);
-		goto fail;
+/* Read the 1st (RAM) and 2nd (stored) bitmaps of `need` bytes each from the first file. */
+static enum vmc_status read_bitmaps(struct kdump_open *o, uint64_t bm_off, uint64_t bm2_off, uint64_t need,
+				   struct vmc_diag *d)
+{
+	uint8_t *bytes = malloc(need ? need : 1);
+	enum vmc_status rc;
+
+	if (!bytes)
+		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)need);
+	rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm_off, "1st bitmap", d);
+	if (!rc) {
+		vmc_bitmap_from_bytes(&o->dump->ram, bytes, need);
+		if (bm2_off != bm_off) /* one bitmap only: it is both */
+			rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm2_off, "2nd bitmap", d);
 	}
+	if (!rc)
+		vmc_bitmap_from_bytes(&o->kp->bm2, bytes, need);
+	free(bytes);
+	return rc;
+}
+
+/* The bitmaps: sized against max_mapnr, present in every part, stored frames counted as RAM. */
+static enum vmc_status load_bitmaps(struct kdump_open *o, struct vmc_diag *d)
+{
+	const struct khdr *k0 = &o->k0;
+	struct vmc_dump *dump = o->dump;
+	struct kdump_priv *kp = o->kp;
+	uint64_t bm_off = ((uint64_t)1 + k0->sub_hdr_size) * k0->block_size;
+	uint64_t bm_len = (uint64_t)k0->bitmap_blocks * k0->block_size;
+	uint64_t need = (k0->max_mapnr + 7) / 8;
+	uint64_t half = (need + k0->block_size - 1) / k0->block_size * k0->block_size;
+	bool two = k0->version >= 1 && bm_len >= 2 * half && half;
+	enum vmc_status rc;
+
+	if ((two ? bm_len / 2 : bm_len) < need)
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, o->srcs[0]->name, KDH_BITMAP_BLOCKS,
+				   "bitmap of 0x%llx bytes cannot cover max_mapnr 0x%llx", (unsigned long long)bm_len,
+				   (unsigned long long)k0->max_mapnr);
 	/* only the bytes that cover max_mapnr must be there: makedumpfile's split parts can end
 	 * inside the padding of the 2nd bitmap */
-	for (unsigned i = 0; i < nsrc; i++) {
+	for (unsigned i = 0; i < o->nsrc; i++) {
 		uint64_t bm_end = bm_off + (two ? bm_len / 2 : 0) + need;
-		if (bm_end > kp->files[i].src->size) {
-			rc = vmc_fail_at(d, VMC_ERR_TRUNCATED, kp->files[i].src->name, kp->files[i].src->size,
-					 "truncated: the bitmaps end at 0x%llx", (unsigned long long)bm_end);
-			goto fail;
-		}
+		if (bm_end > kp->files[i].src->size)
+			return vmc_fail_at(d, VMC_ERR_TRUNCATED, kp->files[i].src->name, kp->files[i].src->size,
+					   "truncated: the bitmaps end at 0x%llx", (unsigned long long)bm_end);
 	}
-	if ((rc = vmc_dump_alloc_bitmaps(dump, k0.max_mapnr, d)) || (rc = vmc_bitmap_init(&kp->bm2, k0.max_mapnr, d)))
-		goto fail;
-	bytes = malloc(need ? need : 1);
-	if (!bytes) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)need);
-		goto fail;
-	}
-	if ((rc = vmc_bytesrc_read_exact(srcs[0], bytes, need, bm_off, "1st bitmap", d)))
-		goto fail;
-	vmc_bitmap_from_bytes(&dump->ram, bytes, need);
-	if (two && (rc = vmc_bytesrc_read_exact(srcs[0], bytes, need, bm_off + bm_len / 2, "2nd bitmap", d)))
-		goto fail;
-	vmc_bitmap_from_bytes(&kp->bm2, bytes, need);
-	free(bytes);
-	bytes = NULL;
+	if ((rc = vmc_dump_alloc_bitmaps(dump, k0->max_mapnr, d)) || (rc = vmc_bitmap_init(&kp->bm2, k0->max_mapnr, d)))
+		return rc;
+	if ((rc = read_bitmaps(o, bm_off, two ? bm_off + bm_len / 2 : bm_off, need, d)))
+		return rc;
 	/* a frame stored but not RAM is treated as RAM (QEMU writes identical bitmaps anyway) */
-	for (uint64_t w = 0; w < (k0.max_mapnr + 63) / 64; w++) {
+	for (uint64_t w = 0; w < (k0->max_mapnr + 63) / 64; w++) {
 		dump->stored.words[w] = kp->bm2.words[w];
 		dump->ram.words[w] |= kp->bm2.words[w];
 	}
-	/* frames of a split set outside every part are not stored */
-	if (k0.split) {
-		uint64_t prev = 0;
-		for (unsigned i = 0; i <= nsrc; i++) {
-			uint64_t s = i < nsrc ? kp->files[i].start_pfn : k0.max_mapnr;
-			if (s > prev)
-				vmc_dump_mark_missing_range(dump, prev, s - prev, srcs[0]->name, 0, "is in no part of the split set");
-			if (i < nsrc)
-				prev = kp->files[i].end_pfn;
-		}
+	return VMC_OK;
+}
+
+/* Frames of a split set outside every part are not stored. */
+static void check_split_ranges(struct kdump_open *o)
+{
+	struct kdump_priv *kp = o->kp;
+	uint64_t prev = 0;
+
+	if (!o->k0.split)
+		return;
+	for (unsigned i = 0; i <= o->nsrc; i++) {
+		uint64_t s = i < o->nsrc ? kp->files[i].start_pfn : o->k0.max_mapnr;
+		if (s > prev)
+			vmc_dump_mark_missing_range(o->dump, prev, s - prev, o->srcs[0]->name, 0, "is in no part of the split set");
+		if (i < o->nsrc)
+			prev = kp->files[i].end_pfn;
 	}
-	kp->rank = malloc(((k0.max_mapnr >> 12) + 1) * sizeof(uint64_t));
-	if (!kp->rank) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "descriptor index");
-		goto fail;
+}
+
+/* kp->rank[c]: the set bits of the 2nd bitmap below frame c * 4096, so that a frame's
+ * descriptor is found without counting from 0. */
+static enum vmc_status build_rank(struct kdump_open *o, struct vmc_diag *d)
+{
+	struct kdump_priv *kp = o->kp;
+	uint64_t max_mapnr = o->k0.max_mapnr, r = 0, nwords = (max_mapnr + 63) / 64;
+
+	kp->rank = malloc(((max_mapnr >> 12) + 1) * sizeof(uint64_t));
+	if (!kp->rank)
+		return vmc_fail(d, VMC_ERR_NOMEM, "descriptor index");
+	for (uint64_t c = 0; c <= (max_mapnr >> 12); c++) {
+		kp->rank[c] = r;
+		for (uint64_t w = c << 6; w < ((c + 1) << 6) && w < nwords; w++)
+			r += (uint64_t)__builtin_popcountll(kp->bm2.words[w]);
 	}
-	{
-		uint64_t r = 0, nwords = (k0.max_mapnr + 63) / 64;
-		for (uint64_t c = 0; c <= (k0.max_mapnr >> 12); c++) {
-			kp->rank[c] = r;
-			for (uint64_t w = c << 6; w < ((c + 1) << 6) && w < nwords; w++)
-				r += (uint64_t)__builtin_popcountll(kp->bm2.words[w]);
-		}
-	}
-	for (unsigned i = 0; i < nsrc; i++) {
+	for (unsigned i = 0; i < o->nsrc; i++)
 		kp->files[i].rank_start = rank_of(kp, kp->files[i].start_pfn);
-		if ((rc = scan_descs(dump, kp, &kp->files[i], k0.block_size, d)))
-			goto fail;
-	}
-	for (unsigned i = 0; i < nsrc; i++) {
+	return VMC_OK;
+}
+
+/* A flattened stream cut short, or a header that says "incomplete": say why frames are missing. */
+static void mark_flat_cut(struct kdump_open *o)
+{
+	struct vmc_dump *dump = o->dump;
+	struct vmc_bytesrc **srcs = o->srcs;
+
+	for (unsigned i = 0; i < o->nsrc; i++) {
 		uint64_t cut = srcs[i]->cut_off;
 		if (srcs[i]->cut_short) {
 			/* the cut in the stream explains every missing frame better than a virtual offset */
@@ -399,14 +436,46 @@ static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **sr
 	if (dump->incomplete_flag && !dump->missing_why[0])
 		snprintf(dump->missing_why, sizeof(dump->missing_why), "%s: offset 0x%x: the header says the dump is incomplete",
 			 srcs[0]->name, KDH_STATUS);
-	dump->scratch_size = k0.block_size;
+}
+
+static enum vmc_status kdump_open_phases(struct kdump_open *o, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = open_parts(o, d)))
+		return rc;
+	set_facts(o);
+	if ((rc = read_notes(o->dump, o->srcs[0], &o->k0, d)) || (rc = load_bitmaps(o, d)))
+		return rc;
+	check_split_ranges(o);
+	if ((rc = build_rank(o, d)))
+		return rc;
+	for (unsigned i = 0; i < o->nsrc; i++)
+		if ((rc = scan_descs(o->dump, o->kp, &o->kp->files[i], o->k0.block_size, d)))
+			return rc;
+	mark_flat_cut(o);
+	o->dump->scratch_size = o->k0.block_size;
 	return VMC_OK;
-fail:
-	free(bytes);
+}
+
+static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc,
+				  struct vmc_diag *d)
+{
+	struct kdump_open o = { .dump = dump, .srcs = srcs, .nsrc = nsrc };
+	enum vmc_status rc;
+
+	o.kp = calloc(1, sizeof(*o.kp));
+	if (!o.kp || !(o.kp->files = calloc(nsrc, sizeof(*o.kp->files)))) {
+		free(o.kp);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	dump->priv = o.kp;
+	if (!(rc = kdump_open_phases(&o, d)))
+		return VMC_OK;
 	/* the caller keeps the sources on failure */
 	for (unsigned i = 0; i < nsrc; i++)
-		kp->files[i].src = NULL;
-	kp->nfiles = nsrc;
+		o.kp->files[i].src = NULL;
+	o.kp->nfiles = nsrc;
 	kdump_close(dump);
 	return rc;
 }

@@ -49,9 +49,9 @@ struct vmc_writer {
 	size_t bound;
 	struct vmc_bufw desc, data;
 	bool bufs_ready;
-	struct batch *ring;
-	unsigned nring, head, count; /* batches in flight: ring[head .. head+count) */
-	struct vmc_workpool *pool;
+	struct batch *batches;
+	unsigned nbatches;
+	struct vmc_workring ring; /* the batches being compressed, retired in frame order */
 	struct vmc_codec_ctx **ctx;
 	unsigned nctx;
 	uint64_t zero_off;
@@ -157,32 +157,20 @@ static enum vmc_status write_bitmap(struct vmc_writer *w, const struct vmc_bitma
 	return VMC_OK;
 }
 
-static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
+/* Where things go in the file: header and sub-header blocks, two bitmaps, the descriptor
+ * table, then page data. */
+struct kdw_layout {
+	uint64_t bm_padded;     /* bytes of one bitmap, whole blocks */
+	uint64_t sub_blocks;    /* sub-header and notes */
+	uint64_t bitmap_blocks; /* both bitmaps */
+	uint64_t desc_off;      /* the descriptor table */
+	uint64_t nstored;       /* descriptors: stored and missing frames */
+};
+
+/* The main header (kept in w->header) in block 0. */
+static void fill_header(struct vmc_writer *w, const struct vmc_out_info *info, const struct kdw_layout *l)
 {
-	uint32_t bs = info->page_size;
-	uint64_t bm_bytes = (info->max_pfn + 7) / 8;
-	uint64_t bm_padded = (bm_bytes + bs - 1) / bs * bs;
-	uint64_t sub_blocks = (KSH_SIZE + info->notes_len + bs - 1) / bs;
-	uint64_t bitmap_blocks = 2 * bm_padded / bs;
-	uint64_t desc_off = (1 + sub_blocks + bitmap_blocks) * bs;
-	uint64_t nstored = vmc_bitmap_count(info->stored);
-	uint8_t *blk = NULL, *bm = NULL;
-	struct vmc_note vi;
-	enum vmc_status rc;
-	unsigned nthreads = w->opts.threads;
-
-	if (info->missing)
-		nstored += vmc_bitmap_count(info->missing);
-	if (bitmap_blocks > UINT32_MAX || sub_blocks > INT32_MAX)
-		return vmc_fail(d, VMC_ERR_LIMIT, "%s: dump too large for the kdump header", w->sink->name);
-	w->ps = bs;
-	w->expected = nstored;
-	w->bound = vmc_codec_get(w->opts.codec)->bound(bs);
-	w->status = vmc_codec_get(w->opts.codec)->kdump_flag;
-	if (info->missing && vmc_bitmap_count(info->missing))
-		w->status |= VMC_KDUMP_INCOMPLETE;
-
-	/* block 0: main header; timestamp left 0 so libkdumpfile's 32-bit probe cannot misread it */
+	/* timestamp left 0 so libkdumpfile's 32-bit probe cannot misread it */
 	memset(w->header, 0, sizeof(w->header));
 	memcpy(w->header, KDUMP_SIGNATURE, 8);
 	kd_put32(w->header + KDH_VERSION, 6);
@@ -194,56 +182,83 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 		memcpy(w->header + KDH_UTSNAME + 4 * 65, m, strlen(m) + 1);
 	}
 	kd_put32(w->header + KDH_STATUS, w->status);
-	kd_put32(w->header + KDH_BLOCK_SIZE, bs);
-	kd_put32(w->header + KDH_SUB_HDR_SIZE, (uint32_t)sub_blocks);
-	kd_put32(w->header + KDH_BITMAP_BLOCKS, (uint32_t)bitmap_blocks);
+	kd_put32(w->header + KDH_BLOCK_SIZE, w->ps);
+	kd_put32(w->header + KDH_SUB_HDR_SIZE, (uint32_t)l->sub_blocks);
+	kd_put32(w->header + KDH_BITMAP_BLOCKS, (uint32_t)l->bitmap_blocks);
 	kd_put32(w->header + KDH_MAX_MAPNR, info->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)info->max_pfn);
 	{
 		unsigned ncpu = count_prstatus(info->notes, info->notes_len);
 		kd_put32(w->header + KDH_NR_CPUS, ncpu ? ncpu : 1);
 	}
-	blk = calloc(1, (1 + sub_blocks) * bs);
+}
+
+/* The sub-header, with the notes after it, at sh (block 1). */
+static void fill_sub_header(uint8_t *sh, uint32_t bs, const struct vmc_out_info *info)
+{
+	struct vmc_note vi;
+
+	kd_put64(sh + KSH_PHYS_BASE, info->has_phys_base ? info->phys_base : 0);
+	kd_put32(sh + KSH_DUMP_LEVEL, info->dump_level > 0 ? (uint32_t)info->dump_level : 0);
+	kd_put64(sh + KSH_END_PFN, info->max_pfn);
+	if (info->notes_len) {
+		kd_put64(sh + KSH_OFFSET_NOTE, (uint64_t)bs + KSH_SIZE);
+		kd_put64(sh + KSH_SIZE_NOTE, info->notes_len);
+		memcpy(sh + KSH_SIZE, info->notes, info->notes_len);
+		if (vmc_notes_find(info->notes, info->notes_len, "VMCOREINFO", &vi)) {
+			kd_put64(sh + KSH_OFFSET_VMCOREINFO, (uint64_t)bs + KSH_SIZE + vi.desc_offset);
+			kd_put64(sh + KSH_SIZE_VMCOREINFO, vi.desc_len);
+		}
+	}
+	kd_put64(sh + KSH_START_PFN_64, 0);
+	kd_put64(sh + KSH_END_PFN_64, info->max_pfn);
+	kd_put64(sh + KSH_MAX_MAPNR_64, info->max_pfn);
+}
+
+/* Block 0 (main header) and the sub-header blocks. */
+static enum vmc_status write_headers(struct vmc_writer *w, const struct vmc_out_info *info, const struct kdw_layout *l,
+				    struct vmc_diag *d)
+{
+	uint32_t bs = w->ps;
+	uint8_t *blk;
+	enum vmc_status rc;
+
+	fill_header(w, info, l);
+	blk = calloc(1, (1 + l->sub_blocks) * bs);
 	if (!blk)
 		return vmc_fail(d, VMC_ERR_NOMEM, "header blocks");
 	memcpy(blk, w->header, KDH_SIZE);
-	{
-		uint8_t *sh = blk + bs;
-		kd_put64(sh + KSH_PHYS_BASE, info->has_phys_base ? info->phys_base : 0);
-		kd_put32(sh + KSH_DUMP_LEVEL, info->dump_level > 0 ? (uint32_t)info->dump_level : 0);
-		kd_put64(sh + KSH_END_PFN, info->max_pfn);
-		if (info->notes_len) {
-			kd_put64(sh + KSH_OFFSET_NOTE, (uint64_t)bs + KSH_SIZE);
-			kd_put64(sh + KSH_SIZE_NOTE, info->notes_len);
-			memcpy(sh + KSH_SIZE, info->notes, info->notes_len);
-			if (vmc_notes_find(info->notes, info->notes_len, "VMCOREINFO", &vi)) {
-				kd_put64(sh + KSH_OFFSET_VMCOREINFO, (uint64_t)bs + KSH_SIZE + vi.desc_offset);
-				kd_put64(sh + KSH_SIZE_VMCOREINFO, vi.desc_len);
-			}
-		}
-		kd_put64(sh + KSH_START_PFN_64, 0);
-		kd_put64(sh + KSH_END_PFN_64, info->max_pfn);
-		kd_put64(sh + KSH_MAX_MAPNR_64, info->max_pfn);
-	}
-	rc = w->sink->ops->pwrite(w->sink, blk, (1 + sub_blocks) * bs, 0, d);
+	fill_sub_header(blk + bs, bs, info);
+	rc = w->sink->ops->pwrite(w->sink, blk, (1 + l->sub_blocks) * bs, 0, d);
 	free(blk);
-	if (rc)
-		return rc;
+	return rc;
+}
 
-	/* bitmaps: 1st = RAM, 2nd = frames with a descriptor (missing frames get incomplete,
-	 * offset-0 descriptors, so they are in it) */
-	bm = malloc(bs);
+/* 1st bitmap = RAM, 2nd = frames with a descriptor (missing frames get incomplete, offset-0
+ * descriptors, so they are in it). */
+static enum vmc_status write_bitmaps(struct vmc_writer *w, const struct vmc_out_info *info, const struct kdw_layout *l,
+				     struct vmc_diag *d)
+{
+	uint64_t off = (1 + l->sub_blocks) * w->ps;
+	uint8_t *bm = malloc(w->ps);
+	enum vmc_status rc;
+
 	if (!bm)
 		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap block");
-	rc = write_bitmap(w, info->ram, NULL, info->max_pfn, bm_padded, (1 + sub_blocks) * bs, bm, d);
+	rc = write_bitmap(w, info->ram, NULL, info->max_pfn, l->bm_padded, off, bm, d);
 	if (!rc)
-		rc = write_bitmap(w, info->stored, info->missing, info->max_pfn, bm_padded, (1 + sub_blocks) * bs + bm_padded,
-				  bm, d);
+		rc = write_bitmap(w, info->stored, info->missing, info->max_pfn, l->bm_padded, off + l->bm_padded, bm, d);
 	free(bm);
-	if (rc)
-		return rc;
+	return rc;
+}
 
-	/* the descriptor table now, so finishing after ENOSPC needs no new space; without such a
-	 * sink (pipe, flattened stream) ENOSPC is a plain failure */
+/* The descriptor table now, so finishing after ENOSPC needs no new space; without such a sink
+ * (pipe, flattened stream) ENOSPC is a plain failure. Then the buffered writers for the table
+ * and the page data after it, and the dedup table. */
+static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layout *l, struct vmc_diag *d)
+{
+	uint64_t desc_off = l->desc_off, nstored = l->nstored;
+	enum vmc_status rc;
+
 	if (w->sink->ops->reserve && nstored) {
 		rc = w->sink->ops->reserve(w->sink, desc_off, KPD_BYTES * nstored, d);
 		if (rc == VMC_ERR_NOSPC)
@@ -259,13 +274,19 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	w->data_end = w->data.start;
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
-	w->cmpbuf = malloc(w->bound > bs ? w->bound : bs);
+	w->cmpbuf = malloc(w->bound > w->ps ? w->bound : w->ps);
 	if (w->opts.dedup)
 		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
 	if (!w->cmpbuf || (w->opts.dedup && !w->table))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
+	return VMC_OK;
+}
 
-	/* workers: one codec context each; a few batches per worker in flight */
+/* Workers: one codec context each; a few batches per worker in flight. */
+static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
+{
+	unsigned nthreads = w->opts.threads;
+
 	w->nctx = nthreads;
 	w->ctx = calloc(nthreads, sizeof(*w->ctx));
 	if (!w->ctx)
@@ -273,17 +294,45 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	for (unsigned i = 0; i < nthreads; i++)
 		if (w->opts.codec != VMC_CODEC_NONE && !(w->ctx[i] = vmc_codec_ctx_new(w->opts.codec)))
 			return vmc_fail(d, VMC_ERR_NOMEM, "%s codec context", vmc_codec_get(w->opts.codec)->name);
-	w->nring = nthreads > 1 ? 3 * nthreads : 1;
-	w->ring = calloc(w->nring, sizeof(*w->ring));
-	if (!w->ring)
+	w->nbatches = nthreads > 1 ? 3 * nthreads : 1;
+	w->batches = calloc(w->nbatches, sizeof(*w->batches));
+	if (!w->batches)
 		return vmc_fail(d, VMC_ERR_NOMEM, "batches");
-	for (unsigned i = 0; i < w->nring; i++) {
-		w->ring[i].in = malloc((size_t)BATCH_PAGES * bs);
-		w->ring[i].out = malloc((size_t)BATCH_PAGES * w->bound);
-		if (!w->ring[i].in || !w->ring[i].out)
+	for (unsigned i = 0; i < w->nbatches; i++) {
+		w->batches[i].in = malloc((size_t)BATCH_PAGES * w->ps);
+		w->batches[i].out = malloc((size_t)BATCH_PAGES * w->bound);
+		if (!w->batches[i].in || !w->batches[i].out)
 			return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
 	}
-	return vmc_workpool_new(nthreads > 1 ? nthreads : 0, compress_batch, w, &w->pool, d);
+	return vmc_workring_init(&w->ring, nthreads > 1 ? nthreads : 0, compress_batch, w, w->batches,
+				 sizeof(*w->batches), w->nbatches, d);
+}
+
+static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
+{
+	uint32_t bs = info->page_size;
+	uint64_t bm_bytes = (info->max_pfn + 7) / 8;
+	struct kdw_layout l;
+	enum vmc_status rc;
+
+	l.bm_padded = (bm_bytes + bs - 1) / bs * bs;
+	l.sub_blocks = (KSH_SIZE + info->notes_len + bs - 1) / bs;
+	l.bitmap_blocks = 2 * l.bm_padded / bs;
+	l.desc_off = (1 + l.sub_blocks + l.bitmap_blocks) * bs;
+	l.nstored = vmc_bitmap_count(info->stored);
+	if (info->missing)
+		l.nstored += vmc_bitmap_count(info->missing);
+	if (l.bitmap_blocks > UINT32_MAX || l.sub_blocks > INT32_MAX)
+		return vmc_fail(d, VMC_ERR_LIMIT, "%s: dump too large for the kdump header", w->sink->name);
+	w->ps = bs;
+	w->expected = l.nstored;
+	w->bound = vmc_codec_get(w->opts.codec)->bound(bs);
+	w->status = vmc_codec_get(w->opts.codec)->kdump_flag;
+	if (info->missing && vmc_bitmap_count(info->missing))
+		w->status |= VMC_KDUMP_INCOMPLETE;
+	if ((rc = write_headers(w, info, &l, d)) || (rc = write_bitmaps(w, info, &l, d)) || (rc = reserve_descs(w, &l, d)))
+		return rc;
+	return start_workers(w, d);
 }
 
 /* Page data out in chunks, so that after ENOSPC data_end says how much of it is in the file
@@ -437,17 +486,15 @@ static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_
 /* Wait for the oldest batch in flight and write it out. */
 static enum vmc_status retire_oldest(struct vmc_writer *w, struct vmc_diag *d)
 {
-	struct batch *b = &w->ring[w->head];
+	struct batch *b = vmc_workring_oldest(&w->ring);
 
-	vmc_workpool_wait(w->pool, &b->job);
-	w->head = (w->head + 1) % w->nring;
-	w->count--;
+	vmc_workring_retire(&w->ring);
 	return retire(w, b, d);
 }
 
 static struct batch *current(struct vmc_writer *w)
 {
-	return &w->ring[(w->head + w->count) % w->nring];
+	return vmc_workring_tail(&w->ring);
 }
 
 static enum vmc_status submit_current(struct vmc_writer *w, struct vmc_diag *d)
@@ -456,9 +503,8 @@ static enum vmc_status submit_current(struct vmc_writer *w, struct vmc_diag *d)
 
 	if (!b->n)
 		return VMC_OK;
-	w->count++;
-	vmc_workpool_submit(w->pool, &b->job);
-	if (w->count == w->nring)
+	vmc_workring_submit(&w->ring);
+	if (w->ring.count == w->ring.nslots)
 		return retire_oldest(w, d);
 	return VMC_OK;
 }
@@ -499,9 +545,9 @@ static enum vmc_status kdw_end(struct vmc_writer *w, struct vmc_writer_stats *st
 
 	if (!w->full)
 		rc = submit_current(w, d);
-	if (!rc && w->count < w->nring)
+	if (!rc && w->ring.count < w->ring.nslots)
 		current(w)->n = 0;
-	while (!rc && !w->full && w->count)
+	while (!rc && !w->full && w->ring.count)
 		rc = retire_oldest(w, d);
 	if (!rc && !w->full && w->seen != w->expected)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s: %llu pages written, the bitmap announced %llu", w->sink->name,
@@ -533,17 +579,12 @@ static void kdw_free(struct vmc_writer *w)
 {
 	if (!w)
 		return;
-	if (w->pool) {
-		/* let in-flight jobs finish before their buffers go away */
-		for (unsigned i = 0; i < w->count; i++)
-			vmc_workpool_wait(w->pool, &w->ring[(w->head + i) % w->nring].job);
-		vmc_workpool_free(w->pool);
+	vmc_workring_release(&w->ring);
+	for (unsigned i = 0; w->batches && i < w->nbatches; i++) {
+		free(w->batches[i].in);
+		free(w->batches[i].out);
 	}
-	for (unsigned i = 0; w->ring && i < w->nring; i++) {
-		free(w->ring[i].in);
-		free(w->ring[i].out);
-	}
-	free(w->ring);
+	free(w->batches);
 	for (unsigned i = 0; w->ctx && i < w->nctx; i++)
 		vmc_codec_ctx_free(w->ctx[i]);
 	free(w->ctx);

@@ -70,154 +70,200 @@ static const struct xc_ent *find(const struct xc_priv *xp, uint64_t pfn)
 	return lo < xp->nents && xp->ents[lo].pfn == pfn ? &xp->ents[lo] : NULL;
 }
 
-static enum vmc_status xc_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_diag *d)
-{
-	struct vmc_bytesrc *src = srcs[0];
+/* What xc_open learns, phase by phase; xp passes to the dump at the end. */
+struct xc_open {
+	struct vmc_dump *dump;
+	struct vmc_bytesrc *src;
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh[XC_SHNUM_MAX];
-	char *strtab = NULL;
-	const Elf64_Shdr *pages = NULL, *p2m = NULL, *pfns = NULL, *note = NULL;
-	struct xc_priv *xp = NULL;
-	uint8_t *idx = NULL;
-	uint64_t page_size = 4096, entsz, nidx, max_pfn = 0, ndup = 0;
-	size_t n = 0;
+	char *strtab;
+	const Elf64_Shdr *pages, *p2m, *pfns, *note;
+	uint64_t page_size, entsz, nidx, max_pfn, ndup;
+	uint8_t *idx; /* the .xen_p2m or .xen_pfn entries */
+	struct xc_priv *xp;
+	size_t n;
+};
+
+static void xc_open_release(struct xc_open *o)
+{
+	if (o->xp)
+		free(o->xp->ents);
+	free(o->xp);
+	free(o->idx);
+	free(o->strtab);
+}
+
+/* The section headers and names: .xen_pages, .xen_p2m or .xen_pfn, .note.Xen. */
+static enum vmc_status read_sections(struct xc_open *o, struct vmc_diag *d)
+{
+	struct vmc_bytesrc *src = o->src;
+	const Elf64_Ehdr *eh = &o->eh;
+	const Elf64_Shdr *sh = o->sh, *names;
 	enum vmc_status rc;
 
-	if (nsrc != 1)
-		return vmc_fail(d, VMC_ERR_ARGS, "%s: xc_core dumps are single files", src->name);
-	if ((rc = vmc_bytesrc_read_exact(src, &eh, sizeof(eh), 0, "ELF header", d)))
+	if ((rc = vmc_bytesrc_read_exact(src, &o->eh, sizeof(o->eh), 0, "ELF header", d)))
 		return rc;
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, EI_DATA, "big-endian xc_core is not supported");
-	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > XC_SHNUM_MAX)
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum == 0 || eh->e_shnum > XC_SHNUM_MAX)
 		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, 58, "xc_core section headers: %u of %u bytes",
-				   eh.e_shnum, eh.e_shentsize);
-	if (eh.e_shstrndx >= eh.e_shnum)
-		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, 62, "e_shstrndx %u out of %u sections", eh.e_shstrndx,
-				   eh.e_shnum);
-	if ((rc = vmc_bytesrc_read_exact(src, sh, eh.e_shnum * sizeof(Elf64_Shdr), eh.e_shoff, "section headers", d)))
+				   eh->e_shnum, eh->e_shentsize);
+	if (eh->e_shstrndx >= eh->e_shnum)
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, 62, "e_shstrndx %u out of %u sections", eh->e_shstrndx,
+				   eh->e_shnum);
+	if ((rc = vmc_bytesrc_read_exact(src, o->sh, eh->e_shnum * sizeof(Elf64_Shdr), eh->e_shoff, "section headers", d)))
 		return rc;
-	if (sh[eh.e_shstrndx].sh_size > XC_SHSTRTAB_MAX)
-		return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, sh[eh.e_shstrndx].sh_offset,
-				   "section name table of 0x%llx bytes", (unsigned long long)sh[eh.e_shstrndx].sh_size);
-	if (!(strtab = calloc(1, sh[eh.e_shstrndx].sh_size + 1)))
+	names = &sh[eh->e_shstrndx];
+	if (names->sh_size > XC_SHSTRTAB_MAX)
+		return vmc_fail_at(d, VMC_ERR_LIMIT, src->name, names->sh_offset,
+				   "section name table of 0x%llx bytes", (unsigned long long)names->sh_size);
+	if (!(o->strtab = calloc(1, names->sh_size + 1)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	if ((rc = vmc_bytesrc_read_exact(src, strtab, sh[eh.e_shstrndx].sh_size, sh[eh.e_shstrndx].sh_offset,
-					 "section name table", d)))
-		goto fail;
-	for (unsigned i = 0; i < eh.e_shnum; i++) {
-		const char *name = sh[i].sh_name < sh[eh.e_shstrndx].sh_size ? strtab + sh[i].sh_name : "";
+	if ((rc = vmc_bytesrc_read_exact(src, o->strtab, names->sh_size, names->sh_offset, "section name table", d)))
+		return rc;
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		const char *name = sh[i].sh_name < names->sh_size ? o->strtab + sh[i].sh_name : "";
 		if (!strcmp(name, ".xen_pages"))
-			pages = &sh[i];
+			o->pages = &sh[i];
 		else if (!strcmp(name, ".xen_p2m"))
-			p2m = &sh[i];
+			o->p2m = &sh[i];
 		else if (!strcmp(name, ".xen_pfn"))
-			pfns = &sh[i];
+			o->pfns = &sh[i];
 		else if (!strcmp(name, ".note.Xen"))
-			note = &sh[i];
+			o->note = &sh[i];
 	}
-	if (!pages || (!p2m && !pfns)) {
-		rc = vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, eh.e_shoff, "xc_core without %s section",
-				 !pages ? ".xen_pages" : ".xen_p2m or .xen_pfn");
-		goto fail;
-	}
-	/* the page size from the header note, when there is one */
+	if (!o->pages || (!o->p2m && !o->pfns))
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, eh->e_shoff, "xc_core without %s section",
+				   !o->pages ? ".xen_pages" : ".xen_p2m or .xen_pfn");
+	return VMC_OK;
+}
+
+/* The page size from the header note, when there is one; only 4096 is supported. */
+static enum vmc_status read_page_size(struct xc_open *o, struct vmc_diag *d)
+{
+	const Elf64_Shdr *note = o->note;
+
+	o->page_size = 4096;
 	if (note && note->sh_size <= 65536) {
 		uint8_t *nb = malloc(note->sh_size + 1);
 		size_t pos = 0;
 		struct vmc_note nt;
-		if (!nb) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		if (!vmc_bytesrc_read_exact(src, nb, note->sh_size, note->sh_offset, ".note.Xen", d))
+		if (!nb)
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		if (!vmc_bytesrc_read_exact(o->src, nb, note->sh_size, note->sh_offset, ".note.Xen", d))
 			while (vmc_note_next(nb, note->sh_size, &pos, &nt) == VMC_OK)
 				if (vmc_note_is(&nt, "Xen") && nt.type == XEN_ELFNOTE_DUMPCORE_HEADER && nt.desc_len >= 32)
-					memcpy(&page_size, nt.desc + 24, 8);
+					memcpy(&o->page_size, nt.desc + 24, 8);
 		free(nb);
 	}
-	if (page_size != 4096) {
-		rc = vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, note ? note->sh_offset : 0,
-				 "xc_core page size %llu (only 4096 is supported)", (unsigned long long)page_size);
-		goto fail;
-	}
-	entsz = p2m ? 16 : 8;
-	nidx = (p2m ? p2m : pfns)->sh_size / entsz;
-	if (pages->sh_size / page_size < nidx)
-		nidx = pages->sh_size / page_size;
-	if (nidx > VMC_MAX_PFN_LIMIT) {
-		rc = vmc_fail_at(d, VMC_ERR_LIMIT, src->name, pages->sh_offset, "%llu pages", (unsigned long long)nidx);
-		goto fail;
-	}
-	xp = calloc(1, sizeof(*xp));
-	idx = malloc(nidx * entsz + 1);
-	if (!xp || !idx || (nidx && !(xp->ents = malloc(nidx * sizeof(*xp->ents))))) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the xc_core page index");
-		goto fail;
-	}
-	if ((rc = vmc_bytesrc_read_exact(src, idx, nidx * entsz, (p2m ? p2m : pfns)->sh_offset, p2m ? ".xen_p2m" : ".xen_pfn", d)))
-		goto fail;
-	for (uint64_t i = 0; i < nidx; i++) {
+	if (o->page_size != 4096)
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, note ? note->sh_offset : 0,
+				   "xc_core page size %llu (only 4096 is supported)", (unsigned long long)o->page_size);
+	return VMC_OK;
+}
+
+/* The pfn of every page in .xen_pages, from .xen_p2m {pfn, gmfn} or .xen_pfn. */
+static enum vmc_status load_p2m_or_pfn(struct xc_open *o, struct vmc_diag *d)
+{
+	const Elf64_Shdr *map = o->p2m ? o->p2m : o->pfns;
+	struct xc_priv *xp;
+	enum vmc_status rc;
+
+	o->entsz = o->p2m ? 16 : 8;
+	o->nidx = map->sh_size / o->entsz;
+	if (o->pages->sh_size / o->page_size < o->nidx)
+		o->nidx = o->pages->sh_size / o->page_size;
+	if (o->nidx > VMC_MAX_PFN_LIMIT)
+		return vmc_fail_at(d, VMC_ERR_LIMIT, o->src->name, o->pages->sh_offset, "%llu pages",
+				   (unsigned long long)o->nidx);
+	xp = o->xp = calloc(1, sizeof(*xp));
+	o->idx = malloc(o->nidx * o->entsz + 1);
+	if (!xp || !o->idx || (o->nidx && !(xp->ents = malloc(o->nidx * sizeof(*xp->ents)))))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the xc_core page index");
+	if ((rc = vmc_bytesrc_read_exact(o->src, o->idx, o->nidx * o->entsz, map->sh_offset,
+					 o->p2m ? ".xen_p2m" : ".xen_pfn", d)))
+		return rc;
+	for (uint64_t i = 0; i < o->nidx; i++) {
 		uint64_t pfn;
-		memcpy(&pfn, idx + i * entsz, 8);
+		memcpy(&pfn, o->idx + i * o->entsz, 8);
 		if (pfn == XC_INVALID_PFN)
 			continue;
-		if (pfn >= VMC_MAX_PFN_LIMIT) {
-			rc = vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, (p2m ? p2m : pfns)->sh_offset + i * entsz,
-					 "page %llu has pfn 0x%llx", (unsigned long long)i, (unsigned long long)pfn);
-			goto fail;
-		}
-		xp->ents[n++] = (struct xc_ent){ pfn, i };
-		if (pfn + 1 > max_pfn)
-			max_pfn = pfn + 1;
+		if (pfn >= VMC_MAX_PFN_LIMIT)
+			return vmc_fail_at(d, VMC_ERR_CORRUPT, o->src->name, map->sh_offset + i * o->entsz,
+					   "page %llu has pfn 0x%llx", (unsigned long long)i, (unsigned long long)pfn);
+		xp->ents[o->n++] = (struct xc_ent){ pfn, i };
+		if (pfn + 1 > o->max_pfn)
+			o->max_pfn = pfn + 1;
 	}
-	if (n)
-		qsort(xp->ents, n, sizeof(*xp->ents), cmp_ent);
-	{
-		size_t k = 0; /* one page per pfn: the first in the file wins */
-		for (size_t i = 0; i < n; i++)
-			if (k && xp->ents[k - 1].pfn == xp->ents[i].pfn)
-				ndup++;
-			else
-				xp->ents[k++] = xp->ents[i];
-		n = k;
-	}
-	xp->nents = n;
-	xp->src = src;
-	xp->pages_off = pages->sh_offset;
-	xp->npages = nidx;
+	return VMC_OK;
+}
+
+/* Sort the entries by pfn, one page per pfn: the first in the file wins. */
+static void build_index(struct xc_open *o)
+{
+	struct xc_priv *xp = o->xp;
+	size_t k = 0;
+
+	if (o->n)
+		qsort(xp->ents, o->n, sizeof(*xp->ents), cmp_ent);
+	for (size_t i = 0; i < o->n; i++)
+		if (k && xp->ents[k - 1].pfn == xp->ents[i].pfn)
+			o->ndup++;
+		else
+			xp->ents[k++] = xp->ents[i];
+	o->n = k;
+}
+
+/* Hand the index to the dump and mark its frames; pages the file is too short for are
+ * missing, not zero. */
+static enum vmc_status publish(struct xc_open *o, struct vmc_diag *d)
+{
+	struct vmc_dump *dump = o->dump;
+	struct xc_priv *xp = o->xp;
+	enum vmc_status rc;
+
+	xp->nents = o->n;
+	xp->src = o->src;
+	xp->pages_off = o->pages->sh_offset;
+	xp->npages = o->nidx;
 	dump->priv = xp;
 	dump->format = "xc_core";
-	dump->page_size = (uint32_t)page_size;
+	dump->page_size = (uint32_t)o->page_size;
 	dump->page_shift = 12;
-	dump->e_machine = eh.e_machine;
+	dump->e_machine = o->eh.e_machine;
 	dump->dump_level = -1;
-	if ((rc = vmc_dump_alloc_bitmaps(dump, max_pfn, d)))
-		goto fail_owned;
-	for (size_t i = 0; i < n; i++) {
+	if ((rc = vmc_dump_alloc_bitmaps(dump, o->max_pfn, d))) {
+		dump->priv = NULL;
+		return rc;
+	}
+	o->xp = NULL;
+	for (size_t i = 0; i < xp->nents; i++) {
 		vmc_bitmap_set(&dump->ram, xp->ents[i].pfn);
 		vmc_bitmap_set(&dump->stored, xp->ents[i].pfn);
 	}
-	/* pages the file is too short for are missing, not zero */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t off = xp->pages_off + xp->ents[i].idx * page_size;
-		if (off + page_size > src->size || off + page_size < off)
-			vmc_dump_mark_missing(dump, xp->ents[i].pfn, src->name, off, "lies past the end of the file");
+	for (size_t i = 0; i < xp->nents; i++) {
+		uint64_t off = xp->pages_off + xp->ents[i].idx * o->page_size;
+		if (off + o->page_size > o->src->size || off + o->page_size < off)
+			vmc_dump_mark_missing(dump, xp->ents[i].pfn, o->src->name, off, "lies past the end of the file");
 	}
-	if (ndup)
-		vmc_warn(d, "%s: %llu pages repeat a pfn already stored; the first one is used", src->name,
-			 (unsigned long long)ndup);
-	free(strtab);
-	free(idx);
+	if (o->ndup)
+		vmc_warn(d, "%s: %llu pages repeat a pfn already stored; the first one is used", o->src->name,
+			 (unsigned long long)o->ndup);
 	return VMC_OK;
-fail_owned:
-	dump->priv = NULL;
-fail:
-	if (xp)
-		free(xp->ents);
-	free(xp);
-	free(idx);
-	free(strtab);
+}
+
+static enum vmc_status xc_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc, struct vmc_diag *d)
+{
+	struct xc_open o = { .dump = dump, .src = srcs[0] };
+	enum vmc_status rc;
+
+	if (nsrc != 1)
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: xc_core dumps are single files", srcs[0]->name);
+	if (!(rc = read_sections(&o, d)) && !(rc = read_page_size(&o, d)) && !(rc = load_p2m_or_pfn(&o, d))) {
+		build_index(&o);
+		rc = publish(&o, d);
+	}
+	xc_open_release(&o);
 	return rc;
 }
 

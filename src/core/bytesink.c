@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
+
 struct file_sink {
 	int fd;
 	char *tmp;   /* temporary path, NULL once renamed or for stdout */
@@ -212,16 +214,11 @@ static enum vmc_status mem_pwrite(struct vmc_bytesink *s, const void *buf, size_
 		return vmc_fail(d, VMC_ERR_LIMIT, "memory sink: write at 0x%llx too large", (unsigned long long)off);
 	end = (size_t)off + len;
 	if (end > m->cap) {
-		size_t ncap = m->cap ? m->cap : 65536;
-		uint8_t *nb;
-		while (ncap < end)
-			ncap *= 2;
-		nb = realloc(m->buf, ncap);
-		if (!nb)
-			return vmc_fail(d, VMC_ERR_NOMEM, "memory sink: out of memory");
-		memset(nb + m->cap, 0, ncap - m->cap);
-		m->buf = nb;
-		m->cap = ncap;
+		size_t old = m->cap;
+		enum vmc_status rc = vmc_grow(&m->buf, &m->cap, end, 65536, d);
+		if (rc)
+			return vmc_wrap(d, rc, "memory sink");
+		memset(m->buf + old, 0, m->cap - old); /* unwritten bytes read as zeros */
 	}
 	memcpy(m->buf + off, buf, len);
 	if (end > m->len)

@@ -1,4 +1,4 @@
-/* workpool.c: worker threads over a FIFO of jobs (see workpool.h). */
+/* workpool.c: worker threads over a FIFO of jobs, and the ordered ring of jobs over them (see workpool.h). */
 #include "workpool.h"
 
 #include <pthread.h>
@@ -133,4 +133,55 @@ void vmc_workpool_free(struct vmc_workpool *p)
 	pthread_cond_destroy(&p->have_job);
 	pthread_cond_destroy(&p->job_done);
 	free(p);
+}
+
+enum vmc_status vmc_workring_init(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg, void *slots,
+				  size_t slot_size, unsigned nslots, struct vmc_diag *d)
+{
+	*r = (struct vmc_workring){ .slots = slots, .slot_size = slot_size, .nslots = nslots };
+	return vmc_workpool_new(nthreads, fn, arg, &r->pool, d);
+}
+
+static struct vmc_job *slot(const struct vmc_workring *r, unsigned i)
+{
+	return (struct vmc_job *)(void *)(r->slots + (size_t)(i % r->nslots) * r->slot_size);
+}
+
+void *vmc_workring_tail(const struct vmc_workring *r)
+{
+	return slot(r, r->head + r->count);
+}
+
+void vmc_workring_submit(struct vmc_workring *r)
+{
+	struct vmc_job *job = slot(r, r->head + r->count);
+
+	r->count++;
+	vmc_workpool_submit(r->pool, job);
+}
+
+void *vmc_workring_oldest(struct vmc_workring *r)
+{
+	struct vmc_job *job = slot(r, r->head);
+
+	vmc_workpool_wait(r->pool, job);
+	return job;
+}
+
+void vmc_workring_retire(struct vmc_workring *r)
+{
+	r->head = (r->head + 1) % r->nslots;
+	r->count--;
+}
+
+void vmc_workring_release(struct vmc_workring *r)
+{
+	if (!r->pool)
+		return;
+	/* let in-flight jobs finish before their slots go away */
+	for (unsigned i = 0; i < r->count; i++)
+		vmc_workpool_wait(r->pool, slot(r, r->head + i));
+	vmc_workpool_free(r->pool);
+	r->pool = NULL;
+	r->count = 0;
 }

@@ -22,4 +22,27 @@ void vmc_workpool_wait(struct vmc_workpool *p, struct vmc_job *job);
 unsigned vmc_workpool_workers(const struct vmc_workpool *p);
 void vmc_workpool_free(struct vmc_workpool *p);
 
+/* An ordered ring of jobs over a pool of its own: jobs are submitted at the tail and retired
+ * from the head in submission order, whatever order the workers finish them in. That order is
+ * what keeps outputs byte-identical for any thread count. The slots are the caller's: an
+ * array of nslots structs of slot_size bytes, each starting with its struct vmc_job. */
+struct vmc_workring {
+	struct vmc_workpool *pool;
+	unsigned char *slots;
+	size_t slot_size;
+	unsigned nslots, head, count; /* jobs in flight: slots head .. head + count (mod nslots) */
+};
+
+/* nthreads as for vmc_workpool_new; fn gets each slot's job and arg. */
+enum vmc_status vmc_workring_init(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg, void *slots,
+				  size_t slot_size, unsigned nslots, struct vmc_diag *d);
+/* The slot after the last one submitted, to fill and then submit; the ring must not be full. */
+void *vmc_workring_tail(const struct vmc_workring *r);
+void vmc_workring_submit(struct vmc_workring *r);
+/* The oldest job in flight, once it is done; it stays in the ring until retire(). */
+void *vmc_workring_oldest(struct vmc_workring *r);
+void vmc_workring_retire(struct vmc_workring *r);
+/* Waits for the jobs in flight (their slots may be freed after), stops the workers. */
+void vmc_workring_release(struct vmc_workring *r);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notes.h"
 
 enum vmc_status vmc_dump_alloc_bitmaps(struct vmc_dump *dump, uint64_t max_pfn, struct vmc_diag *d)
 {
@@ -60,6 +61,27 @@ void vmc_dump_mark_missing_range(struct vmc_dump *dump, uint64_t pfn, uint64_t c
 		p = vmc_bitmap_next_set(&dump->stored, e);
 	}
 	dump->nmissing += n;
+}
+
+void vmc_dump_facts_from_vmcoreinfo(struct vmc_dump *dump)
+{
+	struct vmc_note n;
+	uint64_t v;
+	char rel[65];
+
+	if (!vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &n))
+		return;
+	if (vmcoreinfo_get_u64(n.desc, n.desc_len, "PAGESIZE", 10, &v) && v >= 4096 && v <= VMC_PAGE_SIZE_MAX &&
+	    !(v & (v - 1)))
+		dump->page_size = (uint32_t)v;
+	if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 0, &v)) {
+		dump->phys_base = v;
+		dump->has_phys_base = true;
+	}
+	if (vmcoreinfo_get(n.desc, n.desc_len, "OSRELEASE", rel, sizeof(rel))) {
+		snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);
+		dump->has_uts = true;
+	}
 }
 
 void vmc_dump_close(struct vmc_dump *dump)

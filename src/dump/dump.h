@@ -83,5 +83,8 @@ void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file
  * size in pages (a hostile header may claim terabytes past the end of the file). */
 void vmc_dump_mark_missing_range(struct vmc_dump *dump, uint64_t pfn, uint64_t count, const char *file,
 				 uint64_t off, const char *why);
+/* What the VMCOREINFO note (if any) says: PAGESIZE (a power of two from 4 KiB up), phys_base
+ * and OSRELEASE; fields it does not give stay as they are. */
+void vmc_dump_facts_from_vmcoreinfo(struct vmc_dump *dump);
 
 #endif

@@ -32,10 +32,11 @@ struct dump_stream {
 	const uint8_t *run_data;
 	bool run_stable;
 	/* read-ahead */
-	struct vmc_workpool *pool;
-	struct ahead *ring;
-	unsigned nring, head, count, pos; /* pos: next page within ring[head] */
-	uint64_t fill_pfn;                /* next frame to schedule */
+	struct ahead *batches;
+	unsigned nbatches;
+	struct vmc_workring ring; /* the batches being read, retired in frame order */
+	unsigned pos;             /* next page within the oldest batch */
+	uint64_t fill_pfn;        /* next frame to schedule */
 };
 
 static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
@@ -72,8 +73,8 @@ static void ahead_job(struct vmc_job *job, unsigned worker, void *arg)
 /* Schedule batches until the ring is full or the frames run out. */
 static void ahead_fill(struct dump_stream *s)
 {
-	while (s->count < s->nring) {
-		struct ahead *a = &s->ring[(s->head + s->count) % s->nring];
+	while (s->ring.count < s->ring.nslots) {
+		struct ahead *a = vmc_workring_tail(&s->ring);
 		a->n = 0;
 		vmc_diag_init(&a->d);
 		while (a->n < AHEAD_PAGES) {
@@ -85,8 +86,7 @@ static void ahead_fill(struct dump_stream *s)
 		}
 		if (!a->n)
 			return;
-		s->count++;
-		vmc_workpool_submit(s->pool, &a->job);
+		vmc_workring_submit(&s->ring);
 	}
 }
 
@@ -96,10 +96,9 @@ static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, st
 	unsigned i;
 
 	ahead_fill(s);
-	if (!s->count)
+	if (!s->ring.count)
 		return VMC_DONE;
-	a = &s->ring[s->head];
-	vmc_workpool_wait(s->pool, &a->job);
+	a = vmc_workring_oldest(&s->ring);
 	i = s->pos;
 	pg->pfn = a->pfn[i];
 	pg->stable = false;
@@ -121,8 +120,7 @@ static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, st
 	/* the page stays valid until the next call: the batch is recycled only then */
 	if (++s->pos == a->n) {
 		s->pos = 0;
-		s->head = (s->head + 1) % s->nring;
-		s->count--;
+		vmc_workring_retire(&s->ring);
 		/* the old head is refilled at the next call, when its page is no longer borrowed */
 	}
 	return VMC_OK;
@@ -157,7 +155,7 @@ static enum vmc_status ds_next(struct vmc_pagestream *ps, struct vmc_page *pg, s
 	uint64_t pfn;
 	enum vmc_status rc;
 
-	if (s->pool)
+	if (s->ring.pool)
 		return ahead_next(s, pg, d);
 	pfn = next_wanted(s, s->pfn);
 	if (pfn >= dump->max_pfn)
@@ -193,16 +191,12 @@ static void ds_free(struct vmc_pagestream *ps)
 {
 	struct dump_stream *s = (struct dump_stream *)ps;
 
-	if (s->pool) {
-		for (unsigned i = 0; i < s->count; i++)
-			vmc_workpool_wait(s->pool, &s->ring[(s->head + i) % s->nring].job);
-		vmc_workpool_free(s->pool);
+	vmc_workring_release(&s->ring);
+	for (unsigned i = 0; s->batches && i < s->nbatches; i++) {
+		free(s->batches[i].buf);
+		free(s->batches[i].scratch);
 	}
-	for (unsigned i = 0; s->ring && i < s->nring; i++) {
-		free(s->ring[i].buf);
-		free(s->ring[i].scratch);
-	}
-	free(s->ring);
+	free(s->batches);
 	free(s->buf);
 	free(s->scratch);
 	free(s->run);
@@ -230,21 +224,22 @@ enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, uns
 	if (dump->ops->read_run || dump->ops->map_run)
 		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
 	if (threads > 1 && !dump->ops->map_run && !dump->ops->read_run) {
-		s->nring = 2 * threads + 1;
-		s->ring = calloc(s->nring, sizeof(*s->ring));
-		if (!s->ring) {
+		s->nbatches = 2 * threads + 1;
+		s->batches = calloc(s->nbatches, sizeof(*s->batches));
+		if (!s->batches) {
 			ds_free(&s->ps);
 			return vmc_fail(d, VMC_ERR_NOMEM, "read-ahead");
 		}
-		for (unsigned i = 0; i < s->nring; i++) {
-			s->ring[i].buf = malloc((size_t)AHEAD_PAGES << dump->page_shift);
-			s->ring[i].scratch = malloc(dump->scratch_size ? dump->scratch_size : 1);
-			if (!s->ring[i].buf || !s->ring[i].scratch) {
+		for (unsigned i = 0; i < s->nbatches; i++) {
+			s->batches[i].buf = malloc((size_t)AHEAD_PAGES << dump->page_shift);
+			s->batches[i].scratch = malloc(dump->scratch_size ? dump->scratch_size : 1);
+			if (!s->batches[i].buf || !s->batches[i].scratch) {
 				ds_free(&s->ps);
 				return vmc_fail(d, VMC_ERR_NOMEM, "read-ahead");
 			}
 		}
-		if ((rc = vmc_workpool_new(threads, ahead_job, s, &s->pool, d))) {
+		if ((rc = vmc_workring_init(&s->ring, threads, ahead_job, s, s->batches, sizeof(*s->batches), s->nbatches,
+					    d))) {
 			ds_free(&s->ps);
 			return rc;
 		}
