@@ -344,109 +344,150 @@ out:
 	return rc;
 }
 
+/* The vote's state: the VMs' inverse NPT maps and each VM's votes (this root's, the best). */
+struct guess {
+	struct vmc_dump *host;
+	const struct vmc_pgd_scan *ps;
+	unsigned nvms;
+	struct vmc_vmm_guess *out;
+	struct vmc_physmem pm;
+	struct inv_ext **inv;
+	size_t *ninv;
+	struct vm_votes *cur, *best;
+	uint64_t budget;
+	char *why;
+	size_t whysz;
+};
+
+/* Inverse NPT maps: host frame -> gfn, without frames mapped twice (shared zero page). */
+static enum vmc_status invert_npt(struct guess *q, struct vmc_gfn_ext *const *ext, const size_t *n, struct vmc_diag *d)
+{
+	unsigned nvms = q->nvms;
+
+	q->inv = calloc(nvms, sizeof(*q->inv));
+	q->ninv = calloc(nvms, sizeof(*q->ninv));
+	q->cur = calloc(nvms, sizeof(*q->cur));
+	q->best = calloc(nvms, sizeof(*q->best));
+	if (!q->inv || !q->ninv || !q->cur || !q->best)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	for (unsigned v = 0; v < nvms; v++) {
+		struct inv_ext *inv;
+		size_t o = 0;
+		if (!(inv = q->inv[v] = malloc((n[v] ? n[v] : 1) * sizeof(*inv))))
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; i < n[v]; i++)
+			inv[i] = (struct inv_ext){ ext[v][i].hpfn, ext[v][i].gfn, ext[v][i].count };
+		qsort(inv, n[v], sizeof(*inv), cmp_inv);
+		for (size_t i = 0; i < n[v]; i++) {
+			bool dup = (i && inv[i - 1].hpfn + inv[i - 1].count > inv[i].hpfn) ||
+				   (i + 1 < n[v] && inv[i].hpfn + inv[i].count > inv[i + 1].hpfn);
+			if (!dup)
+				inv[o++] = inv[i];
+		}
+		q->ninv[v] = o;
+		for (size_t i = 0; i < o; i++)
+			q->out[v].pages_known += inv[i].count;
+	}
+	return VMC_OK;
+}
+
+/* A root in guest RAM is a guest's forgery, not a process. */
+static bool root_in_guest(const struct guess *q, uint64_t pgd_pa)
+{
+	uint64_t pfn = pgd_pa >> q->host->page_shift;
+
+	for (unsigned v = 0; v < q->nvms; v++)
+		for (size_t i = 0; i < q->ninv[v]; i++)
+			if (pfn >= q->inv[v][i].hpfn && pfn < q->inv[v][i].hpfn + q->inv[v][i].count)
+				return true;
+	return false;
+}
+
+/* Walk candidate root c and let it vote for every VM; the best root per VM so far wins. */
+static enum vmc_status vote_root(struct guess *q, size_t c, struct vmc_diag *d)
+{
+	const struct vmc_pgd_scan *ps = q->ps;
+	struct vote_walk w = { q->inv, q->ninv, q->nvms, q->cur, q->host->page_shift };
+	struct vmc_pt_stats st = { 0 };
+	struct vmc_vmm_guess *out = q->out;
+	struct vmc_diag tmp;
+	enum vmc_status rc;
+	uint64_t used;
+
+	if (root_in_guest(q, ps->pgd_pa[c]))
+		return VMC_OK;
+	memset(q->cur, 0, q->nvms * sizeof(*q->cur));
+	vmc_diag_init(&tmp);
+	rc = budget_uva_walk(&q->pm, ps->pgd_pa[c], ps->levels, ps->mask, 0, ps->levels == 5 ? (1ull << 56) : USER_TOP_4L,
+			     vote_leaf, &w, q->budget < ROOT_BUDGET ? q->budget : ROOT_BUDGET, &st, &tmp);
+	used = st.leaves[0] + st.leaves[1] + st.leaves[2];
+	q->budget = used < q->budget ? q->budget - used : 0;
+	if (!q->budget)
+		snprintf(q->why, q->whysz, "page-table roots: leaf budget spent after %zu of %zu roots", c + 1, ps->n);
+	if (rc == VMC_ERR_NOMEM)
+		return vmc_fail(d, rc, "out of memory");
+	/* a root over budget or with holes still votes with what it mapped */
+	for (unsigned v = 0; v < q->nvms; v++) {
+		if (q->cur[v].total > q->best[v].total) {
+			out[v].runner_up = q->best[v].total > out[v].runner_up ? q->best[v].total : out[v].runner_up;
+			q->best[v] = q->cur[v];
+			out[v].pgd_pa = ps->pgd_pa[c];
+		} else if (q->cur[v].total > out[v].runner_up)
+			out[v].runner_up = q->cur[v].total;
+	}
+	return VMC_OK;
+}
+
+static enum vmc_status guess_phases(struct guess *q, struct vmc_gfn_ext *const *ext, const size_t *n,
+				    struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = invert_npt(q, ext, n, d)))
+		return rc;
+	for (size_t c = 0; c < q->ps->n && q->budget; c++)
+		if ((rc = vote_root(q, c, d)))
+			return rc;
+	for (unsigned v = 0; v < q->nvms; v++) {
+		if (!q->out[v].pgd_pa)
+			continue;
+		q->out[v].levels = q->ps->levels;
+		q->out[v].addr_mask = q->ps->mask;
+		q->out[v].pages_matched = q->best[v].total;
+		if ((rc = make_slots(&q->pm, &q->out[v], &q->best[v], d)))
+			return rc;
+	}
+	return VMC_OK;
+}
+
+static void guess_release(struct guess *q)
+{
+	if (q->inv)
+		for (unsigned v = 0; v < q->nvms; v++)
+			free(q->inv[v]);
+	free(q->inv);
+	free(q->ninv);
+	free(q->cur);
+	free(q->best);
+	vmc_physmem_fini(&q->pm);
+}
+
 enum vmc_status vmc_vmm_guess(struct vmc_dump *host, const struct vmc_pgd_scan *ps, struct vmc_gfn_ext *const *ext,
 			      const size_t *n, unsigned nvms, struct vmc_vmm_guess *out, char *why, size_t whysz,
 			      struct vmc_diag *d)
 {
-	struct vmc_physmem pm;
-	struct inv_ext **inv = NULL;
-	size_t *ninv = NULL;
-	struct vm_votes *cur = NULL, *best = NULL;
-	unsigned levels = ps->levels;
-	uint64_t mask = ps->mask;
+	struct guess q = { .host = host, .ps = ps, .nvms = nvms, .out = out, .budget = VOTE_BUDGET, .why = why,
+			   .whysz = whysz };
 	enum vmc_status rc;
 
 	memset(out, 0, nvms * sizeof(*out));
 	why[0] = 0;
-	if ((rc = vmc_physmem_init(&pm, host, d)))
+	if ((rc = vmc_physmem_init(&q.pm, host, d)))
 		return rc;
 	if (ps->full)
 		snprintf(why, whysz, "more than %u page-table roots; only the first were tried", MAX_PGDS);
-
-	/* inverse NPT maps: host frame -> gfn, without frames mapped twice (shared zero page) */
-	inv = calloc(nvms, sizeof(*inv));
-	ninv = calloc(nvms, sizeof(*ninv));
-	cur = calloc(nvms, sizeof(*cur));
-	best = calloc(nvms, sizeof(*best));
-	if (!inv || !ninv || !cur || !best) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (unsigned v = 0; v < nvms; v++) {
-		size_t o = 0;
-		if (!(inv[v] = malloc((n[v] ? n[v] : 1) * sizeof(**inv)))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n[v]; i++)
-			inv[v][i] = (struct inv_ext){ ext[v][i].hpfn, ext[v][i].gfn, ext[v][i].count };
-		qsort(inv[v], n[v], sizeof(**inv), cmp_inv);
-		for (size_t i = 0; i < n[v]; i++) {
-			bool dup = (i && inv[v][i - 1].hpfn + inv[v][i - 1].count > inv[v][i].hpfn) ||
-				   (i + 1 < n[v] && inv[v][i].hpfn + inv[v][i].count > inv[v][i + 1].hpfn);
-			if (!dup)
-				inv[v][o++] = inv[v][i];
-		}
-		ninv[v] = o;
-		for (size_t i = 0; i < o; i++)
-			out[v].pages_known += inv[v][i].count;
-	}
-	uint64_t budget = VOTE_BUDGET;
-	for (size_t c = 0; c < ps->n && budget; c++) {
-		struct vote_walk w = { inv, ninv, nvms, cur, host->page_shift };
-		struct vmc_pt_stats st = { 0 };
-		struct vmc_diag tmp;
-		bool in_guest = false;
-
-		/* a root in guest RAM is a guest's forgery, not a process */
-		for (unsigned v = 0; v < nvms && !in_guest; v++)
-			for (size_t i = 0; i < ninv[v] && !in_guest; i++)
-				in_guest = ps->pgd_pa[c] >> host->page_shift >= inv[v][i].hpfn &&
-					   ps->pgd_pa[c] >> host->page_shift < inv[v][i].hpfn + inv[v][i].count;
-		if (in_guest)
-			continue;
-		memset(cur, 0, nvms * sizeof(*cur));
-		vmc_diag_init(&tmp);
-		rc = budget_uva_walk(&pm, ps->pgd_pa[c], levels, mask, 0, levels == 5 ? (1ull << 56) : USER_TOP_4L,
-				     vote_leaf, &w, budget < ROOT_BUDGET ? budget : ROOT_BUDGET, &st, &tmp);
-		{
-			uint64_t used = st.leaves[0] + st.leaves[1] + st.leaves[2];
-			budget = used < budget ? budget - used : 0;
-		}
-		if (!budget)
-			snprintf(why, whysz, "page-table roots: leaf budget spent after %zu of %zu roots", c + 1, ps->n);
-		if (rc == VMC_ERR_NOMEM) {
-			rc = vmc_fail(d, rc, "out of memory");
-			goto out;
-		}
-		rc = VMC_OK; /* a root over budget or with holes still votes with what it mapped */
-		for (unsigned v = 0; v < nvms; v++) {
-			if (cur[v].total > best[v].total) {
-				out[v].runner_up = best[v].total > out[v].runner_up ? best[v].total : out[v].runner_up;
-				best[v] = cur[v];
-				out[v].pgd_pa = ps->pgd_pa[c];
-			} else if (cur[v].total > out[v].runner_up)
-				out[v].runner_up = cur[v].total;
-		}
-	}
-	for (unsigned v = 0; v < nvms; v++) {
-		if (!out[v].pgd_pa)
-			continue;
-		out[v].levels = levels;
-		out[v].addr_mask = mask;
-		out[v].pages_matched = best[v].total;
-		if ((rc = make_slots(&pm, &out[v], &best[v], d)))
-			goto out;
-	}
-out:
-	if (inv)
-		for (unsigned v = 0; v < nvms; v++)
-			free(inv[v]);
-	free(inv);
-	free(ninv);
-	free(cur);
-	free(best);
-	vmc_physmem_fini(&pm);
+	rc = guess_phases(&q, ext, n, d);
+	guess_release(&q);
 	if (rc && rc != VMC_ERR_UNSUPPORTED)
 		for (unsigned v = 0; v < nvms; v++)
 			vmc_vmm_guess_free(&out[v]);
