@@ -14,50 +14,29 @@ void vmc_hw_scan_free(struct vmc_hw_scan *s)
 	for (unsigned i = 0; i < s->nvms; i++)
 		free(s->vms[i].vcpus);
 	free(s->vms);
-	free(s->report);
-	for (unsigned i = 0; i < s->nwarnings; i++)
-		free(s->warnings[i]);
-	free(s->warnings);
+	vmc_msgs_release(&s->msgs);
 	memset(s, 0, sizeof(*s));
 }
 
+/* bounded: a hostile dump may hold many look-alikes */
+static const struct vmc_msgs_caps caps = { .max_warnings = 200, .max_report = 1u << 20, .max_line = 511 };
+
 void vmc_hw_report(struct vmc_hw_scan *s, const char *fmt, ...)
 {
-	char buf[512], *t;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	vmc_msgs_vreport(&s->msgs, &caps, fmt, ap);
 	va_end(ap);
-	if (n < 0 || s->report_len > (1u << 20)) /* bounded: a hostile dump may hold many look-alikes */
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	if (!(t = realloc(s->report, s->report_len + (size_t)n + 2)))
-		return;
-	memcpy(t + s->report_len, buf, (size_t)n);
-	s->report_len += (size_t)n;
-	t[s->report_len++] = '\n';
-	t[s->report_len] = 0;
-	s->report = t;
 }
 
 void vmc_hw_warn(struct vmc_hw_scan *s, const char *fmt, ...)
 {
-	char buf[512], **l;
 	va_list ap;
 
-	if (s->nwarnings >= 200)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vmc_msgs_vwarn(&s->msgs, &caps, fmt, ap);
 	va_end(ap);
-	if (!(l = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*l))))
-		return;
-	s->warnings = l;
-	if ((l[s->nwarnings] = strdup(buf)))
-		s->nwarnings++;
 }
 
 struct vmc_hw_vm *vmc_hw_vm_get(struct vmc_hw_scan *s, uint64_t tdp_root, enum vmc_pt_format format,

@@ -78,51 +78,25 @@ struct ctx {
 
 /* ---- report and warnings ---- */
 
-__attribute__((format(printf, 2, 0))) static void vreport(struct vmc_hw_scan *o, const char *fmt, va_list ap)
-{
-	char line[512];
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	char *p;
-
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (!(p = realloc(o->report, o->report_len + (size_t)n + 2)))
-		return;
-	o->report = p;
-	memcpy(p + o->report_len, line, (size_t)n);
-	o->report_len += (size_t)n;
-	p[o->report_len++] = '\n';
-	p[o->report_len] = 0;
-}
+/* the VMX scan's own bounds: warnings capped (the rest counted), the report not */
+static const struct vmc_msgs_caps caps = { .max_warnings = MAX_WARNINGS, .max_line = 511 };
 
 __attribute__((format(printf, 2, 3))) static void report(struct vmc_hw_scan *o, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport(o, fmt, ap);
+	vmc_msgs_vreport(&o->msgs, &caps, fmt, ap);
 	va_end(ap);
 }
 
 __attribute__((format(printf, 2, 3))) static void warn(struct ctx *x, const char *fmt, ...)
 {
-	struct vmc_hw_scan *o = x->out;
-	char line[512], **w;
 	va_list ap;
 
-	if (o->nwarnings >= MAX_WARNINGS) {
-		x->nwarn_dropped++;
-		return;
-	}
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	if (!vmc_msgs_vwarn(&x->out->msgs, &caps, fmt, ap))
+		x->nwarn_dropped++;
 	va_end(ap);
-	if (!(w = realloc(o->warnings, (o->nwarnings + 1) * sizeof(*w))))
-		return;
-	o->warnings = w;
-	if ((w[o->nwarnings] = strdup(line)))
-		o->nwarnings++;
 }
 
 /* A rejected look-alike: one warning (it passed the signature checks, so it is rare and

@@ -16,6 +16,7 @@
 #include "linux_kallsyms.h"
 #include "linux_kvmem.h"
 #include "linux_modules.h"
+#include "msgs.h"
 #include "notes.h"
 
 #define MAX_VMS 1024
@@ -112,37 +113,17 @@ struct offs {
 	bool have[K_N];
 };
 
-/* Growable "key=value\n" report. */
-struct report {
-	char *buf;
-	size_t len, cap;
-};
+/* The report (what was found, for list -v): every line in full, unbounded (a few hundred lines). */
+static const struct vmc_msgs_caps report_caps = { 0 };
 
-static void rep(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rep(struct report *r, const char *fmt, ...)
+static void rep(struct vmc_msgs *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep(struct vmc_msgs *r, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	vmc_msgs_vreport(r, &report_caps, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (r->len + (size_t)n + 2 > r->cap) {
-		size_t ncap = (r->cap ? r->cap * 2 : 4096) + (size_t)n;
-		char *nb = realloc(r->buf, ncap);
-		if (!nb)
-			return;
-		r->buf = nb;
-		r->cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
-	va_end(ap);
-	r->len += (size_t)n;
-	r->buf[r->len++] = '\n';
-	r->buf[r->len] = '\0';
 }
 
 /* Which vendor modules' questions to ask: skip kvm_intel on AMD and vice versa. */
@@ -203,7 +184,7 @@ struct ctx {
 	struct vmc_ltypes dwarf_types;
 	struct offs o;
 	bool amd, intel;
-	struct report r;
+	struct vmc_msgs r; /* its report only: warnings go to the caller's diag */
 	unsigned nwarn;
 	struct vmc_diag *d;
 };
@@ -860,8 +841,8 @@ enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debu
 	    !(rc = load_page_offset_base(c)) && !(rc = load_modules(c, host, flags, &vm_list, d)) &&
 	    !(rc = load_layouts(c, host, debuginfo_dir, out, d)) && !(rc = walk_vm_list(c, vm_list, out)))
 		rep(&c->r, "vms=%u", out->nvms);
-	out->report = c->r.buf;
-	out->report_len = c->r.len;
+	out->report = c->r.report;
+	out->report_len = c->r.report_len;
 	ctx_free(c);
 	free(c);
 	if (rc) {
