@@ -501,7 +501,7 @@ static void copy_hw_messages(struct vmc_hv *hv, const struct vmc_hw_scan *s)
 /* Host frames two VMs both map: a diagnostic on both (corrupt tables, or shared pages). */
 static enum vmc_status check_shared_frames(struct vmc_hv *hv, struct vm_work *w, unsigned nw, struct vmc_diag *d)
 {
-	struct vmc_hpfn_set *sets = calloc(nw ? nw : 1, sizeof(*sets));
+	struct vmc_ranges *sets = calloc(nw ? nw : 1, sizeof(*sets));
 	enum vmc_status rc = VMC_OK;
 
 	if (!sets)
@@ -510,26 +510,12 @@ static enum vmc_status check_shared_frames(struct vmc_hv *hv, struct vm_work *w,
 		const struct vmc_gmap *m = &w[i].g->map;
 		for (size_t k = 0; k < m->n && !rc; k++)
 			if (m->ext[k].kind == VMC_GMAP_HOST)
-				rc = vmc_hpfn_set_add(&sets[i], m->ext[k].src, m->ext[k].count, d);
-		vmc_hpfn_set_sort(&sets[i]);
+				rc = vmc_ranges_add(&sets[i], m->ext[k].src, m->ext[k].src + m->ext[k].count, d);
+		vmc_ranges_normalise(&sets[i]);
 	}
 	for (unsigned i = 0; i < nw && !rc; i++)
 		for (unsigned j = i + 1; j < nw; j++) {
-			uint64_t shared = 0, first = 0;
-			size_t a = 0, b = 0;
-			while (a < sets[i].n && b < sets[j].n) {
-				uint64_t lo = sets[i].r[a].lo > sets[j].r[b].lo ? sets[i].r[a].lo : sets[j].r[b].lo;
-				uint64_t hi = sets[i].r[a].hi < sets[j].r[b].hi ? sets[i].r[a].hi : sets[j].r[b].hi;
-				if (lo < hi) {
-					if (!shared)
-						first = lo;
-					shared += hi - lo;
-				}
-				if (sets[i].r[a].hi < sets[j].r[b].hi)
-					a++;
-				else
-					b++;
-			}
+			uint64_t first, shared = vmc_ranges_overlap(&sets[i], &sets[j], &first);
 			if (!shared)
 				continue;
 			vmc_hv_warn(hv, "guests %s and %s both map %llu host frames (first: 0x%llx): corrupt tables or shared pages",
@@ -540,7 +526,7 @@ static enum vmc_status check_shared_frames(struct vmc_hv *hv, struct vm_work *w,
 				       (unsigned long long)shared, w[i].g->id, (unsigned long long)first);
 		}
 	for (unsigned i = 0; i < nw; i++)
-		vmc_hpfn_set_free(&sets[i]);
+		vmc_ranges_release(&sets[i]);
 	free(sets);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "kvm_hw_util.h"
 #include "linux_info.h"
 #include "notes.h"
+#include "ranges.h"
 
 #define MAX_PGDS 65536
 #define VOTE_BUDGET (1ull << 26)  /* leaves over all candidate roots: bounded time */
@@ -234,50 +235,12 @@ static enum vmc_status vote_leaf(uint64_t va, uint64_t pa, uint64_t size, uint64
 
 /* --- the chosen VMM's leaves, to extend slots over its contiguous resident mapping --- */
 
-struct leaf {
-	uint64_t va, size;
-};
-
-struct leaves {
-	struct leaf *l;
-	size_t n, cap;
-};
-
 static enum vmc_status keep_leaf(uint64_t va, uint64_t pa, uint64_t size, uint64_t entry, void *arg)
 {
-	struct leaves *ls = arg;
+	struct vmc_diag tmp; /* make_slots' caller says "out of memory" */
 	(void)pa;
 	(void)entry;
-	if (ls->n && ls->l[ls->n - 1].va + ls->l[ls->n - 1].size == va) {
-		ls->l[ls->n - 1].size += size; /* keep runs, not pages */
-		return VMC_OK;
-	}
-	if (ls->n == ls->cap) {
-		size_t cap = ls->cap ? ls->cap * 2 : 1024;
-		struct leaf *p = realloc(ls->l, cap * sizeof(*p));
-		if (!p)
-			return VMC_ERR_NOMEM;
-		ls->l = p;
-		ls->cap = cap;
-	}
-	ls->l[ls->n++] = (struct leaf){ va, size };
-	return VMC_OK;
-}
-
-/* the run holding va, or NULL */
-static const struct leaf *run_at(const struct leaves *ls, uint64_t va)
-{
-	size_t lo = 0, hi = ls->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ls->l[mid].va + ls->l[mid].size <= va)
-			lo = mid + 1;
-		else if (ls->l[mid].va > va)
-			hi = mid;
-		else
-			return &ls->l[mid];
-	}
-	return NULL;
+	return vmc_ranges_add(arg, va, va + size, &tmp) ? VMC_ERR_NOMEM : VMC_OK; /* keep runs, not pages */
 }
 
 static int cmp_slot(const void *a, const void *b)
@@ -296,7 +259,7 @@ static int cmp_vote_pages(const void *a, const void *b)
 static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *g, struct vm_votes *vv,
 				  struct vmc_diag *d)
 {
-	struct leaves ls = { 0 };
+	struct vmc_ranges ls = { 0 };
 	struct vmc_pt_stats st = { 0 };
 	unsigned shift = pm->dump->page_shift;
 	enum vmc_status rc;
@@ -313,19 +276,19 @@ static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *
 	for (unsigned i = 0; i < vv->n; i++) {
 		const struct vote *v = &vv->v[i];
 		uint64_t lo_gfn = v->gmin, hi_gfn = v->gmax + 1;
-		const struct leaf *r;
+		const struct vmc_range *r;
 		bool overlaps = false;
 
 		/* down from the lowest known page, up from the highest, over contiguous runs */
-		if ((r = run_at(&ls, v->delta + (lo_gfn << shift)))) {
-			while (r > ls.l && r[-1].va + r[-1].size == r->va)
+		if ((r = vmc_ranges_find(&ls, v->delta + (lo_gfn << shift)))) {
+			while (r > ls.r && r[-1].hi == r->lo)
 				r--;
-			lo_gfn = r->va <= v->delta ? 0 : (r->va - v->delta) >> shift;
+			lo_gfn = r->lo <= v->delta ? 0 : (r->lo - v->delta) >> shift;
 		}
-		if ((r = run_at(&ls, v->delta + (v->gmax << shift)))) {
-			while (r + 1 < ls.l + ls.n && r->va + r->size == r[1].va)
+		if ((r = vmc_ranges_find(&ls, v->delta + (v->gmax << shift)))) {
+			while (r + 1 < ls.r + ls.n && r->hi == r[1].lo)
 				r++;
-			hi_gfn = (r->va + r->size - v->delta) >> shift;
+			hi_gfn = (r->hi - v->delta) >> shift;
 		}
 		if (hi_gfn - lo_gfn > (1ull << 30)) /* 4 TiB: not a RAM block */
 			continue;
@@ -340,7 +303,7 @@ static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *
 	}
 	qsort(g->slots, g->nslots, sizeof(g->slots[0]), cmp_slot);
 out:
-	free(ls.l);
+	vmc_ranges_release(&ls);
 	return rc;
 }
 
