@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "kvm_hw_util.h"
 #include "kvm_vmm_pt.h"
 #include "linux_kvm.h"
@@ -52,12 +53,9 @@ static enum vmc_status ext_add(struct ext_list *l, uint64_t gfn, uint64_t hpfn, 
 		return VMC_OK;
 	}
 	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct vmc_gfn_ext *p = realloc(l->e, cap * sizeof(*p));
-		if (!p)
+		struct vmc_diag tmp; /* callers say "out of memory" themselves */
+		if (vmc_grow(&l->e, &l->cap, l->n + 1, 1024, &tmp))
 			return VMC_ERR_NOMEM;
-		l->e = p;
-		l->cap = cap;
 	}
 	l->e[l->n++] = (struct vmc_gfn_ext){ gfn, hpfn, count };
 	return VMC_OK;

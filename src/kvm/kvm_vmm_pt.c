@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "kvm_hw_util.h"
 #include "linux_info.h"
 #include "notes.h"
@@ -143,14 +144,11 @@ enum vmc_status vmc_pgd_scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
 	if (!user)
 		return VMC_OK;
 	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		uint64_t *p;
-		if (cap > MAX_PGDS || !(p = realloc(s->pgd_pa, cap * sizeof(*p)))) {
+		struct vmc_diag tmp;
+		if ((s->cap ? s->cap * 2 : 256) > MAX_PGDS || vmc_grow(&s->pgd_pa, &s->cap, s->n + 1, 256, &tmp)) {
 			s->full = true; /* keep the ones we have; the VMCB scan goes on */
 			return VMC_OK;
 		}
-		s->pgd_pa = p;
-		s->cap = cap;
 	}
 	s->pgd_pa[s->n++] = pfn << s->shift;
 	return VMC_OK;

@@ -187,7 +187,7 @@ static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, 
 static enum vmc_status scan_frames(struct ctx *x, const struct vmc_vmcs_layout *fixed, struct vmc_diag *d)
 {
 	struct vmc_dump *h = x->host;
-	unsigned cap = 0;
+	size_t cap = 0;
 	bool capped = false;
 
 	for (uint64_t pfn = vmc_bitmap_next_set(&h->stored, 0); pfn < h->max_pfn;
@@ -219,14 +219,8 @@ static enum vmc_status scan_frames(struct ctx *x, const struct vmc_vmcs_layout *
 			capped = true;
 			continue;
 		}
-		if (x->nc == cap) {
-			unsigned nc = cap ? cap * 2 : 64;
-			struct cand *c = realloc(x->c, nc * sizeof(*c));
-			if (!c)
-				return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			x->c = c;
-			cap = nc;
-		}
+		if (x->nc == cap && vmc_grow(&x->c, &cap, (size_t)x->nc + 1, 64, d))
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 		struct cand *c = &x->c[x->nc++];
 		memset(c, 0, sizeof(*c));
 		c->hpa = pfn << h->page_shift;
