@@ -581,8 +581,9 @@ static void find_host_kernel(struct kvm_carve *c)
 		copy_report(c->hv, c->lk.report); /* what the route did find, for list -v */
 		vmc_linux_kvm_free(&c->lk);
 	}
-	if (!c->have_lk && !(c->pgds = vmc_pgd_scan_new(c->host, c->why, sizeof(c->why))))
-		vmc_hv_report(c->hv, "vmm_pt=unavailable (%s)", c->why);
+	vmc_diag_init(&tmp);
+	if (!c->have_lk && !(c->pgds = vmc_pgd_scan_new(c->host, &tmp)))
+		vmc_hv_report(c->hv, "vmm_pt=unavailable (%s)", tmp.msg);
 }
 
 /* VMCBs (from the host kernel's vCPUs, else a frame scan), then VMCSs on a host without SVM guests. */
@@ -658,7 +659,7 @@ static enum vmc_status pair_vms(struct kvm_carve *c, struct vmc_diag *d)
 			c->w[c->nw++] = (struct vm_work){ .hw = &c->vmx.vms[v], .key = c->vmx.vms[v].tdp_root };
 	}
 	if (!c->nw)
-		return vmc_fail(d, VMC_ERR_MISSING, "%s: no KVM guests found (%llu frames scanned, %llu VMCB candidates rejected%s%s)",
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no KVM guests found (%llu frames scanned, %llu VMCB candidates rejected%s%s)",
 				c->host->name, (unsigned long long)c->svm.frames_scanned, (unsigned long long)c->svm.rejected,
 				c->o->vmcs_layout ? "; VMCS scan: " : "", c->o->vmcs_layout ? c->vmx_diag.msg : "");
 	qsort(c->w, c->nw, sizeof(*c->w), cmp_work);
@@ -818,7 +819,7 @@ static enum vmc_status carve_one(struct kvm_carve *c, struct vm_work *x, struct 
 	snprintf(g->method, sizeof(g->method), "%s%s%s", x->hw ? (x->hw->format == VMC_PT_EPT ? "VMCS/EPT" : "VMCB/NPT") : "",
 		 x->hw && memroute ? " + " : "", memroute ? memroute : "");
 	if (!x->hw && !memroute) {
-		vmc_guest_fail(g, VMC_ERR_MISSING, "neither nested page tables nor the VMM's mappings were found");
+		vmc_guest_fail(g, VMC_ERR_NOTFOUND, "neither nested page tables nor the VMM's mappings were found");
 		return VMC_OK;
 	}
 	report_slots(x);

@@ -80,31 +80,30 @@ struct vmc_pgd_scan {
 	bool full;
 };
 
-struct vmc_pgd_scan *vmc_pgd_scan_new(struct vmc_dump *host, char *why, size_t whysz)
+struct vmc_pgd_scan *vmc_pgd_scan_new(struct vmc_dump *host, struct vmc_diag *d)
 {
 	struct vmc_pgd_scan *s = calloc(1, sizeof(*s));
 	struct vmc_physmem pm;
-	struct vmc_diag tmp;
 	uint64_t itp;
 
-	vmc_diag_init(&tmp);
 	if (!s) {
-		snprintf(why, whysz, "out of memory");
+		vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	if (!vmc_host_paging(host, &s->levels, &s->mask, &itp)) {
-		snprintf(why, whysz, "no SYMBOL(init_top_pgt) in the host VMCOREINFO");
+		vmc_fail(d, VMC_ERR_NOTFOUND, "no SYMBOL(init_top_pgt) in the host VMCOREINFO");
 		free(s);
 		return NULL;
 	}
 	s->shift = host->page_shift;
 	s->itp_pfn = itp >> host->page_shift;
-	if (vmc_physmem_init(&pm, host, &tmp)) {
+	if (vmc_physmem_init(&pm, host, d)) {
 		free(s);
 		return NULL;
 	}
-	if (vmc_physmem_read(&pm, itp & ~0xfffull, s->k, sizeof(s->k), &tmp) || !(s->k[511] & 1)) {
-		snprintf(why, whysz, "init_top_pgt at 0x%llx is not in the dump or maps no kernel", (unsigned long long)itp);
+	if (vmc_physmem_read(&pm, itp & ~0xfffull, s->k, sizeof(s->k), d) || !(s->k[511] & 1)) {
+		vmc_fail(d, VMC_ERR_MISSING, "init_top_pgt at 0x%llx is not in the dump or maps no kernel",
+			 (unsigned long long)itp);
 		vmc_physmem_fini(&pm);
 		free(s);
 		return NULL;

@@ -203,13 +203,6 @@ static void warn(struct ctx *c, const char *fmt, ...)
 	c->nwarn++;
 }
 
-/* Forget a recorded failure that was turned into a warning (keeps the warnings). */
-static void clear_error(struct ctx *c)
-{
-	c->d->status = VMC_OK;
-	c->d->msg[0] = '\0';
-}
-
 static uint64_t O(const struct ctx *c, enum key k)
 {
 	return c->o.v[k];
@@ -262,7 +255,7 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 	enum vmc_status rc;
 
 	if (!vmlinux_symbol(c, "__start_BTF", &start) || !vmlinux_symbol(c, "__stop_BTF", &stop))
-		return vmc_fail(d, VMC_ERR_MISSING, "the kernel has no __start_BTF/__stop_BTF (CONFIG_DEBUG_INFO_BTF off?)");
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "the kernel has no __start_BTF/__stop_BTF (CONFIG_DEBUG_INFO_BTF off?)");
 	if (stop <= start || stop - start > MAX_VMLINUX_BTF)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "vmlinux BTF 0x%llx..0x%llx is implausible", (unsigned long long)start,
 				(unsigned long long)stop);
@@ -569,7 +562,7 @@ static enum vmc_status read_vm(struct ctx *c, struct vmc_kvm_vm *vm)
 	if ((rc = read_vcpus(c, vm))) {
 		/* the memslots are the main result: keep the VM, say what is missing */
 		warn(c, "VM 0x%llx (pid %d): vCPUs: %s", (unsigned long long)vm->kvm_va, vm->userspace_pid, c->d->msg);
-		clear_error(c);
+		vmc_diag_clear(c->d);
 	}
 	return VMC_OK;
 }
@@ -612,13 +605,13 @@ static enum vmc_status walk_vm_list(struct ctx *c, uint64_t head, struct vmc_kvm
 			/* one unreadable VM does not hide the others */
 			snprintf(vm->error, sizeof(vm->error), "%.199s", c->d->msg);
 			warn(c, "VM 0x%llx: %s", (unsigned long long)vm->kvm_va, c->d->msg);
-			clear_error(c);
+			vmc_diag_clear(c->d);
 		}
 		if ((rc = rd64(c, node, &node))) {
 			snprintf(out->incomplete, sizeof(out->incomplete), "vm_list broken after VM 0x%llx: %.150s",
 				 (unsigned long long)vm->kvm_va, c->d->msg);
 			warn(c, "%s", out->incomplete);
-			clear_error(c);
+			vmc_diag_clear(c->d);
 			return VMC_OK;
 		}
 	}
@@ -714,7 +707,7 @@ static enum vmc_status load_symbols(struct ctx *c, const char *debuginfo_dir, un
 
 	vmc_diag_init(&tmp);
 	if (flags & VMC_LKVM_NO_KALLSYMS) {
-		vmc_fail(&tmp, VMC_ERR_MISSING, "not used (test flag)");
+		vmc_fail(&tmp, VMC_ERR_NOTFOUND, "not used (test flag)");
 		rep(&c->r, "kallsyms=not used");
 	} else if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
 		c->have_ks = true;
@@ -747,11 +740,11 @@ static enum vmc_status load_modules(struct ctx *c, struct vmc_dump *host, unsign
 	if (!(flags & VMC_LKVM_NO_BTF))
 		setup_btf(c);
 	if (!c->have_btf && !c->dwarf)
-		return vmc_fail(d, VMC_ERR_MISSING, "%s: no struct layouts: the kernel's BTF is not in the dump and no --host-debuginfo was given",
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no struct layouts: the kernel's BTF is not in the dump and no --host-debuginfo was given",
 				host->name);
 	/* the module list's layout is vmlinux's: BTF from the dump when there, else DWARF */
 	if (!vmlinux_symbol(c, "modules", &modules_va))
-		return vmc_fail(d, VMC_ERR_MISSING, "%s: the kernel has no 'modules' symbol", host->name);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: the kernel has no 'modules' symbol", host->name);
 	if (!vmlinux_symbol(c, "btf_modules", &btf_modules_va))
 		btf_modules_va = 0;
 	if ((rc = vmc_lmods_load(&c->km, modules_va, btf_modules_va, c->have_btf ? &c->btf_types : &c->dwarf_types, want,
@@ -759,7 +752,7 @@ static enum vmc_status load_modules(struct ctx *c, struct vmc_dump *host, unsign
 		return rc;
 	rep(&c->r, "modules=%u listed", c->mods.listed);
 	if (!(kvm = vmc_lmods_get(&c->mods, "kvm")))
-		return vmc_fail(d, VMC_ERR_MISSING, "%s: the kvm module is not loaded (%u modules listed)", host->name,
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: the kvm module is not loaded (%u modules listed)", host->name,
 				c->mods.listed);
 	c->amd = vmc_lmods_get(&c->mods, "kvm_amd") != NULL;
 	c->intel = vmc_lmods_get(&c->mods, "kvm_intel") != NULL;
@@ -767,7 +760,7 @@ static enum vmc_status load_modules(struct ctx *c, struct vmc_dump *host, unsign
 		rep(&c->r, "module.%s=0x%llx symbols=%u", c->mods.mods[i].name, (unsigned long long)c->mods.mods[i].mod_va,
 		    c->mods.mods[i].nsyms);
 	if (!vmc_lmod_symbol(kvm, "vm_list", vm_list))
-		return vmc_fail(d, VMC_ERR_MISSING, "%s: module kvm has no vm_list symbol", host->name);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: module kvm has no vm_list symbol", host->name);
 	rep(&c->r, "symbol.vm_list=0x%llx", (unsigned long long)*vm_list);
 	return VMC_OK;
 }
@@ -813,7 +806,7 @@ static enum vmc_status load_layouts(struct ctx *c, struct vmc_dump *host, const 
 		c->o = dwarf_offs;
 		snprintf(out->source, sizeof(out->source), "DWARF in %.80s", debuginfo_dir);
 	} else {
-		return vmc_fail(d, VMC_ERR_MISSING, "%s: no struct layouts for kvm: %s", host->name, tmp.msg);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no struct layouts for kvm: %s", host->name, tmp.msg);
 	}
 	rep(&c->r, "source=%s", out->source);
 	report_offs(c, "", &c->o);
