@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
+
 void vmc_gmap_init(struct vmc_gmap *m, uint32_t page_size)
 {
 	memset(m, 0, sizeof(*m));
@@ -33,14 +35,8 @@ static enum vmc_status push(struct vmc_gmap *m, uint64_t pfn, uint64_t count, ui
 		last->count += count;
 		return VMC_OK;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct vmc_gmap_ext *e = realloc(m->ext, cap * sizeof(*e));
-		if (!e)
-			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a guest frame map");
-		m->ext = e;
-		m->cap = cap;
-	}
+	if (m->n == m->cap && vmc_grow(&m->ext, &m->cap, m->n + 1, 256, d))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a guest frame map");
 	m->ext[m->n++] = (struct vmc_gmap_ext){ .pfn = pfn, .count = count, .src = src, .kind = kind };
 	return VMC_OK;
 }
@@ -62,14 +58,10 @@ enum vmc_status vmc_gmap_add_absent(struct vmc_gmap *m, uint64_t pfn, uint64_t c
 
 enum vmc_status vmc_gmap_add_synth(struct vmc_gmap *m, uint64_t pfn, const void *page, struct vmc_diag *d)
 {
-	if (m->nsynth == m->synth_cap) {
-		size_t cap = m->synth_cap ? m->synth_cap * 2 : 16;
-		uint8_t *s = realloc(m->synth, cap * m->page_size);
-		if (!s)
-			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for synthesised pages");
-		m->synth = s;
-		m->synth_cap = cap;
-	}
+	/* synth_cap counts pages: grow by page_size-byte elements */
+	if (m->nsynth == m->synth_cap &&
+	    vmc_grow_((void **)&m->synth, &m->synth_cap, m->nsynth + 1, m->page_size, 16, d))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for synthesised pages");
 	memcpy(m->synth + m->nsynth * m->page_size, page, m->page_size);
 	return push(m, pfn, 1, m->nsynth++, VMC_GMAP_SYNTH, d);
 }

@@ -6,38 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 0))) static void add_line(char ***list, unsigned *n, const char *fmt, va_list ap)
-{
-	char buf[512], **l;
-
-	if (*n >= 1000) /* a hostile guest must not make the report unbounded */
-		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (!(l = realloc(*list, (*n + 1) * sizeof(*l))))
-		return;
-	*list = l;
-	if ((l[*n] = strdup(buf)))
-		(*n)++;
-}
-
-__attribute__((format(printf, 3, 0))) static void append_text(char **text, size_t *len, const char *fmt, va_list ap)
-{
-	char buf[512], *t;
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-
-	if (n < 0 || *len > (1u << 20))
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	if (!(t = realloc(*text, *len + (size_t)n + 2)))
-		return;
-	memcpy(t + *len, buf, (size_t)n);
-	*len += (size_t)n;
-	if (!*len || t[*len - 1] != '\n')
-		t[(*len)++] = '\n';
-	t[*len] = 0;
-	*text = t;
-}
+/* A hostile guest must not make the report unbounded. */
+static const struct vmc_msgs_caps caps = { .max_warnings = 1000, .max_report = 1u << 20, .max_line = 511,
+					   .join_newline = true };
 
 struct vmc_guest *vmc_hv_add_guest(struct vmc_hv *hv, uint32_t page_size)
 {
@@ -52,13 +23,6 @@ struct vmc_guest *vmc_hv_add_guest(struct vmc_hv *hv, uint32_t page_size)
 	return g;
 }
 
-static void free_lines(char **l, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
-
 void vmc_hv_free(struct vmc_hv *hv)
 {
 	if (!hv)
@@ -68,12 +32,10 @@ void vmc_hv_free(struct vmc_hv *hv)
 		vmc_gmap_free(&g->map);
 		free(g->vcpus);
 		free(g->notes);
-		free_lines(g->warnings, g->nwarnings);
-		free(g->report);
+		vmc_msgs_release(&g->msgs);
 	}
 	free(hv->guests);
-	free_lines(hv->warnings, hv->nwarnings);
-	free(hv->report);
+	vmc_msgs_release(&hv->msgs);
 	memset(hv, 0, sizeof(*hv));
 }
 
@@ -81,7 +43,7 @@ void vmc_hv_warn(struct vmc_hv *hv, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	add_line(&hv->warnings, &hv->nwarnings, fmt, ap);
+	vmc_msgs_vwarn(&hv->msgs, &caps, fmt, ap);
 	va_end(ap);
 }
 
@@ -89,7 +51,7 @@ void vmc_hv_report(struct vmc_hv *hv, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	append_text(&hv->report, &hv->report_len, fmt, ap);
+	vmc_msgs_vreport(&hv->msgs, &caps, fmt, ap);
 	va_end(ap);
 }
 
@@ -97,7 +59,7 @@ void vmc_guest_warn(struct vmc_guest *g, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	add_line(&g->warnings, &g->nwarnings, fmt, ap);
+	vmc_msgs_vwarn(&g->msgs, &caps, fmt, ap);
 	va_end(ap);
 }
 
@@ -105,7 +67,7 @@ void vmc_guest_report(struct vmc_guest *g, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	append_text(&g->report, &g->report_len, fmt, ap);
+	vmc_msgs_vreport(&g->msgs, &caps, fmt, ap);
 	va_end(ap);
 }
 

@@ -5,6 +5,7 @@
 #define VMC_GUEST_H
 
 #include "gmap.h"
+#include "msgs.h"
 
 /* A segment as QEMU's CPU note describes it. */
 struct vmc_seg {
@@ -58,12 +59,14 @@ struct vmc_guest {
 	/* failure: the guest is listed but cannot be written */
 	enum vmc_status status;
 	char error[512];
-	/* diagnostics: one line each */
-	char **warnings;
-	unsigned nwarnings;
-	/* "key=value" lines: every offset and fact discovered, for list -v */
-	char *report;
-	size_t report_len;
+	/* diagnostics (warnings: one line each) and "key=value" lines (report: every offset and
+	 * fact discovered, for list -v), kept by the collector msgs under their own names */
+	union {
+		struct vmc_msgs msgs;
+		struct {
+			VMC_MSGS_MEMBERS
+		};
+	};
 	/* filled by vmc_guest_prepare() */
 	char release[65];         /* guest kernel release from its VMCOREINFO, "" if none */
 	uint64_t vmcoreinfo_gpa;  /* where the note was found (output address space) */
@@ -75,10 +78,12 @@ struct vmc_hv {
 	char version[64];  /* "4.17.7", "Linux 6.1.0-56-amd64" */
 	struct vmc_guest *guests;
 	unsigned nguests;
-	char **warnings;
-	unsigned nwarnings;
-	char *report;
-	size_t report_len;
+	union { /* warnings and report, as in vmc_guest */
+		struct vmc_msgs msgs;
+		struct {
+			VMC_MSGS_MEMBERS
+		};
+	};
 };
 
 /* Append a new zeroed guest (map initialised); NULL on allocation failure. */

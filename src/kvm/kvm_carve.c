@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "kvm_hw_util.h"
 #include "kvm_vmm_pt.h"
 #include "linux_kvm.h"
@@ -52,12 +53,9 @@ static enum vmc_status ext_add(struct ext_list *l, uint64_t gfn, uint64_t hpfn, 
 		return VMC_OK;
 	}
 	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct vmc_gfn_ext *p = realloc(l->e, cap * sizeof(*p));
-		if (!p)
+		struct vmc_diag tmp; /* callers say "out of memory" themselves */
+		if (vmc_grow(&l->e, &l->cap, l->n + 1, 1024, &tmp))
 			return VMC_ERR_NOMEM;
-		l->e = p;
-		l->cap = cap;
 	}
 	l->e[l->n++] = (struct vmc_gfn_ext){ gfn, hpfn, count };
 	return VMC_OK;
@@ -203,14 +201,17 @@ static enum vmc_status walk_slots(struct vmc_physmem *pm, struct vm_work *w, str
 	return VMC_OK;
 }
 
-/* Merge both routes into the guest's map; frames in slots that neither maps are absent. */
-static enum vmc_status build_map(struct vm_work *w, struct vmc_diag *d)
+/* Frame counts of the two routes compared. */
+struct route_tally {
+	uint64_t agree, differ, vmm_only, npt_only, first_differ, absent;
+};
+
+/* Merge the VMM's runs and the NPT's into mapped (the NPT's frame where both map a gfn). */
+static enum vmc_status merge_routes(const struct vm_work *w, struct ext_list *mapped, struct route_tally *t)
 {
-	struct vmc_guest *g = w->g;
 	const struct vmc_gfn_ext *A = w->vmm.e, *B = w->npt.e;
 	size_t na = w->vmm.n, nb = w->npt.n, i = 0, j = 0;
-	uint64_t gfn = 0, agree = 0, differ = 0, vmm_only = 0, npt_only = 0, first_differ = 0, absent = 0;
-	struct ext_list mapped = { 0 };
+	uint64_t gfn = 0;
 	enum vmc_status rc = VMC_OK;
 
 	while (i < na || j < nb) {
@@ -236,73 +237,103 @@ static enum vmc_status build_map(struct vm_work *w, struct vmc_diag *d)
 		uint64_t len = end - gfn, ha = ina ? A[i].hpfn + (gfn - A[i].gfn) : 0, hb = inb ? B[j].hpfn + (gfn - B[j].gfn) : 0;
 		if (ina && inb) {
 			if (ha == hb)
-				agree += len;
+				t->agree += len;
 			else {
 				/* count frame by frame: runs may disagree in part */
 				for (uint64_t k = 0; k < len; k++)
 					if (ha + k != hb + k) {
-						if (!differ)
-							first_differ = gfn + k;
-						differ++;
+						if (!t->differ)
+							t->first_differ = gfn + k;
+						t->differ++;
 					}
 			}
-			rc = ext_add(&mapped, gfn, hb, len); /* the hardware's view is what the guest ran on */
+			rc = ext_add(mapped, gfn, hb, len); /* the hardware's view is what the guest ran on */
 		} else if (ina) {
-			vmm_only += len;
-			rc = ext_add(&mapped, gfn, ha, len);
+			t->vmm_only += len;
+			rc = ext_add(mapped, gfn, ha, len);
 		} else {
-			npt_only += len;
-			rc = ext_add(&mapped, gfn, hb, len);
+			t->npt_only += len;
+			rc = ext_add(mapped, gfn, hb, len);
 		}
 		if (rc)
-			goto nomem;
+			return rc;
 		gfn = end;
 	}
-	for (size_t k = 0; k < mapped.n; k++)
-		if ((rc = vmc_gmap_add(&g->map, mapped.e[k].gfn, mapped.e[k].hpfn, mapped.e[k].count, d)))
-			goto out;
-	/* absent: slot frames no route maps (not resident in the VMM: swapped out, never touched) */
+	return VMC_OK;
+}
+
+/* Absent: slot frames no route maps (not resident in the VMM: swapped out, never touched). */
+static enum vmc_status add_absent(struct vm_work *w, const struct ext_list *mapped, uint64_t *absent,
+				  struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
 	for (unsigned s = 0; s < w->nslots; s++) {
 		const struct vmc_kvm_memslot *sl = &w->slots[s];
 		uint64_t lo = sl->base_gfn, hi = sl->base_gfn + sl->npages;
 		size_t k = 0;
 		if (sl->as_id != 0 || sl->npages > MAX_SLOT_PAGES)
 			continue;
-		while (k < mapped.n && mapped.e[k].gfn + mapped.e[k].count <= lo)
+		while (k < mapped->n && mapped->e[k].gfn + mapped->e[k].count <= lo)
 			k++;
 		for (uint64_t at = lo; at < hi;) {
-			uint64_t next = k < mapped.n ? mapped.e[k].gfn : hi;
+			uint64_t next = k < mapped->n ? mapped->e[k].gfn : hi;
 			if (next > hi)
 				next = hi;
 			if (next > at) {
-				if ((rc = vmc_gmap_add_absent(&g->map, at, next - at, d)))
-					goto out;
-				absent += next - at;
+				if ((rc = vmc_gmap_add_absent(&w->g->map, at, next - at, d)))
+					return rc;
+				*absent += next - at;
 				at = next;
 			}
-			if (k < mapped.n && mapped.e[k].gfn <= at) {
-				at = mapped.e[k].gfn + mapped.e[k].count;
+			if (k < mapped->n && mapped->e[k].gfn <= at) {
+				at = mapped->e[k].gfn + mapped->e[k].count;
 				k++;
 			}
 		}
 	}
-	g->pages_absent = absent;
+	return VMC_OK;
+}
+
+static void report_routes(const struct vm_work *w, const struct route_tally *t)
+{
+	struct vmc_guest *g = w->g;
+
 	vmc_guest_report(g, "routes.agree=%llu differ=%llu vmm_only=%llu npt_only=%llu absent=%llu",
-			 (unsigned long long)agree, (unsigned long long)differ, (unsigned long long)vmm_only,
-			 (unsigned long long)npt_only, (unsigned long long)absent);
-	if (differ)
+			 (unsigned long long)t->agree, (unsigned long long)t->differ, (unsigned long long)t->vmm_only,
+			 (unsigned long long)t->npt_only, (unsigned long long)t->absent);
+	if (t->differ)
 		vmc_guest_warn(g, "%llu guest frames map to different host frames in the NPT and in the VMM's page tables "
 			       "(first: gfn 0x%llx); the NPT's frame was taken",
-			       (unsigned long long)differ, (unsigned long long)first_differ);
-	if (npt_only && w->nslots)
-		vmc_guest_report(g, "routes.npt_outside_vmm=%llu", (unsigned long long)npt_only);
-	if (absent)
+			       (unsigned long long)t->differ, (unsigned long long)t->first_differ);
+	if (t->npt_only && w->nslots)
+		vmc_guest_report(g, "routes.npt_outside_vmm=%llu", (unsigned long long)t->npt_only);
+	if (t->absent)
 		vmc_guest_warn(g, "%llu guest frames are in no route (not resident in the VMM, not in the NPT): written as absent",
-			       (unsigned long long)absent);
-	goto out;
-nomem:
-	rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-out:
+			       (unsigned long long)t->absent);
+}
+
+/* Merge both routes into the guest's map; frames in slots that neither maps are absent. */
+static enum vmc_status build_map(struct vm_work *w, struct vmc_diag *d)
+{
+	struct vmc_guest *g = w->g;
+	struct route_tally t = { 0 };
+	struct ext_list mapped = { 0 };
+	enum vmc_status rc;
+
+	if (merge_routes(w, &mapped, &t)) {
+		free(mapped.e);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	rc = VMC_OK;
+	for (size_t k = 0; k < mapped.n && !rc; k++)
+		rc = vmc_gmap_add(&g->map, mapped.e[k].gfn, mapped.e[k].hpfn, mapped.e[k].count, d);
+	if (!rc)
+		rc = add_absent(w, &mapped, &t.absent, d);
+	if (!rc) {
+		g->pages_absent = t.absent;
+		report_routes(w, &t);
+	}
 	free(mapped.e);
 	return rc;
 }
@@ -468,7 +499,7 @@ static void copy_hw_messages(struct vmc_hv *hv, const struct vmc_hw_scan *s)
 /* Host frames two VMs both map: a diagnostic on both (corrupt tables, or shared pages). */
 static enum vmc_status check_shared_frames(struct vmc_hv *hv, struct vm_work *w, unsigned nw, struct vmc_diag *d)
 {
-	struct vmc_hpfn_set *sets = calloc(nw ? nw : 1, sizeof(*sets));
+	struct vmc_ranges *sets = calloc(nw ? nw : 1, sizeof(*sets));
 	enum vmc_status rc = VMC_OK;
 
 	if (!sets)
@@ -477,26 +508,12 @@ static enum vmc_status check_shared_frames(struct vmc_hv *hv, struct vm_work *w,
 		const struct vmc_gmap *m = &w[i].g->map;
 		for (size_t k = 0; k < m->n && !rc; k++)
 			if (m->ext[k].kind == VMC_GMAP_HOST)
-				rc = vmc_hpfn_set_add(&sets[i], m->ext[k].src, m->ext[k].count, d);
-		vmc_hpfn_set_sort(&sets[i]);
+				rc = vmc_ranges_add(&sets[i], m->ext[k].src, m->ext[k].src + m->ext[k].count, d);
+		vmc_ranges_normalise(&sets[i]);
 	}
 	for (unsigned i = 0; i < nw && !rc; i++)
 		for (unsigned j = i + 1; j < nw; j++) {
-			uint64_t shared = 0, first = 0;
-			size_t a = 0, b = 0;
-			while (a < sets[i].n && b < sets[j].n) {
-				uint64_t lo = sets[i].r[a].lo > sets[j].r[b].lo ? sets[i].r[a].lo : sets[j].r[b].lo;
-				uint64_t hi = sets[i].r[a].hi < sets[j].r[b].hi ? sets[i].r[a].hi : sets[j].r[b].hi;
-				if (lo < hi) {
-					if (!shared)
-						first = lo;
-					shared += hi - lo;
-				}
-				if (sets[i].r[a].hi < sets[j].r[b].hi)
-					a++;
-				else
-					b++;
-			}
+			uint64_t first, shared = vmc_ranges_overlap(&sets[i], &sets[j], &first);
 			if (!shared)
 				continue;
 			vmc_hv_warn(hv, "guests %s and %s both map %llu host frames (first: 0x%llx): corrupt tables or shared pages",
@@ -507,7 +524,7 @@ static enum vmc_status check_shared_frames(struct vmc_hv *hv, struct vm_work *w,
 				       (unsigned long long)shared, w[i].g->id, (unsigned long long)first);
 		}
 	for (unsigned i = 0; i < nw; i++)
-		vmc_hpfn_set_free(&sets[i]);
+		vmc_ranges_release(&sets[i]);
 	free(sets);
 	return rc;
 }
@@ -534,158 +551,181 @@ static void account(struct vmc_dump *host, struct vmc_guest *g)
 			       host->dump_level > 0 ? " (its dumper filtered pages out)" : "");
 }
 
-static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
-			    struct vmc_diag *d)
-{
-	struct vmc_hw_scan svm = { 0 }, vmx = { 0 };
-	struct vmc_kvm_host lk = { 0 };
-	struct vmc_pgd_scan *pgds = NULL;
-	struct vm_work *w = NULL;
-	unsigned nw = 0;
+/* The scan's state, phase to phase. */
+struct kvm_carve {
+	struct vmc_dump *host;
+	const struct vmc_carve_opts *o;
+	struct vmc_hv *hv;
+	struct vmc_hw_scan svm, vmx;
+	struct vmc_kvm_host lk;
 	bool have_lk;
+	struct vmc_pgd_scan *pgds;
+	struct vmc_diag vmx_diag; /* why the VMCS scan failed: in the no-guests message */
+	struct vm_work *w;
+	unsigned nw;
 	struct vmc_physmem pm;
-	struct vmc_diag tmp;
 	char why[256];
+};
+
+/* The host kernel's view first: it decides whether the symbol-free pass is needed. */
+static void find_host_kernel(struct kvm_carve *c)
+{
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	c->have_lk = vmc_linux_kvm_find(c->host, c->o->host_debuginfo, &c->lk, &tmp) == VMC_OK;
+	if (c->have_lk)
+		vmc_hv_report(c->hv, "linux_kvm.vms=%u source=%s", c->lk.nvms, c->lk.source);
+	else {
+		vmc_hv_report(c->hv, "linux_kvm=unavailable (%s)", tmp.msg);
+		copy_report(c->hv, c->lk.report); /* what the route did find, for list -v */
+		vmc_linux_kvm_free(&c->lk);
+	}
+	vmc_diag_init(&tmp);
+	if (!c->have_lk && !(c->pgds = vmc_pgd_scan_new(c->host, &tmp)))
+		vmc_hv_report(c->hv, "vmm_pt=unavailable (%s)", tmp.msg);
+}
+
+/* VMCBs (from the host kernel's vCPUs, else a frame scan), then VMCSs on a host without SVM guests. */
+static enum vmc_status scan_hardware(struct kvm_carve *c, struct vmc_diag *d)
+{
+	struct vmc_hv *hv = c->hv;
 	enum vmc_status rc;
 
-	memset(&pm, 0, sizeof(pm));
-	snprintf(hv->kind, sizeof(hv->kind), "kvm");
-	snprintf(hv->version, sizeof(hv->version), "Linux %.57s", host->has_uts ? host->uts.release : "?");
-	if (host->page_size != 4096)
-		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: KVM carving needs 4 KiB pages", host->name);
-
-	/* the host kernel's view first: it decides whether the symbol-free pass is needed */
-	vmc_diag_init(&tmp);
-	have_lk = vmc_linux_kvm_find(host, o->host_debuginfo, &lk, &tmp) == VMC_OK;
-	if (have_lk)
-		vmc_hv_report(hv, "linux_kvm.vms=%u source=%s", lk.nvms, lk.source);
-	else {
-		vmc_hv_report(hv, "linux_kvm=unavailable (%s)", tmp.msg);
-		copy_report(hv, lk.report); /* what the route did find, for list -v */
-		vmc_linux_kvm_free(&lk);
-	}
-	if (!have_lk && !(pgds = vmc_pgd_scan_new(host, why, sizeof(why))))
-		vmc_hv_report(hv, "vmm_pt=unavailable (%s)", why);
-
-	if (have_lk && svm_from_kvm(host, &lk, &svm, hv, d)) {
+	if (c->have_lk && svm_from_kvm(c->host, &c->lk, &c->svm, hv, d)) {
 		vmc_hv_report(hv, "svm: the VMCBs the host kernel's vCPUs point at, validated; no frame scan");
 	} else {
-		vmc_hw_scan_free(&svm);
-		if ((rc = vmc_svm_scan_with(host, &svm, pgds ? vmc_pgd_scan_frame : NULL, pgds, d)))
-			goto out;
+		vmc_hw_scan_free(&c->svm);
+		if ((rc = vmc_svm_scan_with(c->host, &c->svm, c->pgds ? vmc_pgd_scan_frame : NULL, c->pgds, d)))
+			return rc;
 	}
-	copy_hw_messages(hv, &svm);
-	vmc_diag_init(&tmp);
-	if (svm.nvms) /* an AMD host: no VMCS to look for */
+	copy_hw_messages(hv, &c->svm);
+	vmc_diag_init(&c->vmx_diag);
+	if (c->svm.nvms) /* an AMD host: no VMCS to look for */
 		vmc_hv_report(hv, "vmx=not scanned (SVM guests found)");
-	else if (vmc_vmx_scan(host, o->vmcs_layout, &vmx, &tmp) == VMC_OK)
-		copy_hw_messages(hv, &vmx);
+	else if (vmc_vmx_scan(c->host, c->o->vmcs_layout, &c->vmx, &c->vmx_diag) == VMC_OK)
+		copy_hw_messages(hv, &c->vmx);
 	else {
-		vmc_hv_report(hv, "vmx=unavailable (%s)", tmp.msg);
+		vmc_hv_report(hv, "vmx=unavailable (%s)", c->vmx_diag.msg);
 		/* a layout the user named must not fail silently */
-		if (o->vmcs_layout)
-			vmc_hv_warn(hv, "VMCS scan: %s", tmp.msg);
+		if (c->o->vmcs_layout)
+			vmc_hv_warn(hv, "VMCS scan: %s", c->vmx_diag.msg);
 	}
+	return VMC_OK;
+}
 
-	/* one work item per VM */
-	{
-		unsigned cap = svm.nvms + vmx.nvms + (have_lk ? lk.nvms : 0);
-		if (!(w = calloc(cap ? cap : 1, sizeof(*w)))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
+/* The host kernel's VMs, each with the VMCBs/VMCSs its vCPUs name; a VMCB none names is ignored. */
+static void pair_with_host_kernel(struct kvm_carve *c)
+{
+	for (unsigned i = 0; i < c->lk.nvms; i++) {
+		struct vm_work *x = &c->w[c->nw++];
+		x->lk = &c->lk.vms[i];
+		x->key = (uint64_t)(uint32_t)c->lk.vms[i].userspace_pid;
+		/* the VM's VMCBs: those the host kernel's vCPUs point at, or its NPT root */
+		for (unsigned s = 0; s < 2 && !x->hw; s++) {
+			struct vmc_hw_scan *hs = s ? &c->vmx : &c->svm;
+			for (unsigned v = 0; v < hs->nvms && !x->hw; v++)
+				for (unsigned k = 0; k < x->lk->nvcpus; k++)
+					if ((x->lk->vcpus[k].tdp_root_hpa && x->lk->vcpus[k].tdp_root_hpa == hs->vms[v].tdp_root) ||
+					    (x->lk->vcpus[k].vmcb_pa && lk_vcpu_for(x->lk, &hs->vms[v].vcpus[0])))
+						x->hw = &hs->vms[v];
 		}
 	}
-	if (have_lk) {
-		for (unsigned i = 0; i < lk.nvms; i++) {
-			struct vm_work *x = &w[nw++];
-			x->lk = &lk.vms[i];
-			x->key = (uint64_t)(uint32_t)lk.vms[i].userspace_pid;
-			/* the VM's VMCBs: those the host kernel's vCPUs point at, or its NPT root */
-			for (unsigned s = 0; s < 2 && !x->hw; s++) {
-				struct vmc_hw_scan *hs = s ? &vmx : &svm;
-				for (unsigned v = 0; v < hs->nvms && !x->hw; v++)
-					for (unsigned c = 0; c < x->lk->nvcpus; c++)
-						if ((x->lk->vcpus[c].tdp_root_hpa &&
-						     x->lk->vcpus[c].tdp_root_hpa == hs->vms[v].tdp_root) ||
-						    (x->lk->vcpus[c].vmcb_pa && lk_vcpu_for(x->lk, &hs->vms[v].vcpus[0])))
-							x->hw = &hs->vms[v];
-			}
-		}
-		/* host-side evidence: a VMCB no vCPU of the host kernel points at is not used */
-		for (unsigned v = 0; v < svm.nvms; v++) {
-			bool used = false;
-			for (unsigned i = 0; i < nw; i++)
-				used |= w[i].hw == &svm.vms[v];
-			if (!used)
-				vmc_hv_warn(hv, "VMCB at 0x%llx (nested_cr3 0x%llx) belongs to no VM the host kernel lists: ignored",
-					    (unsigned long long)svm.vms[v].vcpus[0].state_pa,
-					    (unsigned long long)svm.vms[v].tdp_root);
-		}
+	/* host-side evidence: a VMCB no vCPU of the host kernel points at is not used */
+	for (unsigned v = 0; v < c->svm.nvms; v++) {
+		bool used = false;
+		for (unsigned i = 0; i < c->nw; i++)
+			used |= c->w[i].hw == &c->svm.vms[v];
+		if (!used)
+			vmc_hv_warn(c->hv, "VMCB at 0x%llx (nested_cr3 0x%llx) belongs to no VM the host kernel lists: ignored",
+				    (unsigned long long)c->svm.vms[v].vcpus[0].state_pa,
+				    (unsigned long long)c->svm.vms[v].tdp_root);
+	}
+}
+
+/* One work item per VM, ordered by VMM pid (else nested root). */
+static enum vmc_status pair_vms(struct kvm_carve *c, struct vmc_diag *d)
+{
+	unsigned cap = c->svm.nvms + c->vmx.nvms + (c->have_lk ? c->lk.nvms : 0);
+
+	if (!(c->w = calloc(cap ? cap : 1, sizeof(*c->w))))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	if (c->have_lk) {
+		pair_with_host_kernel(c);
 	} else {
-		for (unsigned v = 0; v < svm.nvms; v++)
-			w[nw++] = (struct vm_work){ .hw = &svm.vms[v], .key = svm.vms[v].tdp_root };
-		for (unsigned v = 0; v < vmx.nvms; v++)
-			w[nw++] = (struct vm_work){ .hw = &vmx.vms[v], .key = vmx.vms[v].tdp_root };
+		for (unsigned v = 0; v < c->svm.nvms; v++)
+			c->w[c->nw++] = (struct vm_work){ .hw = &c->svm.vms[v], .key = c->svm.vms[v].tdp_root };
+		for (unsigned v = 0; v < c->vmx.nvms; v++)
+			c->w[c->nw++] = (struct vm_work){ .hw = &c->vmx.vms[v], .key = c->vmx.vms[v].tdp_root };
 	}
-	if (!nw) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no KVM guests found (%llu frames scanned, %llu VMCB candidates rejected%s%s)",
-			      host->name, (unsigned long long)svm.frames_scanned, (unsigned long long)svm.rejected,
-			      o->vmcs_layout ? "; VMCS scan: " : "", o->vmcs_layout ? tmp.msg : "");
-		goto out;
-	}
-	qsort(w, nw, sizeof(*w), cmp_work);
+	if (!c->nw)
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no KVM guests found (%llu frames scanned, %llu VMCB candidates rejected%s%s)",
+				c->host->name, (unsigned long long)c->svm.frames_scanned, (unsigned long long)c->svm.rejected,
+				c->o->vmcs_layout ? "; VMCS scan: " : "", c->o->vmcs_layout ? c->vmx_diag.msg : "");
+	qsort(c->w, c->nw, sizeof(*c->w), cmp_work);
+	return VMC_OK;
+}
 
-	if ((rc = vmc_physmem_init(&pm, host, d)))
-		goto out;
-	for (unsigned i = 0; i < nw; i++) /* hv->guests moves while it grows: take pointers after */
-		if (!vmc_hv_add_guest(hv, host->page_size)) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	for (unsigned i = 0; i < nw; i++) {
-		struct vm_work *x = &w[i];
-		struct vmc_guest *g = x->g = &hv->guests[hv->nguests - nw + i];
+/* Walk a wanted guest's nested page tables into x->npt, with their diagnostics. */
+static enum vmc_status walk_guest_npt(struct kvm_carve *c, struct vm_work *x, struct vmc_diag *d)
+{
+	struct vmc_guest *g = x->g;
+	struct vmc_diag tmp;
+	enum vmc_status rc;
+
+	vmc_diag_init(&tmp);
+	if ((rc = walk_npt(&c->pm, x, &tmp)) == VMC_ERR_NOMEM)
+		return vmc_fail(d, rc, "out of memory");
+	if (rc && !x->lk) {
+		/* a cut-short walk over looping or aliasing tables is not a guest's memory */
+		vmc_guest_fail(g, rc, "nested page tables at 0x%llx: %s", (unsigned long long)x->hw->tdp_root, tmp.msg);
+		x->npt.n = 0;
+	} else if (rc) {
+		vmc_guest_warn(g, "nested page tables at 0x%llx: %s; carved from the memslots only",
+			       (unsigned long long)x->hw->tdp_root, tmp.msg);
+		x->npt.n = 0;
+	}
+	if (x->npt_st.tables_absent)
+		vmc_guest_warn(g, "%llu nested page tables are not in the host dump (first at 0x%llx)",
+			       (unsigned long long)x->npt_st.tables_absent, (unsigned long long)x->npt_st.first_bad_table);
+	if (x->npt_st.loops)
+		vmc_guest_warn(g, "nested page tables loop back %llu times", (unsigned long long)x->npt_st.loops);
+	if (ext_normalise(&x->npt))
+		vmc_guest_warn(g, "nested page tables map some guest frames twice");
+	vmc_guest_report(g, "npt.leaves_4k=%llu leaves_2m=%llu leaves_1g=%llu tables=%llu",
+			 (unsigned long long)x->npt_st.leaves[0], (unsigned long long)x->npt_st.leaves[1],
+			 (unsigned long long)x->npt_st.leaves[2], (unsigned long long)x->npt_st.tables);
+	return VMC_OK;
+}
+
+/* A guest per VM: names, what each route found, and the nested tables of those wanted. */
+static enum vmc_status open_guests(struct kvm_carve *c, struct vmc_diag *d)
+{
+	struct vmc_hv *hv = c->hv;
+	enum vmc_status rc;
+
+	if ((rc = vmc_physmem_init(&c->pm, c->host, d)))
+		return rc;
+	for (unsigned i = 0; i < c->nw; i++) /* hv->guests moves while it grows: take pointers after */
+		if (!vmc_hv_add_guest(hv, c->host->page_size))
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	for (unsigned i = 0; i < c->nw; i++) {
+		struct vm_work *x = &c->w[i];
+		struct vmc_guest *g = x->g = &hv->guests[hv->nguests - c->nw + i];
 
 		snprintf(g->id, sizeof(g->id), "%u", i + 1);
 		if (x->lk && x->lk->stats_id[0])
 			snprintf(g->name, sizeof(g->name), "%s", x->lk->stats_id);
 		snprintf(g->type, sizeof(g->type), "%s", x->hw && x->hw->format == VMC_PT_EPT ? "KVM-VMX" : "KVM-SVM");
 		g->space = VMC_SPACE_GUEST_PHYS;
-		x->want = !o->only || !strcmp(o->only, g->id);
+		x->want = !c->o->only || !strcmp(c->o->only, g->id);
 		if (x->hw)
 			vmc_guest_report(g, "tdp_root=0x%llx vcpus=%u", (unsigned long long)x->hw->tdp_root, x->hw->nvcpus);
 		if (x->lk)
 			vmc_guest_report(g, "kvm=0x%llx pid=%d pgd=0x%llx memslots=%u", (unsigned long long)x->lk->kvm_va,
 					 x->lk->userspace_pid, (unsigned long long)x->lk->pgd_pa, x->lk->nslots);
-		if (x->want && x->hw) {
-			vmc_diag_init(&tmp);
-			if ((rc = walk_npt(&pm, x, &tmp)) == VMC_ERR_NOMEM) {
-				vmc_fail(d, rc, "out of memory");
-				goto out;
-			}
-			if (rc && !x->lk) {
-				/* a cut-short walk over looping or aliasing tables is not a guest's memory */
-				vmc_guest_fail(g, rc, "nested page tables at 0x%llx: %s", (unsigned long long)x->hw->tdp_root,
-					       tmp.msg);
-				x->npt.n = 0;
-			} else if (rc) {
-				vmc_guest_warn(g, "nested page tables at 0x%llx: %s; carved from the memslots only",
-					       (unsigned long long)x->hw->tdp_root, tmp.msg);
-				x->npt.n = 0;
-			}
-			rc = VMC_OK;
-			if (x->npt_st.tables_absent)
-				vmc_guest_warn(g, "%llu nested page tables are not in the host dump (first at 0x%llx)",
-					       (unsigned long long)x->npt_st.tables_absent,
-					       (unsigned long long)x->npt_st.first_bad_table);
-			if (x->npt_st.loops)
-				vmc_guest_warn(g, "nested page tables loop back %llu times", (unsigned long long)x->npt_st.loops);
-			if (ext_normalise(&x->npt))
-				vmc_guest_warn(g, "nested page tables map some guest frames twice");
-			vmc_guest_report(g, "npt.leaves_4k=%llu leaves_2m=%llu leaves_1g=%llu tables=%llu",
-					 (unsigned long long)x->npt_st.leaves[0], (unsigned long long)x->npt_st.leaves[1],
-					 (unsigned long long)x->npt_st.leaves[2], (unsigned long long)x->npt_st.tables);
-		}
+		if (x->want && x->hw && (rc = walk_guest_npt(c, x, d)))
+			return rc;
 		if (x->lk) {
 			x->slots = x->lk->slots;
 			x->nslots = x->lk->nslots;
@@ -693,116 +733,166 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 			x->levels = x->lk->pgtable_levels ? x->lk->pgtable_levels : 4;
 		}
 	}
+	return VMC_OK;
+}
 
-	/* symbol-free memslot route: one vote over every root for all wanted VMs */
-	if (!have_lk && pgds) {
-		struct vmc_gfn_ext **ext = calloc(nw, sizeof(*ext));
-		size_t *n = calloc(nw, sizeof(*n));
-		struct vmc_vmm_guess *gs = calloc(nw, sizeof(*gs));
-		if (!ext || !n || !gs) {
-			free(ext);
-			free(n);
-			free(gs);
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (unsigned i = 0; i < nw; i++) {
-			ext[i] = w[i].want ? w[i].npt.e : NULL;
-			n[i] = w[i].want ? w[i].npt.n : 0;
-		}
-		rc = vmc_vmm_guess(host, pgds, ext, n, nw, gs, why, sizeof(why), d);
-		if (!rc) {
-			if (why[0])
-				vmc_hv_warn(hv, "%s", why);
-			for (unsigned i = 0; i < nw; i++) {
-				w[i].guess = gs[i];
-				if (!gs[i].pgd_pa)
-					continue;
-				w[i].slots = gs[i].slots;
-				w[i].nslots = gs[i].nslots;
-				w[i].pgd_pa = gs[i].pgd_pa;
-				w[i].levels = gs[i].levels;
-				vmc_guest_report(w[i].g, "vmm_pt.pgd=0x%llx matched=%llu of %llu runner_up=%llu slots=%u",
-						 (unsigned long long)gs[i].pgd_pa, (unsigned long long)gs[i].pages_matched,
-						 (unsigned long long)gs[i].pages_known, (unsigned long long)gs[i].runner_up,
-						 gs[i].nslots);
-				if (gs[i].runner_up * 2 > gs[i].pages_matched)
-					vmc_guest_warn(w[i].g, "two processes map this guest's frames (%llu and %llu pages); took the first",
-						       (unsigned long long)gs[i].pages_matched, (unsigned long long)gs[i].runner_up);
-			}
-		}
+/* Take the symbol-free slots vmc_vmm_guess found for each VM. */
+static void take_guesses(struct kvm_carve *c, const struct vmc_vmm_guess *gs)
+{
+	if (c->why[0])
+		vmc_hv_warn(c->hv, "%s", c->why);
+	for (unsigned i = 0; i < c->nw; i++) {
+		struct vm_work *x = &c->w[i];
+		x->guess = gs[i];
+		if (!gs[i].pgd_pa)
+			continue;
+		x->slots = gs[i].slots;
+		x->nslots = gs[i].nslots;
+		x->pgd_pa = gs[i].pgd_pa;
+		x->levels = gs[i].levels;
+		vmc_guest_report(x->g, "vmm_pt.pgd=0x%llx matched=%llu of %llu runner_up=%llu slots=%u",
+				 (unsigned long long)gs[i].pgd_pa, (unsigned long long)gs[i].pages_matched,
+				 (unsigned long long)gs[i].pages_known, (unsigned long long)gs[i].runner_up, gs[i].nslots);
+		if (gs[i].runner_up * 2 > gs[i].pages_matched)
+			vmc_guest_warn(x->g, "two processes map this guest's frames (%llu and %llu pages); took the first",
+				       (unsigned long long)gs[i].pages_matched, (unsigned long long)gs[i].runner_up);
+	}
+}
+
+/* The symbol-free memslot route: one vote over every root for all wanted VMs. */
+static enum vmc_status guess_vmm_slots(struct kvm_carve *c, struct vmc_diag *d)
+{
+	unsigned nw = c->nw;
+	struct vmc_gfn_ext **ext = calloc(nw, sizeof(*ext));
+	size_t *n = calloc(nw, sizeof(*n));
+	struct vmc_vmm_guess *gs = calloc(nw, sizeof(*gs));
+	enum vmc_status rc;
+
+	if (!ext || !n || !gs) {
 		free(ext);
 		free(n);
 		free(gs);
-		if (rc)
-			goto out;
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
-
 	for (unsigned i = 0; i < nw; i++) {
-		struct vm_work *x = &w[i];
-		struct vmc_guest *g = x->g;
-		const char *memroute = x->lk ? "memslots (host kernel) + VMM page tables"
-				       : x->nslots ? "VMM page tables (slots inferred, no KVM symbols)"
-						   : NULL;
+		ext[i] = c->w[i].want ? c->w[i].npt.e : NULL;
+		n[i] = c->w[i].want ? c->w[i].npt.n : 0;
+	}
+	rc = vmc_vmm_guess(c->host, c->pgds, ext, n, nw, gs, c->why, sizeof(c->why), d);
+	if (!rc)
+		take_guesses(c, gs);
+	free(ext);
+	free(n);
+	free(gs);
+	return rc;
+}
 
-		snprintf(g->method, sizeof(g->method), "%s%s%s", x->hw ? (x->hw->format == VMC_PT_EPT ? "VMCS/EPT" : "VMCB/NPT") : "",
-			 x->hw && memroute ? " + " : "", memroute ? memroute : "");
-		if (!x->hw && !memroute) {
-			vmc_guest_fail(g, VMC_ERR_MISSING, "neither nested page tables nor the VMM's mappings were found");
+/* The guest's memslots into its expected size and report. */
+static void report_slots(struct vm_work *x)
+{
+	struct vmc_guest *g = x->g;
+
+	for (unsigned s = 0; s < x->nslots; s++) {
+		const struct vmc_kvm_memslot *sl = &x->slots[s];
+		if (sl->as_id || sl->npages > MAX_SLOT_PAGES)
 			continue;
-		}
-		for (unsigned s = 0; s < x->nslots; s++) {
-			const struct vmc_kvm_memslot *sl = &x->slots[s];
-			if (sl->as_id || sl->npages > MAX_SLOT_PAGES)
-				continue;
-			g->pages_expected += sl->npages;
-			if (sl->base_gfn + sl->npages > g->max_gfn)
-				g->max_gfn = sl->base_gfn + sl->npages;
-			vmc_guest_report(g, "memslot id=%d base_gfn=0x%llx npages=0x%llx hva=0x%llx flags=0x%x", sl->id,
-					 (unsigned long long)sl->base_gfn, (unsigned long long)sl->npages,
-					 (unsigned long long)sl->userspace_addr, sl->flags);
-		}
-		if (!x->lk)
-			vmc_guest_report(g, "pages_expected is inferred (VMM mappings), not read from KVM's memslots");
-		if (x->want) {
-			if (x->nslots && (rc = walk_slots(&pm, x, d)))
-				goto out;
-			ext_normalise(&x->vmm);
-			if (!x->nslots)
-				vmc_guest_warn(g, "memslot route unavailable: only the frames the nested page tables map (%llu) are carved",
-					       (unsigned long long)x->npt_st.leaves[0] + (x->npt_st.leaves[1] << 9) +
-						       (x->npt_st.leaves[2] << 18));
-			if ((rc = build_map(x, d)))
-				goto out;
-		}
-		if ((rc = add_vcpus(x, d)))
-			goto out;
-		if (x->want) {
-			if ((rc = vmc_gmap_finish(&g->map, d)))
-				goto out;
-			if (vmc_gmap_end(&g->map) > g->max_gfn)
-				g->max_gfn = vmc_gmap_end(&g->map);
-			account(host, g);
-		}
+		g->pages_expected += sl->npages;
+		if (sl->base_gfn + sl->npages > g->max_gfn)
+			g->max_gfn = sl->base_gfn + sl->npages;
+		vmc_guest_report(g, "memslot id=%d base_gfn=0x%llx npages=0x%llx hva=0x%llx flags=0x%x", sl->id,
+				 (unsigned long long)sl->base_gfn, (unsigned long long)sl->npages,
+				 (unsigned long long)sl->userspace_addr, sl->flags);
 	}
-	if (nw > 1 && (rc = check_shared_frames(hv, w, nw, d)))
-		goto out;
-	rc = VMC_OK;
-out:
-	vmc_physmem_fini(&pm);
-	if (w) {
-		for (unsigned i = 0; i < nw; i++) {
-			free(w[i].npt.e);
-			free(w[i].vmm.e);
-			vmc_vmm_guess_free(&w[i].guess);
-		}
-		free(w);
+	if (!x->lk)
+		vmc_guest_report(g, "pages_expected is inferred (VMM mappings), not read from KVM's memslots");
+}
+
+/* One guest: its memslots, the map from both routes, its vCPUs. */
+static enum vmc_status carve_one(struct kvm_carve *c, struct vm_work *x, struct vmc_diag *d)
+{
+	struct vmc_guest *g = x->g;
+	const char *memroute = x->lk ? "memslots (host kernel) + VMM page tables"
+			       : x->nslots ? "VMM page tables (slots inferred, no KVM symbols)"
+					   : NULL;
+	enum vmc_status rc;
+
+	snprintf(g->method, sizeof(g->method), "%s%s%s", x->hw ? (x->hw->format == VMC_PT_EPT ? "VMCS/EPT" : "VMCB/NPT") : "",
+		 x->hw && memroute ? " + " : "", memroute ? memroute : "");
+	if (!x->hw && !memroute) {
+		vmc_guest_fail(g, VMC_ERR_NOTFOUND, "neither nested page tables nor the VMM's mappings were found");
+		return VMC_OK;
 	}
-	vmc_pgd_scan_free(pgds);
-	vmc_hw_scan_free(&svm);
-	vmc_hw_scan_free(&vmx);
-	if (have_lk)
-		vmc_linux_kvm_free(&lk);
+	report_slots(x);
+	if (x->want) {
+		if (x->nslots && (rc = walk_slots(&c->pm, x, d)))
+			return rc;
+		ext_normalise(&x->vmm);
+		if (!x->nslots)
+			vmc_guest_warn(g, "memslot route unavailable: only the frames the nested page tables map (%llu) are carved",
+				       (unsigned long long)x->npt_st.leaves[0] + (x->npt_st.leaves[1] << 9) +
+					       (x->npt_st.leaves[2] << 18));
+		if ((rc = build_map(x, d)))
+			return rc;
+	}
+	if ((rc = add_vcpus(x, d)))
+		return rc;
+	if (x->want) {
+		if ((rc = vmc_gmap_finish(&g->map, d)))
+			return rc;
+		if (vmc_gmap_end(&g->map) > g->max_gfn)
+			g->max_gfn = vmc_gmap_end(&g->map);
+		account(c->host, g);
+	}
+	return VMC_OK;
+}
+
+static void kvm_carve_release(struct kvm_carve *c)
+{
+	vmc_physmem_fini(&c->pm);
+	if (c->w) {
+		for (unsigned i = 0; i < c->nw; i++) {
+			free(c->w[i].npt.e);
+			free(c->w[i].vmm.e);
+			vmc_vmm_guess_free(&c->w[i].guess);
+		}
+		free(c->w);
+	}
+	vmc_pgd_scan_free(c->pgds);
+	vmc_hw_scan_free(&c->svm);
+	vmc_hw_scan_free(&c->vmx);
+	if (c->have_lk)
+		vmc_linux_kvm_free(&c->lk);
+}
+
+static enum vmc_status scan_phases(struct kvm_carve *c, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	find_host_kernel(c);
+	if ((rc = scan_hardware(c, d)) || (rc = pair_vms(c, d)) || (rc = open_guests(c, d)))
+		return rc;
+	if (!c->have_lk && c->pgds && (rc = guess_vmm_slots(c, d)))
+		return rc;
+	for (unsigned i = 0; i < c->nw; i++)
+		if ((rc = carve_one(c, &c->w[i], d)))
+			return rc;
+	if (c->nw > 1 && (rc = check_shared_frames(c->hv, c->w, c->nw, d)))
+		return rc;
+	return VMC_OK;
+}
+
+static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
+			    struct vmc_diag *d)
+{
+	struct kvm_carve c = { .host = host, .o = o, .hv = hv };
+	enum vmc_status rc;
+
+	snprintf(hv->kind, sizeof(hv->kind), "kvm");
+	snprintf(hv->version, sizeof(hv->version), "Linux %.57s", host->has_uts ? host->uts.release : "?");
+	if (host->page_size != 4096)
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: KVM carving needs 4 KiB pages", host->name);
+	rc = scan_phases(&c, d);
+	kvm_carve_release(&c);
 	return rc;
 }
 

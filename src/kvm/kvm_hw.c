@@ -14,50 +14,29 @@ void vmc_hw_scan_free(struct vmc_hw_scan *s)
 	for (unsigned i = 0; i < s->nvms; i++)
 		free(s->vms[i].vcpus);
 	free(s->vms);
-	free(s->report);
-	for (unsigned i = 0; i < s->nwarnings; i++)
-		free(s->warnings[i]);
-	free(s->warnings);
+	vmc_msgs_release(&s->msgs);
 	memset(s, 0, sizeof(*s));
 }
 
+/* bounded: a hostile dump may hold many look-alikes */
+static const struct vmc_msgs_caps caps = { .max_warnings = 200, .max_report = 1u << 20, .max_line = 511 };
+
 void vmc_hw_report(struct vmc_hw_scan *s, const char *fmt, ...)
 {
-	char buf[512], *t;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	vmc_msgs_vreport(&s->msgs, &caps, fmt, ap);
 	va_end(ap);
-	if (n < 0 || s->report_len > (1u << 20)) /* bounded: a hostile dump may hold many look-alikes */
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	if (!(t = realloc(s->report, s->report_len + (size_t)n + 2)))
-		return;
-	memcpy(t + s->report_len, buf, (size_t)n);
-	s->report_len += (size_t)n;
-	t[s->report_len++] = '\n';
-	t[s->report_len] = 0;
-	s->report = t;
 }
 
 void vmc_hw_warn(struct vmc_hw_scan *s, const char *fmt, ...)
 {
-	char buf[512], **l;
 	va_list ap;
 
-	if (s->nwarnings >= 200)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vmc_msgs_vwarn(&s->msgs, &caps, fmt, ap);
 	va_end(ap);
-	if (!(l = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*l))))
-		return;
-	s->warnings = l;
-	if ((l[s->nwarnings] = strdup(buf)))
-		s->nwarnings++;
 }
 
 struct vmc_hw_vm *vmc_hw_vm_get(struct vmc_hw_scan *s, uint64_t tdp_root, enum vmc_pt_format format,
@@ -100,75 +79,8 @@ void vmc_hw_vm_remove(struct vmc_hw_scan *s, unsigned i)
 	s->nvms--;
 }
 
-enum vmc_status vmc_hpfn_set_add(struct vmc_hpfn_set *s, uint64_t hpfn, uint64_t count, struct vmc_diag *d)
-{
-	if (s->n && s->r[s->n - 1].hi == hpfn) { /* walks visit ascending guest frames: often contiguous */
-		s->r[s->n - 1].hi += count;
-		return VMC_OK;
-	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		void *r = realloc(s->r, cap * sizeof(s->r[0]));
-		if (!r)
-			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		s->r = r;
-		s->cap = cap;
-	}
-	s->r[s->n].lo = hpfn;
-	s->r[s->n].hi = hpfn + count;
-	s->n++;
-	s->sorted = false;
-	return VMC_OK;
-}
-
-static int cmp_range(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-void vmc_hpfn_set_sort(struct vmc_hpfn_set *s)
-{
-	size_t o = 0;
-
-	if (s->n)
-		qsort(s->r, s->n, sizeof(s->r[0]), cmp_range);
-	for (size_t i = 0; i < s->n; i++) {
-		if (o && s->r[i].lo <= s->r[o - 1].hi) {
-			if (s->r[i].hi > s->r[o - 1].hi)
-				s->r[o - 1].hi = s->r[i].hi;
-			continue;
-		}
-		s->r[o++] = s->r[i];
-	}
-	s->n = o;
-	s->sorted = true;
-}
-
-bool vmc_hpfn_set_has(const struct vmc_hpfn_set *s, uint64_t hpfn)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->r[mid].hi <= hpfn)
-			lo = mid + 1;
-		else if (s->r[mid].lo > hpfn)
-			hi = mid;
-		else
-			return true;
-	}
-	return false;
-}
-
-void vmc_hpfn_set_free(struct vmc_hpfn_set *s)
-{
-	free(s->r);
-	memset(s, 0, sizeof(*s));
-}
-
 struct tdp_arg {
-	struct vmc_hpfn_set *set;
+	struct vmc_ranges *set;
 	unsigned shift;
 	struct vmc_diag *d;
 };
@@ -178,10 +90,10 @@ static enum vmc_status tdp_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint6
 	struct tdp_arg *a = arg;
 	(void)gpa;
 	(void)entry;
-	return vmc_hpfn_set_add(a->set, hpa >> a->shift, size >> a->shift, a->d);
+	return vmc_ranges_add(a->set, hpa >> a->shift, (hpa >> a->shift) + (size >> a->shift), a->d);
 }
 
-enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_hpfn_set *set,
+enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_ranges *set,
 				  uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d)
 {
 	struct vmc_pt pt = { .pm = pm, .format = vm->format, .levels = vm->levels, .root = vm->tdp_root };

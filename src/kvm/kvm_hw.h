@@ -27,10 +27,13 @@ struct vmc_hw_scan {
 	struct vmc_hw_vm *vms;
 	unsigned nvms;
 	uint64_t frames_scanned, candidates, rejected; /* rejected: looked like one, failed validation */
-	char *report;          /* "key=value" lines (layout used, each accepted/rejected state page and why) */
-	size_t report_len;
-	char **warnings;
-	unsigned nwarnings;
+	/* warnings, and "key=value" report lines (layout used, each accepted/rejected state page and why) */
+	union {
+		struct vmc_msgs msgs;
+		struct {
+			VMC_MSGS_MEMBERS
+		};
+	};
 };
 
 /* Scan every stored frame of the host dump for VMCBs; group by nested_cr3. */

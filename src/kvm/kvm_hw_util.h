@@ -6,6 +6,7 @@
 #define VMC_KVM_HW_UTIL_H
 
 #include "kvm_hw.h"
+#include "ranges.h"
 
 void vmc_hw_report(struct vmc_hw_scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vmc_hw_warn(struct vmc_hw_scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -17,21 +18,10 @@ struct vmc_hw_vcpu *vmc_hw_vcpu_add(struct vmc_hw_vm *vm);
 /* Remove VM i (its vCPUs freed), keeping the order of the others. */
 void vmc_hw_vm_remove(struct vmc_hw_scan *s, unsigned i);
 
-/* A sorted set of host frame ranges. */
-struct vmc_hpfn_set {
-	struct { uint64_t lo, hi; } *r; /* [lo, hi) */
-	size_t n, cap;
-	bool sorted;
-};
-enum vmc_status vmc_hpfn_set_add(struct vmc_hpfn_set *s, uint64_t hpfn, uint64_t count, struct vmc_diag *d);
-void vmc_hpfn_set_sort(struct vmc_hpfn_set *s); /* sort and merge; call before _has */
-bool vmc_hpfn_set_has(const struct vmc_hpfn_set *s, uint64_t hpfn);
-void vmc_hpfn_set_free(struct vmc_hpfn_set *s);
-
 /* Add every host frame the nested tables of vm map (NPT/EPT leaves) to set (at most
  * max_leaves leaves; 0 = 2^24). Walk problems
  * are counted in st; VMC_ERR_LIMIT when the walk is over budget. */
-enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_hpfn_set *set,
+enum vmc_status vmc_hw_tdp_frames(struct vmc_physmem *pm, const struct vmc_hw_vm *vm, struct vmc_ranges *set,
 				  uint64_t max_leaves, struct vmc_pt_stats *st, struct vmc_diag *d);
 
 

@@ -223,7 +223,7 @@ static enum vmc_status scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
  * RAM: a guest controls those bytes, KVM never puts its own state there. */
 static enum vmc_status reject_in_guest_ram(struct vmc_physmem *pm, struct vmc_hw_scan *s, struct vmc_diag *d)
 {
-	struct vmc_hpfn_set ram = { 0 };
+	struct vmc_ranges ram = { 0 };
 	unsigned shift = pm->dump->page_shift;
 	enum vmc_status rc = VMC_OK;
 
@@ -244,10 +244,10 @@ static enum vmc_status reject_in_guest_ram(struct vmc_physmem *pm, struct vmc_hw
 	}
 	if (rc)
 		goto out;
-	vmc_hpfn_set_sort(&ram);
+	vmc_ranges_normalise(&ram);
 	for (unsigned i = 0; i < s->nvms;) {
 		struct vmc_hw_vm *vm = &s->vms[i];
-		if (vmc_hpfn_set_has(&ram, vm->tdp_root >> shift)) {
+		if (vmc_ranges_find(&ram, vm->tdp_root >> shift)) {
 			vmc_hw_warn(s, "VMCB look-alike at 0x%llx: its nested_cr3 0x%llx is guest RAM of another VM; ignored",
 				    (unsigned long long)vm->vcpus[0].state_pa, (unsigned long long)vm->tdp_root);
 			vmc_hw_report(s, "svm.reject_vm=0x%llx nested_cr3 in guest RAM", (unsigned long long)vm->tdp_root);
@@ -256,7 +256,7 @@ static enum vmc_status reject_in_guest_ram(struct vmc_physmem *pm, struct vmc_hw
 			continue;
 		}
 		for (unsigned k = 0; k < vm->nvcpus;) {
-			if (vmc_hpfn_set_has(&ram, vm->vcpus[k].state_pa >> shift)) {
+			if (vmc_ranges_find(&ram, vm->vcpus[k].state_pa >> shift)) {
 				vmc_hw_warn(s, "VMCB look-alike at 0x%llx lies in guest RAM (nested_cr3 0x%llx); ignored",
 					    (unsigned long long)vm->vcpus[k].state_pa, (unsigned long long)vm->tdp_root);
 				vmc_hw_report(s, "svm.reject=0x%llx in guest RAM", (unsigned long long)vm->vcpus[k].state_pa);
@@ -274,7 +274,7 @@ static enum vmc_status reject_in_guest_ram(struct vmc_physmem *pm, struct vmc_hw
 		i++;
 	}
 out:
-	vmc_hpfn_set_free(&ram);
+	vmc_ranges_release(&ram);
 	return rc;
 }
 

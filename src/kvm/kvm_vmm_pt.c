@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "kvm_hw_util.h"
 #include "linux_info.h"
 #include "notes.h"
+#include "ranges.h"
 
 #define MAX_PGDS 65536
 #define VOTE_BUDGET (1ull << 26)  /* leaves over all candidate roots: bounded time */
@@ -78,31 +80,30 @@ struct vmc_pgd_scan {
 	bool full;
 };
 
-struct vmc_pgd_scan *vmc_pgd_scan_new(struct vmc_dump *host, char *why, size_t whysz)
+struct vmc_pgd_scan *vmc_pgd_scan_new(struct vmc_dump *host, struct vmc_diag *d)
 {
 	struct vmc_pgd_scan *s = calloc(1, sizeof(*s));
 	struct vmc_physmem pm;
-	struct vmc_diag tmp;
 	uint64_t itp;
 
-	vmc_diag_init(&tmp);
 	if (!s) {
-		snprintf(why, whysz, "out of memory");
+		vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	if (!vmc_host_paging(host, &s->levels, &s->mask, &itp)) {
-		snprintf(why, whysz, "no SYMBOL(init_top_pgt) in the host VMCOREINFO");
+		vmc_fail(d, VMC_ERR_NOTFOUND, "no SYMBOL(init_top_pgt) in the host VMCOREINFO");
 		free(s);
 		return NULL;
 	}
 	s->shift = host->page_shift;
 	s->itp_pfn = itp >> host->page_shift;
-	if (vmc_physmem_init(&pm, host, &tmp)) {
+	if (vmc_physmem_init(&pm, host, d)) {
 		free(s);
 		return NULL;
 	}
-	if (vmc_physmem_read(&pm, itp & ~0xfffull, s->k, sizeof(s->k), &tmp) || !(s->k[511] & 1)) {
-		snprintf(why, whysz, "init_top_pgt at 0x%llx is not in the dump or maps no kernel", (unsigned long long)itp);
+	if (vmc_physmem_read(&pm, itp & ~0xfffull, s->k, sizeof(s->k), d) || !(s->k[511] & 1)) {
+		vmc_fail(d, VMC_ERR_MISSING, "init_top_pgt at 0x%llx is not in the dump or maps no kernel",
+			 (unsigned long long)itp);
 		vmc_physmem_fini(&pm);
 		free(s);
 		return NULL;
@@ -142,14 +143,11 @@ enum vmc_status vmc_pgd_scan_frame(uint64_t pfn, const uint8_t *page, void *arg)
 	if (!user)
 		return VMC_OK;
 	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		uint64_t *p;
-		if (cap > MAX_PGDS || !(p = realloc(s->pgd_pa, cap * sizeof(*p)))) {
+		struct vmc_diag tmp;
+		if ((s->cap ? s->cap * 2 : 256) > MAX_PGDS || vmc_grow(&s->pgd_pa, &s->cap, s->n + 1, 256, &tmp)) {
 			s->full = true; /* keep the ones we have; the VMCB scan goes on */
 			return VMC_OK;
 		}
-		s->pgd_pa = p;
-		s->cap = cap;
 	}
 	s->pgd_pa[s->n++] = pfn << s->shift;
 	return VMC_OK;
@@ -234,50 +232,12 @@ static enum vmc_status vote_leaf(uint64_t va, uint64_t pa, uint64_t size, uint64
 
 /* --- the chosen VMM's leaves, to extend slots over its contiguous resident mapping --- */
 
-struct leaf {
-	uint64_t va, size;
-};
-
-struct leaves {
-	struct leaf *l;
-	size_t n, cap;
-};
-
 static enum vmc_status keep_leaf(uint64_t va, uint64_t pa, uint64_t size, uint64_t entry, void *arg)
 {
-	struct leaves *ls = arg;
+	struct vmc_diag tmp; /* make_slots' caller says "out of memory" */
 	(void)pa;
 	(void)entry;
-	if (ls->n && ls->l[ls->n - 1].va + ls->l[ls->n - 1].size == va) {
-		ls->l[ls->n - 1].size += size; /* keep runs, not pages */
-		return VMC_OK;
-	}
-	if (ls->n == ls->cap) {
-		size_t cap = ls->cap ? ls->cap * 2 : 1024;
-		struct leaf *p = realloc(ls->l, cap * sizeof(*p));
-		if (!p)
-			return VMC_ERR_NOMEM;
-		ls->l = p;
-		ls->cap = cap;
-	}
-	ls->l[ls->n++] = (struct leaf){ va, size };
-	return VMC_OK;
-}
-
-/* the run holding va, or NULL */
-static const struct leaf *run_at(const struct leaves *ls, uint64_t va)
-{
-	size_t lo = 0, hi = ls->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ls->l[mid].va + ls->l[mid].size <= va)
-			lo = mid + 1;
-		else if (ls->l[mid].va > va)
-			hi = mid;
-		else
-			return &ls->l[mid];
-	}
-	return NULL;
+	return vmc_ranges_add(arg, va, va + size, &tmp) ? VMC_ERR_NOMEM : VMC_OK; /* keep runs, not pages */
 }
 
 static int cmp_slot(const void *a, const void *b)
@@ -296,7 +256,7 @@ static int cmp_vote_pages(const void *a, const void *b)
 static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *g, struct vm_votes *vv,
 				  struct vmc_diag *d)
 {
-	struct leaves ls = { 0 };
+	struct vmc_ranges ls = { 0 };
 	struct vmc_pt_stats st = { 0 };
 	unsigned shift = pm->dump->page_shift;
 	enum vmc_status rc;
@@ -313,19 +273,19 @@ static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *
 	for (unsigned i = 0; i < vv->n; i++) {
 		const struct vote *v = &vv->v[i];
 		uint64_t lo_gfn = v->gmin, hi_gfn = v->gmax + 1;
-		const struct leaf *r;
+		const struct vmc_range *r;
 		bool overlaps = false;
 
 		/* down from the lowest known page, up from the highest, over contiguous runs */
-		if ((r = run_at(&ls, v->delta + (lo_gfn << shift)))) {
-			while (r > ls.l && r[-1].va + r[-1].size == r->va)
+		if ((r = vmc_ranges_find(&ls, v->delta + (lo_gfn << shift)))) {
+			while (r > ls.r && r[-1].hi == r->lo)
 				r--;
-			lo_gfn = r->va <= v->delta ? 0 : (r->va - v->delta) >> shift;
+			lo_gfn = r->lo <= v->delta ? 0 : (r->lo - v->delta) >> shift;
 		}
-		if ((r = run_at(&ls, v->delta + (v->gmax << shift)))) {
-			while (r + 1 < ls.l + ls.n && r->va + r->size == r[1].va)
+		if ((r = vmc_ranges_find(&ls, v->delta + (v->gmax << shift)))) {
+			while (r + 1 < ls.r + ls.n && r->hi == r[1].lo)
 				r++;
-			hi_gfn = (r->va + r->size - v->delta) >> shift;
+			hi_gfn = (r->hi - v->delta) >> shift;
 		}
 		if (hi_gfn - lo_gfn > (1ull << 30)) /* 4 TiB: not a RAM block */
 			continue;
@@ -340,113 +300,154 @@ static enum vmc_status make_slots(struct vmc_physmem *pm, struct vmc_vmm_guess *
 	}
 	qsort(g->slots, g->nslots, sizeof(g->slots[0]), cmp_slot);
 out:
-	free(ls.l);
+	vmc_ranges_release(&ls);
 	return rc;
+}
+
+/* The vote's state: the VMs' inverse NPT maps and each VM's votes (this root's, the best). */
+struct guess {
+	struct vmc_dump *host;
+	const struct vmc_pgd_scan *ps;
+	unsigned nvms;
+	struct vmc_vmm_guess *out;
+	struct vmc_physmem pm;
+	struct inv_ext **inv;
+	size_t *ninv;
+	struct vm_votes *cur, *best;
+	uint64_t budget;
+	char *why;
+	size_t whysz;
+};
+
+/* Inverse NPT maps: host frame -> gfn, without frames mapped twice (shared zero page). */
+static enum vmc_status invert_npt(struct guess *q, struct vmc_gfn_ext *const *ext, const size_t *n, struct vmc_diag *d)
+{
+	unsigned nvms = q->nvms;
+
+	q->inv = calloc(nvms, sizeof(*q->inv));
+	q->ninv = calloc(nvms, sizeof(*q->ninv));
+	q->cur = calloc(nvms, sizeof(*q->cur));
+	q->best = calloc(nvms, sizeof(*q->best));
+	if (!q->inv || !q->ninv || !q->cur || !q->best)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	for (unsigned v = 0; v < nvms; v++) {
+		struct inv_ext *inv;
+		size_t o = 0;
+		if (!(inv = q->inv[v] = malloc((n[v] ? n[v] : 1) * sizeof(*inv))))
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; i < n[v]; i++)
+			inv[i] = (struct inv_ext){ ext[v][i].hpfn, ext[v][i].gfn, ext[v][i].count };
+		qsort(inv, n[v], sizeof(*inv), cmp_inv);
+		for (size_t i = 0; i < n[v]; i++) {
+			bool dup = (i && inv[i - 1].hpfn + inv[i - 1].count > inv[i].hpfn) ||
+				   (i + 1 < n[v] && inv[i].hpfn + inv[i].count > inv[i + 1].hpfn);
+			if (!dup)
+				inv[o++] = inv[i];
+		}
+		q->ninv[v] = o;
+		for (size_t i = 0; i < o; i++)
+			q->out[v].pages_known += inv[i].count;
+	}
+	return VMC_OK;
+}
+
+/* A root in guest RAM is a guest's forgery, not a process. */
+static bool root_in_guest(const struct guess *q, uint64_t pgd_pa)
+{
+	uint64_t pfn = pgd_pa >> q->host->page_shift;
+
+	for (unsigned v = 0; v < q->nvms; v++)
+		for (size_t i = 0; i < q->ninv[v]; i++)
+			if (pfn >= q->inv[v][i].hpfn && pfn < q->inv[v][i].hpfn + q->inv[v][i].count)
+				return true;
+	return false;
+}
+
+/* Walk candidate root c and let it vote for every VM; the best root per VM so far wins. */
+static enum vmc_status vote_root(struct guess *q, size_t c, struct vmc_diag *d)
+{
+	const struct vmc_pgd_scan *ps = q->ps;
+	struct vote_walk w = { q->inv, q->ninv, q->nvms, q->cur, q->host->page_shift };
+	struct vmc_pt_stats st = { 0 };
+	struct vmc_vmm_guess *out = q->out;
+	struct vmc_diag tmp;
+	enum vmc_status rc;
+	uint64_t used;
+
+	if (root_in_guest(q, ps->pgd_pa[c]))
+		return VMC_OK;
+	memset(q->cur, 0, q->nvms * sizeof(*q->cur));
+	vmc_diag_init(&tmp);
+	rc = budget_uva_walk(&q->pm, ps->pgd_pa[c], ps->levels, ps->mask, 0, ps->levels == 5 ? (1ull << 56) : USER_TOP_4L,
+			     vote_leaf, &w, q->budget < ROOT_BUDGET ? q->budget : ROOT_BUDGET, &st, &tmp);
+	used = st.leaves[0] + st.leaves[1] + st.leaves[2];
+	q->budget = used < q->budget ? q->budget - used : 0;
+	if (!q->budget)
+		snprintf(q->why, q->whysz, "page-table roots: leaf budget spent after %zu of %zu roots", c + 1, ps->n);
+	if (rc == VMC_ERR_NOMEM)
+		return vmc_fail(d, rc, "out of memory");
+	/* a root over budget or with holes still votes with what it mapped */
+	for (unsigned v = 0; v < q->nvms; v++) {
+		if (q->cur[v].total > q->best[v].total) {
+			out[v].runner_up = q->best[v].total > out[v].runner_up ? q->best[v].total : out[v].runner_up;
+			q->best[v] = q->cur[v];
+			out[v].pgd_pa = ps->pgd_pa[c];
+		} else if (q->cur[v].total > out[v].runner_up)
+			out[v].runner_up = q->cur[v].total;
+	}
+	return VMC_OK;
+}
+
+static enum vmc_status guess_phases(struct guess *q, struct vmc_gfn_ext *const *ext, const size_t *n,
+				    struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = invert_npt(q, ext, n, d)))
+		return rc;
+	for (size_t c = 0; c < q->ps->n && q->budget; c++)
+		if ((rc = vote_root(q, c, d)))
+			return rc;
+	for (unsigned v = 0; v < q->nvms; v++) {
+		if (!q->out[v].pgd_pa)
+			continue;
+		q->out[v].levels = q->ps->levels;
+		q->out[v].addr_mask = q->ps->mask;
+		q->out[v].pages_matched = q->best[v].total;
+		if ((rc = make_slots(&q->pm, &q->out[v], &q->best[v], d)))
+			return rc;
+	}
+	return VMC_OK;
+}
+
+static void guess_release(struct guess *q)
+{
+	if (q->inv)
+		for (unsigned v = 0; v < q->nvms; v++)
+			free(q->inv[v]);
+	free(q->inv);
+	free(q->ninv);
+	free(q->cur);
+	free(q->best);
+	vmc_physmem_fini(&q->pm);
 }
 
 enum vmc_status vmc_vmm_guess(struct vmc_dump *host, const struct vmc_pgd_scan *ps, struct vmc_gfn_ext *const *ext,
 			      const size_t *n, unsigned nvms, struct vmc_vmm_guess *out, char *why, size_t whysz,
 			      struct vmc_diag *d)
 {
-	struct vmc_physmem pm;
-	struct inv_ext **inv = NULL;
-	size_t *ninv = NULL;
-	struct vm_votes *cur = NULL, *best = NULL;
-	unsigned levels = ps->levels;
-	uint64_t mask = ps->mask;
+	struct guess q = { .host = host, .ps = ps, .nvms = nvms, .out = out, .budget = VOTE_BUDGET, .why = why,
+			   .whysz = whysz };
 	enum vmc_status rc;
 
 	memset(out, 0, nvms * sizeof(*out));
 	why[0] = 0;
-	if ((rc = vmc_physmem_init(&pm, host, d)))
+	if ((rc = vmc_physmem_init(&q.pm, host, d)))
 		return rc;
 	if (ps->full)
 		snprintf(why, whysz, "more than %u page-table roots; only the first were tried", MAX_PGDS);
-
-	/* inverse NPT maps: host frame -> gfn, without frames mapped twice (shared zero page) */
-	inv = calloc(nvms, sizeof(*inv));
-	ninv = calloc(nvms, sizeof(*ninv));
-	cur = calloc(nvms, sizeof(*cur));
-	best = calloc(nvms, sizeof(*best));
-	if (!inv || !ninv || !cur || !best) {
-		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (unsigned v = 0; v < nvms; v++) {
-		size_t o = 0;
-		if (!(inv[v] = malloc((n[v] ? n[v] : 1) * sizeof(**inv)))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n[v]; i++)
-			inv[v][i] = (struct inv_ext){ ext[v][i].hpfn, ext[v][i].gfn, ext[v][i].count };
-		qsort(inv[v], n[v], sizeof(**inv), cmp_inv);
-		for (size_t i = 0; i < n[v]; i++) {
-			bool dup = (i && inv[v][i - 1].hpfn + inv[v][i - 1].count > inv[v][i].hpfn) ||
-				   (i + 1 < n[v] && inv[v][i].hpfn + inv[v][i].count > inv[v][i + 1].hpfn);
-			if (!dup)
-				inv[v][o++] = inv[v][i];
-		}
-		ninv[v] = o;
-		for (size_t i = 0; i < o; i++)
-			out[v].pages_known += inv[v][i].count;
-	}
-	uint64_t budget = VOTE_BUDGET;
-	for (size_t c = 0; c < ps->n && budget; c++) {
-		struct vote_walk w = { inv, ninv, nvms, cur, host->page_shift };
-		struct vmc_pt_stats st = { 0 };
-		struct vmc_diag tmp;
-		bool in_guest = false;
-
-		/* a root in guest RAM is a guest's forgery, not a process */
-		for (unsigned v = 0; v < nvms && !in_guest; v++)
-			for (size_t i = 0; i < ninv[v] && !in_guest; i++)
-				in_guest = ps->pgd_pa[c] >> host->page_shift >= inv[v][i].hpfn &&
-					   ps->pgd_pa[c] >> host->page_shift < inv[v][i].hpfn + inv[v][i].count;
-		if (in_guest)
-			continue;
-		memset(cur, 0, nvms * sizeof(*cur));
-		vmc_diag_init(&tmp);
-		rc = budget_uva_walk(&pm, ps->pgd_pa[c], levels, mask, 0, levels == 5 ? (1ull << 56) : USER_TOP_4L,
-				     vote_leaf, &w, budget < ROOT_BUDGET ? budget : ROOT_BUDGET, &st, &tmp);
-		{
-			uint64_t used = st.leaves[0] + st.leaves[1] + st.leaves[2];
-			budget = used < budget ? budget - used : 0;
-		}
-		if (!budget)
-			snprintf(why, whysz, "page-table roots: leaf budget spent after %zu of %zu roots", c + 1, ps->n);
-		if (rc == VMC_ERR_NOMEM) {
-			rc = vmc_fail(d, rc, "out of memory");
-			goto out;
-		}
-		rc = VMC_OK; /* a root over budget or with holes still votes with what it mapped */
-		for (unsigned v = 0; v < nvms; v++) {
-			if (cur[v].total > best[v].total) {
-				out[v].runner_up = best[v].total > out[v].runner_up ? best[v].total : out[v].runner_up;
-				best[v] = cur[v];
-				out[v].pgd_pa = ps->pgd_pa[c];
-			} else if (cur[v].total > out[v].runner_up)
-				out[v].runner_up = cur[v].total;
-		}
-	}
-	for (unsigned v = 0; v < nvms; v++) {
-		if (!out[v].pgd_pa)
-			continue;
-		out[v].levels = levels;
-		out[v].addr_mask = mask;
-		out[v].pages_matched = best[v].total;
-		if ((rc = make_slots(&pm, &out[v], &best[v], d)))
-			goto out;
-	}
-out:
-	if (inv)
-		for (unsigned v = 0; v < nvms; v++)
-			free(inv[v]);
-	free(inv);
-	free(ninv);
-	free(cur);
-	free(best);
-	vmc_physmem_fini(&pm);
+	rc = guess_phases(&q, ext, n, d);
+	guess_release(&q);
 	if (rc && rc != VMC_ERR_UNSUPPORTED)
 		for (unsigned v = 0; v < nvms; v++)
 			vmc_vmm_guess_free(&out[v]);

@@ -24,10 +24,10 @@ struct vmc_vmm_guess {
 };
 
 /* Collecting candidate user page-table roots during a pass over every frame (the VMCB scan's
- * pass: see vmc_svm_scan_with): new fails (NULL, why filled) when the VMCOREINFO lacks what
+ * pass: see vmc_svm_scan_with): new fails (NULL, d says why) when the VMCOREINFO lacks what
  * is needed; vmc_pgd_scan_frame is the per-frame callback. */
 struct vmc_pgd_scan;
-struct vmc_pgd_scan *vmc_pgd_scan_new(struct vmc_dump *host, char *why, size_t whysz);
+struct vmc_pgd_scan *vmc_pgd_scan_new(struct vmc_dump *host, struct vmc_diag *d);
 enum vmc_status vmc_pgd_scan_frame(uint64_t pfn, const uint8_t *page, void *scan);
 void vmc_pgd_scan_free(struct vmc_pgd_scan *s);
 

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "kvm_hw.h"
 #include "notes.h"
+#include "ranges.h"
 #include "vmcs_layout.h"
 
 #define ADDR_MASK 0x000ffffffffff000ull
@@ -44,16 +46,11 @@ struct cand {
 	unsigned nin;
 };
 
-struct range {
-	uint64_t lo, hi; /* host physical, hi exclusive */
-};
-
 struct group {
 	uint64_t eptp;
 	unsigned *members;
 	unsigned nmembers, cap;
-	struct range *ram; /* sorted, merged host ranges the EPT maps */
-	size_t nram, ramcap;
+	struct vmc_ranges ram; /* sorted, merged host physical ranges the EPT maps */
 	bool ept_ok;       /* the walk finished: ram is complete */
 	bool too_fragmented;
 	bool dead;
@@ -78,51 +75,25 @@ struct ctx {
 
 /* ---- report and warnings ---- */
 
-__attribute__((format(printf, 2, 0))) static void vreport(struct vmc_hw_scan *o, const char *fmt, va_list ap)
-{
-	char line[512];
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	char *p;
-
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (!(p = realloc(o->report, o->report_len + (size_t)n + 2)))
-		return;
-	o->report = p;
-	memcpy(p + o->report_len, line, (size_t)n);
-	o->report_len += (size_t)n;
-	p[o->report_len++] = '\n';
-	p[o->report_len] = 0;
-}
+/* the VMX scan's own bounds: warnings capped (the rest counted), the report not */
+static const struct vmc_msgs_caps caps = { .max_warnings = MAX_WARNINGS, .max_line = 511 };
 
 __attribute__((format(printf, 2, 3))) static void report(struct vmc_hw_scan *o, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport(o, fmt, ap);
+	vmc_msgs_vreport(&o->msgs, &caps, fmt, ap);
 	va_end(ap);
 }
 
 __attribute__((format(printf, 2, 3))) static void warn(struct ctx *x, const char *fmt, ...)
 {
-	struct vmc_hw_scan *o = x->out;
-	char line[512], **w;
 	va_list ap;
 
-	if (o->nwarnings >= MAX_WARNINGS) {
-		x->nwarn_dropped++;
-		return;
-	}
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	if (!vmc_msgs_vwarn(&x->out->msgs, &caps, fmt, ap))
+		x->nwarn_dropped++;
 	va_end(ap);
-	if (!(w = realloc(o->warnings, (o->nwarnings + 1) * sizeof(*w))))
-		return;
-	o->warnings = w;
-	if ((w[o->nwarnings] = strdup(line)))
-		o->nwarnings++;
 }
 
 /* A rejected look-alike: one warning (it passed the signature checks, so it is rare and
@@ -216,7 +187,7 @@ static const struct vmc_vmcs_layout *signature(const uint8_t *page, size_t len, 
 static enum vmc_status scan_frames(struct ctx *x, const struct vmc_vmcs_layout *fixed, struct vmc_diag *d)
 {
 	struct vmc_dump *h = x->host;
-	unsigned cap = 0;
+	size_t cap = 0;
 	bool capped = false;
 
 	for (uint64_t pfn = vmc_bitmap_next_set(&h->stored, 0); pfn < h->max_pfn;
@@ -248,14 +219,8 @@ static enum vmc_status scan_frames(struct ctx *x, const struct vmc_vmcs_layout *
 			capped = true;
 			continue;
 		}
-		if (x->nc == cap) {
-			unsigned nc = cap ? cap * 2 : 64;
-			struct cand *c = realloc(x->c, nc * sizeof(*c));
-			if (!c)
-				return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			x->c = c;
-			cap = nc;
-		}
+		if (x->nc == cap && vmc_grow(&x->c, &cap, (size_t)x->nc + 1, 64, d))
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 		struct cand *c = &x->c[x->nc++];
 		memset(c, 0, sizeof(*c));
 		c->hpa = pfn << h->page_shift;
@@ -460,63 +425,34 @@ static enum vmc_status make_groups(struct ctx *x, struct vmc_diag *d)
 	return VMC_OK;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const struct range *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-/* sort and merge: leaves come in gpa order, not hpa order */
-static void merge_ranges(struct group *g)
-{
-	size_t o = 0;
-
-	if (g->nram > 1)
-		qsort(g->ram, g->nram, sizeof(*g->ram), cmp_range);
-	for (size_t i = 0; i < g->nram; i++) {
-		if (o && g->ram[i].lo <= g->ram[o - 1].hi) {
-			if (g->ram[i].hi > g->ram[o - 1].hi)
-				g->ram[o - 1].hi = g->ram[i].hi;
-		} else {
-			g->ram[o++] = g->ram[i];
-		}
-	}
-	g->nram = o;
-}
-
 static enum vmc_status ept_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t entry, void *arg)
 {
 	struct group *g = arg;
+	struct vmc_ranges *ram = &g->ram;
+	struct vmc_diag tmp; /* the walk's caller says "out of memory" */
 
 	(void)gpa;
 	(void)entry;
-	if (g->nram && g->ram[g->nram - 1].hi == hpa) {
-		g->ram[g->nram - 1].hi += size;
+	if (ram->n && ram->r[ram->n - 1].hi == hpa) {
+		ram->r[ram->n - 1].hi += size;
 		return VMC_OK;
 	}
-	if (g->nram == g->ramcap) {
-		size_t nc = g->ramcap ? g->ramcap * 2 : 64;
-		struct range *r;
+	if (ram->n == ram->cap) {
+		bool grow = true;
 		/* aliasing tables repeat the same ranges: merge before growing, and stop at a bound
 		 * (16 bytes a range) rather than let a corrupt EPT take the memory */
-		if (g->ramcap >= MAX_RAM_RANGES / 4) {
-			merge_ranges(g);
-			if (g->nram < g->ramcap / 2)
-				nc = g->ramcap;
-			else if (g->ramcap >= MAX_RAM_RANGES) {
+		if (ram->cap >= MAX_RAM_RANGES / 4) {
+			vmc_ranges_normalise(ram);
+			grow = ram->n >= ram->cap / 2;
+			if (grow && ram->cap >= MAX_RAM_RANGES) {
 				g->too_fragmented = true;
 				return VMC_ERR_LIMIT;
 			}
 		}
-		if (nc != g->ramcap) {
-			if (!(r = realloc(g->ram, nc * sizeof(*r))))
-				return VMC_ERR_NOMEM;
-			g->ram = r;
-			g->ramcap = nc;
-		}
+		if (grow && vmc_grow(&ram->r, &ram->cap, ram->cap + 1, 64, &tmp))
+			return VMC_ERR_NOMEM;
 	}
-	g->ram[g->nram].lo = hpa;
-	g->ram[g->nram++].hi = hpa + size;
+	ram->r[ram->n++] = (struct vmc_range){ hpa, hpa + size };
 	return VMC_OK;
 }
 
@@ -550,7 +486,7 @@ static enum vmc_status walk_epts(struct ctx *x, struct vmc_diag *d)
 		if (st.loops)
 			warn(x, "%s: EPT of EPTP 0x%" PRIx64 ": %llu entries point back at a table on their own path (skipped)",
 			     x->host->name, g->eptp, (unsigned long long)st.loops);
-		merge_ranges(g);
+		vmc_ranges_normalise(&g->ram); /* leaves come in gpa order, not hpa order */
 		report(x->out, "vmx.ept.0x%" PRIx64 "=tables %llu, leaves 4k %llu 2m %llu 1g %llu, absent tables %llu, loops %llu%s",
 		       g->eptp, (unsigned long long)st.tables, (unsigned long long)st.leaves[0],
 		       (unsigned long long)st.leaves[1], (unsigned long long)st.leaves[2],
@@ -593,10 +529,10 @@ static enum vmc_status containment(struct ctx *x, struct vmc_diag *d)
 		size_t k = 0;
 		if (!g->ept_ok)
 			continue; /* incomplete map: no evidence either way */
-		for (size_t r = 0; r < g->nram && k < ni; r++) {
-			while (k < ni && it[k].pa < g->ram[r].lo)
+		for (size_t r = 0; r < g->ram.n && k < ni; r++) {
+			while (k < ni && it[k].pa < g->ram.r[r].lo)
 				k++;
-			for (; k < ni && it[k].pa < g->ram[r].hi; k++) {
+			for (; k < ni && it[k].pa < g->ram.r[r].hi; k++) {
 				bool ok;
 				if (it[k].is_root)
 					ok = it[k].index == gi || push_u(&x->g[it[k].index].in, &x->g[it[k].index].nin, gi);
@@ -768,28 +704,15 @@ static void overlaps(struct ctx *x)
 	unsigned checked = 0;
 
 	for (unsigned a = 0; a < x->ng && checked < 256; a++) {
-		if (x->g[a].dead || !x->g[a].nram)
+		if (x->g[a].dead || !x->g[a].ram.n)
 			continue;
 		checked++;
 		for (unsigned b = a + 1; b < x->ng; b++) {
 			const struct group *A = &x->g[a], *B = &x->g[b];
-			size_t i = 0, j = 0;
-			uint64_t bytes = 0, first = 0;
+			uint64_t bytes, first;
 			if (B->dead)
 				continue;
-			while (i < A->nram && j < B->nram) {
-				uint64_t lo = A->ram[i].lo > B->ram[j].lo ? A->ram[i].lo : B->ram[j].lo;
-				uint64_t hi = A->ram[i].hi < B->ram[j].hi ? A->ram[i].hi : B->ram[j].hi;
-				if (lo < hi) {
-					if (!bytes)
-						first = lo;
-					bytes += hi - lo;
-				}
-				if (A->ram[i].hi < B->ram[j].hi)
-					i++;
-				else
-					j++;
-			}
+			bytes = vmc_ranges_overlap(&A->ram, &B->ram, &first);
 			if (bytes)
 				warn(x, "%s: the VMs with EPTP 0x%" PRIx64 " and 0x%" PRIx64 " both map %llu host frames (first 0x%" PRIx64
 				     "): shared (KSM) or corrupt", x->host->name, A->eptp, B->eptp,
@@ -955,7 +878,7 @@ static void ctx_free(struct ctx *x)
 		free(x->c[i].in);
 	for (unsigned gi = 0; gi < x->ng; gi++) {
 		free(x->g[gi].members);
-		free(x->g[gi].ram);
+		vmc_ranges_release(&x->g[gi].ram);
 		free(x->g[gi].in);
 	}
 	free(x->c);

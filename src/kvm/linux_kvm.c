@@ -16,6 +16,7 @@
 #include "linux_kallsyms.h"
 #include "linux_kvmem.h"
 #include "linux_modules.h"
+#include "msgs.h"
 #include "notes.h"
 
 #define MAX_VMS 1024
@@ -112,37 +113,17 @@ struct offs {
 	bool have[K_N];
 };
 
-/* Growable "key=value\n" report. */
-struct report {
-	char *buf;
-	size_t len, cap;
-};
+/* The report (what was found, for list -v): every line in full, unbounded (a few hundred lines). */
+static const struct vmc_msgs_caps report_caps = { 0 };
 
-static void rep(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rep(struct report *r, const char *fmt, ...)
+static void rep(struct vmc_msgs *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep(struct vmc_msgs *r, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	vmc_msgs_vreport(r, &report_caps, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (r->len + (size_t)n + 2 > r->cap) {
-		size_t ncap = (r->cap ? r->cap * 2 : 4096) + (size_t)n;
-		char *nb = realloc(r->buf, ncap);
-		if (!nb)
-			return;
-		r->buf = nb;
-		r->cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
-	va_end(ap);
-	r->len += (size_t)n;
-	r->buf[r->len++] = '\n';
-	r->buf[r->len] = '\0';
 }
 
 /* Which vendor modules' questions to ask: skip kvm_intel on AMD and vice versa. */
@@ -203,7 +184,7 @@ struct ctx {
 	struct vmc_ltypes dwarf_types;
 	struct offs o;
 	bool amd, intel;
-	struct report r;
+	struct vmc_msgs r; /* its report only: warnings go to the caller's diag */
 	unsigned nwarn;
 	struct vmc_diag *d;
 };
@@ -220,13 +201,6 @@ static void warn(struct ctx *c, const char *fmt, ...)
 	rep(&c->r, "warning=%s", msg);
 	vmc_warn(c->d, "%s", msg);
 	c->nwarn++;
-}
-
-/* Forget a recorded failure that was turned into a warning (keeps the warnings). */
-static void clear_error(struct ctx *c)
-{
-	c->d->status = VMC_OK;
-	c->d->msg[0] = '\0';
 }
 
 static uint64_t O(const struct ctx *c, enum key k)
@@ -281,7 +255,7 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 	enum vmc_status rc;
 
 	if (!vmlinux_symbol(c, "__start_BTF", &start) || !vmlinux_symbol(c, "__stop_BTF", &stop))
-		return vmc_fail(d, VMC_ERR_MISSING, "the kernel has no __start_BTF/__stop_BTF (CONFIG_DEBUG_INFO_BTF off?)");
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "the kernel has no __start_BTF/__stop_BTF (CONFIG_DEBUG_INFO_BTF off?)");
 	if (stop <= start || stop - start > MAX_VMLINUX_BTF)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "vmlinux BTF 0x%llx..0x%llx is implausible", (unsigned long long)start,
 				(unsigned long long)stop);
@@ -588,7 +562,7 @@ static enum vmc_status read_vm(struct ctx *c, struct vmc_kvm_vm *vm)
 	if ((rc = read_vcpus(c, vm))) {
 		/* the memslots are the main result: keep the VM, say what is missing */
 		warn(c, "VM 0x%llx (pid %d): vCPUs: %s", (unsigned long long)vm->kvm_va, vm->userspace_pid, c->d->msg);
-		clear_error(c);
+		vmc_diag_clear(c->d);
 	}
 	return VMC_OK;
 }
@@ -631,13 +605,13 @@ static enum vmc_status walk_vm_list(struct ctx *c, uint64_t head, struct vmc_kvm
 			/* one unreadable VM does not hide the others */
 			snprintf(vm->error, sizeof(vm->error), "%.199s", c->d->msg);
 			warn(c, "VM 0x%llx: %s", (unsigned long long)vm->kvm_va, c->d->msg);
-			clear_error(c);
+			vmc_diag_clear(c->d);
 		}
 		if ((rc = rd64(c, node, &node))) {
 			snprintf(out->incomplete, sizeof(out->incomplete), "vm_list broken after VM 0x%llx: %.150s",
 				 (unsigned long long)vm->kvm_va, c->d->msg);
 			warn(c, "%s", out->incomplete);
-			clear_error(c);
+			vmc_diag_clear(c->d);
 			return VMC_OK;
 		}
 	}
@@ -725,34 +699,15 @@ static void add_module_btf(struct ctx *c)
 	}
 }
 
-enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
-				   struct vmc_diag *d)
+/* kallsyms (unless a test turns it off) and DWARF from the debuginfo directory: at least one. */
+static enum vmc_status load_symbols(struct ctx *c, const char *debuginfo_dir, unsigned flags, struct vmc_diag *d)
 {
-	return vmc_linux_kvm_find_flags(host, debuginfo_dir, 0, out, d);
-}
-
-enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debuginfo_dir, unsigned flags,
-					 struct vmc_kvm_host *out, struct vmc_diag *d)
-{
-	static const char *const want[] = { "kvm", "kvm_amd", "kvm_intel", NULL };
-	struct ctx *c;
 	struct vmc_diag tmp;
 	enum vmc_status rc;
-	const struct vmc_lmod *kvm;
-	const struct vmc_ltypes *ty = NULL;
-	struct offs dwarf_offs;
-	bool have_dwarf_offs = false;
-	uint64_t vm_list, modules_va, btf_modules_va;
 
-	memset(out, 0, sizeof(*out));
-	if (!(c = calloc(1, sizeof(*c))))
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	c->d = d;
-	if ((rc = vmc_lkmem_init(&c->km, host, d)))
-		goto out;
 	vmc_diag_init(&tmp);
 	if (flags & VMC_LKVM_NO_KALLSYMS) {
-		vmc_fail(&tmp, VMC_ERR_MISSING, "not used (test flag)");
+		vmc_fail(&tmp, VMC_ERR_NOTFOUND, "not used (test flag)");
 		rep(&c->r, "kallsyms=not used");
 	} else if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
 		c->have_ks = true;
@@ -764,66 +719,78 @@ enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debu
 	if (debuginfo_dir) {
 		vmc_diag_init(&tmp);
 		if ((rc = vmc_ldwarf_open(debuginfo_dir, &c->km, &c->dwarf, d)))
-			goto out;
+			return rc;
 		vmc_ldwarf_types(c->dwarf, &c->dwarf_types);
 		rep(&c->r, "dwarf=%s", debuginfo_dir);
 	}
-	if (!c->have_ks && !c->dwarf) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "no kernel symbols: %s", tmp.msg);
-		goto out;
-	}
-	if ((rc = load_page_offset_base(c)))
-		goto out;
+	if (!c->have_ks && !c->dwarf)
+		return vmc_fail(d, VMC_ERR_MISSING, "no kernel symbols: %s", tmp.msg);
+	return VMC_OK;
+}
+
+/* vmlinux BTF, then the module list (read with vmlinux's layouts) and kvm's vm_list. */
+static enum vmc_status load_modules(struct ctx *c, struct vmc_dump *host, unsigned flags, uint64_t *vm_list,
+				    struct vmc_diag *d)
+{
+	static const char *const want[] = { "kvm", "kvm_amd", "kvm_intel", NULL };
+	const struct vmc_lmod *kvm;
+	uint64_t modules_va, btf_modules_va;
+	enum vmc_status rc;
+
 	if (!(flags & VMC_LKVM_NO_BTF))
 		setup_btf(c);
-	if (!c->have_btf && !c->dwarf) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no struct layouts: the kernel's BTF is not in the dump and no --host-debuginfo was given",
-			      host->name);
-		goto out;
-	}
+	if (!c->have_btf && !c->dwarf)
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no struct layouts: the kernel's BTF is not in the dump and no --host-debuginfo was given",
+				host->name);
 	/* the module list's layout is vmlinux's: BTF from the dump when there, else DWARF */
-	if (!vmlinux_symbol(c, "modules", &modules_va)) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: the kernel has no 'modules' symbol", host->name);
-		goto out;
-	}
+	if (!vmlinux_symbol(c, "modules", &modules_va))
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: the kernel has no 'modules' symbol", host->name);
 	if (!vmlinux_symbol(c, "btf_modules", &btf_modules_va))
 		btf_modules_va = 0;
 	if ((rc = vmc_lmods_load(&c->km, modules_va, btf_modules_va, c->have_btf ? &c->btf_types : &c->dwarf_types, want,
 				 &c->mods, d)))
-		goto out;
+		return rc;
 	rep(&c->r, "modules=%u listed", c->mods.listed);
-	if (!(kvm = vmc_lmods_get(&c->mods, "kvm"))) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: the kvm module is not loaded (%u modules listed)", host->name, c->mods.listed);
-		goto out;
-	}
+	if (!(kvm = vmc_lmods_get(&c->mods, "kvm")))
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: the kvm module is not loaded (%u modules listed)", host->name,
+				c->mods.listed);
 	c->amd = vmc_lmods_get(&c->mods, "kvm_amd") != NULL;
 	c->intel = vmc_lmods_get(&c->mods, "kvm_intel") != NULL;
 	for (unsigned i = 0; i < c->mods.n; i++)
 		rep(&c->r, "module.%s=0x%llx symbols=%u", c->mods.mods[i].name, (unsigned long long)c->mods.mods[i].mod_va,
 		    c->mods.mods[i].nsyms);
-	if (!vmc_lmod_symbol(kvm, "vm_list", &vm_list)) {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: module kvm has no vm_list symbol", host->name);
-		goto out;
-	}
-	rep(&c->r, "symbol.vm_list=0x%llx", (unsigned long long)vm_list);
+	if (!vmc_lmod_symbol(kvm, "vm_list", vm_list))
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: module kvm has no vm_list symbol", host->name);
+	rep(&c->r, "symbol.vm_list=0x%llx", (unsigned long long)*vm_list);
+	return VMC_OK;
+}
+
+/* The offsets in c->o from BTF or DWARF, cross-checked when both answer; out->source says which. */
+static enum vmc_status load_layouts(struct ctx *c, struct vmc_dump *host, const char *debuginfo_dir,
+				    struct vmc_kvm_host *out, struct vmc_diag *d)
+{
+	const struct vmc_ltypes *ty = NULL;
+	struct offs dwarf_offs;
+	bool have_dwarf_offs = false;
+	struct vmc_diag tmp;
+	enum vmc_status rc;
+
+	vmc_diag_init(&tmp);
 	if (c->have_btf) {
 		add_module_btf(c);
 		vmc_diag_init(&tmp);
-		if (!vmc_lmods_get(&c->mods, "kvm") || !c->btfset.nmods || strcmp(c->btfset.mods[0].name, "kvm")) {
+		if (!vmc_lmods_get(&c->mods, "kvm") || !c->btfset.nmods || strcmp(c->btfset.mods[0].name, "kvm"))
 			rep(&c->r, "btf.route=unavailable: no BTF for module kvm");
-		} else if ((rc = fill_offs(&c->btf_types, c->amd, c->intel, &c->o, &tmp))) {
+		else if (fill_offs(&c->btf_types, c->amd, c->intel, &c->o, &tmp))
 			rep(&c->r, "btf.route=unavailable: %s", tmp.msg);
-		} else {
+		else
 			ty = &c->btf_types;
-		}
 	}
 	if (c->dwarf) {
 		vmc_diag_init(&tmp);
 		if ((rc = fill_offs(&c->dwarf_types, c->amd, c->intel, &dwarf_offs, &tmp))) {
-			if (!ty) {
-				rc = vmc_fail(d, rc, "DWARF in %s: %s", debuginfo_dir, tmp.msg);
-				goto out;
-			}
+			if (!ty)
+				return vmc_fail(d, rc, "DWARF in %s: %s", debuginfo_dir, tmp.msg);
 			warn(c, "DWARF in %s: %s", debuginfo_dir, tmp.msg);
 		} else {
 			have_dwarf_offs = true;
@@ -839,17 +806,36 @@ enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debu
 		c->o = dwarf_offs;
 		snprintf(out->source, sizeof(out->source), "DWARF in %.80s", debuginfo_dir);
 	} else {
-		rc = vmc_fail(d, VMC_ERR_MISSING, "%s: no struct layouts for kvm: %s", host->name, tmp.msg);
-		goto out;
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no struct layouts for kvm: %s", host->name, tmp.msg);
 	}
 	rep(&c->r, "source=%s", out->source);
 	report_offs(c, "", &c->o);
-	if ((rc = walk_vm_list(c, vm_list, out)))
-		goto out;
-	rep(&c->r, "vms=%u", out->nvms);
-out:
-	out->report = c->r.buf;
-	out->report_len = c->r.len;
+	return VMC_OK;
+}
+
+enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
+				   struct vmc_diag *d)
+{
+	return vmc_linux_kvm_find_flags(host, debuginfo_dir, 0, out, d);
+}
+
+enum vmc_status vmc_linux_kvm_find_flags(struct vmc_dump *host, const char *debuginfo_dir, unsigned flags,
+					 struct vmc_kvm_host *out, struct vmc_diag *d)
+{
+	struct ctx *c;
+	enum vmc_status rc;
+	uint64_t vm_list;
+
+	memset(out, 0, sizeof(*out));
+	if (!(c = calloc(1, sizeof(*c))))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	c->d = d;
+	if (!(rc = vmc_lkmem_init(&c->km, host, d)) && !(rc = load_symbols(c, debuginfo_dir, flags, d)) &&
+	    !(rc = load_page_offset_base(c)) && !(rc = load_modules(c, host, flags, &vm_list, d)) &&
+	    !(rc = load_layouts(c, host, debuginfo_dir, out, d)) && !(rc = walk_vm_list(c, vm_list, out)))
+		rep(&c->r, "vms=%u", out->nvms);
+	out->report = c->r.report;
+	out->report_len = c->r.report_len;
 	ctx_free(c);
 	free(c);
 	if (rc) {

@@ -49,7 +49,7 @@ struct vmc_kvm_host {
 	char incomplete[200];    /* non-empty: vm_list could not be walked to its end; vms holds those before */
 };
 
-/* Find every VM. VMC_ERR_MISSING/UNSUPPORTED with a message when the route is not available
+/* Find every VM. VMC_ERR_NOTFOUND/MISSING/UNSUPPORTED with a message when the route is not available
  * (no kallsyms in VMCOREINFO, no BTF, kvm not loaded, pages filtered out of the dump). */
 enum vmc_status vmc_linux_kvm_find(struct vmc_dump *host, const char *debuginfo_dir, struct vmc_kvm_host *out,
 				   struct vmc_diag *d);

@@ -161,31 +161,123 @@ static bool parse_num(const char *s, size_t len, uint64_t max, uint64_t *out)
 
 static const enum vmc_vmcs_field required[] = { VMCS_EPT_POINTER, VMCS_LINK_POINTER, VMCS_HOST_CR3, VMCS_HOST_CR4 };
 
+/* A layout file being parsed. */
+struct layout_parse {
+	struct vmc_vmcs_layout l;
+	bool have_rev, have_size;
+	const char *origin;
+	unsigned lineno;
+};
+
+static enum vmc_status parse_field(struct layout_parse *p, const char *ln, size_t ll, size_t ke, struct vmc_diag *d)
+{
+	size_t vs = ke + 1;
+	int f = field_by_name(ln + 6, ke - 7);
+	uint64_t v;
+
+	if (!parse_num(ln + vs, ll - vs, 4095, &v))
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: FIELD(%.*s) offset must be a number in 0..4095",
+				p->origin, p->lineno, (int)(ke - 7 > 48 ? 48 : ke - 7), ln + 6);
+	if (f < 0) {
+		p->l.nignored++;
+		return VMC_OK;
+	}
+	if (v < 8)
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"%s: line %u: FIELD(%s) at offset %llu overlaps the revision id / abort indicator",
+				p->origin, p->lineno, vmc_vmcs_field_name((enum vmc_vmcs_field)f), (unsigned long long)v);
+	if (p->l.off[f] != VMC_VMCS_UNKNOWN)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: FIELD(%s) given twice", p->origin, p->lineno,
+				vmc_vmcs_field_name((enum vmc_vmcs_field)f));
+	p->l.off[f] = (uint16_t)v;
+	return VMC_OK;
+}
+
+/* One "KEY=value" line (trimmed, not a comment). */
+static enum vmc_status parse_line(struct layout_parse *p, const char *ln, size_t ll, struct vmc_diag *d)
+{
+	const char *origin = p->origin, *eq;
+	unsigned lineno = p->lineno;
+	size_t ke, vs;
+	uint64_t v;
+
+	if (!(eq = memchr(ln, '=', ll)))
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: no '=' in \"%.*s\"", origin, lineno,
+				(int)(ll > 60 ? 60 : ll), ln);
+	ke = (size_t)(eq - ln);
+	vs = ke + 1;
+	if (ke == 11 && memcmp(ln, "REVISION_ID", 11) == 0) {
+		if (p->have_rev)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: REVISION_ID given twice", origin, lineno);
+		if (!parse_num(ln + vs, ll - vs, 0x7fffffff, &v) || v == 0)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: REVISION_ID must be a number in 1..0x7fffffff",
+					origin, lineno);
+		p->l.revision_id = (uint32_t)v;
+		p->have_rev = true;
+	} else if (ke == 4 && memcmp(ln, "SIZE", 4) == 0) {
+		if (p->have_size)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: SIZE given twice", origin, lineno);
+		if (!parse_num(ln + vs, ll - vs, 4096, &v) || v < 16)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: SIZE must be a number in 16..4096", origin,
+					lineno);
+		p->l.size = (uint32_t)v;
+		p->have_size = true;
+	} else if (ke == 4 && memcmp(ln, "NAME", 4) == 0) {
+		size_t n = ll - vs < sizeof(p->l.name) - 1 ? ll - vs : sizeof(p->l.name) - 1;
+		memcpy(p->l.name, ln + vs, n);
+		p->l.name[n] = 0;
+	} else if (ke > 7 && memcmp(ln, "FIELD(", 6) == 0 && ln[ke - 1] == ')') {
+		return parse_field(p, ln, ll, ke, d);
+	} else {
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: unknown key \"%.*s\"", origin, lineno,
+				(int)(ke > 48 ? 48 : ke), ln);
+	}
+	return VMC_OK;
+}
+
+/* After the whole text (SIZE may come last): what is required, and every field inside SIZE. */
+static enum vmc_status check_parsed(const struct layout_parse *p, struct vmc_diag *d)
+{
+	const struct vmc_vmcs_layout *l = &p->l;
+
+	if (!p->have_rev)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: no REVISION_ID line", p->origin);
+	for (unsigned k = 0; k < sizeof(required) / sizeof(required[0]); k++)
+		if (l->off[required[k]] == VMC_VMCS_UNKNOWN)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: no FIELD(%s) line (required)", p->origin,
+					vmc_vmcs_field_name(required[k]));
+	for (unsigned f = 0; f < VMCS_NFIELDS; f++)
+		if (l->off[f] != VMC_VMCS_UNKNOWN && l->off[f] + vmc_vmcs_field_bytes((enum vmc_vmcs_field)f) > l->size)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: FIELD(%s) at 0x%x (%u bytes) ends past SIZE 0x%x", p->origin,
+					vmc_vmcs_field_name((enum vmc_vmcs_field)f), l->off[f],
+					vmc_vmcs_field_bytes((enum vmc_vmcs_field)f), l->size);
+	return VMC_OK;
+}
+
 enum vmc_status vmc_vmcs_layout_parse(const char *text, size_t len, const char *origin,
 				      struct vmc_vmcs_layout *out, struct vmc_diag *d)
 {
-	struct vmc_vmcs_layout l;
-	bool have_rev = false, have_size = false;
+	struct layout_parse p;
 	size_t i = 0;
-	unsigned lineno = 0;
 	const char *nul = memchr(text, 0, len);
+	enum vmc_status rc;
 
 	if (nul) /* note descriptors are NUL-padded */
 		len = (size_t)(nul - text);
-	memset(&l, 0, sizeof(l));
+	memset(&p, 0, sizeof(p));
 	for (unsigned f = 0; f < VMCS_NFIELDS; f++)
-		l.off[f] = VMC_VMCS_UNKNOWN;
-	l.size = 4096;
-	snprintf(l.origin, sizeof(l.origin), "%s", origin);
+		p.l.off[f] = VMC_VMCS_UNKNOWN;
+	p.l.size = 4096;
+	p.origin = origin;
+	snprintf(p.l.origin, sizeof(p.l.origin), "%s", origin);
 	/* offsets are checked against SIZE after the whole text is read (SIZE may come last) */
 	while (i < len) {
-		size_t e = i, ke, vs;
-		const char *ln = text + i, *eq;
-		uint64_t v;
+		size_t e = i;
+		const char *ln = text + i;
 
 		while (e < len && text[e] != '\n')
 			e++;
-		lineno++;
+		p.lineno++;
 		size_t ll = e - i;
 		i = e + 1;
 		while (ll && (ln[ll - 1] == '\r' || ln[ll - 1] == ' ' || ln[ll - 1] == '\t'))
@@ -194,67 +286,14 @@ enum vmc_status vmc_vmcs_layout_parse(const char *text, size_t len, const char *
 			ln++, ll--;
 		if (ll == 0 || ln[0] == '#')
 			continue;
-		if (!(eq = memchr(ln, '=', ll)))
-			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: no '=' in \"%.*s\"", origin, lineno,
-					(int)(ll > 60 ? 60 : ll), ln);
-		ke = (size_t)(eq - ln);
-		vs = ke + 1;
-		if (ke == 11 && memcmp(ln, "REVISION_ID", 11) == 0) {
-			if (have_rev)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: REVISION_ID given twice", origin, lineno);
-			if (!parse_num(ln + vs, ll - vs, 0x7fffffff, &v) || v == 0)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: REVISION_ID must be a number in 1..0x7fffffff",
-						origin, lineno);
-			l.revision_id = (uint32_t)v;
-			have_rev = true;
-		} else if (ke == 4 && memcmp(ln, "SIZE", 4) == 0) {
-			if (have_size)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: SIZE given twice", origin, lineno);
-			if (!parse_num(ln + vs, ll - vs, 4096, &v) || v < 16)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: SIZE must be a number in 16..4096", origin,
-						lineno);
-			l.size = (uint32_t)v;
-			have_size = true;
-		} else if (ke == 4 && memcmp(ln, "NAME", 4) == 0) {
-			size_t n = ll - vs < sizeof(l.name) - 1 ? ll - vs : sizeof(l.name) - 1;
-			memcpy(l.name, ln + vs, n);
-			l.name[n] = 0;
-		} else if (ke > 7 && memcmp(ln, "FIELD(", 6) == 0 && ln[ke - 1] == ')') {
-			int f = field_by_name(ln + 6, ke - 7);
-			if (!parse_num(ln + vs, ll - vs, 4095, &v))
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: FIELD(%.*s) offset must be a number in 0..4095",
-						origin, lineno, (int)(ke - 7 > 48 ? 48 : ke - 7), ln + 6);
-			if (f < 0) {
-				l.nignored++;
-				continue;
-			}
-			if (v < 8)
-				return vmc_fail(d, VMC_ERR_CORRUPT,
-						"%s: line %u: FIELD(%s) at offset %llu overlaps the revision id / abort indicator",
-						origin, lineno, vmc_vmcs_field_name((enum vmc_vmcs_field)f), (unsigned long long)v);
-			if (l.off[f] != VMC_VMCS_UNKNOWN)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: FIELD(%s) given twice", origin, lineno,
-						vmc_vmcs_field_name((enum vmc_vmcs_field)f));
-			l.off[f] = (uint16_t)v;
-		} else {
-			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: line %u: unknown key \"%.*s\"", origin, lineno,
-					(int)(ke > 48 ? 48 : ke), ln);
-		}
+		if ((rc = parse_line(&p, ln, ll, d)))
+			return rc;
 	}
-	if (!have_rev)
-		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: no REVISION_ID line", origin);
-	for (unsigned k = 0; k < sizeof(required) / sizeof(required[0]); k++)
-		if (l.off[required[k]] == VMC_VMCS_UNKNOWN)
-			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: no FIELD(%s) line (required)", origin,
-					vmc_vmcs_field_name(required[k]));
-	for (unsigned f = 0; f < VMCS_NFIELDS; f++)
-		if (l.off[f] != VMC_VMCS_UNKNOWN && l.off[f] + vmc_vmcs_field_bytes((enum vmc_vmcs_field)f) > l.size)
-			return vmc_fail(d, VMC_ERR_CORRUPT, "%s: FIELD(%s) at 0x%x (%u bytes) ends past SIZE 0x%x", origin,
-					vmc_vmcs_field_name((enum vmc_vmcs_field)f), l.off[f],
-					vmc_vmcs_field_bytes((enum vmc_vmcs_field)f), l.size);
-	if (!l.name[0])
-		snprintf(l.name, sizeof(l.name), "rev 0x%x", l.revision_id);
-	*out = l;
+	if ((rc = check_parsed(&p, d)))
+		return rc;
+	if (!p.l.name[0])
+		snprintf(p.l.name, sizeof(p.l.name), "rev 0x%x", p.l.revision_id);
+	*out = p.l;
 	return VMC_OK;
 }
 

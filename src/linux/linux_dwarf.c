@@ -453,14 +453,14 @@ static enum vmc_status dw_member(void *ctx, const char *unit, const char *sname,
 
 	memset(m, 0, sizeof(*m));
 	if (!unit_file(w, unit))
-		return vmc_fail(d, VMC_ERR_MISSING, "no DWARF for %s in %s", unit, w->dir);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "no DWARF for %s in %s", unit, w->dir);
 	if (!unit_struct(w, unit, sname, &cur))
-		return vmc_fail(d, VMC_ERR_MISSING, "%s DWARF has no struct %s", unit, sname);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s DWARF has no struct %s", unit, sname);
 	while (*p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
 		if (!find_member(&cur, p, n, &bits, &bitsize, &mdie, 0))
-			return vmc_fail(d, VMC_ERR_MISSING, "%s DWARF: no member '%.*s' in struct %s path '%s'", unit, (int)n, p,
+			return vmc_fail(d, VMC_ERR_NOTFOUND, "%s DWARF: no member '%.*s' in struct %s path '%s'", unit, (int)n, p,
 					sname, path);
 		total += bits;
 		if (!type_of(&mdie, &cur))
@@ -489,9 +489,9 @@ static enum vmc_status dw_size(void *ctx, const char *unit, const char *sname, u
 	Dwarf_Die die;
 
 	if (!unit_file(w, unit))
-		return vmc_fail(d, VMC_ERR_MISSING, "no DWARF for %s in %s", unit, w->dir);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "no DWARF for %s in %s", unit, w->dir);
 	if (!unit_struct(w, unit, sname, &die) || !die_size(&die, size))
-		return vmc_fail(d, VMC_ERR_MISSING, "%s DWARF has no struct %s", unit, sname);
+		return vmc_fail(d, VMC_ERR_NOTFOUND, "%s DWARF has no struct %s", unit, sname);
 	return VMC_OK;
 }
 
