@@ -484,118 +484,156 @@ static enum vmc_status crosscheck_ksyms(struct xen_host *x, const struct xen_sym
 	return VMC_OK;
 }
 
-static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
-			    struct vmc_diag *d)
-{
-	struct xen_host *x = calloc(1, sizeof(*x));
-	struct xen_domain *doms = NULL;
+/* What scan() holds across its phases. */
+struct xen_carve {
+	struct xen_host *x;
+	struct xen_domain *doms;
+	unsigned ndoms;
 	struct xen_layout lay;
-	struct xen_hvm_layout hvm_lay = { 0 };
-	unsigned ndoms = 0;
+	struct xen_hvm_layout hvm_lay;
+	struct xen_syms ksyms;   /* the table embedded in Xen's image, while not taken into x->syms */
+};
+
+static void xen_carve_release(struct xen_carve *c)
+{
+	struct xen_host *x = c->x;
+
+	free(c->doms);
+	free(x->owner);
+	xen_syms_free(&x->syms);
+	xen_syms_free(&c->ksyms);
+	vmc_physmem_fini(&x->pm);
+	free(x);
+}
+
+/* The symbol table Xen keeps in its own image: used when no --xen-syms is given, and checked
+ * against it when one is. */
+static enum vmc_status use_embedded_syms(struct xen_carve *c, const struct vmc_carve_opts *o, struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
 	enum vmc_status rc, krc;
-	struct xen_syms ksyms = { 0 };
 	struct vmc_diag kd;
 
-	if (!x)
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	x->dump = host;
-	x->hv = hv;
-	snprintf(hv->kind, sizeof(hv->kind), "xen");
-	if ((rc = vmc_physmem_init(&x->pm, host, d)))
-		goto out;
+	vmc_diag_init(&kd);
+	if (!(krc = xen_ksyms_load(x, &c->ksyms, &kd)) && x->has_syms &&
+	    (rc = crosscheck_ksyms(x, &c->ksyms, o->xen_syms, d)))
+		return rc;
+	if (!krc && !x->has_syms) {
+		x->syms = c->ksyms;
+		memset(&c->ksyms, 0, sizeof(c->ksyms));
+		x->has_syms = true;
+	} else if (krc && !x->has_syms && !x->has_vmcoreinfo) {
+		return vmc_fail(d, krc, "%s; give --xen-syms", kd.msg);
+	} else if (krc) {
+		vmc_hv_report(x->hv, "xen_syms.embedded=not used: %s", kd.msg);
+	}
+	return VMC_OK;
+}
+
+/* Xen itself: its symbols, notes, virtual memory, frame table and domain list. */
+static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts *o, struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
+	struct vmc_hv *hv = x->hv;
+	enum vmc_status rc;
+
+	if ((rc = vmc_physmem_init(&x->pm, x->dump, d)))
+		return rc;
 	if (o->xen_syms) {
 		if ((rc = xen_syms_load(o->xen_syms, &x->syms, d)))
-			goto out;
+			return rc;
 		x->has_syms = true;
 		vmc_hv_report(hv, "xen_syms=%s (%zu symbols)", o->xen_syms, x->syms.n);
 	}
-	if ((rc = xen_notes_read(x, d)))
-		goto out;
-	/* the symbol table Xen keeps in its own image: used when no --xen-syms is given, and
-	 * checked against it when one is */
-	vmc_diag_init(&kd);
-	if (!(krc = xen_ksyms_load(x, &ksyms, &kd)) && x->has_syms && (rc = crosscheck_ksyms(x, &ksyms, o->xen_syms, d)))
-		goto out;
-	if (!krc && !x->has_syms) {
-		x->syms = ksyms;
-		memset(&ksyms, 0, sizeof(ksyms));
-		x->has_syms = true;
-	} else if (krc && !x->has_syms && !x->has_vmcoreinfo) {
-		rc = vmc_fail(d, krc, "%s; give --xen-syms", kd.msg);
-		goto out;
-	} else if (krc) {
-		vmc_hv_report(hv, "xen_syms.embedded=not used: %s", kd.msg);
-	}
-	if ((rc = xen_vmem_init(x, d)))
-		goto out;
+	if ((rc = xen_notes_read(x, d)) || (rc = use_embedded_syms(c, o, d)) || (rc = xen_vmem_init(x, d)))
+		return rc;
 	if (o->xen_syms && (rc = check_syms(x, o->xen_syms, d)))
-		goto out;
+		return rc;
 	if (x->has_crash_info)
 		snprintf(hv->version, sizeof(hv->version), "%u.%u", x->version_major, x->version_minor);
 	else
 		snprintf(hv->version, sizeof(hv->version), "unknown (no CRASH_INFO note)");
-	if ((rc = xen_frames_scan(x, d)) || (rc = xen_domains_read(x, &doms, &ndoms, &lay, d)))
-		goto out;
-	report_layout(x, &lay);
-	xen_vcpus_locate(x, doms, ndoms);
-	for (unsigned i = 0; i < ndoms; i++) {
-		struct xen_domain *dom = &doms[i];
-		struct vmc_guest *g = vmc_hv_add_guest(hv, host->page_size);
-		struct vmc_diag gd;
+	if ((rc = xen_frames_scan(x, d)) || (rc = xen_domains_read(x, &c->doms, &c->ndoms, &c->lay, d)))
+		return rc;
+	return VMC_OK;
+}
 
-		if (!g) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(g->id, sizeof(g->id), "%u", dom->domid);
-		if (dom->domid == 0)
-			snprintf(g->name, sizeof(g->name), "Domain-0");
-		g->space = VMC_SPACE_MACHINE;
-		g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
-		vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
-		vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
-				 (unsigned long long)dom->owned_heap, dom->has_tot_pages ? "" : " (tot_pages unknown)");
-		vmc_guest_report(g, "max_vcpus=%u vcpus_found=%u", dom->max_vcpus, dom->nvcpu);
-		for (unsigned v = 0; v < dom->nvcpu; v++)
-			vmc_guest_report(g, "vcpu%u=0x%llx", v, (unsigned long long)dom->vcpu_va[v]);
-		vmc_guest_report(g, "shared_info=0x%llx (mfn 0x%llx)", (unsigned long long)dom->shared_info_va,
-				 (unsigned long long)dom->shared_info_mfn);
-		vmc_guest_report(g, "shared_info.arch.max_pfn=0x%llx frame_list_list=0x%llx p2m_cr3=0x%llx p2m_vaddr=0x%llx p2m_generation=%llu",
-				 (unsigned long long)dom->max_pfn, (unsigned long long)dom->fll_mfn,
-				 (unsigned long long)dom->p2m_cr3, (unsigned long long)dom->p2m_vaddr,
-				 (unsigned long long)dom->p2m_generation);
-		if (!dom->shared_info_mfn) {
-			snprintf(g->type, sizeof(g->type), "?");
-			vmc_guest_fail(g, VMC_ERR_UNSUPPORTED, "domain %u: its shared_info page was not found", dom->domid);
-			continue;
-		}
-		if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
-			/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
-			snprintf(g->type, sizeof(g->type), "HVM/PVH");
-			vmc_diag_init(&gd);
-			if ((rc = carve_hvm(x, dom, g, &hvm_lay, o->only && strcmp(o->only, g->id), &gd))) {
-				vmc_guest_fail(g, rc, "%s", gd.msg);
-				rc = VMC_OK;
-			}
-			continue;
-		}
-		snprintf(g->type, sizeof(g->type), "PV");
-		add_vcpus(x, g, dom, &lay);
-		if (o->only && strcmp(o->only, g->id))
-			continue;
-		vmc_diag_init(&gd);
-		if ((rc = carve_pv(x, doms, ndoms, dom, g, &gd))) {
-			vmc_guest_fail(g, rc, "%s", gd.msg);
-			rc = VMC_OK;
-		}
+static void report_domain(struct vmc_guest *g, const struct xen_domain *dom)
+{
+	vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
+	vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
+			 (unsigned long long)dom->owned_heap, dom->has_tot_pages ? "" : " (tot_pages unknown)");
+	vmc_guest_report(g, "max_vcpus=%u vcpus_found=%u", dom->max_vcpus, dom->nvcpu);
+	for (unsigned v = 0; v < dom->nvcpu; v++)
+		vmc_guest_report(g, "vcpu%u=0x%llx", v, (unsigned long long)dom->vcpu_va[v]);
+	vmc_guest_report(g, "shared_info=0x%llx (mfn 0x%llx)", (unsigned long long)dom->shared_info_va,
+			 (unsigned long long)dom->shared_info_mfn);
+	vmc_guest_report(g, "shared_info.arch.max_pfn=0x%llx frame_list_list=0x%llx p2m_cr3=0x%llx p2m_vaddr=0x%llx p2m_generation=%llu",
+			 (unsigned long long)dom->max_pfn, (unsigned long long)dom->fll_mfn,
+			 (unsigned long long)dom->p2m_cr3, (unsigned long long)dom->p2m_vaddr,
+			 (unsigned long long)dom->p2m_generation);
+}
+
+/* One domain as a guest: a failure to carve it is the guest's, not the scan's. */
+static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom, const struct vmc_carve_opts *o,
+				    struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
+	struct vmc_guest *g = vmc_hv_add_guest(x->hv, x->dump->page_size);
+	struct vmc_diag gd;
+	enum vmc_status rc;
+
+	if (!g)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	snprintf(g->id, sizeof(g->id), "%u", dom->domid);
+	if (dom->domid == 0)
+		snprintf(g->name, sizeof(g->name), "Domain-0");
+	g->space = VMC_SPACE_MACHINE;
+	g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
+	report_domain(g, dom);
+	if (!dom->shared_info_mfn) {
+		snprintf(g->type, sizeof(g->type), "?");
+		vmc_guest_fail(g, VMC_ERR_UNSUPPORTED, "domain %u: its shared_info page was not found", dom->domid);
+		return VMC_OK;
 	}
-out:
-	free(doms);
-	free(x->owner);
-	xen_syms_free(&x->syms);
-	xen_syms_free(&ksyms);
-	vmc_physmem_fini(&x->pm);
-	free(x);
+	if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
+		/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
+		snprintf(g->type, sizeof(g->type), "HVM/PVH");
+		vmc_diag_init(&gd);
+		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, o->only && strcmp(o->only, g->id), &gd)))
+			vmc_guest_fail(g, rc, "%s", gd.msg);
+		return VMC_OK;
+	}
+	snprintf(g->type, sizeof(g->type), "PV");
+	add_vcpus(x, g, dom, &c->lay);
+	if (o->only && strcmp(o->only, g->id))
+		return VMC_OK;
+	vmc_diag_init(&gd);
+	if ((rc = carve_pv(x, c->doms, c->ndoms, dom, g, &gd)))
+		vmc_guest_fail(g, rc, "%s", gd.msg);
+	return VMC_OK;
+}
+
+static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
+			    struct vmc_diag *d)
+{
+	struct xen_carve c = { .x = calloc(1, sizeof(*c.x)) };
+	enum vmc_status rc;
+
+	if (!c.x)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	c.x->dump = host;
+	c.x->hv = hv;
+	snprintf(hv->kind, sizeof(hv->kind), "xen");
+	if ((rc = open_xen(&c, o, d))) {
+		xen_carve_release(&c);
+		return rc;
+	}
+	report_layout(c.x, &c.lay);
+	xen_vcpus_locate(c.x, c.doms, c.ndoms);
+	for (unsigned i = 0; i < c.ndoms && !rc; i++)
+		rc = carve_domain(&c, &c.doms[i], o, d);
+	xen_carve_release(&c);
 	return rc;
 }
 

@@ -262,112 +262,165 @@ out:
 	return rc;
 }
 
+/* What xen_ksyms_decode() reads around the token index: windows of the dump before it (the
+ * token table, the markers, the names) and the markers found. */
+struct ksyms_decode {
+	xen_ksyms_read_fn *rd;
+	void *arg;
+	uint64_t index_at;
+	struct xen_ksyms *k;
+	uint16_t idx[256];
+	uint8_t *twin, *mwin, *nwin;
+	uint64_t twin_at, tt_at, mwin_at;
+	uint32_t markers[KSYMS_MAX / 256];
+	enum vmc_status last;   /* the failure to report when no layout fits */
+	char why[200];
+};
+
+static void ksyms_decode_release(struct ksyms_decode *c)
+{
+	free(c->twin);
+	free(c->mwin);
+	free(c->nwin);
+}
+
+static enum vmc_status read_token_index(struct ksyms_decode *c, struct vmc_diag *d)
+{
+	uint8_t raw[512];
+	enum vmc_status rc;
+
+	if ((rc = c->rd(c->arg, c->index_at, raw, sizeof(raw), d)))
+		return vmc_wrap(d, rc, "Xen symbol table: token index at 0x%llx", (unsigned long long)c->index_at);
+	if ((c->index_at & 3) || !xen_ksyms_index_like(raw))
+		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: 0x%llx holds no symbols_token_index (256 rising offsets)",
+				(unsigned long long)c->index_at);
+	for (unsigned i = 0; i < 256; i++)
+		c->idx[i] = vmc_le16(raw + 2 * i);
+	return VMC_OK;
+}
+
+/* the token table: up to the last token's end + padding before the index */
+static enum vmc_status read_token_table(struct ksyms_decode *c, struct vmc_diag *d)
+{
+	uint64_t tlen = c->idx[255] + TOKEN_MAX + 8;
+	enum vmc_status rc;
+
+	c->twin_at = c->index_at > tlen ? c->index_at - tlen : 0;
+	tlen = c->index_at - c->twin_at;
+	if (!(c->twin = malloc(tlen)) || (rc = c->rd(c->arg, c->twin_at, c->twin, tlen, d)))
+		return c->twin ? vmc_wrap(d, rc, "Xen symbol table: token table before 0x%llx", (unsigned long long)c->index_at)
+			       : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	if ((c->tt_at = find_token_table(c->twin, c->twin_at, c->index_at, c->idx)) == ~0ull)
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"Xen symbol table: no token table of 256 printable NUL-terminated tokens ends at 0x%llx",
+				(unsigned long long)c->index_at);
+	return VMC_OK;
+}
+
+/* markers end at the token table (with 8-byte alignment maybe 4 bytes before) */
+static enum vmc_status read_marker_window(struct ksyms_decode *c, struct vmc_diag *d)
+{
+	uint64_t mlen = sizeof(c->markers) + 8;
+	enum vmc_status rc;
+
+	c->mwin_at = c->tt_at > mlen ? c->tt_at - mlen : 0;
+	mlen = c->tt_at - c->mwin_at;
+	if (!(c->mwin = malloc(mlen + 1)) || (rc = c->rd(c->arg, c->mwin_at, c->mwin, mlen, d)))
+		return c->mwin ? vmc_wrap(d, rc, "Xen symbol table: markers before 0x%llx", (unsigned long long)c->tt_at)
+			       : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	return VMC_OK;
+}
+
+/* The nmark markers end at `at`: try every start of the name stream below them, in both forms.
+ * True when that gave the answer (*rc: a table, or the failure of one whose stream fitted). */
+static bool try_names(struct ksyms_decode *c, uint64_t at, uint32_t nmark, enum vmc_status *rc, struct vmc_diag *d)
+{
+	/* names start below the markers: the last marker plus 1..256 symbols of <= 256 bytes */
+	uint64_t nhi = at - c->markers[nmark - 1], nlo, nwin_at;
+
+	if (nhi < 2)
+		return false;
+	nhi -= 2;
+	nlo = nhi > 256 * 256 + 16 ? nhi - 256 * 256 - 16 : 0;
+	free(c->nwin);
+	if (!(c->nwin = malloc(at - nlo + 1))) {
+		*rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		return true;
+	}
+	/* the window may reach below readable memory: shrink it a page at a time */
+	while (nlo < nhi && c->rd(c->arg, nlo, c->nwin, at - nlo, &(struct vmc_diag){ 0 }))
+		nlo = (nlo + 4096) & ~4095ull;
+	nwin_at = nlo;
+	if (nlo >= nhi) {
+		snprintf(c->why, sizeof(c->why), "names before the markers at 0x%llx unreadable", (unsigned long long)at);
+		return false;
+	}
+	for (uint64_t na = nhi & ~3ull; na >= nlo + 8; na -= 4) {
+		for (int absolute = 0; absolute <= 1; absolute++) {
+			if (absolute && (na & 7))
+				continue;
+			vmc_diag_init(d);
+			*rc = try_layout(c->rd, c->arg, c->k, absolute, na, at, c->markers, nmark, c->nwin, nwin_at,
+					 c->twin + (c->tt_at - c->twin_at), c->tt_at, c->idx, c->index_at, d);
+			if (*rc == VMC_OK)
+				return true;
+			if (d->msg[0]) { /* the stream fitted but the rest did not: that is the answer */
+				c->last = *rc;
+				xen_ksyms_free(c->k);
+				return true;
+			}
+		}
+		if (na < 4)
+			break;
+	}
+	snprintf(c->why, sizeof(c->why), "no symbols_num_syms + name stream fits the %u markers before 0x%llx", nmark,
+		 (unsigned long long)at);
+	return false;
+}
+
+/* The markers ending pad bytes before the token table: walk back while values fall
+ * (markers[0] is 0), then the names below them. True when that gave the answer. */
+static bool try_markers(struct ksyms_decode *c, unsigned pad, enum vmc_status *rc, struct vmc_diag *d)
+{
+	uint64_t at = c->tt_at - pad;
+	uint32_t nmark = 0, prev = ~0u;
+
+	while (at >= c->mwin_at + 4 && nmark < KSYMS_MAX / 256) {
+		uint32_t m = vmc_le32(c->mwin + (at - 4 - c->mwin_at));
+		if (m >= prev || (prev != ~0u && prev - m < 512))
+			break;
+		at -= 4;
+		nmark++;
+		prev = m;
+		if (!m)
+			break;
+	}
+	if (!nmark || prev)
+		return false;
+	for (uint32_t i = 0; i < nmark; i++)
+		c->markers[i] = vmc_le32(c->mwin + (at - c->mwin_at) + 4ull * i);
+	return try_names(c, at, nmark, rc, d);
+}
+
 enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
 				 struct vmc_diag *d)
 {
-	uint8_t raw[512], *twin = NULL, *mwin = NULL, *nwin = NULL;
-	uint16_t idx[256];
-	uint32_t markers[KSYMS_MAX / 256];
-	uint64_t twin_at, tt_at, mwin_at, mlen, tlen;
-	enum vmc_status rc, last = VMC_ERR_CORRUPT;
-	char why[200] = "";
+	struct ksyms_decode c = { .rd = rd, .arg = arg, .index_at = token_index_at, .k = k, .last = VMC_ERR_CORRUPT };
+	enum vmc_status rc;
 
 	memset(k, 0, sizeof(*k));
-	if ((rc = rd(arg, token_index_at, raw, sizeof(raw), d)))
-		return vmc_wrap(d, rc, "Xen symbol table: token index at 0x%llx", (unsigned long long)token_index_at);
-	if ((token_index_at & 3) || !xen_ksyms_index_like(raw))
-		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: 0x%llx holds no symbols_token_index (256 rising offsets)",
-				(unsigned long long)token_index_at);
-	for (unsigned i = 0; i < 256; i++)
-		idx[i] = vmc_le16(raw + 2 * i);
-	/* the token table: up to the last token's end + padding before the index */
-	tlen = idx[255] + TOKEN_MAX + 8;
-	twin_at = token_index_at > tlen ? token_index_at - tlen : 0;
-	tlen = token_index_at - twin_at;
-	if (!(twin = malloc(tlen)) || (rc = rd(arg, twin_at, twin, tlen, d))) {
-		free(twin);
-		return twin ? vmc_wrap(d, rc, "Xen symbol table: token table before 0x%llx", (unsigned long long)token_index_at)
-			    : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	if ((rc = read_token_index(&c, d)) || (rc = read_token_table(&c, d)) || (rc = read_marker_window(&c, d))) {
+		ksyms_decode_release(&c);
+		return rc;
 	}
-	if ((tt_at = find_token_table(twin, twin_at, token_index_at, idx)) == ~0ull) {
-		free(twin);
-		return vmc_fail(d, VMC_ERR_CORRUPT,
-				"Xen symbol table: no token table of 256 printable NUL-terminated tokens ends at 0x%llx",
-				(unsigned long long)token_index_at);
-	}
-	/* markers end at the token table (with 8-byte alignment maybe 4 bytes before) */
-	mlen = sizeof(markers) + 8;
-	mwin_at = tt_at > mlen ? tt_at - mlen : 0;
-	mlen = tt_at - mwin_at;
-	if (!(mwin = malloc(mlen + 1)) || (rc = rd(arg, mwin_at, mwin, mlen, d))) {
-		rc = mwin ? vmc_wrap(d, rc, "Xen symbol table: markers before 0x%llx", (unsigned long long)tt_at)
-			  : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (unsigned pad = 0; pad <= 4; pad += 4) {
-		uint64_t end = tt_at - pad, at = end, nlo, nhi, nwin_at;
-		uint32_t nmark = 0, prev = ~0u;
-		/* walk back while values fall; markers[0] is 0 */
-		while (at >= mwin_at + 4 && nmark < KSYMS_MAX / 256) {
-			uint32_t m = vmc_le32(mwin + (at - 4 - mwin_at));
-			if (m >= prev || (prev != ~0u && prev - m < 512))
-				break;
-			at -= 4;
-			nmark++;
-			prev = m;
-			if (!m)
-				break;
+	for (unsigned pad = 0; pad <= 4; pad += 4)
+		if (try_markers(&c, pad, &rc, d)) {
+			ksyms_decode_release(&c);
+			return rc;
 		}
-		if (!nmark || prev)
-			continue;
-		for (uint32_t i = 0; i < nmark; i++)
-			markers[i] = vmc_le32(mwin + (at - mwin_at) + 4ull * i);
-		/* names start below the markers: the last marker plus 1..256 symbols of <= 256 bytes */
-		nhi = at - markers[nmark - 1];
-		if (nhi < 2)
-			continue;
-		nhi -= 2;
-		nlo = nhi > 256 * 256 + 16 ? nhi - 256 * 256 - 16 : 0;
-		free(nwin);
-		if (!(nwin = malloc(at - nlo + 1))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		/* the window may reach below readable memory: shrink it a page at a time */
-		while (nlo < nhi && rd(arg, nlo, nwin, at - nlo, &(struct vmc_diag){ 0 }))
-			nlo = (nlo + 4096) & ~4095ull;
-		nwin_at = nlo;
-		if (nlo >= nhi) {
-			snprintf(why, sizeof(why), "names before the markers at 0x%llx unreadable", (unsigned long long)at);
-			continue;
-		}
-		for (uint64_t na = nhi & ~3ull; na >= nlo + 8; na -= 4) {
-			for (int absolute = 0; absolute <= 1; absolute++) {
-				if (absolute && (na & 7))
-					continue;
-				vmc_diag_init(d);
-				rc = try_layout(rd, arg, k, absolute, na, at, markers, nmark, nwin, nwin_at, twin + (tt_at - twin_at),
-						tt_at, idx, token_index_at, d);
-				if (rc == VMC_OK)
-					goto out;
-				if (d->msg[0]) { /* the stream fitted but the rest did not: that is the answer */
-					last = rc;
-					xen_ksyms_free(k);
-					goto out;
-				}
-			}
-			if (na < 4)
-				break;
-		}
-		snprintf(why, sizeof(why), "no symbols_num_syms + name stream fits the %u markers before 0x%llx", nmark,
-			 (unsigned long long)at);
-	}
-	rc = vmc_fail(d, last, "Xen symbol table (token index at 0x%llx): %s", (unsigned long long)token_index_at,
-		      why[0] ? why : "no symbols_markers (rising from 0) before the token table");
-out:
-	free(twin);
-	free(mwin);
-	free(nwin);
+	rc = vmc_fail(d, c.last, "Xen symbol table (token index at 0x%llx): %s", (unsigned long long)token_index_at,
+		      c.why[0] ? c.why : "no symbols_markers (rising from 0) before the token table");
+	ksyms_decode_release(&c);
 	return rc;
 }
 
