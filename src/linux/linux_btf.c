@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "le.h"
 
 #define BTF_MAGIC 0xeB9F
@@ -72,7 +73,8 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 			      struct vmc_diag *d)
 {
 	const uint8_t *p = data;
-	uint32_t hdr_len, type_off, type_len, str_off, str_len, cap = 0;
+	uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	size_t cap = 0;
 	struct vmc_btf *b;
 	size_t pos;
 
@@ -117,14 +119,9 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) at offset %zu is unknown or cut", id,
 					t_kind(&t), pos);
 		}
-		if (b->ntypes == cap) {
-			uint32_t *n;
-			if (cap >= BTF_MAX_TYPES || !(n = realloc(b->type_off, (cap ? cap * 2 : 1024) * sizeof(*n)))) {
-				vmc_btf_free(b);
-				return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
-			}
-			b->type_off = n;
-			cap = cap ? cap * 2 : 1024;
+		if (b->ntypes == cap && (cap >= BTF_MAX_TYPES || vmc_grow(&b->type_off, &cap, cap + 1, 1024, d))) {
+			vmc_btf_free(b);
+			return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
 		}
 		b->type_off[b->ntypes++] = (uint32_t)pos;
 		pos += 12 + (size_t)extra;

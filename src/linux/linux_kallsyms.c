@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "notes.h"
 
 #define KSYM_MAX_SYMS (1u << 22)  /* a real kernel has ~10^5; bound hostile counts */
@@ -92,20 +93,15 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 		for (size_t k = 0; k < len; k++) {
 			const char *tok = (const char *)raw->token_table + raw->token_index[raw->names[pos + k]];
 			size_t tl = tok_len[raw->names[pos + k]];
-			if (used + tl + 2 > cap) {
-				char *nn;
-				if (cap > (size_t)1 << 30) {
-					free(names);
-					vmc_kallsyms_free(out);
-					return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: more than 1 GiB of names");
-				}
-				if (!(nn = realloc(names, cap * 2))) {
-					free(names);
-					vmc_kallsyms_free(out);
-					return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-				}
-				names = nn;
-				cap *= 2;
+			if (used + tl + 2 > cap && cap > (size_t)1 << 30) {
+				free(names);
+				vmc_kallsyms_free(out);
+				return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: more than 1 GiB of names");
+			}
+			if (vmc_grow(&names, &cap, used + tl + 2, 4096, d)) {
+				free(names);
+				vmc_kallsyms_free(out);
+				return VMC_ERR_NOMEM;
 			}
 			memcpy(names + used, tok, tl);
 			used += tl;
@@ -170,16 +166,10 @@ static enum vmc_status ensure(struct vmc_lkmem *km, uint64_t va, struct namebuf 
 {
 	while (nb->have < need) {
 		enum vmc_status rc;
-		if (nb->have + 65536 > nb->cap) {
-			size_t ncap = nb->cap ? nb->cap * 2 : (size_t)1 << 20;
-			uint8_t *n;
-			if (ncap > (size_t)256 << 20)
-				return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: kallsyms_names larger than 256 MiB");
-			if (!(n = realloc(nb->b, ncap)))
-				return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			nb->b = n;
-			nb->cap = ncap;
-		}
+		if (nb->have + 65536 > nb->cap && (nb->cap ? nb->cap * 2 : (size_t)1 << 20) > (size_t)256 << 20)
+			return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: kallsyms_names larger than 256 MiB");
+		if ((rc = vmc_grow(&nb->b, &nb->cap, nb->have + 65536, (size_t)1 << 20, d)))
+			return rc;
 		if ((rc = vmc_lkmem_read(km, va + nb->have, nb->b + nb->have, 65536, d)))
 			return vmc_wrap(d, rc, "kallsyms_names");
 		nb->have += 65536;

@@ -257,7 +257,7 @@ static enum vmc_status walk_domain_list(struct domain_walk *w, struct vmc_diag *
 			free(db);
 			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx cannot be read (%s); the list is cut there", w->n,
 				    (unsigned long long)dva, d->msg);
-			vmc_diag_init(d);
+			vmc_diag_clear(d);
 			break;
 		}
 		memcpy(&id, db + x->off_d_domain_id, 2);

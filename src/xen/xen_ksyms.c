@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "le.h"
 #include "xen_host.h"
 
@@ -95,13 +96,8 @@ static enum vmc_status expand_names(struct xen_ksyms *k, const uint8_t *stream, 
 			if (used - start + tl > NAME_MAX_LEN)
 				return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u at stream offset 0x%zx expands past %d bytes",
 						i, pos, NAME_MAX_LEN);
-			if (used + tl + 2 > cap) {
-				char *nn = realloc(k->names, cap * 2);
-				if (!nn)
-					return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-				k->names = nn;
-				cap *= 2;
-			}
+			if (vmc_grow(&k->names, &cap, used + tl + 2, 4096, d))
+				return VMC_ERR_NOMEM;
 			memcpy(k->names + used, tok, tl);
 			used += tl;
 		}
@@ -359,7 +355,7 @@ static bool try_names(struct ksyms_decode *c, uint64_t at, uint32_t nmark, enum 
 		for (int absolute = 0; absolute <= 1; absolute++) {
 			if (absolute && (na & 7))
 				continue;
-			vmc_diag_init(d);
+			vmc_diag_clear(d);
 			*rc = try_layout(c->rd, c->arg, c->k, absolute, na, at, c->markers, nmark, c->nwin, nwin_at,
 					 c->twin + (c->tt_at - c->twin_at), c->tt_at, c->idx, c->index_at, d);
 			if (*rc == VMC_OK)
@@ -553,7 +549,7 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 				break;
 		}
 	}
-	return vmc_fail(d, VMC_ERR_MISSING, "%s", last[0] ? last : "no symbols_token_index look-alike");
+	return vmc_fail(d, VMC_ERR_NOTFOUND, "%s", last[0] ? last : "no symbols_token_index look-alike");
 }
 
 /* XEN_VIRT_START from the CPUs' page tables: the lowest 1 GiB boundary in Xen's PML4 slots
@@ -590,92 +586,127 @@ static bool origin_from_cr3(struct xen_host *x, const struct xen_ksyms *k, uint6
 	return false;
 }
 
-enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
-{
+/* What xen_ksyms_load() learns: the table, where the image lies and XEN_VIRT_START. */
+struct ksyms_load {
 	struct xen_ksyms k;
-	uint64_t ti = 0, base_ma, origin = 0, max_pfn = x->dump->max_pfn, v;
-	static const char from_cr3[] = "the CPUs' page tables";
+	uint64_t base_ma, origin;
 	const char *origin_src;
-	unsigned agree = 0, cpu = 0;
+	unsigned agree, cpu;
 	char how[160];
+};
+
+static const char from_cr3[] = "the CPUs' page tables";
+
+/* In the image at CRASH_INFO's xen_phys_start, else by a scan of machine memory below 4 GiB. */
+static enum vmc_status find_table(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
+{
+	uint64_t max_pfn = x->dump->max_pfn;
 	enum vmc_status rc;
+
+	if (x->has_crash_info && x->xen_phys_start) {
+		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12);
+		if ((rc = scan_range(x, lo, hi < max_pfn ? hi : max_pfn, false, x->xen_phys_start, &l->k, d)))
+			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
+					(unsigned long long)x->xen_phys_start);
+		snprintf(l->how, sizeof(l->how), "in the image at CRASH_INFO's xen_phys_start");
+	} else {
+		uint64_t hi = max_pfn < (BELOW_4G >> 12) ? max_pfn : BELOW_4G >> 12;
+		if ((rc = scan_range(x, 0, hi, true, ~0ull, &l->k, d)))
+			return vmc_wrap(d, rc, "%s: no Xen symbol table found in machine memory below 0x%llx", x->dump->name,
+					(unsigned long long)(hi << 12));
+		snprintf(l->how, sizeof(l->how), "by a scan of machine memory below 0x%llx", (unsigned long long)(hi << 12));
+	}
+	return VMC_OK;
+}
+
+/* XEN_VIRT_START: 0 for absolute addresses, else from VMCOREINFO_XEN or the CPUs' CR3s. */
+static enum vmc_status find_origin(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
+{
+	uint64_t ti = 0, v;
+
+	xen_ksyms_value(&l->k, "symbols_token_index", &ti);
+	l->base_ma = l->k.token_index_at - ti; /* machine address of XEN_VIRT_START (offsets form) */
+	if (l->k.absolute) {
+		l->origin = 0;
+		l->origin_src = "absolute addresses";
+		l->base_ma = l->k.token_index_at - (ti & (GIB - 1));
+	} else if (x->has_vmcoreinfo && x->sym_domain_list && xen_ksyms_value(&l->k, "domain_list", &v)) {
+		l->origin = x->sym_domain_list - v;
+		l->origin_src = "VMCOREINFO_XEN's domain_list";
+	} else if (origin_from_cr3(x, &l->k, l->base_ma, &l->origin, &l->cpu)) {
+		l->origin_src = from_cr3;
+	} else {
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"%s: the Xen symbol table at 0x%llx is not mapped by any of the %u saved CR3s at a 1 GiB "
+				"boundary in Xen's range 0x%llx-0x%llx (image at 0x%llx)",
+				x->dump->name, (unsigned long long)l->k.token_index_at, x->npcpu_cr3,
+				(unsigned long long)XEN_HV_VIRT_START, (unsigned long long)XEN_HV_VIRT_END,
+				(unsigned long long)l->base_ma);
+	}
+	if (l->origin & (GIB - 1))
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"%s: the Xen symbol table puts XEN_VIRT_START at 0x%llx (from %s): not 1 GiB aligned",
+				x->dump->name, (unsigned long long)l->origin, l->origin_src);
+	return VMC_OK;
+}
+
+/* every symbol VMCOREINFO_XEN also gives must agree */
+static enum vmc_status check_vmcoreinfo_syms(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
+{
 	struct {
 		const char *name, *alt;
 		uint64_t va;
 	} vi[] = { { "domain_list", NULL, x->sym_domain_list }, { "_frame_table.0", "_frame_table", x->sym_frame_table },
 		   { "max_page", NULL, x->sym_max_page },       { "idle_pg_table", NULL, x->sym_pgd_l4 },
 		   { "dom_xen", NULL, x->sym_dom_xen },         { "dom_io", NULL, x->sym_dom_io } };
+	uint64_t v;
 
-	memset(s, 0, sizeof(*s));
-	if (x->has_crash_info && x->xen_phys_start) {
-		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12);
-		if ((rc = scan_range(x, lo, hi < max_pfn ? hi : max_pfn, false, x->xen_phys_start, &k, d)))
-			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
-					(unsigned long long)x->xen_phys_start);
-		snprintf(how, sizeof(how), "in the image at CRASH_INFO's xen_phys_start");
-	} else {
-		uint64_t hi = max_pfn < (BELOW_4G >> 12) ? max_pfn : BELOW_4G >> 12;
-		if ((rc = scan_range(x, 0, hi, true, ~0ull, &k, d)))
-			return vmc_wrap(d, rc, "%s: no Xen symbol table found in machine memory below 0x%llx", x->dump->name,
-					(unsigned long long)(hi << 12));
-		snprintf(how, sizeof(how), "by a scan of machine memory below 0x%llx", (unsigned long long)(hi << 12));
-	}
-	xen_ksyms_value(&k, "symbols_token_index", &ti);
-	base_ma = k.token_index_at - ti; /* machine address of XEN_VIRT_START (offsets form) */
-	if (k.absolute) {
-		origin = 0;
-		origin_src = "absolute addresses";
-		base_ma = k.token_index_at - (ti & (GIB - 1));
-	} else if (x->has_vmcoreinfo && x->sym_domain_list && xen_ksyms_value(&k, "domain_list", &v)) {
-		origin = x->sym_domain_list - v;
-		origin_src = "VMCOREINFO_XEN's domain_list";
-	} else if (origin_from_cr3(x, &k, base_ma, &origin, &cpu)) {
-		origin_src = from_cr3;
-	} else {
-		xen_ksyms_free(&k);
-		return vmc_fail(d, VMC_ERR_CORRUPT,
-				"%s: the Xen symbol table at 0x%llx is not mapped by any of the %u saved CR3s at a 1 GiB "
-				"boundary in Xen's range 0x%llx-0x%llx (image at 0x%llx)",
-				x->dump->name, (unsigned long long)k.token_index_at, x->npcpu_cr3,
-				(unsigned long long)XEN_HV_VIRT_START, (unsigned long long)XEN_HV_VIRT_END,
-				(unsigned long long)base_ma);
-	}
-	if (origin & (GIB - 1)) {
-		rc = vmc_fail(d, VMC_ERR_CORRUPT, "%s: the Xen symbol table puts XEN_VIRT_START at 0x%llx (from %s): not 1 GiB aligned",
-			      x->dump->name, (unsigned long long)origin, origin_src);
-		goto out;
-	}
-	/* every symbol VMCOREINFO_XEN also gives must agree */
 	for (unsigned i = 0; i < sizeof(vi) / sizeof(vi[0]); i++) {
-		if (!vi[i].va || !(xen_ksyms_value(&k, vi[i].name, &v) || (vi[i].alt && xen_ksyms_value(&k, vi[i].alt, &v))))
+		if (!vi[i].va ||
+		    !(xen_ksyms_value(&l->k, vi[i].name, &v) || (vi[i].alt && xen_ksyms_value(&l->k, vi[i].alt, &v))))
 			continue;
-		if (origin + v != vi[i].va) {
-			rc = vmc_fail(d, VMC_ERR_CORRUPT,
-				      "%s: the Xen symbol table at 0x%llx says %s is 0x%llx, VMCOREINFO_XEN says 0x%llx",
-				      x->dump->name, (unsigned long long)k.token_index_at, vi[i].name,
-				      (unsigned long long)(origin + v), (unsigned long long)vi[i].va);
-			goto out;
-		}
-		agree++;
+		if (l->origin + v != vi[i].va)
+			return vmc_fail(d, VMC_ERR_CORRUPT,
+					"%s: the Xen symbol table at 0x%llx says %s is 0x%llx, VMCOREINFO_XEN says 0x%llx",
+					x->dump->name, (unsigned long long)l->k.token_index_at, vi[i].name,
+					(unsigned long long)(l->origin + v), (unsigned long long)vi[i].va);
+		l->agree++;
 	}
-	if ((rc = xen_ksyms_to_syms(&k, origin, s, d)))
-		goto out;
-	vmc_hv_report(x->hv, "xen_syms=embedded symbol table in Xen's image (%u symbols, %s form, found %s)", k.n,
-		      k.absolute ? "symbols_addresses" : "symbols_offsets", how);
+	return VMC_OK;
+}
+
+static void report_table(struct xen_host *x, struct ksyms_load *l)
+{
+	const struct xen_ksyms *k = &l->k;
+
+	vmc_hv_report(x->hv, "xen_syms=embedded symbol table in Xen's image (%u symbols, %s form, found %s)", k->n,
+		      k->absolute ? "symbols_addresses" : "symbols_offsets", l->how);
 	vmc_hv_report(x->hv,
 		      "xen_syms.embedded: token_index=0x%llx token_table=0x%llx markers=0x%llx names=0x%llx num_syms=0x%llx %s=0x%llx%s",
-		      (unsigned long long)k.token_index_at, (unsigned long long)k.token_table_at,
-		      (unsigned long long)k.markers_at, (unsigned long long)k.names_at, (unsigned long long)k.num_syms_at,
-		      k.absolute ? "addresses" : "offsets", (unsigned long long)k.values_at,
-		      k.sorted_checked ? " sorted_offsets=consistent" : " (no symbols_sorted_offsets)");
-	if (origin_src == from_cr3)
-		snprintf(how, sizeof(how), "%s: pcpu%u's CR3 0x%llx maps it", from_cr3, cpu,
-			 (unsigned long long)x->pcpu_cr3[cpu]);
+		      (unsigned long long)k->token_index_at, (unsigned long long)k->token_table_at,
+		      (unsigned long long)k->markers_at, (unsigned long long)k->names_at, (unsigned long long)k->num_syms_at,
+		      k->absolute ? "addresses" : "offsets", (unsigned long long)k->values_at,
+		      k->sorted_checked ? " sorted_offsets=consistent" : " (no symbols_sorted_offsets)");
+	if (l->origin_src == from_cr3)
+		snprintf(l->how, sizeof(l->how), "%s: pcpu%u's CR3 0x%llx maps it", from_cr3, l->cpu,
+			 (unsigned long long)x->pcpu_cr3[l->cpu]);
 	else
-		snprintf(how, sizeof(how), "%s", origin_src);
+		snprintf(l->how, sizeof(l->how), "%s", l->origin_src);
 	vmc_hv_report(x->hv, "xen_syms.embedded: image at machine 0x%llx, XEN_VIRT_START=0x%llx (from %s); %u VMCOREINFO_XEN symbols agree",
-		      (unsigned long long)base_ma, (unsigned long long)origin, how, agree);
-out:
-	xen_ksyms_free(&k);
+		      (unsigned long long)l->base_ma, (unsigned long long)l->origin, l->how, l->agree);
+}
+
+enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
+{
+	struct ksyms_load l = { 0 };
+	enum vmc_status rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = find_table(x, &l, d)))
+		return rc;
+	if (!(rc = find_origin(x, &l, d)) && !(rc = check_vmcoreinfo_syms(x, &l, d)) &&
+	    !(rc = xen_ksyms_to_syms(&l.k, l.origin, s, d)))
+		report_table(x, &l);
+	xen_ksyms_free(&l.k);
 	return rc;
 }
