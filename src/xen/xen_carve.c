@@ -16,12 +16,12 @@
 
 static int probe(struct vmc_dump *host, const struct vmc_carve_opts *o)
 {
-	int s = xen_notes_probe(host);
+	int s = vmc_xen_notes_probe(host);
 	/* a whole-machine dump with CPU notes: Xen if the user says so with --xen-syms, or if a
 	 * CPU's page tables map Xen's reserved virtual range (Linux never maps it) */
 	if (!s && o->xen_syms && vmc_notes_count(host->notes, host->notes_len, "QEMU", 0))
 		s = 80;
-	if (!s && xen_notes_cr3_maps_xen(host))
+	if (!s && vmc_xen_notes_cr3_maps_xen(host))
 		s = 60;
 	return s;
 }
@@ -168,7 +168,7 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 		struct vmc_diag tmp;
 
 		if (mfn == XEN_P2M_INVALID || (mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) ||
-		    !xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
+		    !vmc_xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
 		    !vmc_bitmap_test(&host->stored, mfn))
 			continue;
 		/* one look at the note name per frame, then the whole frame for a candidate */
@@ -237,7 +237,7 @@ static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, 
 
 	lin_dom.fll_mfn = ~0ull;
 	vmc_diag_init(&tmp);
-	if (xen_p2m_read(x, &lin_dom, &lin, &tmp)) {
+	if (vmc_xen_p2m_read(x, &lin_dom, &lin, &tmp)) {
 		vmc_guest_warn(g, "linear p2m (p2m_cr3 0x%llx) unreadable: %s", (unsigned long long)dom->p2m_cr3, tmp.msg);
 		return;
 	}
@@ -252,7 +252,7 @@ static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, 
 	if (same != tree->npfn)
 		vmc_guest_warn(g, "the linear p2m disagrees with the frame-list tree from pfn 0x%llx on; the tree is used",
 			       (unsigned long long)first_diff);
-	xen_p2m_free(&lin);
+	vmc_xen_p2m_free(&lin);
 }
 
 static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, unsigned ndoms, struct xen_domain *dom,
@@ -263,7 +263,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	uint64_t refused = 0, identity = 0, invalid = 0, valid = 0, fll_mfn = dom->fll_mfn;
 	char why[96];
 
-	if ((rc = xen_p2m_read(x, dom, &p, d)))
+	if ((rc = vmc_xen_p2m_read(x, dom, &p, d)))
 		return rc;
 	if (p.warn[0])
 		vmc_guest_warn(g, "%s", p.warn);
@@ -292,7 +292,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 			continue;
 		}
 		mfn = e & ~XEN_P2M_FOREIGN_BIT;
-		if ((e & XEN_P2M_FOREIGN_BIT) || !xen_frames_owned_by(x, mfn, dom->pickled) ||
+		if ((e & XEN_P2M_FOREIGN_BIT) || !vmc_xen_frames_owned_by(x, mfn, dom->pickled) ||
 		    (x->owner[mfn] & XEN_OWNER_HEAP)) {
 			if (!refused++)
 				vmc_guest_warn(g, "p2m: pfn 0x%llx -> mfn 0x%llx is %s: not copied", (unsigned long long)pfn,
@@ -334,7 +334,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	find_vmcoreinfo(x, g, &p, dom->pickled);
 	fill_uts(x, g, &p);
 out:
-	xen_p2m_free(&p);
+	vmc_xen_p2m_free(&p);
 	return rc;
 }
 
@@ -384,7 +384,7 @@ static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *do
 {
 	enum vmc_status rc;
 
-	if ((rc = xen_hvm_discover(x, dom, lay, d)))
+	if ((rc = vmc_xen_hvm_discover(x, dom, lay, d)))
 		return rc;
 	if (!g->report || !strstr(g->report, "p2m.layout"))
 		vmc_guest_report(g, "p2m.layout: OFFSET(domain.arch.p2m)=%llu OFFSET(p2m_domain.domain)=%llu OFFSET(p2m_domain.phys_table)=%llu (%s)",
@@ -398,7 +398,7 @@ static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *do
 		 lay->fmt == VMC_PT_EPT ? "EPT" : "p2m-pt");
 	if (summary_only)
 		return VMC_OK;
-	if ((rc = xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
+	if ((rc = vmc_xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
 		return rc;
 	vmc_guest_warn(g, "HVM/PVH vCPU registers are not carved (no per-vCPU notes)");
 	return VMC_OK;
@@ -435,14 +435,14 @@ static enum vmc_status check_syms(struct xen_host *x, const char *path, struct v
 {
 	uint64_t v;
 
-	if (x->has_vmcoreinfo && xen_syms_get(&x->syms, "domain_list", &v) && v != x->sym_domain_list)
+	if (x->has_vmcoreinfo && vmc_xen_syms_get(&x->syms, "domain_list", &v) && v != x->sym_domain_list)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s does not match %s: domain_list is 0x%llx there, 0x%llx in VMCOREINFO_XEN",
 				path, x->dump->name, (unsigned long long)v, (unsigned long long)x->sym_domain_list);
 	if (x->syms.build_id_len) {
 		uint8_t mem[64];
 		struct vmc_diag tmp;
 		vmc_diag_init(&tmp);
-		if (xen_read(x, x->syms.build_id_va, mem, x->syms.build_id_len, &tmp))
+		if (vmc_xen_read(x, x->syms.build_id_va, mem, x->syms.build_id_len, &tmp))
 			return vmc_fail(d, VMC_ERR_ARGS, "%s: its build-id note at 0x%llx is not in %s: %s", path,
 					(unsigned long long)x->syms.build_id_va, x->dump->name, tmp.msg);
 		if (memcmp(mem, x->syms.build_id_note, x->syms.build_id_len))
@@ -464,7 +464,7 @@ static enum vmc_status crosscheck_ksyms(struct xen_host *x, const struct xen_sym
 
 	for (size_t i = 0; i < k->n; i++) {
 		uint64_t va;
-		if (!xen_syms_get(&x->syms, k->v[i].name, &va))
+		if (!vmc_xen_syms_get(&x->syms, k->v[i].name, &va))
 			absent++;
 		else if (va == k->v[i].va)
 			same++;
@@ -500,8 +500,8 @@ static void xen_carve_release(struct xen_carve *c)
 
 	free(c->doms);
 	free(x->owner);
-	xen_syms_free(&x->syms);
-	xen_syms_free(&c->ksyms);
+	vmc_xen_syms_free(&x->syms);
+	vmc_xen_syms_free(&c->ksyms);
 	vmc_physmem_fini(&x->pm);
 	free(x);
 }
@@ -515,7 +515,7 @@ static enum vmc_status use_embedded_syms(struct xen_carve *c, const struct vmc_c
 	struct vmc_diag kd;
 
 	vmc_diag_init(&kd);
-	if (!(krc = xen_ksyms_load(x, &c->ksyms, &kd)) && x->has_syms &&
+	if (!(krc = vmc_xen_ksyms_load(x, &c->ksyms, &kd)) && x->has_syms &&
 	    (rc = crosscheck_ksyms(x, &c->ksyms, o->xen_syms, d)))
 		return rc;
 	if (!krc && !x->has_syms) {
@@ -540,12 +540,12 @@ static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts
 	if ((rc = vmc_physmem_init(&x->pm, x->dump, d)))
 		return rc;
 	if (o->xen_syms) {
-		if ((rc = xen_syms_load(o->xen_syms, &x->syms, d)))
+		if ((rc = vmc_xen_syms_load(o->xen_syms, &x->syms, d)))
 			return rc;
 		x->has_syms = true;
 		vmc_hv_report(hv, "xen_syms=%s (%zu symbols)", o->xen_syms, x->syms.n);
 	}
-	if ((rc = xen_notes_read(x, d)) || (rc = use_embedded_syms(c, o, d)) || (rc = xen_vmem_init(x, d)))
+	if ((rc = vmc_xen_notes_read(x, d)) || (rc = use_embedded_syms(c, o, d)) || (rc = vmc_xen_vmem_init(x, d)))
 		return rc;
 	if (o->xen_syms && (rc = check_syms(x, o->xen_syms, d)))
 		return rc;
@@ -553,7 +553,7 @@ static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts
 		snprintf(hv->version, sizeof(hv->version), "%u.%u", x->version_major, x->version_minor);
 	else
 		snprintf(hv->version, sizeof(hv->version), "unknown (no CRASH_INFO note)");
-	if ((rc = xen_frames_scan(x, d)) || (rc = xen_domains_read(x, &c->doms, &c->ndoms, &c->lay, d)))
+	if ((rc = vmc_xen_frames_scan(x, d)) || (rc = vmc_xen_domains_read(x, &c->doms, &c->ndoms, &c->lay, d)))
 		return rc;
 	return VMC_OK;
 }
@@ -630,7 +630,7 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		return rc;
 	}
 	report_layout(c.x, &c.lay);
-	xen_vcpus_locate(c.x, c.doms, c.ndoms);
+	vmc_xen_vcpus_locate(c.x, c.doms, c.ndoms);
 	for (unsigned i = 0; i < c.ndoms && !rc; i++)
 		rc = carve_domain(&c, &c.doms[i], o, d);
 	xen_carve_release(&c);

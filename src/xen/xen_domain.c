@@ -20,7 +20,7 @@ static bool shared_info_ok(struct xen_host *x, uint64_t va, uint32_t pickled, ui
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
-	if ((va & 0xfff) || !xen_is_directmap(x, va) || xen_va_to_ma(x, va, &ma, &tmp))
+	if ((va & 0xfff) || !vmc_xen_is_directmap(x, va) || vmc_xen_va_to_ma(x, va, &ma, &tmp))
 		return false;
 	*mfn = ma >> 12;
 	return *mfn < x->nowner && x->owner[*mfn] == (XEN_OWNER_HEAP | pickled);
@@ -34,8 +34,9 @@ static bool vcpu_array_ok(struct xen_host *x, uint64_t arr, uint64_t dva, uint64
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
-	if ((arr & 7) || !xen_is_directmap(x, arr) || xen_read_u64(x, arr, &v0, &tmp) || !xen_is_directmap(x, v0) ||
-	    xen_read(x, v0, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != 0)
+	if ((arr & 7) || !vmc_xen_is_directmap(x, arr) || vmc_xen_read_u64(x, arr, &v0, &tmp) ||
+	    !vmc_xen_is_directmap(x, v0) ||
+	    vmc_xen_read(x, v0, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != 0)
 		return false;
 	for (uint64_t off = 8; off + 8 <= sizeof(vb); off += 8)
 		if (vmc_le64(vb + off) == dva) {
@@ -150,7 +151,7 @@ static void find_user_regs(struct xen_host *x, struct xen_domain *doms, unsigned
 		for (unsigned v = 0; v < doms[i].nvcpu; v++) {
 			struct vmc_diag tmp;
 			vmc_diag_init(&tmp);
-			if (xen_read(x, doms[i].vcpu_va[v] & ~0xfffull, pg, 4096, &tmp))
+			if (vmc_xen_read(x, doms[i].vcpu_va[v] & ~0xfffull, pg, 4096, &tmp))
 				continue;
 			for (unsigned off = 64; off + UREGS_SIZE <= 4096; off += 8)
 				if (pv_kernel_regs(pg + off) && votes[off / 8] < 65535)
@@ -166,7 +167,7 @@ static void find_user_regs(struct xen_host *x, struct xen_domain *doms, unsigned
 			struct vmc_diag tmp;
 			uint64_t va = doms[i].vcpu_va[v] + lay->off_user_regs;
 			vmc_diag_init(&tmp);
-			if (!xen_read(x, va, doms[i].vcpu_regs[v], UREGS_SIZE, &tmp))
+			if (!vmc_xen_read(x, va, doms[i].vcpu_regs[v], UREGS_SIZE, &tmp))
 				doms[i].vcpu_regs_ok[v] = pv_kernel_regs((const uint8_t *)doms[i].vcpu_regs[v]);
 		}
 	free(pg);
@@ -215,7 +216,7 @@ static enum vmc_status add_domain(struct domain_walk *w, uint64_t dva, uint8_t *
 	memset(dm, 0, sizeof(*dm));
 	dm->va = dva;
 	dm->domid = id;
-	dm->pickled = xen_frames_pickle(x, dva);
+	dm->pickled = vmc_xen_frames_pickle(x, dva);
 	w->n++;
 	if (!w->have_layout) {
 		struct vmc_diag tmp;
@@ -237,7 +238,7 @@ static enum vmc_status walk_domain_list(struct domain_walk *w, struct vmc_diag *
 	int last_id = -1;
 	enum vmc_status rc;
 
-	if ((rc = xen_read_u64(x, x->sym_domain_list, &dva, d)))
+	if ((rc = vmc_xen_read_u64(x, x->sym_domain_list, &dva, d)))
 		return vmc_wrap(d, rc, "reading domain_list");
 	while (dva) {
 		uint8_t *db;
@@ -246,14 +247,14 @@ static enum vmc_status walk_domain_list(struct domain_walk *w, struct vmc_diag *
 		if (w->n >= MAX_DOMAINS)
 			return vmc_fail(d, VMC_ERR_LIMIT, "%s: domain_list has more than %u entries (a loop?)", x->dump->name,
 					MAX_DOMAINS);
-		if (!xen_is_directmap(x, dva) || (dva & 0xfff)) {
+		if (!vmc_xen_is_directmap(x, dva) || (dva & 0xfff)) {
 			vmc_hv_warn(x->hv, "domain_list entry %u: 0x%llx is not a page in Xen's direct map; the list is cut there",
 				    w->n, (unsigned long long)dva);
 			break;
 		}
 		if (!(db = malloc(x->size_domain)))
 			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		if ((rc = xen_read(x, dva, db, x->size_domain, d))) {
+		if ((rc = vmc_xen_read(x, dva, db, x->size_domain, d))) {
 			free(db);
 			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx cannot be read (%s); the list is cut there", w->n,
 				    (unsigned long long)dva, d->msg);
@@ -288,27 +289,27 @@ static void read_domain_fields(struct xen_host *x, struct xen_domain *dm, const 
 	dm->shared_info_va = vmc_le64(db + lay->off_shared_info);
 	if (!shared_info_ok(x, dm->shared_info_va, dm->pickled, &dm->shared_info_mfn))
 		dm->shared_info_mfn = 0;
-	else if (!xen_read(x, dm->shared_info_va + SHINFO_ARCH, arch, sizeof(arch), &tmp)) {
+	else if (!vmc_xen_read(x, dm->shared_info_va + SHINFO_ARCH, arch, sizeof(arch), &tmp)) {
 		dm->max_pfn = arch[0];
 		dm->fll_mfn = arch[1];
 		dm->p2m_cr3 = arch[3];
 		dm->p2m_vaddr = arch[4];
 		dm->p2m_generation = arch[5];
 	}
-	for (uint32_t v = 0; v < dm->max_vcpus && v < 128 && xen_is_directmap(x, dm->vcpu_array_va); v++) {
+	for (uint32_t v = 0; v < dm->max_vcpus && v < 128 && vmc_xen_is_directmap(x, dm->vcpu_array_va); v++) {
 		uint64_t vva;
 		uint8_t vb[64];
-		if (xen_read_u64(x, dm->vcpu_array_va + v * 8, &vva, &tmp) || !vva)
+		if (vmc_xen_read_u64(x, dm->vcpu_array_va + v * 8, &vva, &tmp) || !vva)
 			continue;
-		if (!xen_is_directmap(x, vva) || xen_read(x, vva, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != v ||
+		if (!vmc_xen_is_directmap(x, vva) || vmc_xen_read(x, vva, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != v ||
 		    vmc_le64(vb + lay->off_vcpu_domain) != dm->va)
 			continue;
 		dm->vcpu_va[dm->nvcpu++] = vva;
 	}
 }
 
-enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *nout, struct xen_layout *lay,
-				 struct vmc_diag *d)
+enum vmc_status vmc_xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *nout,
+				     struct xen_layout *lay, struct vmc_diag *d)
 {
 	struct domain_walk w = { .x = x, .lay = lay };
 	enum vmc_status rc;

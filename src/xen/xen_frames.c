@@ -16,18 +16,18 @@ static uint64_t mfn_to_pdx(const struct xen_host *x, uint64_t mfn)
 	return (mfn & x->pdx_bottom_mask) | ((mfn & x->pdx_top_mask) >> x->pdx_hole_shift);
 }
 
-uint32_t xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
+uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
 {
 	/* page_get_owner(): _domain = virt_to_pdx(d) = (d - DIRECTMAP_VIRT_START) >> 12 */
 	return (uint32_t)((domain_va - x->directmap_start) >> 12) & 0x7fffffffu;
 }
 
-bool xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled)
+bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled)
 {
 	return mfn < x->nowner && x->owner[mfn] && XEN_OWNER_ID(x->owner[mfn]) == pickled;
 }
 
-enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
+enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 {
 	uint64_t n = x->max_page, holes = 0, used = 0, first_hole = 0, sz = x->size_page_info;
 	bool new_pgc;
@@ -70,7 +70,7 @@ enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 		if ((va & ~0xfffull) != page_va) {
 			vmc_diag_init(&tmp);
 			page_va = va & ~0xfffull;
-			page_ok = !xen_read(x, page_va, page, 4096, &tmp);
+			page_ok = !vmc_xen_read(x, page_va, page, 4096, &tmp);
 		}
 		if (!page_ok || in + sz > 4096) {
 			/* an entry straddling pages (sizes that do not divide 4096) is read on its own */
@@ -81,7 +81,7 @@ enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 					first_hole = mfn;
 				continue;
 			}
-			if (xen_read(x, va, ent, sz, &tmp)) {
+			if (vmc_xen_read(x, va, ent, sz, &tmp)) {
 				if (!holes++)
 					first_hole = mfn;
 				continue;

@@ -30,7 +30,7 @@
 #define XEN_HV_VIRT_START 0xffff800000000000ull
 #define XEN_HV_VIRT_END 0xffff880000000000ull
 
-bool xen_ksyms_index_like(const uint8_t *p)
+bool vmc_xen_ksyms_index_like(const uint8_t *p)
 {
 	if (vmc_le16(p))
 		return false;
@@ -42,7 +42,7 @@ bool xen_ksyms_index_like(const uint8_t *p)
 	return true;
 }
 
-void xen_ksyms_free(struct xen_ksyms *k)
+void vmc_xen_ksyms_free(struct xen_ksyms *k)
 {
 	free(k->value);
 	free(k->type);
@@ -121,13 +121,13 @@ static enum vmc_status self_check(const struct xen_ksyms *k, struct vmc_diag *d)
 				k->values_at, k->values_at, k->sorted_at };
 	uint64_t base, v;
 
-	if (!xen_ksyms_value(k, "symbols_token_index", &base))
+	if (!vmc_xen_ksyms_value(k, "symbols_token_index", &base))
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED,
 				"Xen symbol table at 0x%llx (%u symbols) holds no data symbols, not even its own: Xen built "
 				"without CONFIG_LIVEPATCH keeps only text symbols; give --xen-syms",
 				(unsigned long long)k->token_index_at, k->n);
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!xen_ksyms_value(k, names[i], &v) || (!k->sorted_at && i == 6))
+		if (!vmc_xen_ksyms_value(k, names[i], &v) || (!k->sorted_at && i == 6))
 			continue;
 		if (v - base != at[i] - k->token_index_at)
 			return vmc_fail(d, VMC_ERR_CORRUPT,
@@ -154,7 +154,7 @@ static enum vmc_status check_sorted(xen_ksyms_read_fn *rd, void *arg, struct xen
 	enum vmc_status rc = VMC_OK;
 	struct vmc_diag tmp;
 
-	if (!xen_ksyms_value(k, "symbols_sorted_offsets", &vs) || !xen_ksyms_value(k, "symbols_token_index", &vi))
+	if (!vmc_xen_ksyms_value(k, "symbols_sorted_offsets", &vs) || !vmc_xen_ksyms_value(k, "symbols_token_index", &vi))
 		return VMC_OK;
 	k->sorted_at = k->token_index_at + (vs - vi);
 	if (!(pairs = malloc((size_t)k->n * 8))) {
@@ -258,7 +258,7 @@ out:
 	return rc;
 }
 
-/* What xen_ksyms_decode() reads around the token index: windows of the dump before it (the
+/* What vmc_xen_ksyms_decode() reads around the token index: windows of the dump before it (the
  * token table, the markers, the names) and the markers found. */
 struct ksyms_decode {
 	xen_ksyms_read_fn *rd;
@@ -287,7 +287,7 @@ static enum vmc_status read_token_index(struct ksyms_decode *c, struct vmc_diag 
 
 	if ((rc = c->rd(c->arg, c->index_at, raw, sizeof(raw), d)))
 		return vmc_wrap(d, rc, "Xen symbol table: token index at 0x%llx", (unsigned long long)c->index_at);
-	if ((c->index_at & 3) || !xen_ksyms_index_like(raw))
+	if ((c->index_at & 3) || !vmc_xen_ksyms_index_like(raw))
 		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: 0x%llx holds no symbols_token_index (256 rising offsets)",
 				(unsigned long long)c->index_at);
 	for (unsigned i = 0; i < 256; i++)
@@ -362,7 +362,7 @@ static bool try_names(struct ksyms_decode *c, uint64_t at, uint32_t nmark, enum 
 				return true;
 			if (d->msg[0]) { /* the stream fitted but the rest did not: that is the answer */
 				c->last = *rc;
-				xen_ksyms_free(c->k);
+				vmc_xen_ksyms_free(c->k);
 				return true;
 			}
 		}
@@ -398,7 +398,7 @@ static bool try_markers(struct ksyms_decode *c, unsigned pad, enum vmc_status *r
 	return try_names(c, at, nmark, rc, d);
 }
 
-enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
+enum vmc_status vmc_xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
 				 struct vmc_diag *d)
 {
 	struct ksyms_decode c = { .rd = rd, .arg = arg, .index_at = token_index_at, .k = k, .last = VMC_ERR_CORRUPT };
@@ -426,7 +426,7 @@ static const char *short_name(const char *full)
 	return h ? h + 1 : full;
 }
 
-bool xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value)
+bool vmc_xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value)
 {
 	/* linear: used for a handful of names while validating (n <= KSYMS_MAX) */
 	for (uint32_t i = 0; i < k->n; i++) {
@@ -443,13 +443,14 @@ static int by_name_global_first(const void *a, const void *b)
 {
 	const struct xen_sym *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
-	/* xen_ksyms_to_syms puts 'G' (global) or 'l' (local) before each name in strings */
+	/* vmc_xen_ksyms_to_syms puts 'G' (global) or 'l' (local) before each name in strings */
 	if (c)
 		return c;
 	return (x->name[-1] == 'G' ? 0 : 1) - (y->name[-1] == 'G' ? 0 : 1);
 }
 
-enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s, struct vmc_diag *d)
+enum vmc_status vmc_xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s,
+				      struct vmc_diag *d)
 {
 	size_t total = 0, used = 0, out = 0;
 
@@ -457,7 +458,7 @@ enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, st
 	for (uint32_t i = 0; i < k->n; i++)
 		total += strlen(short_name(k->names + k->name_off[i])) + 2;
 	if (!(s->strings = malloc(total + 1)) || !(s->v = calloc(k->n + 1, sizeof(*s->v)))) {
-		xen_syms_free(s);
+		vmc_xen_syms_free(s);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
 	for (uint32_t i = 0; i < k->n; i++) {
@@ -525,17 +526,17 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 			else if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp) ||
 				 !(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
 				break;
-			if (!xen_ksyms_index_like(raw))
+			if (!vmc_xen_ksyms_index_like(raw))
 				continue;
 			if (++tries > SCAN_DECODES)
 				return vmc_fail(d, VMC_ERR_LIMIT, "%s: %u token-index look-alikes decoded, none valid (last: %s)",
 						x->dump->name, SCAN_DECODES, last);
 			vmc_diag_init(&tmp);
-			if (xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
+			if (vmc_xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
 				snprintf(last, sizeof(last), "%s", tmp.msg);
 			} else {
 				uint64_t base;
-				xen_ksyms_value(k, "symbols_token_index", &vi);
+				vmc_xen_ksyms_value(k, "symbols_token_index", &vi);
 				base = at - (k->absolute ? vi & (GIB - 1) : vi);
 				if (!(base & 0x1fffff) && (want_base == ~0ull || base == want_base))
 					return VMC_OK;
@@ -543,7 +544,7 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 				snprintf(last, sizeof(last), "a table at 0x%llx puts the image at 0x%llx, %s",
 					 (unsigned long long)at, (unsigned long long)base,
 					 want_base != ~0ull ? "not at xen_phys_start" : "not 2 MiB aligned");
-				xen_ksyms_free(k);
+				vmc_xen_ksyms_free(k);
 			}
 			if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
 				break;
@@ -562,7 +563,7 @@ static bool origin_from_cr3(struct xen_host *x, const struct xen_ksyms *k, uint6
 	struct vmc_pt pt = { .pm = &x->pm, .format = VMC_PT_X86_64, .levels = 4 };
 
 	for (unsigned i = 0; i < 4; i++)
-		if (!xen_ksyms_value(k, probe_syms[i], &off[i]))
+		if (!vmc_xen_ksyms_value(k, probe_syms[i], &off[i]))
 			return false;
 	for (unsigned c = 0; c < x->npcpu_cr3; c++) {
 		pt.root = x->pcpu_cr3[c] & 0x000ffffffffff000ull;
@@ -586,7 +587,7 @@ static bool origin_from_cr3(struct xen_host *x, const struct xen_ksyms *k, uint6
 	return false;
 }
 
-/* What xen_ksyms_load() learns: the table, where the image lies and XEN_VIRT_START. */
+/* What vmc_xen_ksyms_load() learns: the table, where the image lies and XEN_VIRT_START. */
 struct ksyms_load {
 	struct xen_ksyms k;
 	uint64_t base_ma, origin;
@@ -624,13 +625,13 @@ static enum vmc_status find_origin(struct xen_host *x, struct ksyms_load *l, str
 {
 	uint64_t ti = 0, v;
 
-	xen_ksyms_value(&l->k, "symbols_token_index", &ti);
+	vmc_xen_ksyms_value(&l->k, "symbols_token_index", &ti);
 	l->base_ma = l->k.token_index_at - ti; /* machine address of XEN_VIRT_START (offsets form) */
 	if (l->k.absolute) {
 		l->origin = 0;
 		l->origin_src = "absolute addresses";
 		l->base_ma = l->k.token_index_at - (ti & (GIB - 1));
-	} else if (x->has_vmcoreinfo && x->sym_domain_list && xen_ksyms_value(&l->k, "domain_list", &v)) {
+	} else if (x->has_vmcoreinfo && x->sym_domain_list && vmc_xen_ksyms_value(&l->k, "domain_list", &v)) {
 		l->origin = x->sym_domain_list - v;
 		l->origin_src = "VMCOREINFO_XEN's domain_list";
 	} else if (origin_from_cr3(x, &l->k, l->base_ma, &l->origin, &l->cpu)) {
@@ -663,7 +664,7 @@ static enum vmc_status check_vmcoreinfo_syms(struct xen_host *x, struct ksyms_lo
 
 	for (unsigned i = 0; i < sizeof(vi) / sizeof(vi[0]); i++) {
 		if (!vi[i].va ||
-		    !(xen_ksyms_value(&l->k, vi[i].name, &v) || (vi[i].alt && xen_ksyms_value(&l->k, vi[i].alt, &v))))
+		    !(vmc_xen_ksyms_value(&l->k, vi[i].name, &v) || (vi[i].alt && vmc_xen_ksyms_value(&l->k, vi[i].alt, &v))))
 			continue;
 		if (l->origin + v != vi[i].va)
 			return vmc_fail(d, VMC_ERR_CORRUPT,
@@ -696,7 +697,7 @@ static void report_table(struct xen_host *x, struct ksyms_load *l)
 		      (unsigned long long)l->base_ma, (unsigned long long)l->origin, l->how, l->agree);
 }
 
-enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
+enum vmc_status vmc_xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
 {
 	struct ksyms_load l = { 0 };
 	enum vmc_status rc;
@@ -705,8 +706,8 @@ enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vm
 	if ((rc = find_table(x, &l, d)))
 		return rc;
 	if (!(rc = find_origin(x, &l, d)) && !(rc = check_vmcoreinfo_syms(x, &l, d)) &&
-	    !(rc = xen_ksyms_to_syms(&l.k, l.origin, s, d)))
+	    !(rc = vmc_xen_ksyms_to_syms(&l.k, l.origin, s, d)))
 		report_table(x, &l);
-	xen_ksyms_free(&l.k);
+	vmc_xen_ksyms_free(&l.k);
 	return rc;
 }

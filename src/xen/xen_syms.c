@@ -15,7 +15,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct xen_sym *)a)->name, ((const struct xen_sym *)b)->name);
 }
 
-enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_diag *d)
+enum vmc_status vmc_xen_syms_load(const char *path, struct xen_syms *s, struct vmc_diag *d)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat st;
@@ -95,11 +95,11 @@ enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_d
 out:
 	free(buf);
 	if (rc)
-		xen_syms_free(s);
+		vmc_xen_syms_free(s);
 	return rc;
 }
 
-bool xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va)
+bool vmc_xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va)
 {
 	size_t lo = 0, hi = s->n;
 
@@ -118,7 +118,7 @@ bool xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va)
 	return false;
 }
 
-void xen_syms_free(struct xen_syms *s)
+void vmc_xen_syms_free(struct xen_syms *s)
 {
 	free(s->v);
 	free(s->strings);
