@@ -5,6 +5,7 @@
  * saved CR3: every page table a pCPU runs on maps Xen's image. */
 #include <string.h>
 
+#include "vread.h"
 #include "xen_host.h"
 
 #define GIB (1ull << 30)
@@ -186,23 +187,16 @@ enum vmc_status vmc_xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, 
 	return VMC_OK;
 }
 
+static enum vmc_status xen_translate(void *x, uint64_t va, uint64_t *ma, struct vmc_diag *d)
+{
+	enum vmc_status rc = vmc_xen_va_to_ma(x, va, ma, d);
+
+	return rc ? vmc_wrap(d, rc, "Xen virtual 0x%llx", (unsigned long long)va) : VMC_OK;
+}
+
 enum vmc_status vmc_xen_read(struct xen_host *x, uint64_t va, void *buf, size_t len, struct vmc_diag *d)
 {
-	uint8_t *out = buf;
-
-	while (len) {
-		size_t n = 4096 - (va & 0xfff);
-		uint64_t ma;
-		enum vmc_status rc;
-		if (n > len)
-			n = len;
-		if ((rc = vmc_xen_va_to_ma(x, va, &ma, d)) || (rc = vmc_physmem_read(&x->pm, ma, out, n, d)))
-			return vmc_wrap(d, rc, "Xen virtual 0x%llx", (unsigned long long)va);
-		out += n;
-		va += n;
-		len -= n;
-	}
-	return VMC_OK;
+	return vmc_vread(xen_translate, x, &x->pm, "Xen virtual", va, buf, len, d);
 }
 
 enum vmc_status vmc_xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d)
