@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest_dump.h"
 #include "linux_info.h"
 #include "notes.h"
 #include "xen_hvm_p2m.h"
@@ -123,32 +124,33 @@ static bool read_guest_kva(struct xen_host *x, const struct xen_p2m *p, uint64_t
 	return true;
 }
 
+/* The guest's memory as read_guest_kva reads it, for the shared VMCOREINFO check. */
+struct pv_kva {
+	struct xen_host *x;
+	const struct xen_p2m *p;
+};
+
+static bool pv_kva_read(void *arg, uint64_t kva, uint64_t phys_base, void *buf, size_t len)
+{
+	struct pv_kva *r = arg;
+	return read_guest_kva(r->x, r->p, kva, phys_base, buf, len);
+}
+
 /* A VMCOREINFO note candidate at the start of a frame: the text, validated against
  * init_uts_ns read through the guest's p2m (its release must be the note's). */
 static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const uint8_t *pg, uint8_t **text, size_t *tlen)
 {
-	uint32_t h[3];
-	uint64_t sym, off = 0, phys_base = 0;
-	char rel[65], want[65];
-	size_t len;
+	struct pv_kva r = { .x = x, .p = p };
+	size_t len = vmc_guest_vmcoreinfo_note_at(pg, 4096);
 
-	memcpy(h, pg, 12);
-	if (h[0] != 11 || h[2] != 0 || h[1] < 10 || h[1] > 4096 - 24 || memcmp(pg + 12, "VMCOREINFO\0", 11) ||
-	    memcmp(pg + 24, "OSRELEASE=", 10))
+	if (!len)
 		return false;
-	len = strnlen((const char *)pg + 24, h[1]);
-	if (!vmcoreinfo_get(pg + 24, len, "OSRELEASE", want, sizeof(want)) ||
-	    !vmcoreinfo_get_u64(pg + 24, len, "SYMBOL(init_uts_ns)", 16, &sym))
-		return false;
-	vmcoreinfo_get_u64(pg + 24, len, "OFFSET(uts_namespace.name)", 10, &off);
-	vmcoreinfo_get_u64(pg + 24, len, "NUMBER(phys_base)", 0, &phys_base);
-	if (!*text && (*text = malloc(len ? len : 1))) {
-		memcpy(*text, pg + 24, len);
+	/* pg may be the physmem cache, which read_guest_kva reuses: the text is copied first */
+	if (!*text && (*text = malloc(len))) {
+		memcpy(*text, pg + VMC_GUEST_NOTE_HDR, len);
 		*tlen = len;
 	}
-	/* (pg may be the physmem cache, which read_guest_kva reuses: the text is copied first) */
-	return *text && off <= 4096 && read_guest_kva(x, p, sym + off + 2 * 65, phys_base, rel, sizeof(rel)) &&
-	       (rel[64] = 0, !strcmp(rel, want));
+	return *text && vmc_guest_vmcoreinfo_check(*text, *tlen, pv_kva_read, &r);
 }
 
 /* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
