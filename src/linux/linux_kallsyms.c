@@ -7,6 +7,7 @@
 
 #include "array.h"
 #include "notes.h"
+#include "symtab.h"
 
 #define KSYM_MAX_SYMS (1u << 22)  /* a real kernel has ~10^5; bound hostile counts */
 #define KSYM_NAME_MAX 512         /* KSYM_NAME_LEN is 512 since 6.1 */
@@ -19,36 +20,18 @@ static uint64_t sym_addr(const struct vmc_kallsyms_raw *raw, uint32_t i, enum vm
 	return raw->relative_base + (uint32_t)off;
 }
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* Name lookups run for every symbol the KVM route needs: index the ~100k names once. Symbols
  * are inserted in table order, so among equal names the probe meets the first one first. */
+static const char *ksym_name(const void *arg, uint32_t i)
+{
+	const struct vmc_kallsyms *ks = arg;
+	const char *s = ks->names + ks->name_off[i];
+	return s[0] ? s + 1 : NULL; /* past the type letter */
+}
+
 static int build_index(struct vmc_kallsyms *ks)
 {
-	uint32_t cap = 1024;
-
-	while (cap < 2 * ks->n + 2)
-		cap *= 2;
-	if (!(ks->index = calloc(cap, sizeof(*ks->index))))
-		return -1;
-	ks->index_mask = cap - 1;
-	for (uint32_t i = 0; i < ks->n; i++) {
-		const char *s = ks->names + ks->name_off[i];
-		uint32_t slot;
-		if (!s[0])
-			continue;
-		slot = name_hash(s + 1) & ks->index_mask;
-		while (ks->index[slot])
-			slot = (slot + 1) & ks->index_mask;
-		ks->index[slot] = i + 1;
-	}
-	return 0;
+	return vmc_name_index_build(&ks->index, &ks->index_mask, ks->n, ksym_name, ks);
 }
 
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
@@ -133,7 +116,7 @@ trunc:
 
 bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type)
 {
-	for (uint32_t slot = name_hash(name) & ks->index_mask; ks->index && ks->index[slot];
+	for (uint32_t slot = vmc_name_hash(name) & ks->index_mask; ks->index && ks->index[slot];
 	     slot = (slot + 1) & ks->index_mask) {
 		uint32_t i = ks->index[slot] - 1;
 		const char *s = ks->names + ks->name_off[i];
