@@ -37,9 +37,10 @@ static int build_index(struct vmc_kallsyms *ks)
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
 				    struct vmc_kallsyms *out, struct vmc_diag *d)
 {
-	size_t pos = 0, cap, used = 0, tok_len[256];
+	size_t pos = 0, cap, used = 0;
 	uint32_t i;
 	char *names;
+	enum vmc_status rc;
 
 	memset(out, 0, sizeof(*out));
 	if (raw->num_syms == 0 || raw->num_syms > KSYM_MAX_SYMS)
@@ -49,8 +50,6 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 		    !memchr(raw->token_table + raw->token_index[t], 0, raw->token_table_len - raw->token_index[t]))
 			return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: token %u at offset %u is outside the token table (%zu bytes)",
 					t, raw->token_index[t], raw->token_table_len);
-	for (unsigned t = 0; t < 256; t++) /* bounded by the memchr check above */
-		tok_len[t] = strlen((const char *)raw->token_table + raw->token_index[t]);
 	cap = (size_t)raw->num_syms * 24 + 4096;
 	out->addr = malloc(raw->num_syms * sizeof(*out->addr));
 	out->name_off = malloc(raw->num_syms * sizeof(*out->name_off));
@@ -73,21 +72,11 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 		}
 		if (len > raw->names_len - pos)
 			goto trunc;
-		for (size_t k = 0; k < len; k++) {
-			const char *tok = (const char *)raw->token_table + raw->token_index[raw->names[pos + k]];
-			size_t tl = tok_len[raw->names[pos + k]];
-			if (used + tl + 2 > cap && cap > (size_t)1 << 30) {
-				free(names);
-				vmc_kallsyms_free(out);
-				return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: more than 1 GiB of names");
-			}
-			if (vmc_grow(&names, &cap, used + tl + 2, 4096, d)) {
-				free(names);
-				vmc_kallsyms_free(out);
-				return VMC_ERR_NOMEM;
-			}
-			memcpy(names + used, tok, tl);
-			used += tl;
+		if ((rc = vmc_ksym_expand(raw->names + pos, len, (const char *)raw->token_table, raw->token_index, &names,
+					  &used, &cap, d))) {
+			free(names);
+			vmc_kallsyms_free(out);
+			return rc;
 		}
 		if (used - start > KSYM_NAME_MAX) {
 			free(names);

@@ -2,6 +2,9 @@
 #include "symtab.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
 
 uint32_t vmc_name_hash(const char *s)
 {
@@ -31,4 +34,20 @@ int vmc_name_index_build(uint32_t **index, uint32_t *mask, uint32_t n, vmc_name_
 		(*index)[slot] = i + 1;
 	}
 	return 0;
+}
+
+enum vmc_status vmc_ksym_expand(const uint8_t *codes, size_t ncodes, const char *token_table,
+				const uint16_t *token_index, char **names, size_t *used, size_t *cap, struct vmc_diag *d)
+{
+	for (size_t k = 0; k < ncodes; k++) {
+		const char *tok = token_table + token_index[codes[k]];
+		size_t tl = strlen(tok);
+		if (*used + tl + 2 > *cap && *cap > (size_t)1 << 30)
+			return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: more than 1 GiB of names");
+		if (vmc_grow(names, cap, *used + tl + 2, 4096, d))
+			return VMC_ERR_NOMEM;
+		memcpy(*names + *used, tok, tl);
+		*used += tl;
+	}
+	return VMC_OK;
 }

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array.h"
 #include "le.h"
+#include "symtab.h"
 #include "xen_host.h"
 
 #define TOKEN_MAX 128           /* a token is at most a KSYM_NAME_LEN (127) name */
@@ -89,18 +89,14 @@ static enum vmc_status expand_names(struct xen_ksyms *k, const uint8_t *stream, 
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	for (uint32_t i = 0; i < k->n; i++) {
 		size_t len = stream[pos], start = used;
+		enum vmc_status rc;
 		stream_off[i] = (uint32_t)pos;
-		for (size_t c = 0; c < len; c++) {
-			const char *tok = (const char *)tokens + idx[stream[pos + 1 + c]];
-			size_t tl = strlen(tok); /* NUL-checked by find_token_table */
-			if (used - start + tl > NAME_MAX_LEN)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u at stream offset 0x%zx expands past %d bytes",
-						i, pos, NAME_MAX_LEN);
-			if (vmc_grow(&k->names, &cap, used + tl + 2, 4096, d))
-				return VMC_ERR_NOMEM;
-			memcpy(k->names + used, tok, tl);
-			used += tl;
-		}
+		/* tokens NUL-checked by find_token_table */
+		if ((rc = vmc_ksym_expand(stream + pos + 1, len, (const char *)tokens, idx, &k->names, &used, &cap, d)))
+			return rc;
+		if (used - start > NAME_MAX_LEN)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u at stream offset 0x%zx expands past %d bytes",
+					i, pos, NAME_MAX_LEN);
 		if (used - start < 2 || !((k->names[start] | 0x20) >= 'a' && (k->names[start] | 0x20) <= 'z'))
 			return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u (stream offset 0x%zx) has no type letter and name",
 					i, pos);
@@ -399,7 +395,7 @@ static bool try_markers(struct ksyms_decode *c, unsigned pad, enum vmc_status *r
 }
 
 enum vmc_status vmc_xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
-				 struct vmc_diag *d)
+				     struct vmc_diag *d)
 {
 	struct ksyms_decode c = { .rd = rd, .arg = arg, .index_at = token_index_at, .k = k, .last = VMC_ERR_CORRUPT };
 	enum vmc_status rc;
