@@ -45,13 +45,13 @@ bool vmc_xen_ksyms_index_like(const uint8_t *p);
  * markers, name stream, sorted values, printable names, the tables' own symbols where they
  * were found). */
 enum vmc_status vmc_xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
-				 struct vmc_diag *d);
+				     struct vmc_diag *d);
 /* Value of a symbol by full name or by the part after "file#". */
 bool vmc_xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value);
 /* As a struct xen_syms: va = origin + value (origin 0 for the absolute form); names without
  * their "file#" prefix, a global winning over a local of the same name. */
 enum vmc_status vmc_xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s,
-				  struct vmc_diag *d);
+				      struct vmc_diag *d);
 void vmc_xen_ksyms_free(struct xen_ksyms *k);
 
 /* ---- the hypervisor ------------------------------------------------------------------------ */
@@ -179,7 +179,7 @@ struct xen_p2m {
 	char warn[256];    /* "" or what was skipped while reading it */
 };
 enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p,
-			     struct vmc_diag *d);
+				 struct vmc_diag *d);
 void vmc_xen_p2m_free(struct xen_p2m *p);
 
 #endif

@@ -137,7 +137,7 @@ static uint64_t score(struct xen_host *x, const struct xen_domain *dom, uint64_t
 }
 
 enum vmc_status vmc_xen_hvm_discover(struct xen_host *x, const struct xen_domain *dom, struct xen_hvm_layout *lay,
-				 struct vmc_diag *d)
+				     struct vmc_diag *d)
 {
 	uint8_t *db = malloc(x->size_domain), *obj = malloc(P2M_OBJ_BYTES);
 	uint64_t best = 0;
@@ -196,7 +196,7 @@ out:
 }
 
 enum vmc_status vmc_xen_hvm_map(struct xen_host *x, const struct xen_domain *dom, const struct xen_hvm_layout *lay,
-			    struct vmc_guest *g, struct vmc_diag *d)
+				struct vmc_guest *g, struct vmc_diag *d)
 {
 	struct walk w;
 	enum vmc_status rc = walk(x, dom, lay->root_mfn, lay->fmt, &w, g, d);
