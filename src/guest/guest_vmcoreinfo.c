@@ -9,11 +9,10 @@
 #include "linux_info.h"
 #include "notes.h"
 
-#define NOTE_HDR 24 /* Elf64_Nhdr + "VMCOREINFO\0" padded to 12 */
+#define NOTE_HDR VMC_GUEST_NOTE_HDR
 #define RUN_FRAMES 512
 
-/* A page starting with the note header; returns the text length or 0. */
-static size_t note_at(const uint8_t *page, uint32_t page_size)
+size_t vmc_guest_vmcoreinfo_note_at(const uint8_t *page, uint32_t page_size)
 {
 	uint32_t h[3];
 	size_t n;
@@ -26,30 +25,50 @@ static size_t note_at(const uint8_t *page, uint32_t page_size)
 	return n;
 }
 
-/* For guest-physical outputs: the note is the kernel's own when init_uts_ns, found through the
- * note's own SYMBOL/phys_base, holds the same release. */
-static bool validate(struct vmc_dump *gd, const uint8_t *text, size_t len, void *page, void *scratch)
+bool vmc_guest_vmcoreinfo_check(const uint8_t *text, size_t len, vmc_guest_kva_read_fn *read, void *arg)
 {
-	uint64_t sym, off = 0, phys_base = 0, pa;
+	uint64_t sym, off = 0, phys_base = 0;
 	char rel[65], want[65];
-	struct vmc_diag d;
 
-	vmc_diag_init(&d);
 	if (!vmcoreinfo_get(text, len, "OSRELEASE", want, sizeof(want)) ||
 	    !vmcoreinfo_get_u64(text, len, "SYMBOL(init_uts_ns)", 16, &sym) || sym < VMC_X86_64_START_KERNEL_MAP)
 		return false;
 	vmcoreinfo_get_u64(text, len, "OFFSET(uts_namespace.name)", 10, &off);
 	vmcoreinfo_get_u64(text, len, "NUMBER(phys_base)", 0, &phys_base);
-	if (off > 4096)
+	if (off > 4096 || !read(arg, sym + off + 2 * 65, phys_base, rel, sizeof(rel))) /* utsname.release */
 		return false;
-	pa = sym + off + 2 * 65 - VMC_X86_64_START_KERNEL_MAP + phys_base; /* utsname.release */
-	if ((pa & (gd->page_size - 1)) + sizeof(rel) > gd->page_size)
-		return false; /* straddles frames: not worth the complication for a check */
-	if (vmc_dump_read_page(gd, pa >> gd->page_shift, page, scratch, &d))
-		return false;
-	memcpy(rel, (uint8_t *)page + (pa & (gd->page_size - 1)), sizeof(rel));
 	rel[64] = 0;
 	return strcmp(rel, want) == 0;
+}
+
+/* The guest-physical output being validated, with buffers for one frame. */
+struct gphys_read {
+	struct vmc_dump *gd;
+	void *page, *scratch;
+};
+
+static bool gphys_kva_read(void *arg, uint64_t kva, uint64_t phys_base, void *buf, size_t len)
+{
+	struct gphys_read *r = arg;
+	struct vmc_dump *gd = r->gd;
+	uint64_t pa = kva - VMC_X86_64_START_KERNEL_MAP + phys_base;
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	if ((pa & (gd->page_size - 1)) + len > gd->page_size)
+		return false; /* straddles frames: not worth the complication for a check */
+	if (vmc_dump_read_page(gd, pa >> gd->page_shift, r->page, r->scratch, &d))
+		return false;
+	memcpy(buf, (uint8_t *)r->page + (pa & (gd->page_size - 1)), len);
+	return true;
+}
+
+/* For guest-physical outputs: the note is checked against init_uts_ns in the output itself. */
+static bool validate(struct vmc_dump *gd, const uint8_t *text, size_t len, void *page, void *scratch)
+{
+	struct gphys_read r = { .gd = gd, .page = page, .scratch = scratch };
+
+	return vmc_guest_vmcoreinfo_check(text, len, gphys_kva_read, &r);
 }
 
 enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, struct vmc_diag *d)
@@ -103,7 +122,7 @@ enum vmc_status vmc_guest_prepare(struct vmc_dump *host, struct vmc_guest *g, st
 			vmc_diag_init(&tmp);
 			if (!base && gd->ops->read_page(gd, f, page, scratch, &tmp))
 				continue; /* an unreadable frame is reported by the writer, not here */
-			if (!(len = note_at(p, gd->page_size)))
+			if (!(len = vmc_guest_vmcoreinfo_note_at(p, gd->page_size)))
 				continue;
 			ncand++;
 			if (!best_len || !best_valid) {

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "le.h"
+#include "symtab.h"
 
 #define BTF_MAGIC 0xeB9F
 #define BTF_MAX_TYPES (1u << 24)
@@ -34,45 +36,28 @@ static long extra_len(unsigned kind, unsigned vlen)
 
 static const char *str_at(const struct vmc_btf *b, uint32_t off);
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* Lookups by name are what the KVM route does thousands of times: index the names once.
  * Types are inserted in id order, so among equal names the probe meets the lowest id first. */
+static const char *type_name(const void *arg, uint32_t i)
+{
+	const struct vmc_btf *b = arg;
+	uint32_t name_off;
+
+	memcpy(&name_off, b->types + b->type_off[i], 4);
+	return str_at(b, name_off); /* "" for anonymous types (most of them): never looked up by name */
+}
+
 static int build_index(struct vmc_btf *b)
 {
-	uint32_t cap = 1024;
-
-	while (cap < 2 * b->ntypes + 2)
-		cap *= 2;
-	if (!(b->name_index = calloc(cap, sizeof(*b->name_index))))
-		return -1;
-	b->name_mask = cap - 1;
-	for (uint32_t i = 0; i < b->ntypes; i++) {
-		uint32_t name_off, slot;
-		const char *name;
-		memcpy(&name_off, b->types + b->type_off[i], 4);
-		name = str_at(b, name_off);
-		if (!name[0])
-			continue; /* anonymous types (most of them) are never looked up by name */
-		slot = name_hash(name) & b->name_mask;
-		while (b->name_index[slot])
-			slot = (slot + 1) & b->name_mask;
-		b->name_index[slot] = i + 1;
-	}
-	return 0;
+	return vmc_name_index_build(&b->name_index, &b->name_mask, b->ntypes, type_name, b);
 }
 
 enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
 			      struct vmc_diag *d)
 {
 	const uint8_t *p = data;
-	uint32_t hdr_len, type_off, type_len, str_off, str_len, cap = 0;
+	uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	size_t cap = 0;
 	struct vmc_btf *b;
 	size_t pos;
 
@@ -117,14 +102,9 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) at offset %zu is unknown or cut", id,
 					t_kind(&t), pos);
 		}
-		if (b->ntypes == cap) {
-			uint32_t *n;
-			if (cap >= BTF_MAX_TYPES || !(n = realloc(b->type_off, (cap ? cap * 2 : 1024) * sizeof(*n)))) {
-				vmc_btf_free(b);
-				return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
-			}
-			b->type_off = n;
-			cap = cap ? cap * 2 : 1024;
+		if (b->ntypes == cap && (cap >= BTF_MAX_TYPES || vmc_grow(&b->type_off, &cap, cap + 1, 1024, d))) {
+			vmc_btf_free(b);
+			return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
 		}
 		b->type_off[b->ntypes++] = (uint32_t)pos;
 		pos += 12 + (size_t)extra;
@@ -169,7 +149,7 @@ static const uint8_t *type_at(const struct vmc_btf *b, uint32_t id, struct btf_t
 
 uint32_t vmc_btf_find(const struct vmc_btf *btf, const char *name, unsigned kind)
 {
-	uint32_t h = name_hash(name);
+	uint32_t h = vmc_name_hash(name);
 
 	if (!name[0])
 		return 0;

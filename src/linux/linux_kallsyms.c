@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "notes.h"
+#include "symtab.h"
 
 #define KSYM_MAX_SYMS (1u << 22)  /* a real kernel has ~10^5; bound hostile counts */
 #define KSYM_NAME_MAX 512         /* KSYM_NAME_LEN is 512 since 6.1 */
@@ -18,44 +20,27 @@ static uint64_t sym_addr(const struct vmc_kallsyms_raw *raw, uint32_t i, enum vm
 	return raw->relative_base + (uint32_t)off;
 }
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* Name lookups run for every symbol the KVM route needs: index the ~100k names once. Symbols
  * are inserted in table order, so among equal names the probe meets the first one first. */
+static const char *ksym_name(const void *arg, uint32_t i)
+{
+	const struct vmc_kallsyms *ks = arg;
+	const char *s = ks->names + ks->name_off[i];
+	return s[0] ? s + 1 : NULL; /* past the type letter */
+}
+
 static int build_index(struct vmc_kallsyms *ks)
 {
-	uint32_t cap = 1024;
-
-	while (cap < 2 * ks->n + 2)
-		cap *= 2;
-	if (!(ks->index = calloc(cap, sizeof(*ks->index))))
-		return -1;
-	ks->index_mask = cap - 1;
-	for (uint32_t i = 0; i < ks->n; i++) {
-		const char *s = ks->names + ks->name_off[i];
-		uint32_t slot;
-		if (!s[0])
-			continue;
-		slot = name_hash(s + 1) & ks->index_mask;
-		while (ks->index[slot])
-			slot = (slot + 1) & ks->index_mask;
-		ks->index[slot] = i + 1;
-	}
-	return 0;
+	return vmc_name_index_build(&ks->index, &ks->index_mask, ks->n, ksym_name, ks);
 }
 
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
 				    struct vmc_kallsyms *out, struct vmc_diag *d)
 {
-	size_t pos = 0, cap, used = 0, tok_len[256];
+	size_t pos = 0, cap, used = 0;
 	uint32_t i;
 	char *names;
+	enum vmc_status rc;
 
 	memset(out, 0, sizeof(*out));
 	if (raw->num_syms == 0 || raw->num_syms > KSYM_MAX_SYMS)
@@ -65,8 +50,6 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 		    !memchr(raw->token_table + raw->token_index[t], 0, raw->token_table_len - raw->token_index[t]))
 			return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: token %u at offset %u is outside the token table (%zu bytes)",
 					t, raw->token_index[t], raw->token_table_len);
-	for (unsigned t = 0; t < 256; t++) /* bounded by the memchr check above */
-		tok_len[t] = strlen((const char *)raw->token_table + raw->token_index[t]);
 	cap = (size_t)raw->num_syms * 24 + 4096;
 	out->addr = malloc(raw->num_syms * sizeof(*out->addr));
 	out->name_off = malloc(raw->num_syms * sizeof(*out->name_off));
@@ -89,26 +72,11 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 		}
 		if (len > raw->names_len - pos)
 			goto trunc;
-		for (size_t k = 0; k < len; k++) {
-			const char *tok = (const char *)raw->token_table + raw->token_index[raw->names[pos + k]];
-			size_t tl = tok_len[raw->names[pos + k]];
-			if (used + tl + 2 > cap) {
-				char *nn;
-				if (cap > (size_t)1 << 30) {
-					free(names);
-					vmc_kallsyms_free(out);
-					return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: more than 1 GiB of names");
-				}
-				if (!(nn = realloc(names, cap * 2))) {
-					free(names);
-					vmc_kallsyms_free(out);
-					return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-				}
-				names = nn;
-				cap *= 2;
-			}
-			memcpy(names + used, tok, tl);
-			used += tl;
+		if ((rc = vmc_ksym_expand(raw->names + pos, len, (const char *)raw->token_table, raw->token_index, &names,
+					  &used, &cap, d))) {
+			free(names);
+			vmc_kallsyms_free(out);
+			return rc;
 		}
 		if (used - start > KSYM_NAME_MAX) {
 			free(names);
@@ -137,7 +105,7 @@ trunc:
 
 bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type)
 {
-	for (uint32_t slot = name_hash(name) & ks->index_mask; ks->index && ks->index[slot];
+	for (uint32_t slot = vmc_name_hash(name) & ks->index_mask; ks->index && ks->index[slot];
 	     slot = (slot + 1) & ks->index_mask) {
 		uint32_t i = ks->index[slot] - 1;
 		const char *s = ks->names + ks->name_off[i];
@@ -170,16 +138,10 @@ static enum vmc_status ensure(struct vmc_lkmem *km, uint64_t va, struct namebuf 
 {
 	while (nb->have < need) {
 		enum vmc_status rc;
-		if (nb->have + 65536 > nb->cap) {
-			size_t ncap = nb->cap ? nb->cap * 2 : (size_t)1 << 20;
-			uint8_t *n;
-			if (ncap > (size_t)256 << 20)
-				return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: kallsyms_names larger than 256 MiB");
-			if (!(n = realloc(nb->b, ncap)))
-				return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			nb->b = n;
-			nb->cap = ncap;
-		}
+		if (nb->have + 65536 > nb->cap && (nb->cap ? nb->cap * 2 : (size_t)1 << 20) > (size_t)256 << 20)
+			return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: kallsyms_names larger than 256 MiB");
+		if ((rc = vmc_grow(&nb->b, &nb->cap, nb->have + 65536, (size_t)1 << 20, d)))
+			return rc;
 		if ((rc = vmc_lkmem_read(km, va + nb->have, nb->b + nb->have, 65536, d)))
 			return vmc_wrap(d, rc, "kallsyms_names");
 		nb->have += 65536;

@@ -5,6 +5,7 @@
 
 #include "linux_info.h"
 #include "notes.h"
+#include "vread.h"
 
 #define X86_PT_ADDR_MASK 0x000ffffffffff000ull
 
@@ -99,26 +100,14 @@ enum vmc_status vmc_lkmem_v2p(struct vmc_lkmem *km, uint64_t va, uint64_t *pa, s
 	return VMC_OK;
 }
 
+static enum vmc_status lkmem_translate(void *km, uint64_t va, uint64_t *pa, struct vmc_diag *d)
+{
+	return vmc_lkmem_v2p(km, va, pa, d);
+}
+
 enum vmc_status vmc_lkmem_read(struct vmc_lkmem *km, uint64_t va, void *buf, size_t len, struct vmc_diag *d)
 {
-	uint8_t *out = buf;
-
-	while (len) {
-		uint64_t pa = 0;
-		size_t n = 4096 - (va & 0xfff);
-		enum vmc_status rc;
-
-		if (n > len)
-			n = len;
-		if ((rc = vmc_lkmem_v2p(km, va, &pa, d)))
-			return rc;
-		if ((rc = vmc_physmem_read(&km->pm, pa, out, n, d)))
-			return vmc_wrap(d, rc, "kernel address 0x%llx", (unsigned long long)va);
-		out += n;
-		va += n;
-		len -= n;
-	}
-	return VMC_OK;
+	return vmc_vread(lkmem_translate, km, &km->pm, "kernel address", va, buf, len, d);
 }
 
 enum vmc_status vmc_lkmem_read_u64(struct vmc_lkmem *km, uint64_t va, uint64_t *val, struct vmc_diag *d)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest_dump.h"
 #include "linux_info.h"
 #include "notes.h"
 #include "xen_hvm_p2m.h"
@@ -16,12 +17,12 @@
 
 static int probe(struct vmc_dump *host, const struct vmc_carve_opts *o)
 {
-	int s = xen_notes_probe(host);
+	int s = vmc_xen_notes_probe(host);
 	/* a whole-machine dump with CPU notes: Xen if the user says so with --xen-syms, or if a
 	 * CPU's page tables map Xen's reserved virtual range (Linux never maps it) */
 	if (!s && o->xen_syms && vmc_notes_count(host->notes, host->notes_len, "QEMU", 0))
 		s = 80;
-	if (!s && xen_notes_cr3_maps_xen(host))
+	if (!s && vmc_xen_notes_cr3_maps_xen(host))
 		s = 60;
 	return s;
 }
@@ -123,32 +124,33 @@ static bool read_guest_kva(struct xen_host *x, const struct xen_p2m *p, uint64_t
 	return true;
 }
 
+/* The guest's memory as read_guest_kva reads it, for the shared VMCOREINFO check. */
+struct pv_kva {
+	struct xen_host *x;
+	const struct xen_p2m *p;
+};
+
+static bool pv_kva_read(void *arg, uint64_t kva, uint64_t phys_base, void *buf, size_t len)
+{
+	struct pv_kva *r = arg;
+	return read_guest_kva(r->x, r->p, kva, phys_base, buf, len);
+}
+
 /* A VMCOREINFO note candidate at the start of a frame: the text, validated against
  * init_uts_ns read through the guest's p2m (its release must be the note's). */
 static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const uint8_t *pg, uint8_t **text, size_t *tlen)
 {
-	uint32_t h[3];
-	uint64_t sym, off = 0, phys_base = 0;
-	char rel[65], want[65];
-	size_t len;
+	struct pv_kva r = { .x = x, .p = p };
+	size_t len = vmc_guest_vmcoreinfo_note_at(pg, 4096);
 
-	memcpy(h, pg, 12);
-	if (h[0] != 11 || h[2] != 0 || h[1] < 10 || h[1] > 4096 - 24 || memcmp(pg + 12, "VMCOREINFO\0", 11) ||
-	    memcmp(pg + 24, "OSRELEASE=", 10))
+	if (!len)
 		return false;
-	len = strnlen((const char *)pg + 24, h[1]);
-	if (!vmcoreinfo_get(pg + 24, len, "OSRELEASE", want, sizeof(want)) ||
-	    !vmcoreinfo_get_u64(pg + 24, len, "SYMBOL(init_uts_ns)", 16, &sym))
-		return false;
-	vmcoreinfo_get_u64(pg + 24, len, "OFFSET(uts_namespace.name)", 10, &off);
-	vmcoreinfo_get_u64(pg + 24, len, "NUMBER(phys_base)", 0, &phys_base);
-	if (!*text && (*text = malloc(len ? len : 1))) {
-		memcpy(*text, pg + 24, len);
+	/* pg may be the physmem cache, which read_guest_kva reuses: the text is copied first */
+	if (!*text && (*text = malloc(len))) {
+		memcpy(*text, pg + VMC_GUEST_NOTE_HDR, len);
 		*tlen = len;
 	}
-	/* (pg may be the physmem cache, which read_guest_kva reuses: the text is copied first) */
-	return *text && off <= 4096 && read_guest_kva(x, p, sym + off + 2 * 65, phys_base, rel, sizeof(rel)) &&
-	       (rel[64] = 0, !strcmp(rel, want));
+	return *text && vmc_guest_vmcoreinfo_check(*text, *tlen, pv_kva_read, &r);
 }
 
 /* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
@@ -168,7 +170,7 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 		struct vmc_diag tmp;
 
 		if (mfn == XEN_P2M_INVALID || (mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) ||
-		    !xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
+		    !vmc_xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
 		    !vmc_bitmap_test(&host->stored, mfn))
 			continue;
 		/* one look at the note name per frame, then the whole frame for a candidate */
@@ -237,7 +239,7 @@ static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, 
 
 	lin_dom.fll_mfn = ~0ull;
 	vmc_diag_init(&tmp);
-	if (xen_p2m_read(x, &lin_dom, &lin, &tmp)) {
+	if (vmc_xen_p2m_read(x, &lin_dom, &lin, &tmp)) {
 		vmc_guest_warn(g, "linear p2m (p2m_cr3 0x%llx) unreadable: %s", (unsigned long long)dom->p2m_cr3, tmp.msg);
 		return;
 	}
@@ -252,7 +254,7 @@ static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, 
 	if (same != tree->npfn)
 		vmc_guest_warn(g, "the linear p2m disagrees with the frame-list tree from pfn 0x%llx on; the tree is used",
 			       (unsigned long long)first_diff);
-	xen_p2m_free(&lin);
+	vmc_xen_p2m_free(&lin);
 }
 
 static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, unsigned ndoms, struct xen_domain *dom,
@@ -263,7 +265,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	uint64_t refused = 0, identity = 0, invalid = 0, valid = 0, fll_mfn = dom->fll_mfn;
 	char why[96];
 
-	if ((rc = xen_p2m_read(x, dom, &p, d)))
+	if ((rc = vmc_xen_p2m_read(x, dom, &p, d)))
 		return rc;
 	if (p.warn[0])
 		vmc_guest_warn(g, "%s", p.warn);
@@ -292,7 +294,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 			continue;
 		}
 		mfn = e & ~XEN_P2M_FOREIGN_BIT;
-		if ((e & XEN_P2M_FOREIGN_BIT) || !xen_frames_owned_by(x, mfn, dom->pickled) ||
+		if ((e & XEN_P2M_FOREIGN_BIT) || !vmc_xen_frames_owned_by(x, mfn, dom->pickled) ||
 		    (x->owner[mfn] & XEN_OWNER_HEAP)) {
 			if (!refused++)
 				vmc_guest_warn(g, "p2m: pfn 0x%llx -> mfn 0x%llx is %s: not copied", (unsigned long long)pfn,
@@ -334,7 +336,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	find_vmcoreinfo(x, g, &p, dom->pickled);
 	fill_uts(x, g, &p);
 out:
-	xen_p2m_free(&p);
+	vmc_xen_p2m_free(&p);
 	return rc;
 }
 
@@ -384,7 +386,7 @@ static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *do
 {
 	enum vmc_status rc;
 
-	if ((rc = xen_hvm_discover(x, dom, lay, d)))
+	if ((rc = vmc_xen_hvm_discover(x, dom, lay, d)))
 		return rc;
 	if (!g->report || !strstr(g->report, "p2m.layout"))
 		vmc_guest_report(g, "p2m.layout: OFFSET(domain.arch.p2m)=%llu OFFSET(p2m_domain.domain)=%llu OFFSET(p2m_domain.phys_table)=%llu (%s)",
@@ -398,7 +400,7 @@ static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *do
 		 lay->fmt == VMC_PT_EPT ? "EPT" : "p2m-pt");
 	if (summary_only)
 		return VMC_OK;
-	if ((rc = xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
+	if ((rc = vmc_xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
 		return rc;
 	vmc_guest_warn(g, "HVM/PVH vCPU registers are not carved (no per-vCPU notes)");
 	return VMC_OK;
@@ -435,14 +437,14 @@ static enum vmc_status check_syms(struct xen_host *x, const char *path, struct v
 {
 	uint64_t v;
 
-	if (x->has_vmcoreinfo && xen_syms_get(&x->syms, "domain_list", &v) && v != x->sym_domain_list)
+	if (x->has_vmcoreinfo && vmc_xen_syms_get(&x->syms, "domain_list", &v) && v != x->sym_domain_list)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s does not match %s: domain_list is 0x%llx there, 0x%llx in VMCOREINFO_XEN",
 				path, x->dump->name, (unsigned long long)v, (unsigned long long)x->sym_domain_list);
 	if (x->syms.build_id_len) {
 		uint8_t mem[64];
 		struct vmc_diag tmp;
 		vmc_diag_init(&tmp);
-		if (xen_read(x, x->syms.build_id_va, mem, x->syms.build_id_len, &tmp))
+		if (vmc_xen_read(x, x->syms.build_id_va, mem, x->syms.build_id_len, &tmp))
 			return vmc_fail(d, VMC_ERR_ARGS, "%s: its build-id note at 0x%llx is not in %s: %s", path,
 					(unsigned long long)x->syms.build_id_va, x->dump->name, tmp.msg);
 		if (memcmp(mem, x->syms.build_id_note, x->syms.build_id_len))
@@ -464,7 +466,7 @@ static enum vmc_status crosscheck_ksyms(struct xen_host *x, const struct xen_sym
 
 	for (size_t i = 0; i < k->n; i++) {
 		uint64_t va;
-		if (!xen_syms_get(&x->syms, k->v[i].name, &va))
+		if (!vmc_xen_syms_get(&x->syms, k->v[i].name, &va))
 			absent++;
 		else if (va == k->v[i].va)
 			same++;
@@ -484,118 +486,156 @@ static enum vmc_status crosscheck_ksyms(struct xen_host *x, const struct xen_sym
 	return VMC_OK;
 }
 
-static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
-			    struct vmc_diag *d)
-{
-	struct xen_host *x = calloc(1, sizeof(*x));
-	struct xen_domain *doms = NULL;
+/* What scan() holds across its phases. */
+struct xen_carve {
+	struct xen_host *x;
+	struct xen_domain *doms;
+	unsigned ndoms;
 	struct xen_layout lay;
-	struct xen_hvm_layout hvm_lay = { 0 };
-	unsigned ndoms = 0;
+	struct xen_hvm_layout hvm_lay;
+	struct xen_syms ksyms;   /* the table embedded in Xen's image, while not taken into x->syms */
+};
+
+static void xen_carve_release(struct xen_carve *c)
+{
+	struct xen_host *x = c->x;
+
+	free(c->doms);
+	free(x->owner);
+	vmc_xen_syms_free(&x->syms);
+	vmc_xen_syms_free(&c->ksyms);
+	vmc_physmem_fini(&x->pm);
+	free(x);
+}
+
+/* The symbol table Xen keeps in its own image: used when no --xen-syms is given, and checked
+ * against it when one is. */
+static enum vmc_status use_embedded_syms(struct xen_carve *c, const struct vmc_carve_opts *o, struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
 	enum vmc_status rc, krc;
-	struct xen_syms ksyms = { 0 };
 	struct vmc_diag kd;
 
-	if (!x)
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	x->dump = host;
-	x->hv = hv;
-	snprintf(hv->kind, sizeof(hv->kind), "xen");
-	if ((rc = vmc_physmem_init(&x->pm, host, d)))
-		goto out;
+	vmc_diag_init(&kd);
+	if (!(krc = vmc_xen_ksyms_load(x, &c->ksyms, &kd)) && x->has_syms &&
+	    (rc = crosscheck_ksyms(x, &c->ksyms, o->xen_syms, d)))
+		return rc;
+	if (!krc && !x->has_syms) {
+		x->syms = c->ksyms;
+		memset(&c->ksyms, 0, sizeof(c->ksyms));
+		x->has_syms = true;
+	} else if (krc && !x->has_syms && !x->has_vmcoreinfo) {
+		return vmc_fail(d, krc, "%s; give --xen-syms", kd.msg);
+	} else if (krc) {
+		vmc_hv_report(x->hv, "xen_syms.embedded=not used: %s", kd.msg);
+	}
+	return VMC_OK;
+}
+
+/* Xen itself: its symbols, notes, virtual memory, frame table and domain list. */
+static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts *o, struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
+	struct vmc_hv *hv = x->hv;
+	enum vmc_status rc;
+
+	if ((rc = vmc_physmem_init(&x->pm, x->dump, d)))
+		return rc;
 	if (o->xen_syms) {
-		if ((rc = xen_syms_load(o->xen_syms, &x->syms, d)))
-			goto out;
+		if ((rc = vmc_xen_syms_load(o->xen_syms, &x->syms, d)))
+			return rc;
 		x->has_syms = true;
 		vmc_hv_report(hv, "xen_syms=%s (%zu symbols)", o->xen_syms, x->syms.n);
 	}
-	if ((rc = xen_notes_read(x, d)))
-		goto out;
-	/* the symbol table Xen keeps in its own image: used when no --xen-syms is given, and
-	 * checked against it when one is */
-	vmc_diag_init(&kd);
-	if (!(krc = xen_ksyms_load(x, &ksyms, &kd)) && x->has_syms && (rc = crosscheck_ksyms(x, &ksyms, o->xen_syms, d)))
-		goto out;
-	if (!krc && !x->has_syms) {
-		x->syms = ksyms;
-		memset(&ksyms, 0, sizeof(ksyms));
-		x->has_syms = true;
-	} else if (krc && !x->has_syms && !x->has_vmcoreinfo) {
-		rc = vmc_fail(d, krc, "%s; give --xen-syms", kd.msg);
-		goto out;
-	} else if (krc) {
-		vmc_hv_report(hv, "xen_syms.embedded=not used: %s", kd.msg);
-	}
-	if ((rc = xen_vmem_init(x, d)))
-		goto out;
+	if ((rc = vmc_xen_notes_read(x, d)) || (rc = use_embedded_syms(c, o, d)) || (rc = vmc_xen_vmem_init(x, d)))
+		return rc;
 	if (o->xen_syms && (rc = check_syms(x, o->xen_syms, d)))
-		goto out;
+		return rc;
 	if (x->has_crash_info)
 		snprintf(hv->version, sizeof(hv->version), "%u.%u", x->version_major, x->version_minor);
 	else
 		snprintf(hv->version, sizeof(hv->version), "unknown (no CRASH_INFO note)");
-	if ((rc = xen_frames_scan(x, d)) || (rc = xen_domains_read(x, &doms, &ndoms, &lay, d)))
-		goto out;
-	report_layout(x, &lay);
-	xen_vcpus_locate(x, doms, ndoms);
-	for (unsigned i = 0; i < ndoms; i++) {
-		struct xen_domain *dom = &doms[i];
-		struct vmc_guest *g = vmc_hv_add_guest(hv, host->page_size);
-		struct vmc_diag gd;
+	if ((rc = vmc_xen_frames_scan(x, d)) || (rc = vmc_xen_domains_read(x, &c->doms, &c->ndoms, &c->lay, d)))
+		return rc;
+	return VMC_OK;
+}
 
-		if (!g) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(g->id, sizeof(g->id), "%u", dom->domid);
-		if (dom->domid == 0)
-			snprintf(g->name, sizeof(g->name), "Domain-0");
-		g->space = VMC_SPACE_MACHINE;
-		g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
-		vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
-		vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
-				 (unsigned long long)dom->owned_heap, dom->has_tot_pages ? "" : " (tot_pages unknown)");
-		vmc_guest_report(g, "max_vcpus=%u vcpus_found=%u", dom->max_vcpus, dom->nvcpu);
-		for (unsigned v = 0; v < dom->nvcpu; v++)
-			vmc_guest_report(g, "vcpu%u=0x%llx", v, (unsigned long long)dom->vcpu_va[v]);
-		vmc_guest_report(g, "shared_info=0x%llx (mfn 0x%llx)", (unsigned long long)dom->shared_info_va,
-				 (unsigned long long)dom->shared_info_mfn);
-		vmc_guest_report(g, "shared_info.arch.max_pfn=0x%llx frame_list_list=0x%llx p2m_cr3=0x%llx p2m_vaddr=0x%llx p2m_generation=%llu",
-				 (unsigned long long)dom->max_pfn, (unsigned long long)dom->fll_mfn,
-				 (unsigned long long)dom->p2m_cr3, (unsigned long long)dom->p2m_vaddr,
-				 (unsigned long long)dom->p2m_generation);
-		if (!dom->shared_info_mfn) {
-			snprintf(g->type, sizeof(g->type), "?");
-			vmc_guest_fail(g, VMC_ERR_UNSUPPORTED, "domain %u: its shared_info page was not found", dom->domid);
-			continue;
-		}
-		if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
-			/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
-			snprintf(g->type, sizeof(g->type), "HVM/PVH");
-			vmc_diag_init(&gd);
-			if ((rc = carve_hvm(x, dom, g, &hvm_lay, o->only && strcmp(o->only, g->id), &gd))) {
-				vmc_guest_fail(g, rc, "%s", gd.msg);
-				rc = VMC_OK;
-			}
-			continue;
-		}
-		snprintf(g->type, sizeof(g->type), "PV");
-		add_vcpus(x, g, dom, &lay);
-		if (o->only && strcmp(o->only, g->id))
-			continue;
-		vmc_diag_init(&gd);
-		if ((rc = carve_pv(x, doms, ndoms, dom, g, &gd))) {
-			vmc_guest_fail(g, rc, "%s", gd.msg);
-			rc = VMC_OK;
-		}
+static void report_domain(struct vmc_guest *g, const struct xen_domain *dom)
+{
+	vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
+	vmc_guest_report(g, "owned=%llu xen_heap_shared=%llu%s", (unsigned long long)dom->owned,
+			 (unsigned long long)dom->owned_heap, dom->has_tot_pages ? "" : " (tot_pages unknown)");
+	vmc_guest_report(g, "max_vcpus=%u vcpus_found=%u", dom->max_vcpus, dom->nvcpu);
+	for (unsigned v = 0; v < dom->nvcpu; v++)
+		vmc_guest_report(g, "vcpu%u=0x%llx", v, (unsigned long long)dom->vcpu_va[v]);
+	vmc_guest_report(g, "shared_info=0x%llx (mfn 0x%llx)", (unsigned long long)dom->shared_info_va,
+			 (unsigned long long)dom->shared_info_mfn);
+	vmc_guest_report(g, "shared_info.arch.max_pfn=0x%llx frame_list_list=0x%llx p2m_cr3=0x%llx p2m_vaddr=0x%llx p2m_generation=%llu",
+			 (unsigned long long)dom->max_pfn, (unsigned long long)dom->fll_mfn,
+			 (unsigned long long)dom->p2m_cr3, (unsigned long long)dom->p2m_vaddr,
+			 (unsigned long long)dom->p2m_generation);
+}
+
+/* One domain as a guest: a failure to carve it is the guest's, not the scan's. */
+static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom, const struct vmc_carve_opts *o,
+				    struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
+	struct vmc_guest *g = vmc_hv_add_guest(x->hv, x->dump->page_size);
+	struct vmc_diag gd;
+	enum vmc_status rc;
+
+	if (!g)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	snprintf(g->id, sizeof(g->id), "%u", dom->domid);
+	if (dom->domid == 0)
+		snprintf(g->name, sizeof(g->name), "Domain-0");
+	g->space = VMC_SPACE_MACHINE;
+	g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
+	report_domain(g, dom);
+	if (!dom->shared_info_mfn) {
+		snprintf(g->type, sizeof(g->type), "?");
+		vmc_guest_fail(g, VMC_ERR_UNSUPPORTED, "domain %u: its shared_info page was not found", dom->domid);
+		return VMC_OK;
 	}
-out:
-	free(doms);
-	free(x->owner);
-	xen_syms_free(&x->syms);
-	xen_syms_free(&ksyms);
-	vmc_physmem_fini(&x->pm);
-	free(x);
+	if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
+		/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
+		snprintf(g->type, sizeof(g->type), "HVM/PVH");
+		vmc_diag_init(&gd);
+		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, o->only && strcmp(o->only, g->id), &gd)))
+			vmc_guest_fail(g, rc, "%s", gd.msg);
+		return VMC_OK;
+	}
+	snprintf(g->type, sizeof(g->type), "PV");
+	add_vcpus(x, g, dom, &c->lay);
+	if (o->only && strcmp(o->only, g->id))
+		return VMC_OK;
+	vmc_diag_init(&gd);
+	if ((rc = carve_pv(x, c->doms, c->ndoms, dom, g, &gd)))
+		vmc_guest_fail(g, rc, "%s", gd.msg);
+	return VMC_OK;
+}
+
+static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
+			    struct vmc_diag *d)
+{
+	struct xen_carve c = { .x = calloc(1, sizeof(*c.x)) };
+	enum vmc_status rc;
+
+	if (!c.x)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	c.x->dump = host;
+	c.x->hv = hv;
+	snprintf(hv->kind, sizeof(hv->kind), "xen");
+	if ((rc = open_xen(&c, o, d))) {
+		xen_carve_release(&c);
+		return rc;
+	}
+	report_layout(c.x, &c.lay);
+	vmc_xen_vcpus_locate(c.x, c.doms, c.ndoms);
+	for (unsigned i = 0; i < c.ndoms && !rc; i++)
+		rc = carve_domain(&c, &c.doms[i], o, d);
+	xen_carve_release(&c);
 	return rc;
 }
 

@@ -20,7 +20,7 @@ static bool shared_info_ok(struct xen_host *x, uint64_t va, uint32_t pickled, ui
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
-	if ((va & 0xfff) || !xen_is_directmap(x, va) || xen_va_to_ma(x, va, &ma, &tmp))
+	if ((va & 0xfff) || !vmc_xen_is_directmap(x, va) || vmc_xen_va_to_ma(x, va, &ma, &tmp))
 		return false;
 	*mfn = ma >> 12;
 	return *mfn < x->nowner && x->owner[*mfn] == (XEN_OWNER_HEAP | pickled);
@@ -34,8 +34,9 @@ static bool vcpu_array_ok(struct xen_host *x, uint64_t arr, uint64_t dva, uint64
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
-	if ((arr & 7) || !xen_is_directmap(x, arr) || xen_read_u64(x, arr, &v0, &tmp) || !xen_is_directmap(x, v0) ||
-	    xen_read(x, v0, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != 0)
+	if ((arr & 7) || !vmc_xen_is_directmap(x, arr) || vmc_xen_read_u64(x, arr, &v0, &tmp) ||
+	    !vmc_xen_is_directmap(x, v0) ||
+	    vmc_xen_read(x, v0, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != 0)
 		return false;
 	for (uint64_t off = 8; off + 8 <= sizeof(vb); off += 8)
 		if (vmc_le64(vb + off) == dva) {
@@ -150,7 +151,7 @@ static void find_user_regs(struct xen_host *x, struct xen_domain *doms, unsigned
 		for (unsigned v = 0; v < doms[i].nvcpu; v++) {
 			struct vmc_diag tmp;
 			vmc_diag_init(&tmp);
-			if (xen_read(x, doms[i].vcpu_va[v] & ~0xfffull, pg, 4096, &tmp))
+			if (vmc_xen_read(x, doms[i].vcpu_va[v] & ~0xfffull, pg, 4096, &tmp))
 				continue;
 			for (unsigned off = 64; off + UREGS_SIZE <= 4096; off += 8)
 				if (pv_kernel_regs(pg + off) && votes[off / 8] < 65535)
@@ -166,149 +167,179 @@ static void find_user_regs(struct xen_host *x, struct xen_domain *doms, unsigned
 			struct vmc_diag tmp;
 			uint64_t va = doms[i].vcpu_va[v] + lay->off_user_regs;
 			vmc_diag_init(&tmp);
-			if (!xen_read(x, va, doms[i].vcpu_regs[v], UREGS_SIZE, &tmp))
+			if (!vmc_xen_read(x, va, doms[i].vcpu_regs[v], UREGS_SIZE, &tmp))
 				doms[i].vcpu_regs_ok[v] = pv_kernel_regs((const uint8_t *)doms[i].vcpu_regs[v]);
 		}
 	free(pg);
 }
 
-enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *nout, struct xen_layout *lay,
-				 struct vmc_diag *d)
+/* The domains read so far: their struct domain bytes (dbs[i] for doms[i]) and the layout
+ * found from the first one that satisfies the invariants. */
+struct domain_walk {
+	struct xen_host *x;
+	struct xen_layout *lay;
+	struct xen_domain *doms;
+	uint8_t **dbs;
+	unsigned n;
+	bool have_layout;
+};
+
+static void domain_walk_release(struct domain_walk *w, bool keep_doms)
 {
-	struct xen_domain *doms = NULL;
-	uint8_t **dbs = NULL;
-	unsigned n = 0;
+	for (unsigned i = 0; i < w->n; i++)
+		free(w->dbs[i]);
+	free(w->dbs);
+	w->dbs = NULL;
+	if (!keep_doms) {
+		free(w->doms);
+		w->doms = NULL;
+	}
+}
+
+/* Append the domain at dva whose struct domain bytes are db (taken over, freed on failure). */
+static enum vmc_status add_domain(struct domain_walk *w, uint64_t dva, uint8_t *db, uint16_t id, struct vmc_diag *d)
+{
+	struct xen_host *x = w->x;
+	struct xen_domain *dm;
+	void *p1 = realloc(w->doms, (w->n + 1) * sizeof(*w->doms)), *p2;
+
+	if (p1)
+		w->doms = p1;
+	p2 = p1 ? realloc(w->dbs, (w->n + 1) * sizeof(*w->dbs)) : NULL;
+	if (!p1 || !p2) {
+		free(db);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	w->dbs = p2;
+	dm = &w->doms[w->n];
+	w->dbs[w->n] = db;
+	memset(dm, 0, sizeof(*dm));
+	dm->va = dva;
+	dm->domid = id;
+	dm->pickled = vmc_xen_frames_pickle(x, dva);
+	w->n++;
+	if (!w->have_layout) {
+		struct vmc_diag tmp;
+		vmc_diag_init(&tmp);
+		if (!discover(x, db, dva, dm->pickled, w->lay, &tmp))
+			w->have_layout = true;
+		else if (!w->lay->source)
+			vmc_hv_warn(x->hv, "domain %u: %s", id, tmp.msg);
+	}
+	return VMC_OK;
+}
+
+/* Follow next_in_list from domain_list: at most MAX_DOMAINS entries, ids strictly rising (the
+ * list is sorted by id, so a repeat means a loop); an unreadable or implausible entry cuts it. */
+static enum vmc_status walk_domain_list(struct domain_walk *w, struct vmc_diag *d)
+{
+	struct xen_host *x = w->x;
 	uint64_t dva;
 	int last_id = -1;
-	enum vmc_status rc = VMC_OK;
-	bool have_layout = false;
+	enum vmc_status rc;
+
+	if ((rc = vmc_xen_read_u64(x, x->sym_domain_list, &dva, d)))
+		return vmc_wrap(d, rc, "reading domain_list");
+	while (dva) {
+		uint8_t *db;
+		uint16_t id;
+
+		if (w->n >= MAX_DOMAINS)
+			return vmc_fail(d, VMC_ERR_LIMIT, "%s: domain_list has more than %u entries (a loop?)", x->dump->name,
+					MAX_DOMAINS);
+		if (!vmc_xen_is_directmap(x, dva) || (dva & 0xfff)) {
+			vmc_hv_warn(x->hv, "domain_list entry %u: 0x%llx is not a page in Xen's direct map; the list is cut there",
+				    w->n, (unsigned long long)dva);
+			break;
+		}
+		if (!(db = malloc(x->size_domain)))
+			return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		if ((rc = vmc_xen_read(x, dva, db, x->size_domain, d))) {
+			free(db);
+			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx cannot be read (%s); the list is cut there", w->n,
+				    (unsigned long long)dva, d->msg);
+			vmc_diag_clear(d);
+			break;
+		}
+		memcpy(&id, db + x->off_d_domain_id, 2);
+		if ((int)id <= last_id || id >= 0x7ff0) {
+			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx has id %u after %d: not sorted (a loop?); the list is cut there",
+				    w->n, (unsigned long long)dva, id, last_id);
+			free(db);
+			break;
+		}
+		last_id = id;
+		if ((rc = add_domain(w, dva, db, id, d)))
+			return rc;
+		dva = vmc_le64(db + x->off_d_next_in_list);
+	}
+	return VMC_OK;
+}
+
+/* max_vcpus, the vcpu array, shared_info (and its arch part: the p2m roots) of one domain */
+static void read_domain_fields(struct xen_host *x, struct xen_domain *dm, const uint8_t *db,
+			       const struct xen_layout *lay)
+{
+	uint64_t arch[6];
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	dm->max_vcpus = vmc_le32(db + lay->off_max_vcpus);
+	dm->vcpu_array_va = vmc_le64(db + lay->off_vcpu);
+	dm->shared_info_va = vmc_le64(db + lay->off_shared_info);
+	if (!shared_info_ok(x, dm->shared_info_va, dm->pickled, &dm->shared_info_mfn))
+		dm->shared_info_mfn = 0;
+	else if (!vmc_xen_read(x, dm->shared_info_va + SHINFO_ARCH, arch, sizeof(arch), &tmp)) {
+		dm->max_pfn = arch[0];
+		dm->fll_mfn = arch[1];
+		dm->p2m_cr3 = arch[3];
+		dm->p2m_vaddr = arch[4];
+		dm->p2m_generation = arch[5];
+	}
+	for (uint32_t v = 0; v < dm->max_vcpus && v < 128 && vmc_xen_is_directmap(x, dm->vcpu_array_va); v++) {
+		uint64_t vva;
+		uint8_t vb[64];
+		if (vmc_xen_read_u64(x, dm->vcpu_array_va + v * 8, &vva, &tmp) || !vva)
+			continue;
+		if (!vmc_xen_is_directmap(x, vva) || vmc_xen_read(x, vva, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != v ||
+		    vmc_le64(vb + lay->off_vcpu_domain) != dm->va)
+			continue;
+		dm->vcpu_va[dm->nvcpu++] = vva;
+	}
+}
+
+enum vmc_status vmc_xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *nout,
+				     struct xen_layout *lay, struct vmc_diag *d)
+{
+	struct domain_walk w = { .x = x, .lay = lay };
+	enum vmc_status rc;
 
 	memset(lay, 0, sizeof(*lay));
 	if (x->size_domain < 64 || x->size_domain > DOMAIN_BYTES_MAX || x->off_d_next_in_list + 8 > x->size_domain ||
 	    x->off_d_domain_id + 2 > x->size_domain)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: implausible struct domain layout (size %llu, next_in_list %llu)",
 				x->dump->name, (unsigned long long)x->size_domain, (unsigned long long)x->off_d_next_in_list);
-	if ((rc = xen_read_u64(x, x->sym_domain_list, &dva, d)))
-		return vmc_wrap(d, rc, "reading domain_list");
-	while (dva) {
-		struct xen_domain *dm;
-		uint8_t *db;
-		uint16_t id;
-
-		if (n >= MAX_DOMAINS) {
-			rc = vmc_fail(d, VMC_ERR_LIMIT, "%s: domain_list has more than %u entries (a loop?)", x->dump->name,
-				      MAX_DOMAINS);
-			break;
-		}
-		if (!xen_is_directmap(x, dva) || (dva & 0xfff)) {
-			vmc_hv_warn(x->hv, "domain_list entry %u: 0x%llx is not a page in Xen's direct map; the list is cut there",
-				    n, (unsigned long long)dva);
-			break;
-		}
-		if (!(db = malloc(x->size_domain))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if ((rc = xen_read(x, dva, db, x->size_domain, d))) {
-			free(db);
-			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx cannot be read (%s); the list is cut there", n,
-				    (unsigned long long)dva, d->msg);
-			vmc_diag_init(d);
-			rc = VMC_OK;
-			break;
-		}
-		memcpy(&id, db + x->off_d_domain_id, 2);
-		if ((int)id <= last_id || id >= 0x7ff0) {
-			/* sorted by id, so a repeat means a loop */
-			vmc_hv_warn(x->hv, "domain_list entry %u at 0x%llx has id %u after %d: not sorted (a loop?); the list is cut there",
-				    n, (unsigned long long)dva, id, last_id);
-			free(db);
-			break;
-		}
-		last_id = id;
-		{
-			void *p1 = realloc(doms, (n + 1) * sizeof(*doms)), *p2;
-			if (p1)
-				doms = p1;
-			p2 = p1 ? realloc(dbs, (n + 1) * sizeof(*dbs)) : NULL;
-			if (!p1 || !p2) {
-				free(db);
-				rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-				break;
-			}
-			dbs = p2;
-		}
-		dm = &doms[n];
-		dbs[n] = db;
-		memset(dm, 0, sizeof(*dm));
-		dm->va = dva;
-		dm->domid = id;
-		dm->pickled = xen_frames_pickle(x, dva);
-		n++;
-		if (!have_layout) {
-			struct vmc_diag tmp;
-			vmc_diag_init(&tmp);
-			if (!discover(x, db, dva, dm->pickled, lay, &tmp))
-				have_layout = true;
-			else if (!lay->source)
-				vmc_hv_warn(x->hv, "domain %u: %s", id, tmp.msg);
-		}
-		dva = vmc_le64(db + x->off_d_next_in_list);
-	}
-	if (rc) {
-		for (unsigned i = 0; i < n; i++)
-			free(dbs[i]);
-		free(dbs);
-		free(doms);
+	if ((rc = walk_domain_list(&w, d))) {
+		domain_walk_release(&w, false);
 		return rc;
 	}
-	if (!n) {
-		free(dbs);
-		free(doms);
+	if (!w.n) {
+		domain_walk_release(&w, false);
 		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: domain_list at 0x%llx is empty", x->dump->name,
 				(unsigned long long)x->sym_domain_list);
 	}
-	count_owned(x, doms, n);
-	if (have_layout)
-		find_tot_pages(x, doms, dbs, n, lay);
-	for (unsigned i = 0; i < n && have_layout; i++) {
-		struct xen_domain *dm = &doms[i];
-		uint8_t *db = dbs[i];
-		uint64_t arch[6];
-		struct vmc_diag tmp;
-
-		vmc_diag_init(&tmp);
-		dm->max_vcpus = vmc_le32(db + lay->off_max_vcpus);
-		dm->vcpu_array_va = vmc_le64(db + lay->off_vcpu);
-		dm->shared_info_va = vmc_le64(db + lay->off_shared_info);
-		if (!shared_info_ok(x, dm->shared_info_va, dm->pickled, &dm->shared_info_mfn))
-			dm->shared_info_mfn = 0;
-		else if (!xen_read(x, dm->shared_info_va + SHINFO_ARCH, arch, sizeof(arch), &tmp)) {
-			dm->max_pfn = arch[0];
-			dm->fll_mfn = arch[1];
-			dm->p2m_cr3 = arch[3];
-			dm->p2m_vaddr = arch[4];
-			dm->p2m_generation = arch[5];
-		}
-		for (uint32_t v = 0; v < dm->max_vcpus && v < 128 && xen_is_directmap(x, dm->vcpu_array_va); v++) {
-			uint64_t vva;
-			uint8_t vb[64];
-			if (xen_read_u64(x, dm->vcpu_array_va + v * 8, &vva, &tmp) || !vva)
-				continue;
-			if (!xen_is_directmap(x, vva) || xen_read(x, vva, vb, sizeof(vb), &tmp) || vmc_le32(vb + 0) != v ||
-			    vmc_le64(vb + lay->off_vcpu_domain) != dm->va)
-				continue;
-			dm->vcpu_va[dm->nvcpu++] = vva;
-		}
+	count_owned(x, w.doms, w.n);
+	if (w.have_layout) {
+		find_tot_pages(x, w.doms, w.dbs, w.n, lay);
+		for (unsigned i = 0; i < w.n; i++)
+			read_domain_fields(x, &w.doms[i], w.dbs[i], lay);
 	}
-	for (unsigned i = 0; i < n; i++)
-		free(dbs[i]);
-	free(dbs);
-	if (have_layout)
-		find_user_regs(x, doms, n, lay);
-	if (!have_layout)
+	domain_walk_release(&w, true);
+	if (w.have_layout)
+		find_user_regs(x, w.doms, w.n, lay);
+	else
 		vmc_hv_warn(x->hv, "struct domain fields beyond id/next_in_list could not be found; domains are listed without p2m");
-	*out = doms;
-	*nout = n;
+	*out = w.doms;
+	*nout = w.n;
 	return VMC_OK;
 }

@@ -16,29 +16,74 @@ static uint64_t mfn_to_pdx(const struct xen_host *x, uint64_t mfn)
 	return (mfn & x->pdx_bottom_mask) | ((mfn & x->pdx_top_mask) >> x->pdx_hole_shift);
 }
 
-uint32_t xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
+uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
 {
 	/* page_get_owner(): _domain = virt_to_pdx(d) = (d - DIRECTMAP_VIRT_START) >> 12 */
 	return (uint32_t)((domain_va - x->directmap_start) >> 12) & 0x7fffffffu;
 }
 
-bool xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled)
+bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled)
 {
 	return mfn < x->nowner && x->owner[mfn] && XEN_OWNER_ID(x->owner[mfn]) == pickled;
 }
 
-enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
+/* The frame table read a page at a time: the page of the last entry is kept. */
+struct frame_reader {
+	struct xen_host *x;
+	uint8_t *page;
+	uint64_t page_va;
+	bool page_ok;
+};
+
+/* count_info and _domain of mfn's struct page_info; false when it is not in the dump. */
+static bool read_page_info(struct frame_reader *r, uint64_t mfn, uint64_t *count, uint32_t *owner)
+{
+	struct xen_host *x = r->x;
+	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz, in = va & 0xfff;
+	struct vmc_diag tmp;
+
+	if ((va & ~0xfffull) != r->page_va) {
+		vmc_diag_init(&tmp);
+		r->page_va = va & ~0xfffull;
+		r->page_ok = !vmc_xen_read(x, r->page_va, r->page, 4096, &tmp);
+	}
+	if (!r->page_ok || in + sz > 4096) {
+		/* an entry straddling pages (sizes that do not divide 4096) is read on its own */
+		uint8_t ent[256];
+		vmc_diag_init(&tmp);
+		if ((!r->page_ok && in + sz <= 4096) || vmc_xen_read(x, va, ent, sz, &tmp))
+			return false;
+		memcpy(count, ent + x->off_pi_count_info, 8);
+		memcpy(owner, ent + x->off_pi_domain, 4);
+	} else {
+		memcpy(count, r->page + in + x->off_pi_count_info, 8);
+		memcpy(owner, r->page + in + x->off_pi_domain, 4);
+	}
+	return true;
+}
+
+/* Xen 4.17 re-laid the PGC bits: state moved from 56:55 to 59:58 */
+static void set_pgc_layout(struct xen_host *x)
+{
+	bool new_pgc = !x->has_crash_info || x->version_major > 4 || (x->version_major == 4 && x->version_minor >= 17);
+
+	x->pgc_allocated = PGC_ALLOCATED;
+	x->pgc_xen_heap = PGC_XEN_HEAP;
+	x->pgc_state_mask = new_pgc ? 3ull << 58 : 3ull << 55;
+	x->pgc_state_inuse = 0;
+	vmc_hv_report(x->hv, "pgc.layout=%s (state mask 0x%llx)%s", new_pgc ? "4.17+" : "4.0-4.16",
+		      (unsigned long long)x->pgc_state_mask, x->has_crash_info ? "" : " (assumed: version unknown)");
+}
+
+enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 {
 	uint64_t n = x->max_page, holes = 0, used = 0, first_hole = 0, sz = x->size_page_info;
-	bool new_pgc;
-	uint8_t *page = malloc(4096);
-	uint64_t page_va = ~0ull;
-	bool page_ok = false;
+	struct frame_reader r = { .x = x, .page = malloc(4096), .page_va = ~0ull };
 
-	if (!page)
+	if (!r.page)
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	if (sz < 16 || sz > 256 || x->off_pi_count_info + 8 > sz || x->off_pi_domain + 4 > sz) {
-		free(page);
+		free(r.page);
 		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: implausible struct page_info layout (size %llu, count_info %llu, _domain %llu)",
 				x->dump->name, (unsigned long long)sz, (unsigned long long)x->off_pi_count_info,
 				(unsigned long long)x->off_pi_domain);
@@ -49,48 +94,19 @@ enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 	if (n > (1ull << 32))
 		n = 1ull << 32;
 	if (!(x->owner = calloc(n ? n : 1, sizeof(*x->owner)))) {
-		free(page);
+		free(r.page);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame table (%llu frames)", (unsigned long long)n);
 	}
 	x->nowner = n;
-	/* Xen 4.17 re-laid the PGC bits: state moved from 56:55 to 59:58 */
-	new_pgc = !x->has_crash_info || x->version_major > 4 || (x->version_major == 4 && x->version_minor >= 17);
-	x->pgc_allocated = PGC_ALLOCATED;
-	x->pgc_xen_heap = PGC_XEN_HEAP;
-	x->pgc_state_mask = new_pgc ? 3ull << 58 : 3ull << 55;
-	x->pgc_state_inuse = 0;
-	vmc_hv_report(x->hv, "pgc.layout=%s (state mask 0x%llx)%s", new_pgc ? "4.17+" : "4.0-4.16",
-		      (unsigned long long)x->pgc_state_mask, x->has_crash_info ? "" : " (assumed: version unknown)");
+	set_pgc_layout(x);
 	for (uint64_t mfn = 0; mfn < n; mfn++) {
-		uint64_t va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz, count;
+		uint64_t count;
 		uint32_t owner;
-		struct vmc_diag tmp;
-		uint64_t in = va & 0xfff;
 
-		if ((va & ~0xfffull) != page_va) {
-			vmc_diag_init(&tmp);
-			page_va = va & ~0xfffull;
-			page_ok = !xen_read(x, page_va, page, 4096, &tmp);
-		}
-		if (!page_ok || in + sz > 4096) {
-			/* an entry straddling pages (sizes that do not divide 4096) is read on its own */
-			uint8_t ent[256];
-			vmc_diag_init(&tmp);
-			if (!page_ok && in + sz <= 4096) {
-				if (!holes++)
-					first_hole = mfn;
-				continue;
-			}
-			if (xen_read(x, va, ent, sz, &tmp)) {
-				if (!holes++)
-					first_hole = mfn;
-				continue;
-			}
-			memcpy(&count, ent + x->off_pi_count_info, 8);
-			memcpy(&owner, ent + x->off_pi_domain, 4);
-		} else {
-			memcpy(&count, page + in + x->off_pi_count_info, 8);
-			memcpy(&owner, page + in + x->off_pi_domain, 4);
+		if (!read_page_info(&r, mfn, &count, &owner)) {
+			if (!holes++)
+				first_hole = mfn;
+			continue;
 		}
 		if ((count & x->pgc_state_mask) != x->pgc_state_inuse || !owner)
 			continue;
@@ -102,7 +118,7 @@ enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 			continue;
 		used++;
 	}
-	free(page);
+	free(r.page);
 	vmc_hv_report(x->hv, "frame_table.frames=%llu owned=%llu unmapped=%llu", (unsigned long long)n,
 		      (unsigned long long)used, (unsigned long long)holes);
 	if (holes)

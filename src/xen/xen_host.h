@@ -21,9 +21,9 @@ struct xen_syms {
 	uint8_t build_id_note[64];
 	size_t build_id_len;
 };
-enum vmc_status xen_syms_load(const char *path, struct xen_syms *s, struct vmc_diag *d);
-bool xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va);
-void xen_syms_free(struct xen_syms *s);
+enum vmc_status vmc_xen_syms_load(const char *path, struct xen_syms *s, struct vmc_diag *d);
+bool vmc_xen_syms_get(const struct xen_syms *s, const char *name, uint64_t *va);
+void vmc_xen_syms_free(struct xen_syms *s);
 
 /* ---- the symbol table embedded in Xen's image (xen_ksyms.c) -------------------------------- */
 /* Reads len bytes at addr (a machine address in a dump, a buffer offset in tests). */
@@ -40,19 +40,19 @@ struct xen_ksyms {
 	uint64_t token_index_at, token_table_at, markers_at, names_at, num_syms_at, values_at, sorted_at;
 };
 /* The 256 u16 of a symbols_token_index candidate: 0 first, then strictly rising by <= 128. */
-bool xen_ksyms_index_like(const uint8_t *p);
+bool vmc_xen_ksyms_index_like(const uint8_t *p);
 /* Decode the tables around a token index found at token_index_at; validated (token strings,
  * markers, name stream, sorted values, printable names, the tables' own symbols where they
  * were found). */
-enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
-				 struct vmc_diag *d);
+enum vmc_status vmc_xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
+				     struct vmc_diag *d);
 /* Value of a symbol by full name or by the part after "file#". */
-bool xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value);
+bool vmc_xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value);
 /* As a struct xen_syms: va = origin + value (origin 0 for the absolute form); names without
  * their "file#" prefix, a global winning over a local of the same name. */
-enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s,
-				  struct vmc_diag *d);
-void xen_ksyms_free(struct xen_ksyms *k);
+enum vmc_status vmc_xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s,
+				      struct vmc_diag *d);
+void vmc_xen_ksyms_free(struct xen_ksyms *k);
 
 /* ---- the hypervisor ------------------------------------------------------------------------ */
 #define XEN_MAX_PCPUS 64
@@ -106,27 +106,27 @@ struct xen_host {
 /* xen_ksyms.c: find Xen's embedded symbol table in the dump (in the image at xen_phys_start
  * when CRASH_INFO gives it, else by a scan of machine memory below 4 GiB from the top), resolve
  * XEN_VIRT_START (VMCOREINFO_XEN, else the CPUs' CR3s) and fill s with absolute addresses. */
-enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d);
+enum vmc_status vmc_xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d);
 
 /* xen_notes.c: CRASH_INFO, CRASH_REGS / QEMU CR3s, VMCOREINFO_XEN. VMC_ERR_UNSUPPORTED when
  * the dump has neither Xen notes nor CPU notes to start from. */
-int xen_notes_probe(const struct vmc_dump *dump);
+int vmc_xen_notes_probe(const struct vmc_dump *dump);
 /* A whole-machine dump whose CPUs' page tables map Xen's reserved range (PML4 slots 256-271,
  * which Linux leaves empty): Xen ran there. */
-bool xen_notes_cr3_maps_xen(struct vmc_dump *dump);
-enum vmc_status xen_notes_read(struct xen_host *x, struct vmc_diag *d);
+bool vmc_xen_notes_cr3_maps_xen(struct vmc_dump *dump);
+enum vmc_status vmc_xen_notes_read(struct xen_host *x, struct vmc_diag *d);
 
 /* xen_vmem.c */
-enum vmc_status xen_vmem_init(struct xen_host *x, struct vmc_diag *d);
-enum vmc_status xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, struct vmc_diag *d);
-enum vmc_status xen_read(struct xen_host *x, uint64_t va, void *buf, size_t len, struct vmc_diag *d);
-enum vmc_status xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d);
-bool xen_is_directmap(const struct xen_host *x, uint64_t va);
+enum vmc_status vmc_xen_vmem_init(struct xen_host *x, struct vmc_diag *d);
+enum vmc_status vmc_xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, struct vmc_diag *d);
+enum vmc_status vmc_xen_read(struct xen_host *x, uint64_t va, void *buf, size_t len, struct vmc_diag *d);
+enum vmc_status vmc_xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d);
+bool vmc_xen_is_directmap(const struct xen_host *x, uint64_t va);
 
 /* xen_frames.c: read the whole frame table into owner[]. */
-enum vmc_status xen_frames_scan(struct xen_host *x, struct vmc_diag *d);
-uint32_t xen_frames_pickle(const struct xen_host *x, uint64_t domain_va);
-bool xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled);
+enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d);
+uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va);
+bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled);
 
 /* xen_domain.c */
 struct xen_domain {
@@ -157,11 +157,11 @@ struct xen_layout {
 	const char *source;
 };
 /* Walk domain_list (bounded, loop-checked); calls cb per domain. Fills the layout it used. */
-enum vmc_status xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *n, struct xen_layout *lay,
-				 struct vmc_diag *d);
+enum vmc_status vmc_xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *n,
+				     struct xen_layout *lay, struct vmc_diag *d);
 
 /* xen_vcpu.c: mark the vCPUs loaded on a pCPU and take their live registers (needs syms). */
-void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n);
+void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n);
 
 /* xen_p2m.c: a PV domain's p2m. mfn[pfn] (INVALID ~0), leaf[i] = MFN of the p2m page for pfns
  * i*512.., from the frame-list tree (fll_mfn) or the linear list (p2m_cr3/p2m_vaddr). */
@@ -178,8 +178,8 @@ struct xen_p2m {
 	uint64_t loops;    /* page-table entries pointing back up their own path */
 	char warn[256];    /* "" or what was skipped while reading it */
 };
-enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p,
-			     struct vmc_diag *d);
-void xen_p2m_free(struct xen_p2m *p);
+enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p,
+				 struct vmc_diag *d);
+void vmc_xen_p2m_free(struct xen_p2m *p);
 
 #endif

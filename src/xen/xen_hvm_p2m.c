@@ -67,7 +67,7 @@ static enum vmc_status leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t 
 		return w->g ? vmc_gmap_add_zero(&w->g->map, gfn, n, w->d) : VMC_OK;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		if (!xen_frames_owned_by(w->x, mfn + i, w->dom->pickled) || (w->x->owner[mfn + i] & XEN_OWNER_HEAP)) {
+		if (!vmc_xen_frames_owned_by(w->x, mfn + i, w->dom->pickled) || (w->x->owner[mfn + i] & XEN_OWNER_HEAP)) {
 			if (!w->refused++)
 				w->first_refused_gfn = gfn + i, w->first_refused_mfn = mfn + i;
 			continue;
@@ -136,8 +136,8 @@ static uint64_t score(struct xen_host *x, const struct xen_domain *dom, uint64_t
 	return w.refused > w.owned ? 0 : w.owned;
 }
 
-enum vmc_status xen_hvm_discover(struct xen_host *x, const struct xen_domain *dom, struct xen_hvm_layout *lay,
-				 struct vmc_diag *d)
+enum vmc_status vmc_xen_hvm_discover(struct xen_host *x, const struct xen_domain *dom, struct xen_hvm_layout *lay,
+				     struct vmc_diag *d)
 {
 	uint8_t *db = malloc(x->size_domain), *obj = malloc(P2M_OBJ_BYTES);
 	uint64_t best = 0;
@@ -149,7 +149,7 @@ enum vmc_status xen_hvm_discover(struct xen_host *x, const struct xen_domain *do
 		free(obj);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
-	if ((rc = xen_read(x, dom->va, db, x->size_domain, d)))
+	if ((rc = vmc_xen_read(x, dom->va, db, x->size_domain, d)))
 		goto out;
 	for (uint64_t off = 24; off + 8 <= x->size_domain; off += 8) {
 		uint64_t p = u64at(db, off), back = ~0ull;
@@ -158,7 +158,7 @@ enum vmc_status xen_hvm_discover(struct xen_host *x, const struct xen_domain *do
 		if (lay->source && off != lay->off_d_p2m)
 			continue; /* the layout another domain gave: check only it */
 		vmc_diag_init(&tmp);
-		if ((p & 7) || !xen_is_directmap(x, p) || p == dom->va || xen_read(x, p, obj, P2M_OBJ_BYTES, &tmp))
+		if ((p & 7) || !vmc_xen_is_directmap(x, p) || p == dom->va || vmc_xen_read(x, p, obj, P2M_OBJ_BYTES, &tmp))
 			continue;
 		for (uint64_t k = 0; k < BACKPTR_MAX; k += 8)
 			if (u64at(obj, k) == dom->va) {
@@ -195,8 +195,8 @@ out:
 	return rc;
 }
 
-enum vmc_status xen_hvm_map(struct xen_host *x, const struct xen_domain *dom, const struct xen_hvm_layout *lay,
-			    struct vmc_guest *g, struct vmc_diag *d)
+enum vmc_status vmc_xen_hvm_map(struct xen_host *x, const struct xen_domain *dom, const struct xen_hvm_layout *lay,
+				struct vmc_guest *g, struct vmc_diag *d)
 {
 	struct walk w;
 	enum vmc_status rc = walk(x, dom, lay->root_mfn, lay->fmt, &w, g, d);

@@ -16,10 +16,10 @@ struct xen_hvm_layout {
 
 /* Find d->arch.p2m and its root for this domain; when lay->source is set already (another
  * domain's), only that layout is checked. */
-enum vmc_status xen_hvm_discover(struct xen_host *x, const struct xen_domain *dom, struct xen_hvm_layout *lay,
-				 struct vmc_diag *d);
+enum vmc_status vmc_xen_hvm_discover(struct xen_host *x, const struct xen_domain *dom, struct xen_hvm_layout *lay,
+				     struct vmc_diag *d);
 /* Fill g->map (guest-physical) from the p2m: RAM the domain owns, zero pages for PoD. */
-enum vmc_status xen_hvm_map(struct xen_host *x, const struct xen_domain *dom, const struct xen_hvm_layout *lay,
-			    struct vmc_guest *g, struct vmc_diag *d);
+enum vmc_status vmc_xen_hvm_map(struct xen_host *x, const struct xen_domain *dom, const struct xen_hvm_layout *lay,
+				struct vmc_guest *g, struct vmc_diag *d);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "le.h"
+#include "symtab.h"
 #include "xen_host.h"
 
 #define TOKEN_MAX 128           /* a token is at most a KSYM_NAME_LEN (127) name */
@@ -29,7 +30,7 @@
 #define XEN_HV_VIRT_START 0xffff800000000000ull
 #define XEN_HV_VIRT_END 0xffff880000000000ull
 
-bool xen_ksyms_index_like(const uint8_t *p)
+bool vmc_xen_ksyms_index_like(const uint8_t *p)
 {
 	if (vmc_le16(p))
 		return false;
@@ -41,7 +42,7 @@ bool xen_ksyms_index_like(const uint8_t *p)
 	return true;
 }
 
-void xen_ksyms_free(struct xen_ksyms *k)
+void vmc_xen_ksyms_free(struct xen_ksyms *k)
 {
 	free(k->value);
 	free(k->type);
@@ -88,23 +89,14 @@ static enum vmc_status expand_names(struct xen_ksyms *k, const uint8_t *stream, 
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	for (uint32_t i = 0; i < k->n; i++) {
 		size_t len = stream[pos], start = used;
+		enum vmc_status rc;
 		stream_off[i] = (uint32_t)pos;
-		for (size_t c = 0; c < len; c++) {
-			const char *tok = (const char *)tokens + idx[stream[pos + 1 + c]];
-			size_t tl = strlen(tok); /* NUL-checked by find_token_table */
-			if (used - start + tl > NAME_MAX_LEN)
-				return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u at stream offset 0x%zx expands past %d bytes",
-						i, pos, NAME_MAX_LEN);
-			if (used + tl + 2 > cap) {
-				char *nn = realloc(k->names, cap * 2);
-				if (!nn)
-					return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-				k->names = nn;
-				cap *= 2;
-			}
-			memcpy(k->names + used, tok, tl);
-			used += tl;
-		}
+		/* tokens NUL-checked by find_token_table */
+		if ((rc = vmc_ksym_expand(stream + pos + 1, len, (const char *)tokens, idx, &k->names, &used, &cap, d)))
+			return rc;
+		if (used - start > NAME_MAX_LEN)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u at stream offset 0x%zx expands past %d bytes",
+					i, pos, NAME_MAX_LEN);
 		if (used - start < 2 || !((k->names[start] | 0x20) >= 'a' && (k->names[start] | 0x20) <= 'z'))
 			return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: symbol %u (stream offset 0x%zx) has no type letter and name",
 					i, pos);
@@ -125,13 +117,13 @@ static enum vmc_status self_check(const struct xen_ksyms *k, struct vmc_diag *d)
 				k->values_at, k->values_at, k->sorted_at };
 	uint64_t base, v;
 
-	if (!xen_ksyms_value(k, "symbols_token_index", &base))
+	if (!vmc_xen_ksyms_value(k, "symbols_token_index", &base))
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED,
 				"Xen symbol table at 0x%llx (%u symbols) holds no data symbols, not even its own: Xen built "
 				"without CONFIG_LIVEPATCH keeps only text symbols; give --xen-syms",
 				(unsigned long long)k->token_index_at, k->n);
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!xen_ksyms_value(k, names[i], &v) || (!k->sorted_at && i == 6))
+		if (!vmc_xen_ksyms_value(k, names[i], &v) || (!k->sorted_at && i == 6))
 			continue;
 		if (v - base != at[i] - k->token_index_at)
 			return vmc_fail(d, VMC_ERR_CORRUPT,
@@ -158,7 +150,7 @@ static enum vmc_status check_sorted(xen_ksyms_read_fn *rd, void *arg, struct xen
 	enum vmc_status rc = VMC_OK;
 	struct vmc_diag tmp;
 
-	if (!xen_ksyms_value(k, "symbols_sorted_offsets", &vs) || !xen_ksyms_value(k, "symbols_token_index", &vi))
+	if (!vmc_xen_ksyms_value(k, "symbols_sorted_offsets", &vs) || !vmc_xen_ksyms_value(k, "symbols_token_index", &vi))
 		return VMC_OK;
 	k->sorted_at = k->token_index_at + (vs - vi);
 	if (!(pairs = malloc((size_t)k->n * 8))) {
@@ -262,112 +254,165 @@ out:
 	return rc;
 }
 
-enum vmc_status xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
-				 struct vmc_diag *d)
-{
-	uint8_t raw[512], *twin = NULL, *mwin = NULL, *nwin = NULL;
+/* What vmc_xen_ksyms_decode() reads around the token index: windows of the dump before it (the
+ * token table, the markers, the names) and the markers found. */
+struct ksyms_decode {
+	xen_ksyms_read_fn *rd;
+	void *arg;
+	uint64_t index_at;
+	struct xen_ksyms *k;
 	uint16_t idx[256];
+	uint8_t *twin, *mwin, *nwin;
+	uint64_t twin_at, tt_at, mwin_at;
 	uint32_t markers[KSYMS_MAX / 256];
-	uint64_t twin_at, tt_at, mwin_at, mlen, tlen;
-	enum vmc_status rc, last = VMC_ERR_CORRUPT;
-	char why[200] = "";
+	enum vmc_status last;   /* the failure to report when no layout fits */
+	char why[200];
+};
 
-	memset(k, 0, sizeof(*k));
-	if ((rc = rd(arg, token_index_at, raw, sizeof(raw), d)))
-		return vmc_wrap(d, rc, "Xen symbol table: token index at 0x%llx", (unsigned long long)token_index_at);
-	if ((token_index_at & 3) || !xen_ksyms_index_like(raw))
+static void ksyms_decode_release(struct ksyms_decode *c)
+{
+	free(c->twin);
+	free(c->mwin);
+	free(c->nwin);
+}
+
+static enum vmc_status read_token_index(struct ksyms_decode *c, struct vmc_diag *d)
+{
+	uint8_t raw[512];
+	enum vmc_status rc;
+
+	if ((rc = c->rd(c->arg, c->index_at, raw, sizeof(raw), d)))
+		return vmc_wrap(d, rc, "Xen symbol table: token index at 0x%llx", (unsigned long long)c->index_at);
+	if ((c->index_at & 3) || !vmc_xen_ksyms_index_like(raw))
 		return vmc_fail(d, VMC_ERR_CORRUPT, "Xen symbol table: 0x%llx holds no symbols_token_index (256 rising offsets)",
-				(unsigned long long)token_index_at);
+				(unsigned long long)c->index_at);
 	for (unsigned i = 0; i < 256; i++)
-		idx[i] = vmc_le16(raw + 2 * i);
-	/* the token table: up to the last token's end + padding before the index */
-	tlen = idx[255] + TOKEN_MAX + 8;
-	twin_at = token_index_at > tlen ? token_index_at - tlen : 0;
-	tlen = token_index_at - twin_at;
-	if (!(twin = malloc(tlen)) || (rc = rd(arg, twin_at, twin, tlen, d))) {
-		free(twin);
-		return twin ? vmc_wrap(d, rc, "Xen symbol table: token table before 0x%llx", (unsigned long long)token_index_at)
-			    : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	}
-	if ((tt_at = find_token_table(twin, twin_at, token_index_at, idx)) == ~0ull) {
-		free(twin);
+		c->idx[i] = vmc_le16(raw + 2 * i);
+	return VMC_OK;
+}
+
+/* the token table: up to the last token's end + padding before the index */
+static enum vmc_status read_token_table(struct ksyms_decode *c, struct vmc_diag *d)
+{
+	uint64_t tlen = c->idx[255] + TOKEN_MAX + 8;
+	enum vmc_status rc;
+
+	c->twin_at = c->index_at > tlen ? c->index_at - tlen : 0;
+	tlen = c->index_at - c->twin_at;
+	if (!(c->twin = malloc(tlen)) || (rc = c->rd(c->arg, c->twin_at, c->twin, tlen, d)))
+		return c->twin ? vmc_wrap(d, rc, "Xen symbol table: token table before 0x%llx", (unsigned long long)c->index_at)
+			       : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	if ((c->tt_at = find_token_table(c->twin, c->twin_at, c->index_at, c->idx)) == ~0ull)
 		return vmc_fail(d, VMC_ERR_CORRUPT,
 				"Xen symbol table: no token table of 256 printable NUL-terminated tokens ends at 0x%llx",
-				(unsigned long long)token_index_at);
+				(unsigned long long)c->index_at);
+	return VMC_OK;
+}
+
+/* markers end at the token table (with 8-byte alignment maybe 4 bytes before) */
+static enum vmc_status read_marker_window(struct ksyms_decode *c, struct vmc_diag *d)
+{
+	uint64_t mlen = sizeof(c->markers) + 8;
+	enum vmc_status rc;
+
+	c->mwin_at = c->tt_at > mlen ? c->tt_at - mlen : 0;
+	mlen = c->tt_at - c->mwin_at;
+	if (!(c->mwin = malloc(mlen + 1)) || (rc = c->rd(c->arg, c->mwin_at, c->mwin, mlen, d)))
+		return c->mwin ? vmc_wrap(d, rc, "Xen symbol table: markers before 0x%llx", (unsigned long long)c->tt_at)
+			       : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	return VMC_OK;
+}
+
+/* The nmark markers end at `at`: try every start of the name stream below them, in both forms.
+ * True when that gave the answer (*rc: a table, or the failure of one whose stream fitted). */
+static bool try_names(struct ksyms_decode *c, uint64_t at, uint32_t nmark, enum vmc_status *rc, struct vmc_diag *d)
+{
+	/* names start below the markers: the last marker plus 1..256 symbols of <= 256 bytes */
+	uint64_t nhi = at - c->markers[nmark - 1], nlo, nwin_at;
+
+	if (nhi < 2)
+		return false;
+	nhi -= 2;
+	nlo = nhi > 256 * 256 + 16 ? nhi - 256 * 256 - 16 : 0;
+	free(c->nwin);
+	if (!(c->nwin = malloc(at - nlo + 1))) {
+		*rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		return true;
 	}
-	/* markers end at the token table (with 8-byte alignment maybe 4 bytes before) */
-	mlen = sizeof(markers) + 8;
-	mwin_at = tt_at > mlen ? tt_at - mlen : 0;
-	mlen = tt_at - mwin_at;
-	if (!(mwin = malloc(mlen + 1)) || (rc = rd(arg, mwin_at, mwin, mlen, d))) {
-		rc = mwin ? vmc_wrap(d, rc, "Xen symbol table: markers before 0x%llx", (unsigned long long)tt_at)
-			  : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-		goto out;
+	/* the window may reach below readable memory: shrink it a page at a time */
+	while (nlo < nhi && c->rd(c->arg, nlo, c->nwin, at - nlo, &(struct vmc_diag){ 0 }))
+		nlo = (nlo + 4096) & ~4095ull;
+	nwin_at = nlo;
+	if (nlo >= nhi) {
+		snprintf(c->why, sizeof(c->why), "names before the markers at 0x%llx unreadable", (unsigned long long)at);
+		return false;
 	}
-	for (unsigned pad = 0; pad <= 4; pad += 4) {
-		uint64_t end = tt_at - pad, at = end, nlo, nhi, nwin_at;
-		uint32_t nmark = 0, prev = ~0u;
-		/* walk back while values fall; markers[0] is 0 */
-		while (at >= mwin_at + 4 && nmark < KSYMS_MAX / 256) {
-			uint32_t m = vmc_le32(mwin + (at - 4 - mwin_at));
-			if (m >= prev || (prev != ~0u && prev - m < 512))
-				break;
-			at -= 4;
-			nmark++;
-			prev = m;
-			if (!m)
-				break;
-		}
-		if (!nmark || prev)
-			continue;
-		for (uint32_t i = 0; i < nmark; i++)
-			markers[i] = vmc_le32(mwin + (at - mwin_at) + 4ull * i);
-		/* names start below the markers: the last marker plus 1..256 symbols of <= 256 bytes */
-		nhi = at - markers[nmark - 1];
-		if (nhi < 2)
-			continue;
-		nhi -= 2;
-		nlo = nhi > 256 * 256 + 16 ? nhi - 256 * 256 - 16 : 0;
-		free(nwin);
-		if (!(nwin = malloc(at - nlo + 1))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		/* the window may reach below readable memory: shrink it a page at a time */
-		while (nlo < nhi && rd(arg, nlo, nwin, at - nlo, &(struct vmc_diag){ 0 }))
-			nlo = (nlo + 4096) & ~4095ull;
-		nwin_at = nlo;
-		if (nlo >= nhi) {
-			snprintf(why, sizeof(why), "names before the markers at 0x%llx unreadable", (unsigned long long)at);
-			continue;
-		}
-		for (uint64_t na = nhi & ~3ull; na >= nlo + 8; na -= 4) {
-			for (int absolute = 0; absolute <= 1; absolute++) {
-				if (absolute && (na & 7))
-					continue;
-				vmc_diag_init(d);
-				rc = try_layout(rd, arg, k, absolute, na, at, markers, nmark, nwin, nwin_at, twin + (tt_at - twin_at),
-						tt_at, idx, token_index_at, d);
-				if (rc == VMC_OK)
-					goto out;
-				if (d->msg[0]) { /* the stream fitted but the rest did not: that is the answer */
-					last = rc;
-					xen_ksyms_free(k);
-					goto out;
-				}
+	for (uint64_t na = nhi & ~3ull; na >= nlo + 8; na -= 4) {
+		for (int absolute = 0; absolute <= 1; absolute++) {
+			if (absolute && (na & 7))
+				continue;
+			vmc_diag_clear(d);
+			*rc = try_layout(c->rd, c->arg, c->k, absolute, na, at, c->markers, nmark, c->nwin, nwin_at,
+					 c->twin + (c->tt_at - c->twin_at), c->tt_at, c->idx, c->index_at, d);
+			if (*rc == VMC_OK)
+				return true;
+			if (d->msg[0]) { /* the stream fitted but the rest did not: that is the answer */
+				c->last = *rc;
+				vmc_xen_ksyms_free(c->k);
+				return true;
 			}
-			if (na < 4)
-				break;
 		}
-		snprintf(why, sizeof(why), "no symbols_num_syms + name stream fits the %u markers before 0x%llx", nmark,
-			 (unsigned long long)at);
+		if (na < 4)
+			break;
 	}
-	rc = vmc_fail(d, last, "Xen symbol table (token index at 0x%llx): %s", (unsigned long long)token_index_at,
-		      why[0] ? why : "no symbols_markers (rising from 0) before the token table");
-out:
-	free(twin);
-	free(mwin);
-	free(nwin);
+	snprintf(c->why, sizeof(c->why), "no symbols_num_syms + name stream fits the %u markers before 0x%llx", nmark,
+		 (unsigned long long)at);
+	return false;
+}
+
+/* The markers ending pad bytes before the token table: walk back while values fall
+ * (markers[0] is 0), then the names below them. True when that gave the answer. */
+static bool try_markers(struct ksyms_decode *c, unsigned pad, enum vmc_status *rc, struct vmc_diag *d)
+{
+	uint64_t at = c->tt_at - pad;
+	uint32_t nmark = 0, prev = ~0u;
+
+	while (at >= c->mwin_at + 4 && nmark < KSYMS_MAX / 256) {
+		uint32_t m = vmc_le32(c->mwin + (at - 4 - c->mwin_at));
+		if (m >= prev || (prev != ~0u && prev - m < 512))
+			break;
+		at -= 4;
+		nmark++;
+		prev = m;
+		if (!m)
+			break;
+	}
+	if (!nmark || prev)
+		return false;
+	for (uint32_t i = 0; i < nmark; i++)
+		c->markers[i] = vmc_le32(c->mwin + (at - c->mwin_at) + 4ull * i);
+	return try_names(c, at, nmark, rc, d);
+}
+
+enum vmc_status vmc_xen_ksyms_decode(xen_ksyms_read_fn *rd, void *arg, uint64_t token_index_at, struct xen_ksyms *k,
+				     struct vmc_diag *d)
+{
+	struct ksyms_decode c = { .rd = rd, .arg = arg, .index_at = token_index_at, .k = k, .last = VMC_ERR_CORRUPT };
+	enum vmc_status rc;
+
+	memset(k, 0, sizeof(*k));
+	if ((rc = read_token_index(&c, d)) || (rc = read_token_table(&c, d)) || (rc = read_marker_window(&c, d))) {
+		ksyms_decode_release(&c);
+		return rc;
+	}
+	for (unsigned pad = 0; pad <= 4; pad += 4)
+		if (try_markers(&c, pad, &rc, d)) {
+			ksyms_decode_release(&c);
+			return rc;
+		}
+	rc = vmc_fail(d, c.last, "Xen symbol table (token index at 0x%llx): %s", (unsigned long long)token_index_at,
+		      c.why[0] ? c.why : "no symbols_markers (rising from 0) before the token table");
+	ksyms_decode_release(&c);
 	return rc;
 }
 
@@ -377,7 +422,7 @@ static const char *short_name(const char *full)
 	return h ? h + 1 : full;
 }
 
-bool xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value)
+bool vmc_xen_ksyms_value(const struct xen_ksyms *k, const char *name, uint64_t *value)
 {
 	/* linear: used for a handful of names while validating (n <= KSYMS_MAX) */
 	for (uint32_t i = 0; i < k->n; i++) {
@@ -394,13 +439,14 @@ static int by_name_global_first(const void *a, const void *b)
 {
 	const struct xen_sym *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
-	/* xen_ksyms_to_syms puts 'G' (global) or 'l' (local) before each name in strings */
+	/* vmc_xen_ksyms_to_syms puts 'G' (global) or 'l' (local) before each name in strings */
 	if (c)
 		return c;
 	return (x->name[-1] == 'G' ? 0 : 1) - (y->name[-1] == 'G' ? 0 : 1);
 }
 
-enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s, struct vmc_diag *d)
+enum vmc_status vmc_xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, struct xen_syms *s,
+				      struct vmc_diag *d)
 {
 	size_t total = 0, used = 0, out = 0;
 
@@ -408,7 +454,7 @@ enum vmc_status xen_ksyms_to_syms(const struct xen_ksyms *k, uint64_t origin, st
 	for (uint32_t i = 0; i < k->n; i++)
 		total += strlen(short_name(k->names + k->name_off[i])) + 2;
 	if (!(s->strings = malloc(total + 1)) || !(s->v = calloc(k->n + 1, sizeof(*s->v)))) {
-		xen_syms_free(s);
+		vmc_xen_syms_free(s);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
 	for (uint32_t i = 0; i < k->n; i++) {
@@ -476,17 +522,17 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 			else if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp) ||
 				 !(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
 				break;
-			if (!xen_ksyms_index_like(raw))
+			if (!vmc_xen_ksyms_index_like(raw))
 				continue;
 			if (++tries > SCAN_DECODES)
 				return vmc_fail(d, VMC_ERR_LIMIT, "%s: %u token-index look-alikes decoded, none valid (last: %s)",
 						x->dump->name, SCAN_DECODES, last);
 			vmc_diag_init(&tmp);
-			if (xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
+			if (vmc_xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
 				snprintf(last, sizeof(last), "%s", tmp.msg);
 			} else {
 				uint64_t base;
-				xen_ksyms_value(k, "symbols_token_index", &vi);
+				vmc_xen_ksyms_value(k, "symbols_token_index", &vi);
 				base = at - (k->absolute ? vi & (GIB - 1) : vi);
 				if (!(base & 0x1fffff) && (want_base == ~0ull || base == want_base))
 					return VMC_OK;
@@ -494,13 +540,13 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 				snprintf(last, sizeof(last), "a table at 0x%llx puts the image at 0x%llx, %s",
 					 (unsigned long long)at, (unsigned long long)base,
 					 want_base != ~0ull ? "not at xen_phys_start" : "not 2 MiB aligned");
-				xen_ksyms_free(k);
+				vmc_xen_ksyms_free(k);
 			}
 			if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
 				break;
 		}
 	}
-	return vmc_fail(d, VMC_ERR_MISSING, "%s", last[0] ? last : "no symbols_token_index look-alike");
+	return vmc_fail(d, VMC_ERR_NOTFOUND, "%s", last[0] ? last : "no symbols_token_index look-alike");
 }
 
 /* XEN_VIRT_START from the CPUs' page tables: the lowest 1 GiB boundary in Xen's PML4 slots
@@ -513,7 +559,7 @@ static bool origin_from_cr3(struct xen_host *x, const struct xen_ksyms *k, uint6
 	struct vmc_pt pt = { .pm = &x->pm, .format = VMC_PT_X86_64, .levels = 4 };
 
 	for (unsigned i = 0; i < 4; i++)
-		if (!xen_ksyms_value(k, probe_syms[i], &off[i]))
+		if (!vmc_xen_ksyms_value(k, probe_syms[i], &off[i]))
 			return false;
 	for (unsigned c = 0; c < x->npcpu_cr3; c++) {
 		pt.root = x->pcpu_cr3[c] & 0x000ffffffffff000ull;
@@ -537,92 +583,127 @@ static bool origin_from_cr3(struct xen_host *x, const struct xen_ksyms *k, uint6
 	return false;
 }
 
-enum vmc_status xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
-{
+/* What vmc_xen_ksyms_load() learns: the table, where the image lies and XEN_VIRT_START. */
+struct ksyms_load {
 	struct xen_ksyms k;
-	uint64_t ti = 0, base_ma, origin = 0, max_pfn = x->dump->max_pfn, v;
-	static const char from_cr3[] = "the CPUs' page tables";
+	uint64_t base_ma, origin;
 	const char *origin_src;
-	unsigned agree = 0, cpu = 0;
+	unsigned agree, cpu;
 	char how[160];
+};
+
+static const char from_cr3[] = "the CPUs' page tables";
+
+/* In the image at CRASH_INFO's xen_phys_start, else by a scan of machine memory below 4 GiB. */
+static enum vmc_status find_table(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
+{
+	uint64_t max_pfn = x->dump->max_pfn;
 	enum vmc_status rc;
+
+	if (x->has_crash_info && x->xen_phys_start) {
+		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12);
+		if ((rc = scan_range(x, lo, hi < max_pfn ? hi : max_pfn, false, x->xen_phys_start, &l->k, d)))
+			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
+					(unsigned long long)x->xen_phys_start);
+		snprintf(l->how, sizeof(l->how), "in the image at CRASH_INFO's xen_phys_start");
+	} else {
+		uint64_t hi = max_pfn < (BELOW_4G >> 12) ? max_pfn : BELOW_4G >> 12;
+		if ((rc = scan_range(x, 0, hi, true, ~0ull, &l->k, d)))
+			return vmc_wrap(d, rc, "%s: no Xen symbol table found in machine memory below 0x%llx", x->dump->name,
+					(unsigned long long)(hi << 12));
+		snprintf(l->how, sizeof(l->how), "by a scan of machine memory below 0x%llx", (unsigned long long)(hi << 12));
+	}
+	return VMC_OK;
+}
+
+/* XEN_VIRT_START: 0 for absolute addresses, else from VMCOREINFO_XEN or the CPUs' CR3s. */
+static enum vmc_status find_origin(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
+{
+	uint64_t ti = 0, v;
+
+	vmc_xen_ksyms_value(&l->k, "symbols_token_index", &ti);
+	l->base_ma = l->k.token_index_at - ti; /* machine address of XEN_VIRT_START (offsets form) */
+	if (l->k.absolute) {
+		l->origin = 0;
+		l->origin_src = "absolute addresses";
+		l->base_ma = l->k.token_index_at - (ti & (GIB - 1));
+	} else if (x->has_vmcoreinfo && x->sym_domain_list && vmc_xen_ksyms_value(&l->k, "domain_list", &v)) {
+		l->origin = x->sym_domain_list - v;
+		l->origin_src = "VMCOREINFO_XEN's domain_list";
+	} else if (origin_from_cr3(x, &l->k, l->base_ma, &l->origin, &l->cpu)) {
+		l->origin_src = from_cr3;
+	} else {
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"%s: the Xen symbol table at 0x%llx is not mapped by any of the %u saved CR3s at a 1 GiB "
+				"boundary in Xen's range 0x%llx-0x%llx (image at 0x%llx)",
+				x->dump->name, (unsigned long long)l->k.token_index_at, x->npcpu_cr3,
+				(unsigned long long)XEN_HV_VIRT_START, (unsigned long long)XEN_HV_VIRT_END,
+				(unsigned long long)l->base_ma);
+	}
+	if (l->origin & (GIB - 1))
+		return vmc_fail(d, VMC_ERR_CORRUPT,
+				"%s: the Xen symbol table puts XEN_VIRT_START at 0x%llx (from %s): not 1 GiB aligned",
+				x->dump->name, (unsigned long long)l->origin, l->origin_src);
+	return VMC_OK;
+}
+
+/* every symbol VMCOREINFO_XEN also gives must agree */
+static enum vmc_status check_vmcoreinfo_syms(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
+{
 	struct {
 		const char *name, *alt;
 		uint64_t va;
 	} vi[] = { { "domain_list", NULL, x->sym_domain_list }, { "_frame_table.0", "_frame_table", x->sym_frame_table },
 		   { "max_page", NULL, x->sym_max_page },       { "idle_pg_table", NULL, x->sym_pgd_l4 },
 		   { "dom_xen", NULL, x->sym_dom_xen },         { "dom_io", NULL, x->sym_dom_io } };
+	uint64_t v;
 
-	memset(s, 0, sizeof(*s));
-	if (x->has_crash_info && x->xen_phys_start) {
-		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12);
-		if ((rc = scan_range(x, lo, hi < max_pfn ? hi : max_pfn, false, x->xen_phys_start, &k, d)))
-			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
-					(unsigned long long)x->xen_phys_start);
-		snprintf(how, sizeof(how), "in the image at CRASH_INFO's xen_phys_start");
-	} else {
-		uint64_t hi = max_pfn < (BELOW_4G >> 12) ? max_pfn : BELOW_4G >> 12;
-		if ((rc = scan_range(x, 0, hi, true, ~0ull, &k, d)))
-			return vmc_wrap(d, rc, "%s: no Xen symbol table found in machine memory below 0x%llx", x->dump->name,
-					(unsigned long long)(hi << 12));
-		snprintf(how, sizeof(how), "by a scan of machine memory below 0x%llx", (unsigned long long)(hi << 12));
-	}
-	xen_ksyms_value(&k, "symbols_token_index", &ti);
-	base_ma = k.token_index_at - ti; /* machine address of XEN_VIRT_START (offsets form) */
-	if (k.absolute) {
-		origin = 0;
-		origin_src = "absolute addresses";
-		base_ma = k.token_index_at - (ti & (GIB - 1));
-	} else if (x->has_vmcoreinfo && x->sym_domain_list && xen_ksyms_value(&k, "domain_list", &v)) {
-		origin = x->sym_domain_list - v;
-		origin_src = "VMCOREINFO_XEN's domain_list";
-	} else if (origin_from_cr3(x, &k, base_ma, &origin, &cpu)) {
-		origin_src = from_cr3;
-	} else {
-		xen_ksyms_free(&k);
-		return vmc_fail(d, VMC_ERR_CORRUPT,
-				"%s: the Xen symbol table at 0x%llx is not mapped by any of the %u saved CR3s at a 1 GiB "
-				"boundary in Xen's range 0x%llx-0x%llx (image at 0x%llx)",
-				x->dump->name, (unsigned long long)k.token_index_at, x->npcpu_cr3,
-				(unsigned long long)XEN_HV_VIRT_START, (unsigned long long)XEN_HV_VIRT_END,
-				(unsigned long long)base_ma);
-	}
-	if (origin & (GIB - 1)) {
-		rc = vmc_fail(d, VMC_ERR_CORRUPT, "%s: the Xen symbol table puts XEN_VIRT_START at 0x%llx (from %s): not 1 GiB aligned",
-			      x->dump->name, (unsigned long long)origin, origin_src);
-		goto out;
-	}
-	/* every symbol VMCOREINFO_XEN also gives must agree */
 	for (unsigned i = 0; i < sizeof(vi) / sizeof(vi[0]); i++) {
-		if (!vi[i].va || !(xen_ksyms_value(&k, vi[i].name, &v) || (vi[i].alt && xen_ksyms_value(&k, vi[i].alt, &v))))
+		if (!vi[i].va ||
+		    !(vmc_xen_ksyms_value(&l->k, vi[i].name, &v) || (vi[i].alt && vmc_xen_ksyms_value(&l->k, vi[i].alt, &v))))
 			continue;
-		if (origin + v != vi[i].va) {
-			rc = vmc_fail(d, VMC_ERR_CORRUPT,
-				      "%s: the Xen symbol table at 0x%llx says %s is 0x%llx, VMCOREINFO_XEN says 0x%llx",
-				      x->dump->name, (unsigned long long)k.token_index_at, vi[i].name,
-				      (unsigned long long)(origin + v), (unsigned long long)vi[i].va);
-			goto out;
-		}
-		agree++;
+		if (l->origin + v != vi[i].va)
+			return vmc_fail(d, VMC_ERR_CORRUPT,
+					"%s: the Xen symbol table at 0x%llx says %s is 0x%llx, VMCOREINFO_XEN says 0x%llx",
+					x->dump->name, (unsigned long long)l->k.token_index_at, vi[i].name,
+					(unsigned long long)(l->origin + v), (unsigned long long)vi[i].va);
+		l->agree++;
 	}
-	if ((rc = xen_ksyms_to_syms(&k, origin, s, d)))
-		goto out;
-	vmc_hv_report(x->hv, "xen_syms=embedded symbol table in Xen's image (%u symbols, %s form, found %s)", k.n,
-		      k.absolute ? "symbols_addresses" : "symbols_offsets", how);
+	return VMC_OK;
+}
+
+static void report_table(struct xen_host *x, struct ksyms_load *l)
+{
+	const struct xen_ksyms *k = &l->k;
+
+	vmc_hv_report(x->hv, "xen_syms=embedded symbol table in Xen's image (%u symbols, %s form, found %s)", k->n,
+		      k->absolute ? "symbols_addresses" : "symbols_offsets", l->how);
 	vmc_hv_report(x->hv,
 		      "xen_syms.embedded: token_index=0x%llx token_table=0x%llx markers=0x%llx names=0x%llx num_syms=0x%llx %s=0x%llx%s",
-		      (unsigned long long)k.token_index_at, (unsigned long long)k.token_table_at,
-		      (unsigned long long)k.markers_at, (unsigned long long)k.names_at, (unsigned long long)k.num_syms_at,
-		      k.absolute ? "addresses" : "offsets", (unsigned long long)k.values_at,
-		      k.sorted_checked ? " sorted_offsets=consistent" : " (no symbols_sorted_offsets)");
-	if (origin_src == from_cr3)
-		snprintf(how, sizeof(how), "%s: pcpu%u's CR3 0x%llx maps it", from_cr3, cpu,
-			 (unsigned long long)x->pcpu_cr3[cpu]);
+		      (unsigned long long)k->token_index_at, (unsigned long long)k->token_table_at,
+		      (unsigned long long)k->markers_at, (unsigned long long)k->names_at, (unsigned long long)k->num_syms_at,
+		      k->absolute ? "addresses" : "offsets", (unsigned long long)k->values_at,
+		      k->sorted_checked ? " sorted_offsets=consistent" : " (no symbols_sorted_offsets)");
+	if (l->origin_src == from_cr3)
+		snprintf(l->how, sizeof(l->how), "%s: pcpu%u's CR3 0x%llx maps it", from_cr3, l->cpu,
+			 (unsigned long long)x->pcpu_cr3[l->cpu]);
 	else
-		snprintf(how, sizeof(how), "%s", origin_src);
+		snprintf(l->how, sizeof(l->how), "%s", l->origin_src);
 	vmc_hv_report(x->hv, "xen_syms.embedded: image at machine 0x%llx, XEN_VIRT_START=0x%llx (from %s); %u VMCOREINFO_XEN symbols agree",
-		      (unsigned long long)base_ma, (unsigned long long)origin, how, agree);
-out:
-	xen_ksyms_free(&k);
+		      (unsigned long long)l->base_ma, (unsigned long long)l->origin, l->how, l->agree);
+}
+
+enum vmc_status vmc_xen_ksyms_load(struct xen_host *x, struct xen_syms *s, struct vmc_diag *d)
+{
+	struct ksyms_load l = { 0 };
+	enum vmc_status rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = find_table(x, &l, d)))
+		return rc;
+	if (!(rc = find_origin(x, &l, d)) && !(rc = check_vmcoreinfo_syms(x, &l, d)) &&
+	    !(rc = vmc_xen_ksyms_to_syms(&l.k, l.origin, s, d)))
+		report_table(x, &l);
+	vmc_xen_ksyms_free(&l.k);
 	return rc;
 }

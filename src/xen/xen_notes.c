@@ -9,7 +9,7 @@
 
 #define QEMU_CPU_CR3_OFF 416 /* QEMUCPUState: 8 + 18 GPRs + 10 segments of 24, then cr[0..4] */
 
-int xen_notes_probe(const struct vmc_dump *dump)
+int vmc_xen_notes_probe(const struct vmc_dump *dump)
 {
 	if (vmc_notes_count(dump->notes, dump->notes_len, "Xen", VMC_XEN_ELFNOTE_CRASH_INFO))
 		return 100;
@@ -18,7 +18,7 @@ int xen_notes_probe(const struct vmc_dump *dump)
 	return 0;
 }
 
-bool xen_notes_cr3_maps_xen(struct vmc_dump *dump)
+bool vmc_xen_notes_cr3_maps_xen(struct vmc_dump *dump)
 {
 	struct vmc_physmem pm;
 	struct vmc_diag tmp;
@@ -67,7 +67,7 @@ static void vmcoreinfo_xen(struct xen_host *x, const struct vmc_note *n)
 	vmcoreinfo_get_u64(t, len, "OFFSET(domain.next_in_list)", 10, &x->off_d_next_in_list);
 }
 
-enum vmc_status xen_notes_read(struct xen_host *x, struct vmc_diag *d)
+enum vmc_status vmc_xen_notes_read(struct xen_host *x, struct vmc_diag *d)
 {
 	const struct vmc_dump *dump = x->dump;
 	struct vmc_note n;

@@ -23,7 +23,7 @@ struct lin {
 
 static bool owned(const struct xen_host *x, const struct xen_domain *dom, uint64_t mfn)
 {
-	return xen_frames_owned_by(x, mfn, dom->pickled);
+	return vmc_xen_frames_owned_by(x, mfn, dom->pickled);
 }
 
 /* Tables of the p2m address space must be the domain's own frames (a PV guest can only
@@ -94,7 +94,8 @@ static enum vmc_status tree(struct xen_host *x, const struct xen_domain *dom, st
 	return VMC_OK;
 }
 
-enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p, struct vmc_diag *d)
+enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p,
+				 struct vmc_diag *d)
 {
 	enum vmc_status rc = VMC_OK;
 	uint64_t bound = (dom->owned + dom->owned_heap + 1024) * 64;
@@ -108,7 +109,7 @@ enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, s
 	p->mfn = malloc(p->npfn * sizeof(*p->mfn));
 	p->leaf = malloc(p->nleaf * sizeof(*p->leaf));
 	if (!p->mfn || !p->leaf) {
-		xen_p2m_free(p);
+		vmc_xen_p2m_free(p);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for domain %u's p2m", dom->domid);
 	}
 	memset(p->mfn, 0xff, p->npfn * sizeof(*p->mfn));
@@ -125,10 +126,10 @@ enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, s
 		/* the p2m must be guest virtual, not in Xen's slots 256-271 (as libxenguest checks) */
 		if (va_end < dom->p2m_vaddr ||
 		    (dom->p2m_vaddr < 0xffff880000000000ull && va_end > 0xffff800000000000ull) || (dom->p2m_vaddr & 0xfff))
-			return xen_p2m_free(p), vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: p2m_vaddr 0x%llx..0x%llx is not a guest address",
+			return vmc_xen_p2m_free(p), vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: p2m_vaddr 0x%llx..0x%llx is not a guest address",
 							 dom->domid, (unsigned long long)dom->p2m_vaddr, (unsigned long long)va_end);
 		if (!owned(x, dom, (dom->p2m_cr3 & MA_MASK) >> 12))
-			return xen_p2m_free(p), vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: p2m_cr3 0x%llx is not a frame the domain owns",
+			return vmc_xen_p2m_free(p), vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: p2m_cr3 0x%llx is not a frame the domain owns",
 							 dom->domid, (unsigned long long)dom->p2m_cr3);
 		pt.pm = &x->pm;
 		pt.format = VMC_PT_X86_64;
@@ -148,12 +149,12 @@ enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, s
 				 (unsigned long long)st.tables_absent, (unsigned long long)st.first_bad_table);
 		p->loops = st.loops;
 	} else {
-		xen_p2m_free(p);
+		vmc_xen_p2m_free(p);
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "domain %u publishes no p2m (frame_list_list 0x%llx, p2m_cr3 0x%llx)",
 				dom->domid, (unsigned long long)dom->fll_mfn, (unsigned long long)dom->p2m_cr3);
 	}
 	if (rc) {
-		xen_p2m_free(p);
+		vmc_xen_p2m_free(p);
 		return rc;
 	}
 	for (uint64_t i = 0; i < p->nleaf; i++) {
@@ -170,7 +171,7 @@ enum vmc_status xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, s
 	return VMC_OK;
 }
 
-void xen_p2m_free(struct xen_p2m *p)
+void vmc_xen_p2m_free(struct xen_p2m *p)
 {
 	free(p->mfn);
 	free(p->leaf);

@@ -31,13 +31,13 @@ static struct xen_domain *owner_of(struct xen_domain *doms, unsigned n, uint64_t
 	return NULL;
 }
 
-void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n)
+void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n)
 {
 	uint64_t sym_curr, sym_pco, sym_stacks;
 
 	x->vcpu_running_known = false;
-	if (!x->has_syms || !xen_syms_get(&x->syms, "per_cpu__curr_vcpu", &sym_curr) ||
-	    !xen_syms_get(&x->syms, "__per_cpu_offset", &sym_pco) || !xen_syms_get(&x->syms, "stack_base", &sym_stacks)) {
+	if (!x->has_syms || !vmc_xen_syms_get(&x->syms, "per_cpu__curr_vcpu", &sym_curr) ||
+	    !vmc_xen_syms_get(&x->syms, "__per_cpu_offset", &sym_pco) || !vmc_xen_syms_get(&x->syms, "stack_base", &sym_stacks)) {
 		vmc_hv_report(x->hv, "vcpu.running=unknown (needs per_cpu__curr_vcpu, __per_cpu_offset, stack_base: --xen-syms, as the dump's Xen has no usable embedded symbol table)");
 		return;
 	}
@@ -50,7 +50,7 @@ void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n)
 		uint8_t top[CPUINFO_SCAN];
 
 		vmc_diag_init(&tmp);
-		if (xen_read_u64(x, sym_pco + 8ull * c, &pco, &tmp) || xen_read_u64(x, sym_curr + pco, &curr, &tmp)) {
+		if (vmc_xen_read_u64(x, sym_pco + 8ull * c, &pco, &tmp) || vmc_xen_read_u64(x, sym_curr + pco, &curr, &tmp)) {
 			vmc_hv_warn(x->hv, "pcpu%u: curr_vcpu unreadable: %s", c, tmp.msg);
 			continue;
 		}
@@ -65,8 +65,8 @@ void xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n)
 			snprintf(dom->vcpu_live_src[v], sizeof(dom->vcpu_live_src[v]), "pcpu%u registers (CPU note)", c);
 			continue;
 		}
-		if (xen_read_u64(x, sym_stacks + 8ull * c, &stack, &tmp) || !xen_is_directmap(x, stack) ||
-		    xen_read(x, stack + STACK_SIZE - CPUINFO_SCAN, top, sizeof(top), &tmp)) {
+		if (vmc_xen_read_u64(x, sym_stacks + 8ull * c, &stack, &tmp) || !vmc_xen_is_directmap(x, stack) ||
+		    vmc_xen_read(x, stack + STACK_SIZE - CPUINFO_SCAN, top, sizeof(top), &tmp)) {
 			vmc_hv_warn(x->hv, "pcpu%u: stack unreadable; domain %u vCPU %u registers unknown", c, dom->domid, v);
 			continue;
 		}

@@ -5,6 +5,7 @@
  * saved CR3: every page table a pCPU runs on maps Xen's image. */
 #include <string.h>
 
+#include "vread.h"
 #include "xen_host.h"
 
 #define GIB (1ull << 30)
@@ -17,19 +18,19 @@ static void fill_from_syms(struct xen_host *x)
 
 	if (!x->has_syms)
 		return;
-	if (!x->sym_domain_list && xen_syms_get(&x->syms, "domain_list", &v))
+	if (!x->sym_domain_list && vmc_xen_syms_get(&x->syms, "domain_list", &v))
 		x->sym_domain_list = v;
-	if (!x->sym_frame_table && xen_syms_get(&x->syms, "_frame_table.0", &v))
+	if (!x->sym_frame_table && vmc_xen_syms_get(&x->syms, "_frame_table.0", &v))
 		x->sym_frame_table = v;
-	if (!x->sym_frame_table && xen_syms_get(&x->syms, "_frame_table", &v))
+	if (!x->sym_frame_table && vmc_xen_syms_get(&x->syms, "_frame_table", &v))
 		x->sym_frame_table = v;
-	if (!x->sym_max_page && xen_syms_get(&x->syms, "max_page", &v))
+	if (!x->sym_max_page && vmc_xen_syms_get(&x->syms, "max_page", &v))
 		x->sym_max_page = v;
-	if (!x->sym_pgd_l4 && xen_syms_get(&x->syms, "idle_pg_table", &v))
+	if (!x->sym_pgd_l4 && vmc_xen_syms_get(&x->syms, "idle_pg_table", &v))
 		x->sym_pgd_l4 = v;
-	if (!x->sym_dom_xen && xen_syms_get(&x->syms, "dom_xen", &v))
+	if (!x->sym_dom_xen && vmc_xen_syms_get(&x->syms, "dom_xen", &v))
 		x->sym_dom_xen = v;
-	if (!x->sym_dom_io && xen_syms_get(&x->syms, "dom_io", &v))
+	if (!x->sym_dom_io && vmc_xen_syms_get(&x->syms, "dom_io", &v))
 		x->sym_dom_io = v;
 }
 
@@ -88,7 +89,7 @@ static enum vmc_status locate_from_cr3(struct xen_host *x, struct vmc_diag *d)
 			x->dump->name, x->npcpu_cr3, (unsigned long long)x->xen_virt_start);
 }
 
-enum vmc_status xen_vmem_init(struct xen_host *x, struct vmc_diag *d)
+enum vmc_status vmc_xen_vmem_init(struct xen_host *x, struct vmc_diag *d)
 {
 	uint64_t ptr;
 	enum vmc_status rc;
@@ -134,11 +135,11 @@ enum vmc_status xen_vmem_init(struct xen_host *x, struct vmc_diag *d)
 					(unsigned long long)(x->xen_phys_start + (x->sym_domain_list - x->xen_virt_start)));
 	}
 	/* SYMBOL(frame_table) is a pointer holding FRAMETABLE_VIRT_START */
-	if ((rc = xen_read_u64(x, x->sym_frame_table, &ptr, d)))
+	if ((rc = vmc_xen_read_u64(x, x->sym_frame_table, &ptr, d)))
 		return vmc_wrap(d, rc, "reading frame_table");
 	x->frame_table_va = ptr;
 	x->directmap_start = ptr == FRAMETABLE_BIGMEM ? 0xffff848000000000ull : 0xffff830000000000ull;
-	if ((rc = xen_read_u64(x, x->sym_max_page, &x->max_page, d)))
+	if ((rc = vmc_xen_read_u64(x, x->sym_max_page, &x->max_page, d)))
 		return vmc_wrap(d, rc, "reading max_page");
 	vmc_hv_report(x->hv, "frame_table=0x%llx", (unsigned long long)x->frame_table_va);
 	vmc_hv_report(x->hv, "directmap_start=0x%llx (from the frame table's place)", (unsigned long long)x->directmap_start);
@@ -147,12 +148,12 @@ enum vmc_status xen_vmem_init(struct xen_host *x, struct vmc_diag *d)
 		uint64_t va, v;
 		struct vmc_diag tmp;
 		vmc_diag_init(&tmp);
-		if (xen_syms_get(&x->syms, "pfn_pdx_hole_shift", &va) && !xen_read_u64(x, va, &v, &tmp) && v && v < 64) {
+		if (vmc_xen_syms_get(&x->syms, "pfn_pdx_hole_shift", &va) && !vmc_xen_read_u64(x, va, &v, &tmp) && v && v < 64) {
 			uint64_t bm = 0, tm = 0;
-			if (xen_syms_get(&x->syms, "pfn_pdx_bottom_mask", &va))
-				xen_read_u64(x, va, &bm, &tmp);
-			if (xen_syms_get(&x->syms, "pfn_top_mask", &va))
-				xen_read_u64(x, va, &tm, &tmp);
+			if (vmc_xen_syms_get(&x->syms, "pfn_pdx_bottom_mask", &va))
+				vmc_xen_read_u64(x, va, &bm, &tmp);
+			if (vmc_xen_syms_get(&x->syms, "pfn_top_mask", &va))
+				vmc_xen_read_u64(x, va, &tm, &tmp);
 			x->pdx_hole_shift = v, x->pdx_bottom_mask = bm, x->pdx_top_mask = tm;
 		}
 		vmc_hv_report(x->hv, "pdx.hole_shift=%llu", (unsigned long long)x->pdx_hole_shift);
@@ -160,13 +161,13 @@ enum vmc_status xen_vmem_init(struct xen_host *x, struct vmc_diag *d)
 	return VMC_OK;
 }
 
-bool xen_is_directmap(const struct xen_host *x, uint64_t va)
+bool vmc_xen_is_directmap(const struct xen_host *x, uint64_t va)
 {
 	/* DIRECTMAP_VIRT_END is the start of PML4 slot 511 in every layout since Xen 4.0 */
 	return va >= x->directmap_start && va < 0xffffff8000000000ull;
 }
 
-enum vmc_status xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, struct vmc_diag *d)
+enum vmc_status vmc_xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, struct vmc_diag *d)
 {
 	enum vmc_status rc;
 
@@ -186,26 +187,19 @@ enum vmc_status xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, stru
 	return VMC_OK;
 }
 
-enum vmc_status xen_read(struct xen_host *x, uint64_t va, void *buf, size_t len, struct vmc_diag *d)
+static enum vmc_status xen_translate(void *x, uint64_t va, uint64_t *ma, struct vmc_diag *d)
 {
-	uint8_t *out = buf;
+	enum vmc_status rc = vmc_xen_va_to_ma(x, va, ma, d);
 
-	while (len) {
-		size_t n = 4096 - (va & 0xfff);
-		uint64_t ma;
-		enum vmc_status rc;
-		if (n > len)
-			n = len;
-		if ((rc = xen_va_to_ma(x, va, &ma, d)) || (rc = vmc_physmem_read(&x->pm, ma, out, n, d)))
-			return vmc_wrap(d, rc, "Xen virtual 0x%llx", (unsigned long long)va);
-		out += n;
-		va += n;
-		len -= n;
-	}
-	return VMC_OK;
+	return rc ? vmc_wrap(d, rc, "Xen virtual 0x%llx", (unsigned long long)va) : VMC_OK;
 }
 
-enum vmc_status xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d)
+enum vmc_status vmc_xen_read(struct xen_host *x, uint64_t va, void *buf, size_t len, struct vmc_diag *d)
 {
-	return xen_read(x, va, v, 8, d);
+	return vmc_vread(xen_translate, x, &x->pm, "Xen virtual", va, buf, len, d);
+}
+
+enum vmc_status vmc_xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d)
+{
+	return vmc_xen_read(x, va, v, 8, d);
 }

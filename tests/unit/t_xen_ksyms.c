@@ -216,7 +216,7 @@ TEST(offsets_form_with_markers_and_sorted_offsets)
 	uint64_t ti = build(&m, 0x1234 & ~3u, 1000, false, true, false, &lay, &s, &n), v;
 
 	vmc_diag_init(&d);
-	REQUIRE(xen_ksyms_decode(mem_read, &m, ti, &k, &d) == VMC_OK);
+	REQUIRE(vmc_xen_ksyms_decode(mem_read, &m, ti, &k, &d) == VMC_OK);
 	CHECK_EQ(k.n, n);
 	CHECK(!k.absolute);
 	CHECK(k.sorted_checked);
@@ -231,15 +231,15 @@ TEST(offsets_form_with_markers_and_sorted_offsets)
 		CHECK_EQ(k.type[i], s[i].full[0]);
 		CHECK_EQ(k.value[i], s[i].value);
 	}
-	REQUIRE(xen_ksyms_to_syms(&k, 0xffff82d040000000ull, &xs, &d) == VMC_OK);
-	CHECK(xen_syms_get(&xs, "domain_list", &v) && v == 0xffff82d04037b380ull);
-	CHECK(xen_syms_get(&xs, "per_cpu__curr_vcpu", &v) && v == 0xffff82d04037a8f8ull);
-	CHECK(xen_syms_get(&xs, "_frame_table.0", &v) && v == 0xffff82d04019e858ull); /* "mm.c#" dropped */
-	CHECK(xen_syms_get(&xs, "fn_local_3", &v));
-	CHECK(!xen_syms_get(&xs, "dup", &v)); /* two statics at different addresses: ambiguous */
-	CHECK(!xen_syms_get(&xs, "nonexistent", &v));
-	xen_syms_free(&xs);
-	xen_ksyms_free(&k);
+	REQUIRE(vmc_xen_ksyms_to_syms(&k, 0xffff82d040000000ull, &xs, &d) == VMC_OK);
+	CHECK(vmc_xen_syms_get(&xs, "domain_list", &v) && v == 0xffff82d04037b380ull);
+	CHECK(vmc_xen_syms_get(&xs, "per_cpu__curr_vcpu", &v) && v == 0xffff82d04037a8f8ull);
+	CHECK(vmc_xen_syms_get(&xs, "_frame_table.0", &v) && v == 0xffff82d04019e858ull); /* "mm.c#" dropped */
+	CHECK(vmc_xen_syms_get(&xs, "fn_local_3", &v));
+	CHECK(!vmc_xen_syms_get(&xs, "dup", &v)); /* two statics at different addresses: ambiguous */
+	CHECK(!vmc_xen_syms_get(&xs, "nonexistent", &v));
+	vmc_xen_syms_free(&xs);
+	vmc_xen_ksyms_free(&k);
 	free(s);
 	free(m.b);
 }
@@ -255,14 +255,14 @@ TEST(absolute_form_small_table_no_sorted_offsets)
 	uint64_t ti = build(&m, 0x8000, 100, true, false, false, &lay, &s, &n), v;
 
 	vmc_diag_init(&d);
-	if (xen_ksyms_decode(mem_read, &m, ti, &k, &d) != VMC_OK)
+	if (vmc_xen_ksyms_decode(mem_read, &m, ti, &k, &d) != VMC_OK)
 		harness_note("%s", d.msg);
 	REQUIRE(d.msg[0] == 0);
 	CHECK_EQ(k.n, n);
 	CHECK(k.absolute);
 	CHECK(!k.sorted_checked);
-	CHECK(xen_ksyms_value(&k, "domain_list", &v) && v == 0xffff82d04037b380ull);
-	xen_ksyms_free(&k);
+	CHECK(vmc_xen_ksyms_value(&k, "domain_list", &v) && v == 0xffff82d04037b380ull);
+	vmc_xen_ksyms_free(&k);
 	free(s);
 	free(m.b);
 }
@@ -278,7 +278,7 @@ TEST(text_only_table_is_a_clear_error)
 	uint64_t ti = build(&m, 0x4000, 300, false, false, true, &lay, &s, &n);
 
 	vmc_diag_init(&d);
-	CHECK_EQ(xen_ksyms_decode(mem_read, &m, ti, &k, &d), VMC_ERR_UNSUPPORTED);
+	CHECK_EQ(vmc_xen_ksyms_decode(mem_read, &m, ti, &k, &d), VMC_ERR_UNSUPPORTED);
 	CHECK(strstr(d.msg, "CONFIG_LIVEPATCH") != NULL);
 	harness_note("%s", d.msg);
 	free(s);
@@ -299,14 +299,14 @@ static void corrupt_case(const char *what, void (*mutate)(struct mem *, const st
 
 	mutate(&m, &lay);
 	vmc_diag_init(&d);
-	rc = xen_ksyms_decode(mem_read, &m, ti, &k, &d);
+	rc = vmc_xen_ksyms_decode(mem_read, &m, ti, &k, &d);
 	harness_note("%s: rc %d: %s", what, rc, d.msg);
 	CHECK(rc != VMC_OK);
 	CHECK(d.msg[0] != 0);
 	if (expect)
 		CHECK(strstr(d.msg, expect) != NULL);
 	if (!rc)
-		xen_ksyms_free(&k);
+		vmc_xen_ksyms_free(&k);
 	free(s);
 	free(m.b);
 }
@@ -405,7 +405,7 @@ TEST(own_symbol_elsewhere_is_refused)
 			memcpy(at(&m, lay.values + 4ull * i), &v, 4);
 		}
 	vmc_diag_init(&d);
-	CHECK(xen_ksyms_decode(mem_read, &m, ti, &k, &d) != VMC_OK);
+	CHECK(vmc_xen_ksyms_decode(mem_read, &m, ti, &k, &d) != VMC_OK);
 	CHECK(strstr(d.msg, "its own symbol") != NULL);
 	harness_note("%s", d.msg);
 	free(s);
@@ -419,7 +419,7 @@ TEST(not_a_token_index_and_reads_outside_memory)
 	struct vmc_diag d;
 
 	vmc_diag_init(&d);
-	CHECK(xen_ksyms_decode(mem_read, &m, MEM_BASE + 0x100, &k, &d) != VMC_OK); /* zeros */
+	CHECK(vmc_xen_ksyms_decode(mem_read, &m, MEM_BASE + 0x100, &k, &d) != VMC_OK); /* zeros */
 	CHECK(d.msg[0] != 0);
 	/* a valid-looking index at the very start: the token table would lie below memory */
 	for (unsigned i = 0; i < 256; i++) {
@@ -427,10 +427,10 @@ TEST(not_a_token_index_and_reads_outside_memory)
 		memcpy(m.b + 2 * i, &v, 2);
 	}
 	vmc_diag_init(&d);
-	CHECK(xen_ksyms_decode(mem_read, &m, MEM_BASE, &k, &d) != VMC_OK);
+	CHECK(vmc_xen_ksyms_decode(mem_read, &m, MEM_BASE, &k, &d) != VMC_OK);
 	CHECK(d.msg[0] != 0);
 	vmc_diag_init(&d);
-	CHECK(xen_ksyms_decode(mem_read, &m, MEM_BASE + MEM_SIZE - 100, &k, &d) != VMC_OK);
+	CHECK(vmc_xen_ksyms_decode(mem_read, &m, MEM_BASE + MEM_SIZE - 100, &k, &d) != VMC_OK);
 	free(m.b);
 }
 
@@ -457,9 +457,9 @@ TEST(random_corruption_never_crashes)
 			at(&m, pos)[0] ^= (uint8_t)(1u << ((seed >> 16) & 7));
 		}
 		vmc_diag_init(&d);
-		if (xen_ksyms_decode(mem_read, &m, ti, &k, &d) == VMC_OK) {
+		if (vmc_xen_ksyms_decode(mem_read, &m, ti, &k, &d) == VMC_OK) {
 			ok++;
-			xen_ksyms_free(&k);
+			vmc_xen_ksyms_free(&k);
 		} else {
 			failed++;
 			CHECK(d.msg[0] != 0);
