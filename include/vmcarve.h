@@ -227,6 +227,23 @@ struct vmc_write_stats {
 VMC_API enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct vmc_write_options *o,
 				  struct vmc_write_stats *stats, struct vmc_diag *d);
 
+/* ---- a dump seen as an ELF vmcore, without writing it ---- */
+
+/* The bytes `vmc_write()` with VMC_FORMAT_ELF and partial would write, read at any offset: the
+ * headers are built once, the page data is read from the dump on demand (for a file system,
+ * say). The dump must outlive the view. */
+struct vmc_elf_view;
+
+VMC_API enum vmc_status vmc_elf_view_open(struct vmc_dump *dump, struct vmc_elf_view **ret, struct vmc_diag *d);
+/* The size in bytes of the whole ELF file. */
+VMC_API uint64_t vmc_elf_view_size(const struct vmc_elf_view *v);
+/* len bytes at offset off (off + len <= size); VMC_ERR_MISSING when a page cannot be read.
+ * Thread-safe. */
+VMC_API enum vmc_status vmc_elf_view_read(struct vmc_elf_view *v, uint64_t off, void *buf, size_t len,
+					  struct vmc_diag *d);
+/* NULL is a no-op. */
+VMC_API void vmc_elf_view_free(struct vmc_elf_view *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 /* consumer.c: a program outside the tree that uses libvmcarve only through vmcarve.h and
  * pkg-config (tests/api/consumer.sh builds it against an installed copy). It checks pages read
  * through the API against the fixture's manifest, carves a synthetic Xen host, opens a guest,
- * writes it with vmc_write() and reads the written file back. Exit 0 when all agree.
+ * writes it with vmc_write() and reads the written file back, and compares ELF views with
+ * written ELF files. Exit 0 when all agree.
  *   consumer MANIFEST HOST.elf OUTDIR FIXTUREFILE... */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +112,41 @@ static unsigned check_manifest(struct vmc_dump *dump, const char *manifest, uint
 	return n;
 }
 
+/* the ELF view of a dump holds the bytes vmc_write() writes as ELF, read at odd offsets */
+static void check_elf_view(struct vmc_dump *dump, const char *out)
+{
+	struct vmc_write_options wo = { .size = sizeof(wo), .format = VMC_FORMAT_ELF, .partial = true };
+	struct vmc_elf_view *v;
+	FILE *f;
+	long size;
+	uint8_t *file, *got;
+	const size_t chunk = 12345; /* crosses the header's end and page boundaries */
+
+	CHECK(vmc_write(dump, out, &wo, NULL, &d) == VMC_OK, "vmc_write %s", out);
+	CHECK(vmc_elf_view_open(dump, &v, &d) == VMC_OK, "ELF view");
+	CHECK((f = fopen(out, "rb")) && !fseek(f, 0, SEEK_END) && (size = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET),
+	      "%s", out);
+	CHECK((uint64_t)size == vmc_elf_view_size(v), "ELF view: %llu bytes, %s has %ld",
+	      (unsigned long long)vmc_elf_view_size(v), out, size);
+	CHECK((file = malloc((size_t)size)) && (got = malloc((size_t)size)) && fread(file, 1, (size_t)size, f) == (size_t)size,
+	      "read %s", out);
+	for (size_t off = 0; off < (size_t)size; off += chunk) {
+		size_t n = (size_t)size - off < chunk ? (size_t)size - off : chunk;
+		CHECK(vmc_elf_view_read(v, off, got + off, n, &d) == VMC_OK, "ELF view read at %zu", off);
+	}
+	for (long i = 0; i < size; i++)
+		CHECK(file[i] == got[i], "ELF view differs from %s at offset %ld", out, i);
+	CHECK(vmc_elf_view_read(v, (uint64_t)size - 1, got, 2, &d) == VMC_ERR_ARGS, "read past the end");
+	vmc_diag_clear(&d);
+	printf("consumer: %s: %ld bytes, the ELF view holds the same\n", out, size);
+	fclose(f);
+	free(file);
+	free(got);
+	vmc_elf_view_free(v);
+}
+
 /* the fixture: info, pages against the manifest, a read across two pages, notes */
-static void check_fixture(const char *const *files, unsigned nfiles, const char *manifest)
+static void check_fixture(const char *const *files, unsigned nfiles, const char *manifest, const char *outdir)
 {
 	struct vmc_dump *dump;
 	struct vmc_dump_info in = { .size = sizeof(in) };
@@ -121,6 +155,7 @@ static void check_fixture(const char *const *files, unsigned nfiles, const char 
 	size_t pos = 0;
 	struct vmc_dump_note note;
 	unsigned nnotes = 0, nhashed;
+	char out[4096];
 
 	CHECK(vmc_dump_open(files, nfiles, &dump, &d) == VMC_OK, "open %s", files[0]);
 	CHECK(vmc_dump_get_info(dump, &in, &d) == VMC_OK && in.page_size >= 4096 && in.ram_pages, "info");
@@ -147,6 +182,8 @@ static void check_fixture(const char *const *files, unsigned nfiles, const char 
 		nnotes++;
 	printf("consumer: %s: %s, %u pages checked against the manifest, %u notes%s\n", in.name, in.format, nhashed,
 	       nnotes, in.has_vmcoreinfo ? ", VMCOREINFO" : "");
+	snprintf(out, sizeof(out), "%s/fixture.elf", outdir);
+	check_elf_view(dump, out);
 	vmc_dump_close(dump);
 }
 
@@ -210,6 +247,8 @@ static void check_carve(const char *host_path, const char *outdir)
 	CHECK(vmc_dump_get_info(gd, &gi, &d) == VMC_OK && gi.stored_pages, "guest info");
 	snprintf(out, sizeof(out), "%s/guest.kdump", outdir);
 	check_written(gd, out, gi.page_size);
+	snprintf(out, sizeof(out), "%s/guest.elf", outdir);
+	check_elf_view(gd, out);
 	vmc_dump_close(gd);
 	vmc_carve_free(cv);
 	vmc_dump_close(host);
@@ -225,7 +264,7 @@ int main(int argc, char **argv)
 	CHECK(!strcmp(vmc_status_name(VMC_ERR_NOTFOUND), "not found") &&
 		      !strcmp(vmc_status_name(VMC_ERR_MISSING), "page missing"),
 	      "status names");
-	check_fixture((const char *const *)argv + 4, (unsigned)(argc - 4), argv[1]);
+	check_fixture((const char *const *)argv + 4, (unsigned)(argc - 4), argv[1], argv[3]);
 	check_carve(argv[2], argv[3]);
 	printf("consumer: ok\n");
 	return 0;
