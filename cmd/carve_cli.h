@@ -3,25 +3,25 @@
 #ifndef VMC_CARVE_CLI_H
 #define VMC_CARVE_CLI_H
 
-#include "carver.h"
-#include "convert.h"
+#include "cli.h"
 
 struct carve_cli {
-	struct vmc_carve_opts copts;
-	struct vmc_convert_opts wopts;
-	const char *format; /* kdump, elf, flat */
+	struct vmc_carve_options copts;
+	struct cli_write w;
 	const char *out;
 	const char *domain;
-	bool quiet, json, verbose;
-	bool codec_set;
+	bool json, verbose;
 };
 
 /* Parse the options of `cmd` (list, extract, split); returns -1 to go on, or an exit code. */
 int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c, const char **host_path);
-/* Open the host dump and scan it; prints the error and returns an exit code when it fails. */
-int carve_cli_scan(const char *host_path, const struct carve_cli *c, struct vmc_dump **host, struct vmc_hv *hv);
-/* Write one guest to path: EXIT_OK, EXIT_INCOMPLETE, or EXIT_FAIL (message printed). */
-int carve_cli_write(struct vmc_dump *host, struct vmc_guest *g, const struct carve_cli *c, const char *path);
-void carve_cli_guest_messages(const struct vmc_guest *g);
+/* Open the host dump and carve it; prints the error and returns an exit code when it fails. */
+int carve_cli_scan(const char *host_path, const struct carve_cli *c, struct vmc_dump **host, struct vmc_carve **cv);
+/* Guest i of the carve (its map finished); a failure is impossible for i < nguests. */
+struct vmc_guest_info carve_cli_guest(struct vmc_carve *cv, unsigned i);
+/* Write guest i to path: EXIT_OK, EXIT_INCOMPLETE, or EXIT_FAIL (message printed). */
+int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, const struct carve_cli *c,
+		    const char *path);
+void carve_cli_guest_messages(const struct vmc_guest_info *g);
 
 #endif

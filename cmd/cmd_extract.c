@@ -3,30 +3,38 @@
 #include <string.h>
 
 #include "carve_cli.h"
-#include "cli.h"
 
 int cmd_extract(int argc, char **argv)
 {
 	struct carve_cli c;
 	struct vmc_dump *host = NULL;
-	struct vmc_hv hv;
+	struct vmc_carve *cv;
+	struct vmc_carve_info hv = { .size = sizeof(hv) };
+	struct vmc_diag d;
 	const char *path;
-	struct vmc_guest *g = NULL;
+	unsigned found = 0;
+	bool have = false;
 	int ex = carve_cli_parse("extract", argc, argv, &c, &path);
 
 	if (ex >= 0)
 		return ex;
-	if ((ex = carve_cli_scan(path, &c, &host, &hv)))
+	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
 		return ex;
-	for (unsigned i = 0; i < hv.nguests; i++)
-		if (!strcmp(hv.guests[i].id, c.domain) || (hv.guests[i].name[0] && !strcmp(hv.guests[i].name, c.domain)))
-			g = &hv.guests[i];
-	if (!g) {
+	vmc_diag_init(&d);
+	vmc_carve_get_info(cv, &hv, &d);
+	for (unsigned i = 0; i < hv.nguests; i++) {
+		struct vmc_guest_info g = carve_cli_guest(cv, i);
+		if (!strcmp(g.id, c.domain) || (g.name[0] && !strcmp(g.name, c.domain))) {
+			found = i; /* the last one that matches */
+			have = true;
+		}
+	}
+	if (!have) {
 		fprintf(stderr, "vmcarve: %s: no guest '%s' (%u found; see 'vmcarve list')\n", path, c.domain, hv.nguests);
 		ex = EXIT_FAIL;
 	} else
-		ex = carve_cli_write(host, g, &c, c.out);
-	vmc_hv_free(&hv);
+		ex = carve_cli_write(host, cv, found, &c, c.out);
+	vmc_carve_free(cv);
 	vmc_dump_close(host);
 	return ex;
 }

@@ -6,13 +6,34 @@
 #include <xxhash.h>
 
 #include "cli.h"
-#include "dump.h"
+
+/* One line per frame of the RAM range [start, end); EXIT_OK or an exit code (message printed). */
+static int manifest_range(struct vmc_dump *dump, uint64_t start, uint64_t end, uint8_t *buf, uint32_t page_size)
+{
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	for (uint64_t pfn = start; pfn < end; pfn++) {
+		switch (vmc_dump_page_state(dump, pfn)) {
+		case VMC_PAGE_STORED:
+			if (vmc_dump_read_pfn(dump, pfn, buf, &d))
+				return cli_error(&d);
+			printf("0x%llx %016llx\n", (unsigned long long)pfn, (unsigned long long)XXH64(buf, page_size, 0));
+			break;
+		case VMC_PAGE_MISSING: printf("0x%llx missing\n", (unsigned long long)pfn); break;
+		default: printf("0x%llx excluded\n", (unsigned long long)pfn); break;
+		}
+	}
+	return EXIT_OK;
+}
 
 int cmd_manifest(int argc, char **argv)
 {
 	struct vmc_dump *dump;
+	struct vmc_dump_info in = { .size = sizeof(in) };
 	struct vmc_diag d;
-	uint8_t *buf, *scratch;
+	uint8_t *buf = NULL;
+	uint64_t start, end;
 	int rc = EXIT_OK;
 
 	vmc_diag_init(&d);
@@ -22,34 +43,23 @@ int cmd_manifest(int argc, char **argv)
 	}
 	if (vmc_dump_open((const char *const *)argv + 1, (unsigned)(argc - 1), &dump, &d))
 		return cli_error(&d);
-	buf = malloc(dump->page_size);
-	scratch = malloc(dump->scratch_size ? dump->scratch_size : 1);
-	if (!buf || !scratch) {
-		vmc_fail(&d, VMC_ERR_NOMEM, "out of memory");
+	if (vmc_dump_get_info(dump, &in, &d)) {
 		rc = cli_error(&d);
 		goto out;
 	}
-	for (uint64_t pfn = vmc_bitmap_next_set(&dump->ram, 0); pfn < dump->max_pfn;
-	     pfn = vmc_bitmap_next_set(&dump->ram, pfn + 1)) {
-		if (vmc_bitmap_test(&dump->stored, pfn)) {
-			if (vmc_dump_read_page(dump, pfn, buf, scratch, &d)) {
-				rc = cli_error(&d);
-				goto out;
-			}
-			printf("0x%llx %016llx\n", (unsigned long long)pfn, (unsigned long long)XXH64(buf, dump->page_size, 0));
-		} else if (vmc_bitmap_test(&dump->missing, pfn)) {
-			printf("0x%llx missing\n", (unsigned long long)pfn);
-		} else {
-			printf("0x%llx excluded\n", (unsigned long long)pfn);
-		}
+	if (!(buf = malloc(in.page_size))) {
+		fprintf(stderr, "vmcarve: out of memory\n");
+		rc = EXIT_FAIL;
+		goto out;
 	}
-	if (fflush(stdout) != 0) {
-		vmc_fail(&d, VMC_ERR_IO, "<stdout>: write error");
-		rc = cli_error(&d);
+	for (start = 0; rc == EXIT_OK && vmc_dump_ram_range(dump, start, &start, &end); start = end)
+		rc = manifest_range(dump, start, end, buf, in.page_size);
+	if (rc == EXIT_OK && fflush(stdout) != 0) {
+		fprintf(stderr, "vmcarve: <stdout>: write error\n");
+		rc = EXIT_FAIL;
 	}
 out:
 	free(buf);
-	free(scratch);
 	vmc_dump_close(dump);
 	return rc;
 }

@@ -5,10 +5,9 @@
 #include <sys/stat.h>
 
 #include "carve_cli.h"
-#include "cli.h"
 
 /* file names: <id>[-<name>].<ext>, with anything but [A-Za-z0-9._-] replaced */
-static void file_name(char *buf, size_t n, const char *dir, const struct vmc_guest *g, const char *ext)
+static void file_name(char *buf, size_t n, const char *dir, const struct vmc_guest_info *g, const char *ext)
 {
 	char safe[64];
 	size_t k = 0;
@@ -26,9 +25,11 @@ int cmd_split(int argc, char **argv)
 {
 	struct carve_cli c;
 	struct vmc_dump *host = NULL;
-	struct vmc_hv hv;
+	struct vmc_carve *cv;
+	struct vmc_carve_info hv = { .size = sizeof(hv) };
+	struct vmc_diag d;
 	const char *path;
-	unsigned failed = 0, incomplete = 0, written = 0, nguests;
+	unsigned failed = 0, incomplete = 0, written = 0;
 	int ex = carve_cli_parse("split", argc, argv, &c, &path);
 
 	if (ex >= 0)
@@ -37,13 +38,16 @@ int cmd_split(int argc, char **argv)
 		fprintf(stderr, "vmcarve: %s: cannot create the directory: %s\n", c.out, strerror(errno));
 		return EXIT_FAIL;
 	}
-	if ((ex = carve_cli_scan(path, &c, &host, &hv)))
+	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
 		return ex;
+	vmc_diag_init(&d);
+	vmc_carve_get_info(cv, &hv, &d);
 	for (unsigned i = 0; i < hv.nguests; i++) {
+		struct vmc_guest_info g = carve_cli_guest(cv, i);
 		char out[4096];
 		int r;
-		file_name(out, sizeof(out), c.out, &hv.guests[i], !strcmp(c.format, "elf") ? "elf" : "kdump");
-		r = carve_cli_write(host, &hv.guests[i], &c, out);
+		file_name(out, sizeof(out), c.out, &g, !strcmp(c.w.format, "elf") ? "elf" : "kdump");
+		r = carve_cli_write(host, cv, i, &c, out);
 		if (r == EXIT_OK)
 			written++;
 		else if (r == EXIT_INCOMPLETE)
@@ -51,11 +55,10 @@ int cmd_split(int argc, char **argv)
 		else
 			failed++;
 	}
-	if (!c.quiet)
+	if (!c.w.quiet)
 		fprintf(stderr, "vmcarve: %s: %u guest(s) written, %u incomplete, %u failed\n", c.out, written, incomplete,
 			failed);
-	nguests = hv.nguests; /* vmc_hv_free() clears hv */
-	vmc_hv_free(&hv);
+	vmc_carve_free(cv);
 	vmc_dump_close(host);
-	return failed ? EXIT_GUEST_FAILED : incomplete ? EXIT_INCOMPLETE : nguests ? EXIT_OK : EXIT_FAIL;
+	return failed ? EXIT_GUEST_FAILED : incomplete ? EXIT_INCOMPLETE : hv.nguests ? EXIT_OK : EXIT_FAIL;
 }

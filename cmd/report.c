@@ -70,10 +70,11 @@ void cli_progress_update(uint64_t done, uint64_t total, void *arg)
 		"=========================", 25 - bars, "", pct, rate, (int)eta / 60, (int)eta % 60);
 }
 
-void cli_progress_end(struct cli_progress *p)
+void cli_progress_end(struct cli_progress *p, bool drawn)
 {
 	if (!p)
 		return;
-	fputc('\n', stderr);
+	if (drawn)
+		fputc('\n', stderr);
 	free(p);
 }

@@ -5,18 +5,7 @@
 
 #include "vmc.h"
 
-struct vmc_diag {
-	enum vmc_status status;
-	char msg[1024];
-	/* warnings are counted, and the first few kept, so a long run cannot flood memory */
-	unsigned nwarn;
-	char warn[4][256];
-};
-
-void vmc_diag_init(struct vmc_diag *d);
-
-/* Forget a failure that the caller handled (tried another route); warnings are kept. */
-void vmc_diag_clear(struct vmc_diag *d);
+/* struct vmc_diag, vmc_diag_init() and vmc_diag_clear() are public (vmcarve.h, via vmc.h) */
 
 /* Record a failure and return st, so callers can write `return vmc_fail(d, ...)`. */
 enum vmc_status vmc_fail(struct vmc_diag *d, enum vmc_status st, const char *fmt, ...)

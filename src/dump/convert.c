@@ -1,30 +1,36 @@
 /* convert.c: the core loop: the only code that drives a writer's begin/page/end. */
 #include "convert.h"
 
+void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out_info *info)
+{
+	*info = (struct vmc_out_info){
+		.page_size = dump->page_size,
+		.max_pfn = dump->max_pfn,
+		.ram = &dump->ram,
+		.stored = &dump->stored,
+		.missing = partial && dump->missing.words ? &dump->missing : NULL,
+		.notes = dump->notes,
+		.notes_len = dump->notes_len,
+		.uts = dump->has_uts ? &dump->uts : NULL,
+		.phys_base = dump->phys_base,
+		.has_phys_base = dump->has_phys_base,
+		.e_machine = dump->e_machine,
+		.ktext = dump->has_ktext ? &dump->ktext : NULL,
+		.dump_level = dump->dump_level,
+	};
+}
+
 enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
 			    struct vmc_writer_stats *stats, struct vmc_diag *d)
 {
 	struct vmc_pagestream *ps = NULL;
 	struct vmc_writer *w = NULL;
-	struct vmc_out_info info = { 0 };
+	struct vmc_out_info info;
 	struct vmc_page pg;
 	uint64_t done = 0;
 	enum vmc_status rc;
 
-	info.page_size = dump->page_size;
-	info.max_pfn = dump->max_pfn;
-	info.ram = &dump->ram;
-	info.stored = &dump->stored;
-	info.missing = opts->partial && dump->missing.words ? &dump->missing : NULL;
-	info.notes = dump->notes;
-	info.notes_len = dump->notes_len;
-	info.uts = dump->has_uts ? &dump->uts : NULL;
-	info.phys_base = dump->phys_base;
-	info.has_phys_base = dump->has_phys_base;
-	info.e_machine = dump->e_machine;
-	info.ktext = dump->has_ktext ? &dump->ktext : NULL;
-	info.dump_level = dump->dump_level;
-
+	vmc_dump_out_info(dump, opts->partial, &info);
 	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, opts->wopts.threads, &ps, d)))
 		goto out;
 	if ((rc = opts->writer->new(sink, &opts->wopts, &w, d)))

@@ -20,6 +20,9 @@ struct vmc_convert_opts {
 enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
 					struct vmc_pagestream **ret, struct vmc_diag *d);
 
+/* What a writer's begin() is told about a dump (with partial, its missing frames too). */
+void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out_info *info);
+
 /* Write every stored (with opts->partial, and missing) frame of a dump through the writer
  * into sink, as the dump describes itself (no checks, no facts added: see vmc_convert). On
  * success the sink is finished (renamed into place); on failure it is aborted, so no

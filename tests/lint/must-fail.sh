@@ -6,7 +6,7 @@
 set -u
 src=$1 w=$2
 rm -rf "$w" && mkdir -p "$w" || exit 1
-cp -r "$src/CMakeLists.txt" "$src/src" "$src/formats" "$src/cmd" "$src/include" "$w/" || exit 1
+cp -r "$src/CMakeLists.txt" "$src/cmake" "$src/src" "$src/formats" "$src/cmd" "$src/include" "$w/" || exit 1
 [ -d "$src/testdata" ] && cp -r "$src/testdata" "$w/"
 sed -i '0,/^#include "diag.h"/s//#include "diag.h"\n#include "guest.h"/' "$w/src/core/diag.c"
 grep -q '#include "guest.h"' "$w/src/core/diag.c" || { echo "FAIL: could not plant the include"; exit 1; }
