@@ -63,7 +63,7 @@ ls "$w"/*.deb >/dev/null 2>&1 || die "dpkg-buildpackage made no .deb"
 phase "built: $(cd "$w" && ls *.deb | tr '\n' ' ')"
 
 # 3. lintian: no error
-lintian --fail-on error --info "$w"/*.changes >"$w/lintian.log" 2>&1 || lint_rc=$?
+lintian --fail-on error --display-info "$w"/*.changes >"$w/lintian.log" 2>&1 || lint_rc=$?
 for level in E W I; do printf '%s=%s ' $level "$(grep -c "^$level: " "$w/lintian.log" || true)"; done | sed 's/^/deb.sh:        lintian: /'
 echo
 if [ "${lint_rc:-0}" != 0 ] || grep -q '^E: ' "$w/lintian.log"; then
