@@ -127,8 +127,9 @@ check_guest() { # NAME
 }
 
 # the marker program's own log line, wherever it is: a busy emulated guest may log clocksource
-# watchdog lines after it, so the last lines of the log alone cannot be relied on
-printf 'sys\nlog | tail -5\nlog | grep tm_label= | tail -2\nbt -a\nkmem -i\nquit\n' > "$WORK/crash.cmds"
+# watchdog lines after it, so the last lines of the log cannot be relied on (and crash 8.0.2
+# refuses a second pipe while the first one's reader still runs: one piped command only)
+printf 'sys\nlog | grep tm_label= | tail -2\nbt -a\nkmem -i\nquit\n' > "$WORK/crash.cmds"
 check_crash() { # FILE
 	local f=$1 out=$1.crash
 	timeout 400 crash -s -i "$WORK/crash.cmds" "$VMLINUX" "$f" > "$out" 2>&1
