@@ -272,12 +272,8 @@ enum vmc_status vmc_guest_dump_open(struct vmc_dump *host, struct vmc_guest *g, 
 	*ret = dump;
 	return VMC_OK;
 fail:
-	vmc_bitmap_release(&dump->ram);
-	vmc_bitmap_release(&dump->stored);
-	vmc_bitmap_release(&dump->missing);
-	free(dump->notes);
-	free(dump->name);
-	free(dump);
+	dump->ops = NULL; /* gd is half set up: freed here, not by the guest reader's close */
+	vmc_dump_close(dump);
 	free(gd);
 	return rc;
 }
