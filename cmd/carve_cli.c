@@ -32,14 +32,7 @@ static void usage(const char *cmd, FILE *f)
 	      "  --hypervisor H     xen or kvm: do not probe\n",
 	      f);
 	if (strcmp(cmd, "list"))
-		fputs("  -c | -l | -p | -z  compress pages with zlib | lzo | snappy | zstd (kdump output)\n"
-		      "  --no-compress      store pages raw (the default for kdump is lzo)\n"
-		      "  --format F         kdump (default), elf, or flat (flattened kdump)\n"
-		      "  --threads N        compression threads (default: number of CPUs)\n"
-		      "  --no-dedup         store every page, zero pages too\n"
-		      "  --partial          write a guest even when host frames are missing\n"
-		      "  -q, --quiet        no progress bar\n",
-		      f);
+		cli_write_usage(f, "write a guest even when host frames are missing");
 }
 
 /* The arguments after the options, and the combinations the options may not take. */
@@ -79,11 +72,8 @@ int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c,
 		{ "output", required_argument, 0, 'o' }, { "domain", required_argument, 0, 'd' },
 		{ "xen-syms", required_argument, 0, O_XENSYMS }, { "vmcs-layout", required_argument, 0, O_VMCS },
 		{ "host-debuginfo", required_argument, 0, O_HOSTDBG }, { "hypervisor", required_argument, 0, O_HV },
-		{ "no-compress", no_argument, 0, CLI_O_NOCOMP }, { "format", required_argument, 0, CLI_O_FORMAT },
-		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },
-		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },
-		{ "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
-		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		CLI_WRITE_LONGOPTS, { "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	bool writes = strcmp(cmd, "list") != 0;
 	int ch, ex;

@@ -18,7 +18,19 @@ int cmd_split(int argc, char **argv);
 
 /* The options every writing command takes (convert, extract, split), as getopt_long values;
  * a command's own long options start at CLI_O_OWN. */
-enum { CLI_O_NOCOMP = 256, CLI_O_FORMAT, CLI_O_THREADS, CLI_O_DEDUP, CLI_O_NODEDUP, CLI_O_PARTIAL, CLI_O_OWN };
+enum {
+	CLI_O_NOCOMP = 256, CLI_O_FORMAT, CLI_O_THREADS, CLI_O_DEDUP, CLI_O_NODEDUP, CLI_O_PARTIAL, CLI_O_SPLIT,
+	CLI_O_PART, CLI_O_OWN
+};
+/* Their long names, for a command's struct option list. */
+#define CLI_WRITE_LONGOPTS                                                                                          \
+	{ "no-compress", no_argument, 0, CLI_O_NOCOMP }, { "format", required_argument, 0, CLI_O_FORMAT },          \
+		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },       \
+		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },        \
+		{ "split", required_argument, 0, CLI_O_SPLIT }, { "part", required_argument, 0, CLI_O_PART },       \
+		{ "quiet", no_argument, 0, 'q' }
+/* Their help lines; `partial` is the command's own wording of --partial. */
+void cli_write_usage(FILE *f, const char *partial);
 
 struct cli_write {
 	struct vmc_write_options wo;

@@ -10,27 +10,16 @@ static void usage(FILE *f)
 {
 	fputs("usage: vmcarve convert IN... -o OUT [options]\n"
 	      "  IN...              one dump, or every file of a split set\n"
-	      "  -o, --output OUT   output file; '-' writes the flattened format to stdout\n"
-	      "  -c | -l | -p | -z  compress pages with zlib | lzo | snappy | zstd (kdump output)\n"
-	      "  --no-compress      store pages raw (the default for kdump is lzo)\n"
-	      "  --format F         kdump (default), elf, or flat (flattened kdump)\n"
-	      "  --threads N        compression threads (default: number of CPUs)\n"
-	      "  --dedup            store identical pages once (default)\n"
-	      "  --no-dedup         store every page, zero pages too\n"
-	      "  --partial          convert an incomplete input; missing frames stay missing\n"
-	      "  -q, --quiet        no progress bar\n",
+	      "  -o, --output OUT   output file; '-' writes the flattened format to stdout\n",
 	      f);
+	cli_write_usage(f, "convert an incomplete input; missing frames stay missing");
 }
 
 /* The options and the files; -1 to go on, or an exit code. */
 static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, 0, 'o' }, { "no-compress", no_argument, 0, CLI_O_NOCOMP },
-		{ "format", required_argument, 0, CLI_O_FORMAT }, { "threads", required_argument, 0, CLI_O_THREADS },
-		{ "dedup", no_argument, 0, CLI_O_DEDUP }, { "no-dedup", no_argument, 0, CLI_O_NODEDUP },
-		{ "partial", no_argument, 0, CLI_O_PARTIAL }, { "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "output", required_argument, 0, 'o' }, CLI_WRITE_LONGOPTS, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, ex;
 

@@ -19,6 +19,58 @@ void cli_write_init(struct cli_write *w)
 	w->format = "kdump";
 }
 
+void cli_write_usage(FILE *f, const char *partial)
+{
+	fprintf(f,
+		"  -c | -l | -p | -z  compress pages with zlib | lzo | snappy | zstd (kdump output)\n"
+		"  --no-compress      store pages raw (the default for kdump is lzo)\n"
+		"  --format F         kdump (default), elf, or flat (flattened kdump)\n"
+		"  --threads N        compression threads (default: number of CPUs)\n"
+		"  --dedup            store identical pages once (default)\n"
+		"  --no-dedup         store every page, zero pages too\n"
+		"  --partial          %s\n"
+		"  --split N          write a split set OUT.1 .. OUT.N (makedumpfile --split), balanced\n"
+		"                     by stored pages (kdump format)\n"
+		"  --part K/N         write only OUT.K of that set, identical to the --split N run's\n"
+		"  -q, --quiet        no progress bar\n",
+		partial);
+}
+
+static int split_option(const char *arg, struct cli_write *w)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (*end || n < 2 || n > 1024) {
+		fprintf(stderr, "vmcarve: --split wants a number of parts 2..1024, got '%s'\n", arg);
+		return EXIT_USAGE;
+	}
+	if (w->wo.split_parts && w->wo.split_parts != (unsigned)n) {
+		fprintf(stderr, "vmcarve: --split %ld and --part disagree on the number of parts\n", n);
+		return EXIT_USAGE;
+	}
+	w->wo.split_parts = (unsigned)n;
+	return 0;
+}
+
+static int part_option(const char *arg, struct cli_write *w)
+{
+	char *end, *end2;
+	long k = strtol(arg, &end, 10), n = *end == '/' ? strtol(end + 1, &end2, 10) : 0;
+
+	if (*end != '/' || *end2 || n < 2 || n > 1024 || k < 1 || k > n) {
+		fprintf(stderr, "vmcarve: --part wants K/N with 1 <= K <= N, 2 <= N <= 1024, got '%s'\n", arg);
+		return EXIT_USAGE;
+	}
+	if (w->wo.split_parts && w->wo.split_parts != (unsigned)n) {
+		fprintf(stderr, "vmcarve: --split and --part %s disagree on the number of parts\n", arg);
+		return EXIT_USAGE;
+	}
+	w->wo.split_parts = (unsigned)n;
+	w->wo.split_part = (unsigned)k;
+	return 0;
+}
+
 int cli_write_option(int ch, const char *arg, struct cli_write *w)
 {
 	char *end;
@@ -42,6 +94,8 @@ int cli_write_option(int ch, const char *arg, struct cli_write *w)
 	case CLI_O_DEDUP: w->wo.no_dedup = false; return 0;
 	case CLI_O_NODEDUP: w->wo.no_dedup = true; return 0;
 	case CLI_O_PARTIAL: w->wo.partial = true; return 0;
+	case CLI_O_SPLIT: return split_option(arg, w);
+	case CLI_O_PART: return part_option(arg, w);
 	case 'q': w->quiet = true; return 0;
 	default: return -1;
 	}
@@ -57,6 +111,15 @@ int cli_write_check(const struct cli_write *w, const char *out)
 	}
 	if (!strcmp(w->format, "elf") && w->codec_set && w->wo.compression != VMC_COMPRESS_NONE) {
 		fprintf(stderr, "vmcarve: ELF output stores pages uncompressed; drop -c/-l/-p/-z\n");
+		return EXIT_USAGE;
+	}
+	if (w->wo.split_parts && strcmp(w->format, "kdump")) {
+		fprintf(stderr, "vmcarve: a split set (--split/--part) is kdump-compressed files; drop --format %s\n",
+			w->format);
+		return EXIT_USAGE;
+	}
+	if (out && !strcmp(out, "-") && w->wo.split_parts) {
+		fprintf(stderr, "vmcarve: a split set is written to files OUT.1 .. OUT.N, not to stdout\n");
 		return EXIT_USAGE;
 	}
 	if (out && !strcmp(out, "-") && !strcmp(w->format, "elf")) {

@@ -152,6 +152,9 @@ static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info
 	uint8_t *hdr;
 	enum vmc_status rc;
 
+	if (info->split)
+		return vmc_fail(d, VMC_ERR_ARGS, "%s: a split set is kdump-compressed (makedumpfile --split); ELF has no parts",
+				w->sink->name);
 	w->ps = info->page_size;
 	w->stored = info->stored;
 	w->expected = vmc_bitmap_count(info->stored);

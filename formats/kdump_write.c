@@ -199,7 +199,9 @@ static void fill_sub_header(uint8_t *sh, uint32_t bs, const struct vmc_out_info 
 
 	kd_put64(sh + KSH_PHYS_BASE, info->has_phys_base ? info->phys_base : 0);
 	kd_put32(sh + KSH_DUMP_LEVEL, info->dump_level > 0 ? (uint32_t)info->dump_level : 0);
-	kd_put64(sh + KSH_END_PFN, info->max_pfn);
+	kd_put32(sh + KSH_SPLIT, info->split);
+	kd_put64(sh + KSH_START_PFN, info->start_pfn);
+	kd_put64(sh + KSH_END_PFN, info->end_pfn);
 	if (info->notes_len) {
 		kd_put64(sh + KSH_OFFSET_NOTE, (uint64_t)bs + KSH_SIZE);
 		kd_put64(sh + KSH_SIZE_NOTE, info->notes_len);
@@ -209,8 +211,8 @@ static void fill_sub_header(uint8_t *sh, uint32_t bs, const struct vmc_out_info 
 			kd_put64(sh + KSH_SIZE_VMCOREINFO, vi.desc_len);
 		}
 	}
-	kd_put64(sh + KSH_START_PFN_64, 0);
-	kd_put64(sh + KSH_END_PFN_64, info->max_pfn);
+	kd_put64(sh + KSH_START_PFN_64, info->start_pfn);
+	kd_put64(sh + KSH_END_PFN_64, info->end_pfn);
 	kd_put64(sh + KSH_MAX_MAPNR_64, info->max_pfn);
 }
 
@@ -319,9 +321,10 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	l.sub_blocks = (KSH_SIZE + info->notes_len + bs - 1) / bs;
 	l.bitmap_blocks = 2 * l.bm_padded / bs;
 	l.desc_off = (1 + l.sub_blocks + l.bitmap_blocks) * bs;
-	l.nstored = vmc_bitmap_count(info->stored);
+	/* descriptors: only this part's frames when it is one part of a split set */
+	l.nstored = vmc_bitmap_count_range(info->stored, info->start_pfn, info->end_pfn - info->start_pfn);
 	if (info->missing)
-		l.nstored += vmc_bitmap_count(info->missing);
+		l.nstored += vmc_bitmap_count_range(info->missing, info->start_pfn, info->end_pfn - info->start_pfn);
 	if (l.bitmap_blocks > UINT32_MAX || l.sub_blocks > INT32_MAX)
 		return vmc_fail(d, VMC_ERR_LIMIT, "%s: dump too large for the kdump header", w->sink->name);
 	w->ps = bs;

@@ -211,6 +211,12 @@ struct vmc_write_options {
 	bool partial;               /* write an incomplete dump; missing frames stay missing */
 	vmc_progress_fn *progress;  /* called as pages are written (may be NULL) */
 	void *progress_arg;
+	/* A split set (makedumpfile --split; kdump format only): split_parts > 1 writes the files
+	 * path.1 .. path.N, each holding an equal share of the stored pages; split_part K (1..N)
+	 * writes only path.K, byte-identical to the same part of a whole run, so that separate
+	 * processes can write a set together. 0 = every part. */
+	unsigned split_parts;
+	unsigned split_part;
 };
 
 struct vmc_write_stats {
@@ -222,8 +228,9 @@ struct vmc_write_stats {
 
 /* Write the dump to path ("-" = stdout) through a temporary file renamed into place on
  * success, flattened when asked or when the target is a pipe. On failure no complete-looking
- * output remains; on VMC_ERR_NOSPC the message says whether a partial output was removed.
- * stats may be NULL. */
+ * output remains (of a split set, the parts this call wrote are removed again); on
+ * VMC_ERR_NOSPC the message says whether a partial output was removed. stats may be NULL
+ * (of a split set: the sums over the parts written). */
 VMC_API enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct vmc_write_options *o,
 				  struct vmc_write_stats *stats, struct vmc_diag *d);
 

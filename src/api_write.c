@@ -1,6 +1,7 @@
 /* api_write.c: the public API's writing side: open the output (a temporary file renamed on
  * success; flattened when asked or when it is a pipe) and run the conversion pipeline into it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,12 +63,88 @@ static enum vmc_status convert_opts(const struct vmc_write_options *o, struct vm
 	return VMC_OK;
 }
 
+static void stats_add(struct vmc_writer_stats *sum, const struct vmc_writer_stats *w)
+{
+	sum->pages += w->pages;
+	sum->zero_pages += w->zero_pages;
+	sum->dedup_pages += w->dedup_pages;
+	sum->raw_pages += w->raw_pages;
+	sum->missing_pages += w->missing_pages;
+	sum->bytes_out += w->bytes_out;
+}
+
 static void stats_of(struct vmc_write_stats *s, bool opened, const struct vmc_writer_stats *w)
 {
 	*s = (struct vmc_write_stats){ .size = sizeof(*s), .output_opened = opened, .pages = w->pages,
 				       .zero_pages = w->zero_pages, .dedup_pages = w->dedup_pages,
 				       .raw_pages = w->raw_pages, .missing_pages = w->missing_pages,
 				       .bytes_out = w->bytes_out };
+}
+
+/* One output file: open it, convert into it; *opened: the output was created. */
+static enum vmc_status write_one(struct vmc_dump *dump, const char *path, const struct vmc_write_options *opts,
+				 const struct vmc_convert_opts *copts, struct vmc_writer_stats *wstats, bool *opened,
+				 struct vmc_diag *d)
+{
+	struct vmc_bytesink *sink = NULL;
+	bool is_file = false;
+	enum vmc_status rc = open_output(path, opts->format == VMC_FORMAT_FLAT, &sink, &is_file, d);
+
+	*opened = sink != NULL;
+	if (rc)
+		return rc;
+	rc = vmc_convert(dump, sink, copts, wstats, d);
+	vmc_bytesink_free(sink); /* finished on success, else aborted: a regular file is removed */
+	if (rc == VMC_ERR_NOSPC && is_file) {
+		size_t n = strlen(d->msg);
+		snprintf(d->msg + n, sizeof(d->msg) - n, " (the partial output was removed)");
+	}
+	return rc;
+}
+
+static enum vmc_status check_split(const struct vmc_write_options *o, const char *path, struct vmc_diag *d)
+{
+	if (o->split_parts > 1024 || o->split_part > o->split_parts)
+		return vmc_fail(d, VMC_ERR_ARGS, "split part %u of %u: parts are 1..N, N at most 1024", o->split_part,
+				o->split_parts);
+	if (o->split_parts > 1 && o->format != VMC_FORMAT_KDUMP)
+		return vmc_fail(d, VMC_ERR_ARGS, "a split set is made of kdump-compressed files (makedumpfile --split)");
+	if (o->split_parts > 1 && strcmp(path, "-") == 0)
+		return vmc_fail(d, VMC_ERR_ARGS, "a split set is written to files, not to stdout");
+	return VMC_OK;
+}
+
+/* The parts of a split set one by one (each uses every compression thread), as path.K. A
+ * failure removes the parts this call had finished: a set with a hole is not a dump. */
+static enum vmc_status write_split(struct vmc_dump *dump, const char *path, const struct vmc_write_options *opts,
+				   struct vmc_convert_opts *copts, struct vmc_writer_stats *sum, bool *opened,
+				   struct vmc_diag *d)
+{
+	unsigned first = opts->split_part ? opts->split_part : 1, last = opts->split_part ? opts->split_part : opts->split_parts;
+	size_t plen = strlen(path) + 16;
+	char *name = malloc(plen);
+	enum vmc_status rc = VMC_OK;
+	unsigned k;
+
+	if (!name)
+		return vmc_fail(d, VMC_ERR_NOMEM, "part file name");
+	copts->split_parts = opts->split_parts;
+	for (k = first; k <= last && !rc; k++) {
+		struct vmc_writer_stats w = { 0 };
+		bool part_opened;
+
+		snprintf(name, plen, "%s.%u", path, k);
+		copts->split_index = k - 1;
+		rc = write_one(dump, name, opts, copts, &w, &part_opened, d);
+		*opened |= part_opened;
+		stats_add(sum, &w);
+	}
+	for (unsigned j = first; rc && j + 1 < k; j++) {
+		snprintf(name, plen, "%s.%u", path, j);
+		unlink(name);
+	}
+	free(name);
+	return rc;
 }
 
 enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct vmc_write_options *o,
@@ -77,22 +154,17 @@ enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct 
 	struct vmc_convert_opts copts;
 	struct vmc_writer_stats wstats = { 0 };
 	struct vmc_write_stats out;
-	struct vmc_bytesink *sink = NULL;
-	bool is_file = false;
+	bool opened = false;
 	enum vmc_status rc;
 
 	if (!(rc = vmc_api_opts_in(&opts, sizeof(opts), o, "struct vmc_write_options", d)) &&
-	    !(rc = convert_opts(&opts, &copts, d)) && strcmp(path, "-") == 0 && opts.format == VMC_FORMAT_ELF)
+	    !(rc = convert_opts(&opts, &copts, d)) && !(rc = check_split(&opts, path, d)) && strcmp(path, "-") == 0 &&
+	    opts.format == VMC_FORMAT_ELF)
 		rc = vmc_fail(d, VMC_ERR_ARGS, "ELF output needs a seekable file");
-	if (!rc && !(rc = open_output(path, opts.format == VMC_FORMAT_FLAT, &sink, &is_file, d))) {
-		rc = vmc_convert(dump, sink, &copts, &wstats, d);
-		vmc_bytesink_free(sink); /* finished on success, else aborted: a regular file is removed */
-		if (rc == VMC_ERR_NOSPC && is_file) {
-			size_t n = strlen(d->msg);
-			snprintf(d->msg + n, sizeof(d->msg) - n, " (the partial output was removed)");
-		}
-	}
-	stats_of(&out, sink != NULL, &wstats);
+	if (!rc)
+		rc = opts.split_parts > 1 ? write_split(dump, path, &opts, &copts, &wstats, &opened, d)
+					  : write_one(dump, path, &opts, &copts, &wstats, &opened, d);
+	stats_of(&out, opened, &wstats);
 	if (stats && vmc_api_info_out(stats, &out, sizeof(out), "struct vmc_write_stats", d) && !rc)
 		rc = d->status;
 	return rc;

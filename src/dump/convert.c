@@ -1,5 +1,6 @@
 /* convert.c: the core loop: the only code that drives a writer's begin/page/end. */
 #include "convert.h"
+#include "split_plan.h"
 
 void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out_info *info)
 {
@@ -17,7 +18,18 @@ void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out
 		.e_machine = dump->e_machine,
 		.ktext = dump->has_ktext ? &dump->ktext : NULL,
 		.dump_level = dump->dump_level,
+		.end_pfn = dump->max_pfn,
 	};
+}
+
+/* With opts->split_parts > 1, this run writes one part: its frame range in info. */
+static void split_range(const struct vmc_dump *dump, const struct vmc_convert_opts *opts, struct vmc_out_info *info)
+{
+	if (opts->split_parts < 2)
+		return;
+	info->split = true;
+	vmc_split_plan_range(&dump->stored, info->missing, dump->max_pfn, opts->split_parts, opts->split_index,
+			     &info->start_pfn, &info->end_pfn);
 }
 
 enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
@@ -31,7 +43,9 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 	enum vmc_status rc;
 
 	vmc_dump_out_info(dump, opts->partial, &info);
-	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, opts->wopts.threads, &ps, d)))
+	split_range(dump, opts, &info);
+	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, opts->wopts.threads, info.start_pfn, info.end_pfn, &ps,
+					  d)))
 		goto out;
 	if ((rc = opts->writer->new(sink, &opts->wopts, &w, d)))
 		goto out;

@@ -13,12 +13,14 @@ struct vmc_convert_opts {
 	bool partial;             /* accept missing frames and mark the output incomplete */
 	vmc_progress_fn *progress;
 	void *progress_arg;
+	unsigned split_parts;     /* > 1: write part split_index (0-based) of a split set */
+	unsigned split_index;
 };
 
-/* A page stream over every stored (and, with partial, missing) frame of a dump. */
-/* threads > 1 reads (and decompresses) ahead on that many workers. */
-enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
-					struct vmc_pagestream **ret, struct vmc_diag *d);
+/* A page stream over every stored (and, with partial, missing) frame of a dump in
+ * [start_pfn, end_pfn). threads > 1 reads (and decompresses) ahead on that many workers. */
+enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads, uint64_t start_pfn,
+					uint64_t end_pfn, struct vmc_pagestream **ret, struct vmc_diag *d);
 
 /* What a writer's begin() is told about a dump (with partial, its missing frames too). */
 void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out_info *info);

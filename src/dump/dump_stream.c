@@ -25,7 +25,8 @@ struct dump_stream {
 	struct vmc_pagestream ps;
 	struct vmc_dump *dump;
 	bool partial;
-	uint64_t pfn; /* next frame to consider */
+	uint64_t pfn;     /* next frame to consider */
+	uint64_t end_pfn; /* frames from here on are not wanted */
 	uint8_t *buf, *scratch;
 	uint8_t *run;
 	uint64_t run_pfn, run_count;
@@ -49,7 +50,7 @@ static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
 		if (m < pfn)
 			pfn = m;
 	}
-	return pfn;
+	return pfn < s->end_pfn ? pfn : dump->max_pfn;
 }
 
 static void ahead_job(struct vmc_job *job, unsigned worker, void *arg)
@@ -132,6 +133,8 @@ static bool fill_run(struct dump_stream *s, uint64_t pfn, struct vmc_diag *d)
 	struct vmc_dump *dump = s->dump;
 	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn);
 
+	if (end > s->end_pfn)
+		end = s->end_pfn;
 	if (end - pfn > RUN_PAGES)
 		end = pfn + RUN_PAGES;
 	if (dump->ops->map_run && (s->run_data = dump->ops->map_run(dump, pfn, end - pfn))) {
@@ -205,8 +208,8 @@ static void ds_free(struct vmc_pagestream *ps)
 
 static const struct vmc_pagestream_ops ds_ops = { .next = ds_next, .free = ds_free };
 
-enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
-					struct vmc_pagestream **ret, struct vmc_diag *d)
+enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads, uint64_t start_pfn,
+					uint64_t end_pfn, struct vmc_pagestream **ret, struct vmc_diag *d)
 {
 	struct dump_stream *s = calloc(1, sizeof(*s));
 	enum vmc_status rc;
@@ -220,7 +223,11 @@ enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, uns
 	s->ps.ops = &ds_ops;
 	s->dump = dump;
 	s->partial = partial;
-	s->ps.total = vmc_bitmap_count(&dump->stored) + (partial ? dump->nmissing : 0);
+	s->pfn = s->fill_pfn = start_pfn;
+	s->end_pfn = end_pfn < dump->max_pfn ? end_pfn : dump->max_pfn;
+	s->ps.total = vmc_bitmap_count_range(&dump->stored, start_pfn, s->end_pfn - start_pfn) +
+		      (partial && dump->missing.words ? vmc_bitmap_count_range(&dump->missing, start_pfn, s->end_pfn - start_pfn)
+						      : 0);
 	if (dump->ops->read_run || dump->ops->map_run)
 		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
 	if (threads > 1 && !dump->ops->map_run && !dump->ops->read_run) {

@@ -24,6 +24,10 @@ struct vmc_out_info {
 	uint16_t e_machine;
 	const struct vmc_ktext *ktext; /* NULL when none */
 	int dump_level;                /* carried into the kdump sub-header; -1 = unknown */
+	/* one part of a split set (makedumpfile --split): page() gets only the frames in
+	 * [start_pfn, end_pfn); the bitmaps still describe the whole dump */
+	bool split;
+	uint64_t start_pfn, end_pfn;
 };
 
 struct vmc_write_opts {

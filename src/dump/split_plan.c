@@ -1,0 +1,59 @@
+/* split_plan.c: the frame ranges of a split set's parts, balanced by stored pages. */
+#include "split_plan.h"
+
+static uint64_t word_of(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t w)
+{
+	uint64_t v = w < (a->nbits + 63) / 64 ? a->words[w] : 0;
+
+	if (b && w < (b->nbits + 63) / 64)
+		v |= b->words[w];
+	return v;
+}
+
+/* The frame holding the page of rank `rank` (0-based) among the set bits of a|b below
+ * max_pfn; max_pfn when there are not that many. */
+static uint64_t pfn_of_rank(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t max_pfn, uint64_t rank)
+{
+	uint64_t nwords = (max_pfn + 63) / 64, seen = 0;
+
+	for (uint64_t w = 0; w < nwords; w++) {
+		uint64_t v = word_of(a, b, w);
+		unsigned n;
+
+		if (w == nwords - 1 && (max_pfn & 63))
+			v &= (1ull << (max_pfn & 63)) - 1;
+		n = (unsigned)__builtin_popcountll(v);
+		if (seen + n > rank) {
+			for (uint64_t k = rank - seen; k; k--)
+				v &= v - 1; /* drop the lowest set bit */
+			return w * 64 + (uint64_t)__builtin_ctzll(v);
+		}
+		seen += n;
+	}
+	return max_pfn;
+}
+
+static uint64_t count_below(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t max_pfn)
+{
+	uint64_t nwords = (max_pfn + 63) / 64, n = 0;
+
+	for (uint64_t w = 0; w < nwords; w++) {
+		uint64_t v = word_of(a, b, w);
+		if (w == nwords - 1 && (max_pfn & 63))
+			v &= (1ull << (max_pfn & 63)) - 1;
+		n += (uint64_t)__builtin_popcountll(v);
+	}
+	return n;
+}
+
+void vmc_split_plan_range(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t max_pfn, unsigned nparts,
+			  unsigned index, uint64_t *start_pfn, uint64_t *end_pfn)
+{
+	uint64_t total = count_below(a, b, max_pfn);
+	/* part k begins at the page of rank floor(k * total / nparts); 128-bit: no overflow */
+	unsigned __int128 lo = (unsigned __int128)total * index / nparts;
+	unsigned __int128 hi = (unsigned __int128)total * (index + 1) / nparts;
+
+	*start_pfn = index == 0 ? 0 : pfn_of_rank(a, b, max_pfn, (uint64_t)lo);
+	*end_pfn = index + 1 >= nparts ? max_pfn : pfn_of_rank(a, b, max_pfn, (uint64_t)hi);
+}
