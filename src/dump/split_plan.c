@@ -54,6 +54,8 @@ void vmc_split_plan_range(const struct vmc_bitmap *a, const struct vmc_bitmap *b
 	unsigned __int128 lo = (unsigned __int128)total * index / nparts;
 	unsigned __int128 hi = (unsigned __int128)total * (index + 1) / nparts;
 
-	*start_pfn = index == 0 ? 0 : pfn_of_rank(a, b, max_pfn, (uint64_t)lo);
-	*end_pfn = index + 1 >= nparts ? max_pfn : pfn_of_rank(a, b, max_pfn, (uint64_t)hi);
+	/* boundaries on whole bitmap words: crash counts a part's pages from its start_pfn in
+	 * 64-bit words of the bitmap (diskdump.c read_dump_header), so it misreads any other */
+	*start_pfn = index == 0 ? 0 : pfn_of_rank(a, b, max_pfn, (uint64_t)lo) & ~(uint64_t)63;
+	*end_pfn = index + 1 >= nparts ? max_pfn : pfn_of_rank(a, b, max_pfn, (uint64_t)hi) & ~(uint64_t)63;
 }

@@ -8,7 +8,8 @@
 
 static struct vmc_diag d;
 
-/* The parts must tile [0, max_pfn) in order, and hold floor/ceil shares of the set bits. */
+/* The parts must tile [0, max_pfn) in order, start on multiples of 64, and hold equal shares
+ * of the set bits give or take the 64 frames a boundary may move. */
 static void check_plan(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t max_pfn, unsigned nparts)
 {
 	uint64_t total = 0, prev_end = 0;
@@ -21,9 +22,10 @@ static void check_plan(const struct vmc_bitmap *a, const struct vmc_bitmap *b, u
 		vmc_split_plan_range(a, b, max_pfn, nparts, k, &s, &e);
 		CHECK_EQ(s, prev_end);
 		CHECK(s <= e && e <= max_pfn);
+		CHECK(s % 64 == 0); /* crash counts a part's pages in whole bitmap words */
 		for (uint64_t i = s; i < e; i++)
 			n += vmc_bitmap_test(a, i) || (b && vmc_bitmap_test(b, i));
-		CHECK(n == total / nparts || n == total / nparts + 1);
+		CHECK(n + 64 >= total / nparts && n <= total / nparts + 1 + 64);
 		prev_end = e;
 	}
 	CHECK_EQ(prev_end, max_pfn);
@@ -67,6 +69,6 @@ TEST(fewer_pages_than_parts)
 	vmc_bitmap_clear(&a, 130);
 	check_plan(&a, NULL, 200, 3); /* nothing stored at all */
 	vmc_split_plan_range(&a, NULL, 200, 3, 1, &s, &e);
-	CHECK_EQ(s, 200);
+	CHECK_EQ(s, 192); /* max_pfn, moved down to a multiple of 64 */
 	vmc_bitmap_release(&a);
 }
