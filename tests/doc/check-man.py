@@ -44,6 +44,9 @@ def code_options():
         # hand-parsed options (info, manifest, main): string compares against "-x" / "--xx"
         for opt in re.findall(r'strcmp\(argv\[\w+\],\s*"(-[^"]+)"\)', src):
             (longs.add(opt[2:]) if opt.startswith('--') else shorts.add(opt[1:]))
+    # option entries the commands share through a macro in a header (cli.h CLI_WRITE_LONGOPTS)
+    for path in sorted(glob.glob(os.path.join(ROOT, 'cmd', '*.h'))):
+        longs |= set(re.findall(r'\{\s*"([^"]+)"\s*,\s*(?:no|required|optional)_argument', open(path).read()))
     return longs, shorts
 
 
