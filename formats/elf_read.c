@@ -103,6 +103,32 @@ static void elf_open_release(struct elf_open *o)
 	free(o->segs);
 }
 
+/* A big-endian ELF vmcore: name the machine (e_machine, big-endian at offset 18). */
+static enum vmc_status refuse_big_endian(struct elf_open *o, uint8_t *eh, struct vmc_diag *d)
+{
+	uint16_t m = 0;
+	const char *name;
+
+	if (vmc_bytesrc_read_exact(o->src, eh + EI_NIDENT, 4, EI_NIDENT, "ELF header", d) == VMC_OK)
+		m = (uint16_t)(eh[18] << 8 | eh[19]);
+	vmc_diag_clear(d);
+	switch (m) {
+	case EM_S390: name = "s390x"; break;
+	case EM_PPC64: name = "ppc64"; break;
+	case EM_PPC: name = "ppc"; break;
+	case EM_SPARCV9: name = "sparc64"; break;
+	case EM_MIPS: name = "mips"; break;
+	case EM_AARCH64: name = "aarch64_be"; break;
+	case EM_ARM: name = "armeb"; break;
+	default: name = NULL; break;
+	}
+	if (name)
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, EI_DATA,
+				   "big-endian ELF (%s) is not supported: vmcarve reads little-endian x86 dumps", name);
+	return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, EI_DATA,
+			   "big-endian ELF (e_machine %u) is not supported: vmcarve reads little-endian x86 dumps", m);
+}
+
 /* The ELF header of either class into one struct; PN_XNUM resolved through section 0. */
 static enum vmc_status read_ehdr(struct elf_open *o, struct vmc_diag *d)
 {
@@ -114,7 +140,7 @@ static enum vmc_status read_ehdr(struct elf_open *o, struct vmc_diag *d)
 	if ((rc = vmc_bytesrc_read_exact(src, eh, EI_NIDENT, 0, "ELF identification", d)))
 		return rc;
 	if (eh[EI_DATA] != ELFDATA2LSB)
-		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, EI_DATA, "big-endian ELF is not supported");
+		return refuse_big_endian(o, eh, d);
 	is64 = o->is64 = eh[EI_CLASS] == ELFCLASS64;
 	if ((rc = vmc_bytesrc_read_exact(src, eh, is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), 0, "ELF header", d)))
 		return rc;
@@ -393,13 +419,13 @@ static enum vmc_status make_disjoint(struct elf_open *o, struct vmc_diag *d)
 	/* o->segs has room for every piece; joined, there are no more runs than segments */
 	join_pieces(o, &v);
 	if (v.ndiff)
-		vmc_warn(d, "%s: overlapping PT_LOAD segments give different bytes for frames 0x%llx-0x%llx (%llu overlap%s); "
-			    "the segment that starts lower (at the same address: the earlier program header) is used",
+		vmc_warn(d, "%s: overlapping PT_LOADs give different bytes for frames 0x%llx-0x%llx (%llu overlap%s); "
+			    "kept the lower-starting segment's (at one address: the first program header's)",
 			 o->src->name, (unsigned long long)v.diff_first, (unsigned long long)v.diff_last,
 			 (unsigned long long)v.ndiff, v.ndiff == 1 ? "" : "s");
 	else if (v.unchecked)
-		vmc_warn(d, "%s: overlapping PT_LOAD segments: more than %llu MiB of overlapping data, not all compared; "
-			    "the segment that starts lower (at the same address: the earlier program header) is used",
+		vmc_warn(d, "%s: overlapping PT_LOADs: over %llu MiB of overlap, not all compared; "
+			    "kept the lower-starting segment's bytes (at one address: the first program header's)",
 			 o->src->name, OVERLAP_CMP_MAX >> 20);
 	free(fin), free(zin), free(v.file), free(v.zero), free(v.buf);
 	return VMC_OK;
