@@ -324,7 +324,8 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	struct kdw_layout l;
 	enum vmc_status rc;
 
-	l.bm_padded = (bm_bytes + bs - 1) / bs * bs;
+	/* at least one block each, even without RAM: crash cannot mmap an empty bitmap */
+	l.bm_padded = bm_bytes ? (bm_bytes + bs - 1) / bs * bs : bs;
 	l.sub_blocks = (KSH_SIZE + info->notes_len + bs - 1) / bs;
 	l.bitmap_blocks = 2 * l.bm_padded / bs;
 	l.desc_off = (1 + l.sub_blocks + l.bitmap_blocks) * bs;
