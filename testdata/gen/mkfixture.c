@@ -193,6 +193,7 @@ struct spec {
 	int ndup;           /* number of distinct duplicate-page templates */
 	int dump_level;
 	bool elf_overlap;   /* ELF: extra PT_LOADs overlapping others (see build_elf) */
+	bool split_per_process; /* split: per-part timestamp and block counts (see build_kdump) */
 };
 
 static bool parse_bool(const char *v, int line)
@@ -358,6 +359,8 @@ static void parse_spec(const char *path, struct spec *sp)
 				sp->memsz_tail = 0;
 			else
 				sp->memsz_tail = parse_u64(val, 0, ln);
+		} else if (!strcmp(key, "split_per_process")) {
+			sp->split_per_process = parse_bool(val, ln);
 		} else if (!strcmp(key, "elf_overlap")) {
 			sp->elf_overlap = parse_bool(val, ln);
 		} else if (!strcmp(key, "flat_shuffle")) {
@@ -435,6 +438,8 @@ static void parse_spec(const char *path, struct spec *sp)
 		die("%s: pn_xnum is only for ELF formats", path);
 	if (sp->format == F_ELF32 && sp->max_mapnr > (1ull << 20))
 		die("%s: elf32 RAM must stay below 4 GiB", path);
+	if (sp->split_per_process && sp->format != F_SPLIT_KDUMP)
+		die("%s: split_per_process is only for split-kdump", path);
 	if (sp->elf_overlap && (sp->format != F_ELF64 && sp->format != F_ELF32))
 		die("%s: elf_overlap is only for elf64 and elf32", path);
 	if (sp->elf_overlap && sp->has_truncate)
@@ -864,6 +869,13 @@ static void build_kdump(const struct spec *sp, const struct truth *t, bool split
 		memcpy(h + 12 + 65 * i, uts[i], strlen(uts[i]));
 	put_le64(h + 408, CRASHTIME); /* tv_sec */
 	put_le64(h + 416, 0);         /* tv_usec = 0 */
+	if (split && sp->split_per_process) {
+		/* each part written by its own process, later than the crash: its own timestamp
+		 * and block counts (makedumpfile --reassemble refuses such a set) */
+		put_le64(h + 408, CRASHTIME + 60 + ps % 1000);
+		put_le32(h + 452, (uint32_t)(pe - ps)); /* written_blocks */
+		put_le32(h + 456, (uint32_t)(ps % 7));  /* current_cpu */
+	}
 	uint32_t status = codec_flag(sp->codec);
 	if (sp->ninc)
 		status |= DH_INCOMPLETE;
