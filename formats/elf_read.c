@@ -34,10 +34,18 @@ static int elf_probe(const uint8_t *head, size_t len)
 	return (head[16] | head[17] << 8) == ET_CORE ? 90 : 10;
 }
 
-static int cmp_seg(const void *a, const void *b)
+/* A file-backed piece of a PT_LOAD, with its program-header index for a stable order. */
+struct piece {
+	uint64_t paddr, len, offset, idx;
+};
+
+static int cmp_piece(const void *a, const void *b)
 {
-	const struct seg *x = a, *y = b;
-	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+	const struct piece *x = a, *y = b;
+
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static void elf_close(struct vmc_dump *dump)
@@ -95,6 +103,32 @@ static void elf_open_release(struct elf_open *o)
 	free(o->segs);
 }
 
+/* A big-endian ELF vmcore: name the machine (e_machine, big-endian at offset 18). */
+static enum vmc_status refuse_big_endian(struct elf_open *o, uint8_t *eh, struct vmc_diag *d)
+{
+	uint16_t m = 0;
+	const char *name;
+
+	if (vmc_bytesrc_read_exact(o->src, eh + EI_NIDENT, 4, EI_NIDENT, "ELF header", d) == VMC_OK)
+		m = (uint16_t)(eh[18] << 8 | eh[19]);
+	vmc_diag_clear(d);
+	switch (m) {
+	case EM_S390: name = "s390x"; break;
+	case EM_PPC64: name = "ppc64"; break;
+	case EM_PPC: name = "ppc"; break;
+	case EM_SPARCV9: name = "sparc64"; break;
+	case EM_MIPS: name = "mips"; break;
+	case EM_AARCH64: name = "aarch64_be"; break;
+	case EM_ARM: name = "armeb"; break;
+	default: name = NULL; break;
+	}
+	if (name)
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, EI_DATA,
+				   "big-endian ELF (%s) is not supported: vmcarve reads little-endian x86 dumps", name);
+	return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, EI_DATA,
+			   "big-endian ELF (e_machine %u) is not supported: vmcarve reads little-endian x86 dumps", m);
+}
+
 /* The ELF header of either class into one struct; PN_XNUM resolved through section 0. */
 static enum vmc_status read_ehdr(struct elf_open *o, struct vmc_diag *d)
 {
@@ -106,7 +140,7 @@ static enum vmc_status read_ehdr(struct elf_open *o, struct vmc_diag *d)
 	if ((rc = vmc_bytesrc_read_exact(src, eh, EI_NIDENT, 0, "ELF identification", d)))
 		return rc;
 	if (eh[EI_DATA] != ELFDATA2LSB)
-		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, EI_DATA, "big-endian ELF is not supported");
+		return refuse_big_endian(o, eh, d);
 	is64 = o->is64 = eh[EI_CLASS] == ELFCLASS64;
 	if ((rc = vmc_bytesrc_read_exact(src, eh, is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), 0, "ELF header", d)))
 		return rc;
@@ -201,29 +235,200 @@ static enum vmc_status read_phdrs(struct elf_open *o, struct vmc_diag *d)
 	return VMC_OK;
 }
 
-/* Sort the segments and keep the physical view disjoint: a later overlapping segment loses
- * the overlap. */
-static void make_disjoint(struct elf_open *o)
-{
-	struct seg *segs = o->segs;
+/* Bytes of overlapping file data compared at open, at most: a hostile header may make
+ * every segment overlap every other. */
+#define OVERLAP_CMP_MAX (256ull << 20)
 
-	qsort(segs, o->nsegs, sizeof(*segs), cmp_seg);
-	for (size_t i = 1; i < o->nsegs; i++) {
-		uint64_t prev_end = segs[i - 1].paddr + segs[i - 1].memsz;
-		if (segs[i].paddr < prev_end) {
-			uint64_t cut = prev_end - segs[i].paddr;
-			if (cut >= segs[i].memsz) {
-				memmove(&segs[i], &segs[i + 1], (o->nsegs - i - 1) * sizeof(*segs));
-				o->nsegs--;
-				i--;
-				continue;
-			}
-			segs[i].paddr += cut;
-			segs[i].memsz -= cut;
-			segs[i].offset += cut;
-			segs[i].filesz = segs[i].filesz > cut ? segs[i].filesz - cut : 0;
+/* Making the physical view disjoint: file pieces won so far (sorted, disjoint), the zero
+ * fill, and what comparing overlapping file data found. */
+struct view {
+	struct piece *file, *zero;
+	size_t nfile, nzero;
+	uint64_t budget;                 /* bytes left to compare */
+	uint64_t diff_first, diff_last;  /* frames whose bytes differ between segments */
+	uint64_t ndiff;                  /* overlaps with differing bytes */
+	bool unchecked;                  /* the budget ran out (or a read failed) */
+	uint8_t *buf;                    /* two compare buffers */
+};
+
+#define CMP_CHUNK 65536u
+
+/* Compare `len` bytes at two file offsets; true when they differ. */
+static bool bytes_differ(struct elf_open *o, struct view *v, uint64_t off_a, uint64_t off_b, uint64_t len)
+{
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	while (len) {
+		size_t n = len < CMP_CHUNK ? (size_t)len : CMP_CHUNK;
+		if (v->budget < n) {
+			v->unchecked = true;
+			return false;
+		}
+		v->budget -= n;
+		/* data past the end of the file is reported as missing later, not as a conflict */
+		if (vmc_bytesrc_read_exact(o->src, v->buf, n, off_a, "PT_LOAD data", &d) ||
+		    vmc_bytesrc_read_exact(o->src, v->buf + CMP_CHUNK, n, off_b, "PT_LOAD data", &d)) {
+			vmc_diag_clear(&d);
+			return false;
+		}
+		if (memcmp(v->buf, v->buf + CMP_CHUNK, n) != 0)
+			return true;
+		off_a += n, off_b += n, len -= n;
+	}
+	return false;
+}
+
+/* The file data of piece p over [a, b) against the pieces already kept there. */
+static void compare_overlap(struct elf_open *o, struct view *v, const struct piece *p, uint64_t a, uint64_t b)
+{
+	for (size_t k = v->nfile; k-- > 0;) {
+		const struct piece *q = &v->file[k];
+		uint64_t s = a > q->paddr ? a : q->paddr, e = b < q->paddr + q->len ? b : q->paddr + q->len;
+		if (q->paddr + q->len <= a)
+			break;
+		if (s >= e)
+			continue;
+		if (v->budget < 64) {
+			v->unchecked = true;
+			return;
+		}
+		v->budget -= 64; /* each piece visited costs, so many tiny overlaps stay bounded */
+		if (q->offset - q->paddr == p->offset - p->paddr)
+			continue; /* the same file bytes */
+		if (bytes_differ(o, v, q->offset + (s - q->paddr), p->offset + (s - p->paddr), e - s)) {
+			uint64_t f = s >> o->dump->page_shift, l = (e - 1) >> o->dump->page_shift;
+			if (!v->ndiff++ || f < v->diff_first)
+				v->diff_first = f;
+			if (v->ndiff == 1 || l > v->diff_last)
+				v->diff_last = l;
 		}
 	}
+}
+
+/* File data: sorted by address, then program-header index; where file data overlap, the
+ * piece that starts lower (at the same address: the earlier program header) keeps them. */
+static void keep_file_pieces(struct elf_open *o, struct view *v, struct piece *in, size_t n)
+{
+	uint64_t cur_end = 0;
+
+	qsort(in, n, sizeof(*in), cmp_piece);
+	for (size_t i = 0; i < n; i++) {
+		struct piece p = in[i];
+		uint64_t end = p.paddr + p.len;
+		if (v->nfile && p.paddr < cur_end) {
+			compare_overlap(o, v, &p, p.paddr, end < cur_end ? end : cur_end);
+			if (end <= cur_end)
+				continue;
+			p.offset += cur_end - p.paddr;
+			p.len = end - cur_end;
+			p.paddr = cur_end;
+		}
+		v->file[v->nfile++] = p;
+		cur_end = end;
+	}
+}
+
+/* Zero fill (p_filesz < p_memsz tails): merged, and only where no segment has file data. */
+static void keep_zero_pieces(struct view *v, struct piece *in, size_t n)
+{
+	size_t f = 0;
+
+	qsort(in, n, sizeof(*in), cmp_piece);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = in[i].paddr, b = in[i].paddr + in[i].len;
+		if (v->nzero && a <= v->zero[v->nzero - 1].paddr + v->zero[v->nzero - 1].len) {
+			struct piece *z = &v->zero[v->nzero - 1];
+			if (b > z->paddr + z->len)
+				z->len = b - z->paddr;
+			continue;
+		}
+		v->zero[v->nzero++] = (struct piece){ a, b - a, 0, 0 };
+	}
+	/* subtract the file pieces; both lists are sorted and disjoint */
+	n = v->nzero;
+	v->nzero = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = v->zero[i].paddr, b = a + v->zero[i].len;
+		while (f < v->nfile && v->file[f].paddr + v->file[f].len <= a)
+			f++;
+		for (size_t k = f; a < b && k < v->nfile && v->file[k].paddr < b; k++) {
+			if (v->file[k].paddr > a)
+				v->zero[v->nzero++] = (struct piece){ a, v->file[k].paddr - a, 0, 0 };
+			if (v->file[k].paddr + v->file[k].len > a)
+				a = v->file[k].paddr + v->file[k].len;
+		}
+		if (a < b)
+			v->zero[v->nzero++] = (struct piece){ a, b - a, 0, 0 };
+	}
+}
+
+/* Merge the two views into o->segs, joining neighbours that continue each other. */
+static void join_pieces(struct elf_open *o, struct view *v)
+{
+	size_t i = 0, j = 0;
+
+	o->nsegs = 0;
+	while (i < v->nfile || j < v->nzero) {
+		bool file = j == v->nzero || (i < v->nfile && v->file[i].paddr < v->zero[j].paddr);
+		const struct piece *p = file ? &v->file[i++] : &v->zero[j++];
+		struct seg *prev = o->nsegs ? &o->segs[o->nsegs - 1] : NULL;
+		if (prev && prev->paddr + prev->memsz == p->paddr) {
+			if (!file) {
+				prev->memsz += p->len;
+				continue;
+			}
+			if (prev->filesz == prev->memsz && prev->offset + prev->filesz == p->offset) {
+				prev->filesz += p->len;
+				prev->memsz += p->len;
+				continue;
+			}
+		}
+		o->segs[o->nsegs++] = file ? (struct seg){ p->paddr, p->len, p->len, p->offset }
+					   : (struct seg){ p->paddr, 0, p->len, 0 };
+	}
+}
+
+/* The physical view, made disjoint: file-backed bytes win over another segment's zero fill;
+ * where two segments give different bytes for a frame, one warning names the frames. */
+static enum vmc_status make_disjoint(struct elf_open *o, struct vmc_diag *d)
+{
+	struct view v = { .budget = OVERLAP_CMP_MAX };
+	struct piece *fin = calloc(o->nsegs + 1, sizeof(*fin)), *zin = calloc(o->nsegs + 1, sizeof(*zin));
+	struct seg *segs = realloc(o->segs, (2 * o->nsegs + 1) * sizeof(*segs));
+	size_t nf = 0, nz = 0;
+
+	v.file = calloc(o->nsegs + 1, sizeof(*v.file));
+	v.zero = calloc(o->nsegs + 1, sizeof(*v.zero));
+	v.buf = malloc(2 * CMP_CHUNK);
+	if (segs)
+		o->segs = segs;
+	if (!segs || !fin || !zin || !v.file || !v.zero || !v.buf) {
+		free(fin), free(zin), free(v.file), free(v.zero), free(v.buf);
+		return vmc_fail(d, VMC_ERR_NOMEM, "program headers");
+	}
+	for (size_t i = 0; i < o->nsegs; i++) {
+		const struct seg *s = &o->segs[i];
+		if (s->filesz)
+			fin[nf++] = (struct piece){ s->paddr, s->filesz, s->offset, i };
+		if (s->memsz > s->filesz)
+			zin[nz++] = (struct piece){ s->paddr + s->filesz, s->memsz - s->filesz, 0, i };
+	}
+	keep_file_pieces(o, &v, fin, nf);
+	keep_zero_pieces(&v, zin, nz);
+	/* o->segs has room for every piece; joined, there are no more runs than segments */
+	join_pieces(o, &v);
+	if (v.ndiff)
+		vmc_warn(d, "%s: overlapping PT_LOADs give different bytes for frames 0x%llx-0x%llx (%llu overlap%s); "
+			    "kept the lower-starting segment's (at one address: the first program header's)",
+			 o->src->name, (unsigned long long)v.diff_first, (unsigned long long)v.diff_last,
+			 (unsigned long long)v.ndiff, v.ndiff == 1 ? "" : "s");
+	else if (v.unchecked)
+		vmc_warn(d, "%s: overlapping PT_LOADs: over %llu MiB of overlap, not all compared; "
+			    "kept the lower-starting segment's bytes (at one address: the first program header's)",
+			 o->src->name, OVERLAP_CMP_MAX >> 20);
+	free(fin), free(zin), free(v.file), free(v.zero), free(v.buf);
+	return VMC_OK;
 }
 
 /* The kernel-text segment must map RAM that a PT_LOAD segment holds. */
@@ -349,10 +554,9 @@ static enum vmc_status elf_open_phases(struct elf_open *o, struct vmc_diag *d)
 
 	if ((rc = read_ehdr(o, d)) || (rc = read_phdrs(o, d)))
 		return rc;
-	make_disjoint(o);
-	if ((rc = check_ktext(o, d)))
+	set_facts(o); /* the page size first: the overlap warning names frames */
+	if ((rc = make_disjoint(o, d)) || (rc = check_ktext(o, d)))
 		return rc;
-	set_facts(o);
 	if ((rc = map_segments(o, d)))
 		return rc;
 	mark_past_eof(o);

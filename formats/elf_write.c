@@ -4,7 +4,9 @@
  *   | notes | pad to a page | page data in frame order
  *
  * One PT_NOTE, first, before all data; p_align 0 (crash's KDUMP_ELF64 flavour). RAM that is
- * not stored (excluded or missing) becomes a p_filesz < p_memsz tail, as makedumpfile does. */
+ * not stored (excluded or missing) becomes a p_filesz < p_memsz tail, as makedumpfile does.
+ * A dump without RAM gets one empty PT_LOAD: libkdumpfile refuses an ELF file with neither
+ * PT_LOAD nor sections ("No content found"). */
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +147,7 @@ static void put_phdrs(uint8_t *hdr, const Elf64_Phdr *ph, size_t nload, bool hav
 
 static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info *info, struct vmc_diag *d)
 {
-	size_t nload = build_segments(info, NULL, 0), nph;
+	size_t nreal = build_segments(info, NULL, 0), nload = nreal ? nreal : 1, nph;
 	bool xnum, have_kt = false;
 	uint64_t hdr_end, notes_off, data_off;
 	Elf64_Phdr *ph;
@@ -179,6 +181,8 @@ static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info
 	ph[0].p_filesz = info->notes_len;
 	ph[0].p_memsz = info->notes_len;
 	build_segments(info, ph + 1, data_off);
+	if (!nreal) /* size 0 at a non-zero offset (crash sizes its header read by it) */
+		ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X, .p_offset = data_off };
 	if (info->ktext && !(have_kt = add_ktext(info, ph, nload)))
 		nph--; /* the space stays reserved: data_off does not move */
 	put_ehdr(hdr, info, w->incomplete, nph, xnum);

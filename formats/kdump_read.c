@@ -54,6 +54,38 @@ struct khdr {
 	bool split;
 };
 
+/* The header's utsname.machine, printable, for refusals that name what the file is. */
+static const char *machine_of(const struct khdr *k, char *buf, size_t len)
+{
+	const uint8_t *m = k->h + KDH_UTSNAME + 4 * 65;
+	size_t n = 0;
+
+	while (n + 1 < len && n < 64 && m[n] >= 0x20 && m[n] < 0x7f)
+		buf[n] = (char)m[n], n++;
+	buf[n] = 0;
+	return n && !m[n] ? buf : "unknown";
+}
+
+/* A header that is not little-endian 64-bit layout: say what it is. Big-endian files have
+ * header_version (a small number) byte-swapped; the 32-bit layout (i386, arm, ...) has an
+ * 8-byte timestamp, so block_size sits 12 bytes earlier. */
+static enum vmc_status refuse_layout(struct vmc_bytesrc *src, const struct khdr *k, struct vmc_diag *d)
+{
+	uint32_t v = kd_get32(k->h + KDH_VERSION), bs32 = kd_get32(k->h + 416);
+	uint32_t sw = __builtin_bswap32(v);
+	char m[65];
+
+	if ((v > 6 && sw <= 6) || (v == 0 && sw == 0 && kd_get32(k->h + KDH_BLOCK_SIZE) > VMC_PAGE_SIZE_MAX))
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, KDH_VERSION,
+				   "big-endian kdump (machine %s) is not supported: "
+				   "vmcarve reads little-endian x86 dumps", machine_of(k, m, sizeof(m)));
+	if (v <= 6 && bs32 >= 4096 && bs32 <= VMC_PAGE_SIZE_MAX && !(bs32 & (bs32 - 1)))
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, 416,
+				   "32-bit kdump header layout (machine %s) is not supported: vmcarve reads "
+				   "the 64-bit layout (x86_64)", machine_of(k, m, sizeof(m)));
+	return VMC_OK;
+}
+
 static enum vmc_status read_headers(struct vmc_bytesrc *src, struct khdr *k, struct vmc_diag *d)
 {
 	enum vmc_status rc;
@@ -67,14 +99,15 @@ static enum vmc_status read_headers(struct vmc_bytesrc *src, struct khdr *k, str
 	k->sub_hdr_size = kd_get32(k->h + KDH_SUB_HDR_SIZE);
 	k->bitmap_blocks = kd_get32(k->h + KDH_BITMAP_BLOCKS);
 	k->max_mapnr = kd_get32(k->h + KDH_MAX_MAPNR);
+	if (k->version < 0 || k->version > 6 || k->block_size < 4096 || k->block_size > VMC_PAGE_SIZE_MAX ||
+	    (k->block_size & (k->block_size - 1))) {
+		if ((rc = refuse_layout(src, k, d)))
+			return rc;
+	}
 	if (k->version < 0 || k->version > 6)
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, KDH_VERSION, "kdump header_version %d (known: 0-6)",
 				   k->version);
 	if (k->block_size < 4096 || k->block_size > VMC_PAGE_SIZE_MAX || (k->block_size & (k->block_size - 1))) {
-		uint32_t bs32 = kd_get32(k->h + 416);
-		if (bs32 >= 4096 && bs32 <= VMC_PAGE_SIZE_MAX && !(bs32 & (bs32 - 1)))
-			return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, 416,
-					   "32-bit (i386) kdump header layout is not supported");
 		return vmc_fail_at(d, VMC_ERR_CORRUPT, src->name, KDH_BLOCK_SIZE,
 				   "block_size 0x%x is not a power of two in [4096, 262144]", k->block_size);
 	}
@@ -256,6 +289,47 @@ struct kdump_open {
 	struct khdr k0;
 };
 
+/* What identifies the dump that a split part belongs to: the main header but for the fields
+ * each writer process fills for itself (timestamp, status, the block counts and current_cpu,
+ * as makedumpfile --split and other writers produce them), and the sub-header's phys_base and
+ * dump_level. makedumpfile --reassemble compares the whole main header, timestamp included;
+ * libkdumpfile compares nothing. */
+static const struct {
+	uint16_t off, len;
+	bool sub;
+	const char *name;
+} same_fields[] = {
+	{ KDH_SIGNATURE, 8, false, "signature" },
+	{ KDH_VERSION, 4, false, "header_version" },
+	{ KDH_UTSNAME, 6 * 65, false, "utsname" },
+	{ KDH_BLOCK_SIZE, 4, false, "block_size" },
+	{ KDH_SUB_HDR_SIZE, 4, false, "sub_hdr_size" },
+	{ KDH_BITMAP_BLOCKS, 4, false, "bitmap_blocks" },
+	{ KDH_MAX_MAPNR, 4, false, "max_mapnr" },
+	{ KDH_NR_CPUS, 4, false, "nr_cpus" },
+	{ KSH_PHYS_BASE, 8, true, "phys_base" },
+	{ KSH_DUMP_LEVEL, 4, true, "dump_level" },
+};
+
+static enum vmc_status same_dump(const struct khdr *k, const struct khdr *k0, const char *name, const char *name0,
+				 struct vmc_diag *d)
+{
+	for (size_t f = 0; f < sizeof(same_fields) / sizeof(same_fields[0]); f++) {
+		const uint8_t *a = (same_fields[f].sub ? k->sh : k->h) + same_fields[f].off;
+		const uint8_t *b = (same_fields[f].sub ? k0->sh : k0->h) + same_fields[f].off;
+		if (same_fields[f].sub && k0->version < 1)
+			continue;
+		if (memcmp(a, b, same_fields[f].len) != 0)
+			return vmc_fail_at(d, VMC_ERR_ARGS, name, same_fields[f].off + (same_fields[f].sub ? k->block_size : 0),
+					   "split part's %s differs from %s's (parts of different dumps?)", same_fields[f].name,
+					   name0);
+	}
+	if (k->max_mapnr != k0->max_mapnr)
+		return vmc_fail_at(d, VMC_ERR_ARGS, name, k->block_size + KSH_MAX_MAPNR_64,
+				   "split part's max_mapnr_64 differs from %s's (parts of different dumps?)", name0);
+	return VMC_OK;
+}
+
 /* Each split file's headers, checked against the first, and the parts ordered by frame. */
 static enum vmc_status open_parts(struct kdump_open *o, struct vmc_diag *d)
 {
@@ -275,9 +349,10 @@ static enum vmc_status open_parts(struct kdump_open *o, struct vmc_diag *d)
 		if (o->nsrc > 1 && !k.split)
 			return vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, k.block_size + KSH_SPLIT,
 					   "several files given but this one is not part of a split dump");
-		if (i && (memcmp(k.h, o->k0.h, KDH_SIZE) != 0 || k.max_mapnr != o->k0.max_mapnr))
-			return vmc_fail_at(d, VMC_ERR_ARGS, srcs[i]->name, 0,
-					   "split part's header differs from %s's (parts of different dumps?)", srcs[0]->name);
+		if (i && (rc = same_dump(&k, &o->k0, srcs[i]->name, srcs[0]->name, d)))
+			return rc;
+		if (k.status & VMC_KDUMP_INCOMPLETE) /* each writer process marks its own part */
+			o->k0.status |= VMC_KDUMP_INCOMPLETE;
 		f->src = srcs[i];
 		f->start_pfn = k.start_pfn;
 		f->end_pfn = k.end_pfn;
@@ -343,6 +418,42 @@ static enum vmc_status read_bitmaps(struct kdump_open *o, uint64_t bm_off, uint6
 	return rc;
 }
 
+/* One byte of a bitmap, as the file holds it. */
+static uint8_t bitmap_byte(const struct vmc_bitmap *b, uint64_t j)
+{
+	return (uint8_t)(b->words[j / 8] >> (8 * (j % 8)));
+}
+
+/* A split part's own copy of one bitmap over its frames [s, e) must be the first file's (the
+ * bitmaps come from the first file; a part's 2nd bitmap places its descriptors). */
+static enum vmc_status check_part_bitmap(struct kdump_open *o, const struct kfile *f, uint64_t off,
+					 const struct vmc_bitmap *ref, const char *what, struct vmc_diag *d)
+{
+	uint64_t s = f->start_pfn, e = f->end_pfn, j0 = s / 8, j1 = (e + 7) / 8;
+	uint8_t buf[4096];
+	enum vmc_status rc;
+
+	for (uint64_t j = j0; j < j1; j += sizeof(buf)) {
+		size_t n = j1 - j < sizeof(buf) ? (size_t)(j1 - j) : sizeof(buf);
+		if ((rc = vmc_bytesrc_read_exact(f->src, buf, n, off + j, what, d)))
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t b = j + i;
+			uint8_t mask = 0xff;
+			if (b == s / 8)
+				mask &= (uint8_t)(0xff << (s % 8));
+			if (b == e / 8)
+				mask &= (uint8_t)((1u << (e % 8)) - 1);
+			if ((buf[i] ^ bitmap_byte(ref, b)) & mask)
+				return vmc_fail_at(d, VMC_ERR_ARGS, f->src->name, off + b,
+						   "split part's %s differs from %s's at frame 0x%llx (parts of different dumps?)",
+						   what, o->srcs[0]->name, (unsigned long long)(b * 8 + (unsigned)__builtin_ctz(
+							   (unsigned)((buf[i] ^ bitmap_byte(ref, b)) & mask))));
+		}
+	}
+	return VMC_OK;
+}
+
 /* The bitmaps: sized against max_mapnr, present in every part, stored frames counted as RAM. */
 static enum vmc_status load_bitmaps(struct kdump_open *o, struct vmc_diag *d)
 {
@@ -372,6 +483,14 @@ static enum vmc_status load_bitmaps(struct kdump_open *o, struct vmc_diag *d)
 		return rc;
 	if ((rc = read_bitmaps(o, bm_off, two ? bm_off + bm_len / 2 : bm_off, need, d)))
 		return rc;
+	for (unsigned i = 0; i < o->nsrc; i++) {
+		const struct kfile *f = &kp->files[i];
+		if (f->src == o->srcs[0] || f->start_pfn == f->end_pfn)
+			continue;
+		if ((rc = check_part_bitmap(o, f, bm_off, &dump->ram, "1st bitmap", d)) ||
+		    (two && (rc = check_part_bitmap(o, f, bm_off + bm_len / 2, &kp->bm2, "2nd bitmap", d))))
+			return rc;
+	}
 	/* a frame stored but not RAM is treated as RAM (QEMU writes identical bitmaps anyway) */
 	for (uint64_t w = 0; w < (k0->max_mapnr + 63) / 64; w++) {
 		dump->stored.words[w] = kp->bm2.words[w];
@@ -438,6 +557,19 @@ static void mark_flat_cut(struct kdump_open *o)
 			 srcs[0]->name, KDH_STATUS);
 }
 
+/* The header's utsname release is the dump's; VMCOREINFO's OSRELEASE only fills it in when
+ * the header has none. */
+static void release_fallback(struct vmc_dump *dump)
+{
+	struct vmc_note n;
+	char rel[65];
+
+	if (dump->uts.release[0] || !vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &n))
+		return;
+	if (vmcoreinfo_get(n.desc, n.desc_len, "OSRELEASE", rel, sizeof(rel)))
+		snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);
+}
+
 static enum vmc_status kdump_open_phases(struct kdump_open *o, struct vmc_diag *d)
 {
 	enum vmc_status rc;
@@ -447,6 +579,7 @@ static enum vmc_status kdump_open_phases(struct kdump_open *o, struct vmc_diag *
 	set_facts(o);
 	if ((rc = read_notes(o->dump, o->srcs[0], &o->k0, d)) || (rc = load_bitmaps(o, d)))
 		return rc;
+	release_fallback(o->dump);
 	check_split_ranges(o);
 	if ((rc = build_rank(o, d)))
 		return rc;

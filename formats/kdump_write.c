@@ -167,6 +167,19 @@ struct kdw_layout {
 	uint64_t nstored;       /* descriptors: stored and missing frames */
 };
 
+/* libkdumpfile ignores the whole utsname (and with it the architecture) unless sysname is
+ * "Linux" and release, version and machine are not empty: fields the input did not give
+ * are filled with "Linux", "unknown" and the machine of the ELF header. */
+static void fill_uts_gaps(uint8_t *uts, const struct vmc_out_info *info)
+{
+	const char *m = info->e_machine == 3 ? "i686" : "x86_64";
+	const char *fill[5] = { "Linux", NULL, "unknown", "unknown", m };
+
+	for (unsigned i = 0; i < 5; i++)
+		if (fill[i] && !uts[i * 65])
+			memcpy(uts + i * 65, fill[i], strlen(fill[i]) + 1);
+}
+
 /* The main header (kept in w->header) in block 0. */
 static void fill_header(struct vmc_writer *w, const struct vmc_out_info *info, const struct kdw_layout *l)
 {
@@ -176,11 +189,7 @@ static void fill_header(struct vmc_writer *w, const struct vmc_out_info *info, c
 	kd_put32(w->header + KDH_VERSION, 6);
 	if (info->uts)
 		memcpy(w->header + KDH_UTSNAME, info->uts, 6 * 65);
-	if (!w->header[KDH_UTSNAME + 4 * 65]) {
-		/* (a fixed length of 7 read past "i686") */
-		const char *m = info->e_machine == 3 ? "i686" : "x86_64";
-		memcpy(w->header + KDH_UTSNAME + 4 * 65, m, strlen(m) + 1);
-	}
+	fill_uts_gaps(w->header + KDH_UTSNAME, info);
 	kd_put32(w->header + KDH_STATUS, w->status);
 	kd_put32(w->header + KDH_BLOCK_SIZE, w->ps);
 	kd_put32(w->header + KDH_SUB_HDR_SIZE, (uint32_t)l->sub_blocks);
@@ -317,7 +326,8 @@ static enum vmc_status kdw_begin(struct vmc_writer *w, const struct vmc_out_info
 	struct kdw_layout l;
 	enum vmc_status rc;
 
-	l.bm_padded = (bm_bytes + bs - 1) / bs * bs;
+	/* at least one block each, even without RAM: crash cannot mmap an empty bitmap */
+	l.bm_padded = bm_bytes ? (bm_bytes + bs - 1) / bs * bs : bs;
 	l.sub_blocks = (KSH_SIZE + info->notes_len + bs - 1) / bs;
 	l.bitmap_blocks = 2 * l.bm_padded / bs;
 	l.desc_off = (1 + l.sub_blocks + l.bitmap_blocks) * bs;

@@ -192,6 +192,8 @@ struct spec {
 	uint64_t max_mapnr; /* 0 = last RAM pfn + 1 */
 	int ndup;           /* number of distinct duplicate-page templates */
 	int dump_level;
+	bool elf_overlap;   /* ELF: extra PT_LOADs overlapping others (see build_elf) */
+	bool split_per_process; /* split: per-part timestamp and block counts (see build_kdump) */
 };
 
 static bool parse_bool(const char *v, int line)
@@ -357,6 +359,10 @@ static void parse_spec(const char *path, struct spec *sp)
 				sp->memsz_tail = 0;
 			else
 				sp->memsz_tail = parse_u64(val, 0, ln);
+		} else if (!strcmp(key, "split_per_process")) {
+			sp->split_per_process = parse_bool(val, ln);
+		} else if (!strcmp(key, "elf_overlap")) {
+			sp->elf_overlap = parse_bool(val, ln);
 		} else if (!strcmp(key, "flat_shuffle")) {
 			sp->flat_shuffle = parse_bool(val, ln);
 		} else if (!strcmp(key, "qemu_notes")) {
@@ -432,6 +438,12 @@ static void parse_spec(const char *path, struct spec *sp)
 		die("%s: pn_xnum is only for ELF formats", path);
 	if (sp->format == F_ELF32 && sp->max_mapnr > (1ull << 20))
 		die("%s: elf32 RAM must stay below 4 GiB", path);
+	if (sp->split_per_process && sp->format != F_SPLIT_KDUMP)
+		die("%s: split_per_process is only for split-kdump", path);
+	if (sp->elf_overlap && (sp->format != F_ELF64 && sp->format != F_ELF32))
+		die("%s: elf_overlap is only for elf64 and elf32", path);
+	if (sp->elf_overlap && sp->has_truncate)
+		die("%s: elf_overlap does not mix with truncate", path);
 	if (sp->share_dups && is_elf)
 		die("%s: share_dups is only for kdump formats", path);
 	if (sp->dump_level < 0)
@@ -857,6 +869,13 @@ static void build_kdump(const struct spec *sp, const struct truth *t, bool split
 		memcpy(h + 12 + 65 * i, uts[i], strlen(uts[i]));
 	put_le64(h + 408, CRASHTIME); /* tv_sec */
 	put_le64(h + 416, 0);         /* tv_usec = 0 */
+	if (split && sp->split_per_process) {
+		/* each part written by its own process, later than the crash: its own timestamp
+		 * and block counts (makedumpfile --reassemble refuses such a set) */
+		put_le64(h + 408, CRASHTIME + 60 + ps % 1000);
+		put_le32(h + 452, (uint32_t)(pe - ps)); /* written_blocks */
+		put_le32(h + 456, (uint32_t)(ps % 7));  /* current_cpu */
+	}
 	uint32_t status = codec_flag(sp->codec);
 	if (sp->ninc)
 		status |= DH_INCOMPLETE;
@@ -1020,7 +1039,38 @@ struct elf_out {
 	uint64_t hdr_end;   /* end of headers and notes */
 };
 
-static void build_elf(const struct spec *sp, const struct truth *t, bool elf32, struct elf_out *o)
+/* elf_overlap: PT_LOADs after the regular ones that overlap them, as some writers emit:
+ * for every other segment with a zero-fill tail, one that holds the tail's real bytes and
+ * repeats the last file page (same bytes); a repeat of the first segment (same start, same
+ * bytes, later program header); and one page inside the first segment with different bytes
+ * (the lower-starting segment's bytes are the truth). The tails so filled become stored. */
+static size_t add_overlaps(const struct spec *sp, struct truth *t, struct seg **segs, size_t nseg,
+			   uint64_t *conflict_pfn)
+{
+	size_t n = nseg;
+
+	*segs = xrealloc(*segs, (2 * nseg + 2) * sizeof **segs);
+	for (size_t i = 0; i < nseg; i += 2) {
+		struct seg s = (*segs)[i];
+		if (s.nmem == s.nfile || s.nfile == 0)
+			continue;
+		(*segs)[n++] = (struct seg){ s.pfn + s.nfile - 1, s.nmem - s.nfile + 1, s.nmem - s.nfile + 1, 0 };
+		for (uint64_t p = s.pfn + s.nfile; p < s.pfn + s.nmem; p++) {
+			t->excl[p] = 0;
+			t->status[p] = ST_OK;
+		}
+	}
+	(*segs)[n++] = (*segs)[0];
+	*conflict_pfn = UINT64_MAX;
+	if ((*segs)[0].nfile >= 2) {
+		*conflict_pfn = (*segs)[0].pfn + 1;
+		(*segs)[n++] = (struct seg){ *conflict_pfn, 1, 1, 0 };
+	}
+	(void)sp;
+	return n;
+}
+
+static void build_elf(const struct spec *sp, struct truth *t, bool elf32, struct elf_out *o)
 {
 	memset(o, 0, sizeof *o);
 	o->data_off = xzalloc(t->n * sizeof(uint64_t));
@@ -1047,6 +1097,10 @@ static void build_elf(const struct spec *sp, const struct truth *t, bool elf32, 
 			cur = y;
 		}
 	}
+	uint64_t conflict_pfn = UINT64_MAX;
+	size_t nreg = nseg;
+	if (sp->elf_overlap)
+		nseg = add_overlaps(sp, t, &segs, nseg, &conflict_pfn);
 
 	size_t ehsz = elf32 ? 52 : 64, phsz = elf32 ? 32 : 56, shsz = elf32 ? 40 : 64;
 	uint64_t phnum = 1 + nseg;
@@ -1069,8 +1123,12 @@ static void build_elf(const struct spec *sp, const struct truth *t, bool elf32, 
 		for (uint64_t k = 0; k < segs[i].nfile; k++) {
 			uint64_t p = segs[i].pfn + k;
 			gen_page(sp, p, page);
+			if (i >= nreg && p == conflict_pfn && segs[i].nfile == 1)
+				for (unsigned b = 0; b < PAGE; b++)
+					page[b] ^= 0xa5; /* a second segment's different bytes */
 			img_put(im, data, page, PAGE);
-			o->data_off[p] = data;
+			if (!o->data_off[p])
+				o->data_off[p] = data;
 			data += PAGE;
 		}
 	}

@@ -304,8 +304,10 @@ def cases(prefix, seed=1, nrandom=4):
             fields = [f for f in fields if not f[0].startswith("rec")]
         elif len(files) > 1:
             # split parts: the headers and the first descriptor (the rest is the plain kdump
-            # code); later parts only their own range and descriptor
-            keep = ("hdr.", "sub.", "desc0.") if k == 0 else ("sub.split", "sub.start_pfn", "sub.end_pfn", "desc0.")
+            # code); later parts their own range and descriptor, and what is compared with the
+            # first part (main header, phys_base, the bitmaps over their own frames)
+            keep = ("hdr.", "sub.", "desc0.") if k == 0 else (
+                "hdr.", "sub.split", "sub.start_pfn", "sub.end_pfn", "sub.phys_base", "bitmap", "desc0.")
             fields = [f for f in fields if f[0].startswith(keep)]
         yield from field_cases(name, view, fields, len(data), rng, wrap)
         yield from truncations(name, data, cuts, rng, wrap, nrandom)

@@ -125,6 +125,16 @@ static void seeds_dumps(void)
 	e = elf(&s_8k), put("fuzz_open", "elf64-8k", e.p, e.len), free(e.p);
 	e = elf(&s_empty), put("fuzz_open", "elf64-empty", e.p, e.len), put("fuzz_convert", "elf64-empty", e.p, e.len), free(e.p);
 	{
+		/* overlapping PT_LOADs (elf_read.c make_disjoint): file data inside another
+		 * segment's zero-fill tail, a repeat at the same address, different bytes for a frame */
+		static const struct td_seg oseg[] = { { 0, 4 * P4K, 2 * P4K }, { 2 * P4K, 2 * P4K, 2 * P4K },
+						      { 0, 2 * P4K, 2 * P4K }, { P4K, P4K, P4K } };
+		struct td_spec s_ov = { .segs = oseg, .nsegs = 4, .vmcoreinfo = vmci, .seed = 31 };
+		e = elf(&s_ov);
+		e.p[e.len - 1] ^= 0xff; /* the last segment's bytes differ from the first's */
+		put("fuzz_open", "elf64-overlap", e.p, e.len), put("fuzz_convert", "elf64-overlap", e.p, e.len), free(e.p);
+	}
+	{
 		/* VMCOREINFO pointing at a utsname and _stext (src/linux_info.c) */
 		static const struct td_seg lseg[] = { { 0x1000000, 2 * P4K, 2 * P4K } };
 		static const char uts[6][65] = { "Linux", "fuzzhost", "6.1.0", "#1 SMP", "x86_64", "(none)" };
@@ -189,7 +199,7 @@ static void seeds_dumps(void)
 		static const uint64_t two[] = { 0, 1 }, three[] = { 0, 1, 0x10 };
 		struct buf se = elf(&ss);
 		struct { const uint64_t *starts; unsigned n; const char *name; } sets[] = {
-			{ two, 2, "split2" }, { three, 3, "split3" },
+			{ two, 2, "split2" }, { three, 3, "split3" }, { two, 2, "split2-timestamps" },
 		};
 		k = convert(se, &vmc_writer_kdump, VMC_CODEC_LZO, false, false);
 		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -199,6 +209,12 @@ static void seeds_dumps(void)
 			for (unsigned p = 0; p < sets[i].n; p++) {
 				parts[p].p = td_kdump_split_part(k.p, k.len, sets[i].starts, sets[i].n, p, &parts[p].len);
 				len += parts[p].len;
+				if (i == 2 && p == 1) {
+					/* written by another process: timestamp, status, block counts */
+					kd_put64(parts[p].p + KDH_TIMESTAMP, 1700000999);
+					kd_put32(parts[p].p + KDH_STATUS, kd_get32(parts[p].p + KDH_STATUS) | 8);
+					kd_put32(parts[p].p + 452, 12345);
+				}
 			}
 			out = malloc(len);
 			out[0] = (uint8_t)(sets[i].n - 2);
