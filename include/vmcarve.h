@@ -211,6 +211,23 @@ struct vmc_write_options {
 	bool partial;               /* write an incomplete dump; missing frames stay missing */
 	vmc_progress_fn *progress;  /* called as pages are written (may be NULL) */
 	void *progress_arg;
+	/* makedumpfile's -d bits, 0-31 (0 = write every frame): 1 zero pages (kdump: shared as one
+	 * zero page; ELF: left out), 2 page cache without private data, 4 all page cache, 8 user
+	 * data (anonymous, hugetlb, THP), 16 free pages; classified from the kernel's struct pages
+	 * through VMCOREINFO. With any bit, hardware-poisoned and offline pages go too. A kdump input
+	 * already filtered keeps its level: the output records both OR-ed. */
+	int dump_level;
+};
+
+/* Indexes of vmc_write_stats.filtered: frames each dump-level class left out. */
+enum vmc_filter_class {
+	VMC_FILTER_ZERO,
+	VMC_FILTER_CACHE,
+	VMC_FILTER_CACHE_PRIVATE,
+	VMC_FILTER_USER,
+	VMC_FILTER_FREE,
+	VMC_FILTER_HWPOISON,
+	VMC_FILTER_OFFLINE,
 };
 
 struct vmc_write_stats {
@@ -218,6 +235,7 @@ struct vmc_write_stats {
 	bool output_opened; /* false: it failed before the output was created */
 	uint64_t pages, zero_pages, dedup_pages, raw_pages, missing_pages;
 	uint64_t bytes_out;
+	uint64_t filtered[8]; /* frames the dump level left out, by enum vmc_filter_class */
 };
 
 /* Write the dump to path ("-" = stdout) through a temporary file renamed into place on

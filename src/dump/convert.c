@@ -31,7 +31,11 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 	enum vmc_status rc;
 
 	vmc_dump_out_info(dump, opts->partial, &info);
-	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, opts->wopts.threads, &ps, d)))
+	if (opts->select)
+		info.stored = opts->select;
+	if (opts->dump_level > 0)
+		info.dump_level = opts->dump_level;
+	if ((rc = vmc_dump_pagestream_new_sel(dump, opts->select, opts->partial, opts->wopts.threads, &ps, d)))
 		goto out;
 	if ((rc = opts->writer->new(sink, &opts->wopts, &w, d)))
 		goto out;
@@ -60,4 +64,28 @@ out:
 	if (rc && sink->ops->abort)
 		sink->ops->abort(sink);
 	return rc;
+}
+
+enum vmc_status vmc_dump_drop_zero(struct vmc_dump *dump, struct vmc_bitmap *select, unsigned threads,
+				   uint64_t *dropped, struct vmc_diag *d)
+{
+	struct vmc_pagestream *ps = NULL;
+	struct vmc_page pg;
+	enum vmc_status rc;
+
+	*dropped = 0;
+	if ((rc = vmc_dump_pagestream_new_sel(dump, select, false, threads, &ps, d)))
+		return rc;
+	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
+		const uint64_t *q = (const uint64_t *)(const void *)pg.data;
+		size_t k = 0;
+		while (k < dump->page_size / 8 && q[k] == 0)
+			k++;
+		if (k == dump->page_size / 8) {
+			vmc_bitmap_clear(select, pg.pfn);
+			(*dropped)++;
+		}
+	}
+	vmc_pagestream_free(ps);
+	return rc == VMC_DONE ? VMC_OK : rc;
 }

@@ -24,6 +24,7 @@ struct ahead {
 struct dump_stream {
 	struct vmc_pagestream ps;
 	struct vmc_dump *dump;
+	const struct vmc_bitmap *sel; /* the frames to hand out: dump->stored or a subset */
 	bool partial;
 	uint64_t pfn; /* next frame to consider */
 	uint8_t *buf, *scratch;
@@ -42,7 +43,7 @@ struct dump_stream {
 static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
 {
 	const struct vmc_dump *dump = s->dump;
-	uint64_t pfn = vmc_bitmap_next_set(&dump->stored, from);
+	uint64_t pfn = vmc_bitmap_next_set(s->sel, from);
 
 	if (s->partial && dump->missing.words) {
 		uint64_t m = vmc_bitmap_next_set(&dump->missing, from);
@@ -130,7 +131,10 @@ static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, st
 static bool fill_run(struct dump_stream *s, uint64_t pfn, struct vmc_diag *d)
 {
 	struct vmc_dump *dump = s->dump;
-	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn);
+	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn), send = vmc_bitmap_next_clear(s->sel, pfn);
+
+	if (send < end)
+		end = send;
 
 	if (end - pfn > RUN_PAGES)
 		end = pfn + RUN_PAGES;
@@ -208,6 +212,12 @@ static const struct vmc_pagestream_ops ds_ops = { .next = ds_next, .free = ds_fr
 enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
 					struct vmc_pagestream **ret, struct vmc_diag *d)
 {
+	return vmc_dump_pagestream_new_sel(dump, NULL, partial, threads, ret, d);
+}
+
+enum vmc_status vmc_dump_pagestream_new_sel(struct vmc_dump *dump, const struct vmc_bitmap *select, bool partial,
+					    unsigned threads, struct vmc_pagestream **ret, struct vmc_diag *d)
+{
 	struct dump_stream *s = calloc(1, sizeof(*s));
 	enum vmc_status rc;
 
@@ -219,8 +229,9 @@ enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, uns
 	}
 	s->ps.ops = &ds_ops;
 	s->dump = dump;
+	s->sel = select ? select : &dump->stored;
 	s->partial = partial;
-	s->ps.total = vmc_bitmap_count(&dump->stored) + (partial ? dump->nmissing : 0);
+	s->ps.total = vmc_bitmap_count(s->sel) + (partial ? dump->nmissing : 0);
 	if (dump->ops->read_run || dump->ops->map_run)
 		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
 	if (threads > 1 && !dump->ops->map_run && !dump->ops->read_run) {
