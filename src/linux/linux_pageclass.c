@@ -215,9 +215,9 @@ static unsigned compound(const struct vmc_pgc_layout *l, uint64_t pfn, const str
 		if (l->huge == VMC_PGC_HUGE_FLAG1)
 			*huge = flag(flags1, (int)l->huge_val);
 	}
+	/* makedumpfile resets orders >= 64 and misaligned heads; beyond 1 GiB is corrupt too */
 	if (order > MAX_COMPOUND_ORDER || (pfn & ((1ull << order) - 1))) {
-		if (order >= 64 || (pfn & ((1ull << order) - 1)) == 0)
-			c->bad_order++;
+		c->bad_order++;
 		order = 0;
 	}
 	return order;
