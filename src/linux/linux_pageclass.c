@@ -384,9 +384,9 @@ static void walk_section(struct walk *w, uint64_t nr)
 			return;
 		vmc_diag_init(&d2);
 		if (vmc_lkmem_read(w->km, map + (p - lo) * w->l.size, w->buf, n * w->l.size, &d2)) {
-			warn_section(w, nr, d2.msg);
-			w->next = p + n;
-			continue;
+			warn_section(w, nr, d2.msg); /* the rest of the section is kept too: one warning */
+			w->next = hi;
+			return;
 		}
 		w->next = vmc_pgc_classify(&w->l, w->level, p, w->buf, n, w->next, w->keep, w->c);
 	}
