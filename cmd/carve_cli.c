@@ -38,6 +38,8 @@ static void usage(const char *cmd, FILE *f)
 		      "  --threads N        compression threads (default: number of CPUs)\n"
 		      "  --no-dedup         store every page, zero pages too\n"
 		      "  --partial          write a guest even when host frames are missing\n"
+		      "  --dump-level N     leave out what makedumpfile -d N does (0-31), classified by\n"
+		      "                     the guest's own kernel (its VMCOREINFO and struct pages)\n"
 		      "  -q, --quiet        no progress bar\n",
 		      f);
 }
@@ -74,7 +76,7 @@ static int check_args(const char *cmd, int argc, char **argv, struct carve_cli *
 
 int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c, const char **host_path)
 {
-	enum { O_XENSYMS = CLI_O_OWN, O_VMCS, O_HOSTDBG, O_HV, O_JSON };
+	enum { O_XENSYMS = CLI_O_OWN, O_VMCS, O_HOSTDBG, O_HV, O_JSON, O_DLEVEL };
 	static const struct option longopts[] = {
 		{ "output", required_argument, 0, 'o' }, { "domain", required_argument, 0, 'd' },
 		{ "xen-syms", required_argument, 0, O_XENSYMS }, { "vmcs-layout", required_argument, 0, O_VMCS },
@@ -83,6 +85,7 @@ int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c,
 		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },
 		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },
 		{ "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
+		{ "dump-level", required_argument, 0, O_DLEVEL },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	bool writes = strcmp(cmd, "list") != 0;
@@ -106,6 +109,10 @@ int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c,
 		case O_HOSTDBG: c->copts.host_debuginfo = optarg; break;
 		case O_HV: c->copts.hypervisor = optarg; break;
 		case O_JSON: c->json = true; break;
+		case O_DLEVEL:
+			if ((ex = cli_dump_level(optarg, &c->w.wo.dump_level)))
+				return ex;
+			break;
 		case 'v': c->verbose = true; break;
 		case 'h': usage(cmd, stdout); return EXIT_OK;
 		default: usage(cmd, stderr); return EXIT_USAGE;
@@ -193,5 +200,14 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 			(unsigned long long)stats.zero_pages, (unsigned long long)stats.dedup_pages,
 			(unsigned long long)stats.missing_pages, g.nvcpus,
 			g.has_vmcoreinfo ? ", VMCOREINFO" : ", no VMCOREINFO");
+	if (!c->w.quiet && c->w.wo.dump_level)
+		fprintf(stderr, "vmcarve: %s: --dump-level %d left out %llu zero, %llu cache, %llu private cache, %llu user, %llu free, %llu hwpoison, %llu offline, %llu unmapped pages\n",
+			path, c->w.wo.dump_level, (unsigned long long)stats.filtered[VMC_FILTER_ZERO],
+			(unsigned long long)stats.filtered[VMC_FILTER_CACHE],
+			(unsigned long long)stats.filtered[VMC_FILTER_CACHE_PRIVATE],
+			(unsigned long long)stats.filtered[VMC_FILTER_USER], (unsigned long long)stats.filtered[VMC_FILTER_FREE],
+			(unsigned long long)stats.filtered[VMC_FILTER_HWPOISON],
+			(unsigned long long)stats.filtered[VMC_FILTER_OFFLINE],
+			(unsigned long long)stats.filtered[VMC_FILTER_NOMAP]);
 	return stats.missing_pages ? EXIT_INCOMPLETE : EXIT_OK;
 }

@@ -32,6 +32,8 @@ void cli_write_init(struct cli_write *w);
 int cli_write_option(int ch, const char *arg, struct cli_write *w);
 /* Check the format against the compression and the output; 0 or an exit code (message printed). */
 int cli_write_check(const struct cli_write *w, const char *out);
+/* -d / --dump-level N: 0 or an exit code (message printed) */
+int cli_dump_level(const char *arg, int *level);
 /* Write dump to out, with a progress bar named `what` unless quiet or to stdout; prints the
  * warnings once the output was opened (stats->output_opened). */
 enum vmc_status cli_write_dump(struct vmc_dump *dump, const char *out, const struct cli_write *w, const char *what,

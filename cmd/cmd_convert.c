@@ -35,7 +35,6 @@ static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 		{ "dump-level", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, ex;
-	char *end;
 
 	cli_write_init(w);
 	*out = NULL;
@@ -48,11 +47,8 @@ static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 		switch (c) {
 		case 'o': *out = optarg; break;
 		case 'd':
-			w->wo.dump_level = (int)strtol(optarg, &end, 10);
-			if (!*optarg || *end || w->wo.dump_level < 0 || w->wo.dump_level > 31) {
-				fprintf(stderr, "vmcarve: -d wants a dump level 0..31, got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
+			if ((ex = cli_dump_level(optarg, &w->wo.dump_level)))
+				return ex;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -98,12 +94,13 @@ int cmd_convert(int argc, char **argv)
 			(unsigned long long)stats.dedup_pages, (unsigned long long)stats.raw_pages,
 			(unsigned long long)stats.missing_pages, (double)stats.bytes_out / 1048576.0);
 	if (!w.quiet && w.wo.dump_level)
-		fprintf(stderr, "vmcarve: %s: -d %d left out %llu zero, %llu cache, %llu private cache, %llu user, %llu free, %llu hwpoison, %llu offline pages\n",
+		fprintf(stderr, "vmcarve: %s: -d %d left out %llu zero, %llu cache, %llu private cache, %llu user, %llu free, %llu hwpoison, %llu offline, %llu unmapped pages\n",
 			out, w.wo.dump_level, (unsigned long long)stats.filtered[VMC_FILTER_ZERO],
 			(unsigned long long)stats.filtered[VMC_FILTER_CACHE],
 			(unsigned long long)stats.filtered[VMC_FILTER_CACHE_PRIVATE],
 			(unsigned long long)stats.filtered[VMC_FILTER_USER], (unsigned long long)stats.filtered[VMC_FILTER_FREE],
 			(unsigned long long)stats.filtered[VMC_FILTER_HWPOISON],
-			(unsigned long long)stats.filtered[VMC_FILTER_OFFLINE]);
+			(unsigned long long)stats.filtered[VMC_FILTER_OFFLINE],
+			(unsigned long long)stats.filtered[VMC_FILTER_NOMAP]);
 	return stats.missing_pages ? EXIT_INCOMPLETE : EXIT_OK;
 }

@@ -49,6 +49,19 @@ int cli_write_option(int ch, const char *arg, struct cli_write *w)
 	return 0;
 }
 
+int cli_dump_level(const char *arg, int *level)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (!*arg || *end || n < 0 || n > 31) {
+		fprintf(stderr, "vmcarve: the dump level is 0..31 (makedumpfile's -d), got '%s'\n", arg);
+		return EXIT_USAGE;
+	}
+	*level = (int)n;
+	return 0;
+}
+
 int cli_write_check(const struct cli_write *w, const char *out)
 {
 	if (strcmp(w->format, "kdump") && strcmp(w->format, "elf") && strcmp(w->format, "flat")) {

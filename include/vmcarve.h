@@ -228,6 +228,7 @@ enum vmc_filter_class {
 	VMC_FILTER_FREE,
 	VMC_FILTER_HWPOISON,
 	VMC_FILTER_OFFLINE,
+	VMC_FILTER_NOMAP, /* past the kernel's last struct page section (makedumpfile's max_mapnr) */
 };
 
 struct vmc_write_stats {

@@ -17,7 +17,7 @@ _Static_assert(VMC_COMPRESS_ZSTD - VMC_COMPRESS_NONE == VMC_CODEC_ZSTD - VMC_COD
 	       "enum vmc_compression follows enum vmc_codec_id");
 _Static_assert((int)VMC_FILTER_ZERO == VMC_PGC_ZERO && (int)VMC_FILTER_CACHE_PRIVATE == VMC_PGC_CACHE_PRI &&
 		       (int)VMC_FILTER_USER == VMC_PGC_USER && (int)VMC_FILTER_FREE == VMC_PGC_FREE &&
-		       (int)VMC_FILTER_OFFLINE == VMC_PGC_OFFLINE && VMC_PGC_N <= 8,
+		       (int)VMC_FILTER_OFFLINE == VMC_PGC_OFFLINE && (int)VMC_FILTER_NOMAP == VMC_PGC_NOMAP && VMC_PGC_N <= 8,
 	       "enum vmc_filter_class follows enum vmc_pgc");
 
 /* *is_file: the output is a regular file (removed again on failure), not a pipe */

@@ -22,7 +22,12 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 		return rc;
 	memcpy(keep->words, dump->stored.words, ((dump->stored.nbits + 63) / 64) * 8);
 	vmc_diag_init(&d2);
-	if (vmc_lkmem_init(&km, dump, &d2)) {
+	if (dump->machine_frames) {
+		/* a Xen PV guest by machine frame: its struct pages are indexed by its own pfns */
+		if (opts->dump_level & ~VMC_DL_ZERO)
+			vmc_warn(d, "%s: -d %d: a PV guest in machine frames cannot be classified by its struct pages: only zero pages can be dropped",
+				 dump->name, opts->dump_level);
+	} else if (vmc_lkmem_init(&km, dump, &d2)) {
 		if (opts->dump_level & ~VMC_DL_ZERO)
 			vmc_warn(d, "%s: -d %d: %s: only zero pages can be dropped", dump->name, opts->dump_level, d2.msg);
 	} else {

@@ -227,11 +227,11 @@ static void drop(struct vmc_bitmap *keep, uint64_t pfn, uint64_t n, uint64_t *co
 {
 	uint64_t end = pfn + n > keep->nbits ? keep->nbits : pfn + n;
 
-	for (; pfn < end; pfn++)
-		if (vmc_bitmap_test(keep, pfn)) {
-			vmc_bitmap_clear(keep, pfn);
-			(*counter)++;
-		}
+	/* only the frames still kept are visited: a range may be long and mostly empty */
+	for (pfn = vmc_bitmap_next_set(keep, pfn); pfn < end; pfn = vmc_bitmap_next_set(keep, pfn + 1)) {
+		vmc_bitmap_clear(keep, pfn);
+		(*counter)++;
+	}
 }
 
 /* makedumpfile's decision chain for one page: the class to drop it as (and *n frames), or -1. */
@@ -392,6 +392,18 @@ static void walk_section(struct walk *w, uint64_t nr)
 	}
 }
 
+/* makedumpfile lowers max_mapnr to the end of the last section with a mem_map: the frames
+ * after it are memory the kernel does not manage. */
+static void drop_unmapped(struct walk *w)
+{
+	uint64_t nr = w->nsec;
+
+	while (nr > 0 && !section_map(w, nr - 1))
+		nr--;
+	if (nr > 0)
+		drop(w->keep, nr * w->pages_per_sec, w->keep->nbits - nr * w->pages_per_sec, &w->c->n[VMC_PGC_NOMAP]);
+}
+
 enum vmc_status vmc_linux_pageclass(struct vmc_lkmem *km, unsigned level, struct vmc_bitmap *keep,
 				    struct vmc_pgc_counts *c, struct vmc_diag *d)
 {
@@ -414,6 +426,7 @@ enum vmc_status vmc_linux_pageclass(struct vmc_lkmem *km, unsigned level, struct
 	} else {
 		for (uint64_t nr = 0; nr < w.nsec; nr++)
 			walk_section(&w, nr);
+		drop_unmapped(&w);
 		if (w.warnings > MAX_SECTION_WARNINGS)
 			vmc_warn(d, "-d: %u more sections kept whole for unreadable struct pages",
 				 w.warnings - MAX_SECTION_WARNINGS);

@@ -24,6 +24,7 @@ enum vmc_pgc {
 	VMC_PGC_FREE,
 	VMC_PGC_HWPOISON,
 	VMC_PGC_OFFLINE,
+	VMC_PGC_NOMAP, /* past the last section with a struct page array (makedumpfile's max_mapnr) */
 	VMC_PGC_N,
 };
 
@@ -65,7 +66,9 @@ uint64_t vmc_pgc_classify(const struct vmc_pgc_layout *l, unsigned level, uint64
 /* Clear from keep (a copy of the frames to write) every frame `level` drops, by walking the
  * dump's mem_section / struct page array through km. Frames whose struct pages cannot be read
  * are kept with a warning in d naming the section and pfn range; a VMCOREINFO this code does
- * not understand keeps everything with one warning. Zero pages are not looked at here. */
+ * not understand keeps everything with one warning. As makedumpfile, frames past the end of
+ * the last section that has a struct page array (memory the kernel does not manage: mem=,
+ * a guest's firmware ROM) go at every level. Zero pages are not looked at here. */
 enum vmc_status vmc_linux_pageclass(struct vmc_lkmem *km, unsigned level, struct vmc_bitmap *keep,
 				    struct vmc_pgc_counts *c, struct vmc_diag *d);
 
