@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	      "  --partial          convert an incomplete input; missing frames stay missing\n"
 	      "  -d, --dump-level N leave out what makedumpfile -d N does (0-31; add: 1 zero, 2 cache,\n"
 	      "                     4 private cache, 8 user data, 16 free pages)\n"
+	      "  --keep-guests      with -d on a host dump: keep every frame its guests need\n"
 	      "  -q, --quiet        no progress bar\n",
 	      f);
 }
@@ -32,7 +33,7 @@ static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 		{ "format", required_argument, 0, CLI_O_FORMAT }, { "threads", required_argument, 0, CLI_O_THREADS },
 		{ "dedup", no_argument, 0, CLI_O_DEDUP }, { "no-dedup", no_argument, 0, CLI_O_NODEDUP },
 		{ "partial", no_argument, 0, CLI_O_PARTIAL }, { "quiet", no_argument, 0, 'q' },
-		{ "dump-level", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "dump-level", required_argument, 0, 'd' }, { "keep-guests", no_argument, 0, CLI_O_OWN }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, ex;
 
@@ -50,6 +51,7 @@ static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 			if ((ex = cli_dump_level(optarg, &w->wo.dump_level)))
 				return ex;
 			break;
+		case CLI_O_OWN: w->wo.keep_guests = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -61,6 +63,10 @@ static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 	}
 	if ((ex = cli_write_check(w, *out)))
 		return ex;
+	if (w->wo.keep_guests && !w->wo.dump_level) {
+		fprintf(stderr, "vmcarve: --keep-guests goes with -d N (without -d every frame is kept anyway)\n");
+		return EXIT_USAGE;
+	}
 	for (int i = optind; i < argc; i++)
 		if (strcmp(*out, "-") && cli_same_file(*out, argv[i])) {
 			fprintf(stderr, "vmcarve: %s: the output is an input file; refusing to overwrite it\n", *out);
@@ -93,6 +99,9 @@ int cmd_convert(int argc, char **argv)
 			out, (unsigned long long)stats.pages, (unsigned long long)stats.zero_pages,
 			(unsigned long long)stats.dedup_pages, (unsigned long long)stats.raw_pages,
 			(unsigned long long)stats.missing_pages, (double)stats.bytes_out / 1048576.0);
+	if (!w.quiet && w.wo.keep_guests)
+		fprintf(stderr, "vmcarve: %s: --keep-guests kept %llu pages the level would have left out\n", out,
+			(unsigned long long)stats.guest_kept);
 	if (!w.quiet && w.wo.dump_level)
 		fprintf(stderr, "vmcarve: %s: -d %d left out %llu zero, %llu cache, %llu private cache, %llu user, %llu free, %llu hwpoison, %llu offline, %llu unmapped pages\n",
 			out, w.wo.dump_level, (unsigned long long)stats.filtered[VMC_FILTER_ZERO],

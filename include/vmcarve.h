@@ -217,6 +217,10 @@ struct vmc_write_options {
 	 * through VMCOREINFO. With any bit, hardware-poisoned and offline pages go too. A kdump input
 	 * already filtered keeps its level: the output records both OR-ed. */
 	int dump_level;
+	/* With dump_level on a host dump: keep every frame carving its guests needs (each guest's
+	 * RAM as the carver maps it, and every host frame the carver reads: kernel structures,
+	 * the VMM's page tables, NPT/EPT, vCPU state), so the filtered file still carves whole. */
+	bool keep_guests;
 };
 
 /* Indexes of vmc_write_stats.filtered: frames each dump-level class left out. */
@@ -237,6 +241,7 @@ struct vmc_write_stats {
 	uint64_t pages, zero_pages, dedup_pages, raw_pages, missing_pages;
 	uint64_t bytes_out;
 	uint64_t filtered[8]; /* frames the dump level left out, by enum vmc_filter_class */
+	uint64_t guest_kept;  /* frames the level would have left out that keep_guests kept */
 };
 
 /* Write the dump to path ("-" = stdout) through a temporary file renamed into place on

@@ -65,6 +65,7 @@ static enum vmc_status convert_opts(const struct vmc_write_options *o, struct vm
 		},
 		.partial = o->partial,
 		.dump_level = o->dump_level,
+		.keep_guests = o->keep_guests,
 		.drop_zero = o->format == VMC_FORMAT_ELF,
 		.progress = o->progress,
 		.progress_arg = o->progress_arg,
@@ -79,6 +80,7 @@ static void stats_of(struct vmc_write_stats *s, bool opened, const struct vmc_wr
 				       .raw_pages = w->raw_pages, .missing_pages = w->missing_pages,
 				       .bytes_out = w->bytes_out };
 	memcpy(s->filtered, w->filtered, sizeof(s->filtered));
+	s->guest_kept = w->guest_kept;
 }
 
 enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct vmc_write_options *o,

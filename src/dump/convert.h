@@ -13,6 +13,7 @@ struct vmc_convert_opts {
 	bool partial;             /* accept missing frames and mark the output incomplete */
 	int dump_level;           /* makedumpfile -d bits to apply (0 = none); see vmc_convert */
 	bool drop_zero;           /* with dump_level bit 1: leave all-zero frames out (ELF output) */
+	bool keep_guests;         /* with dump_level: keep every frame carving the guests needs */
 	const struct vmc_bitmap *select; /* frames to write (a subset of stored); NULL = all stored */
 	vmc_progress_fn *progress;
 	void *progress_arg;
