@@ -183,5 +183,6 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 			(unsigned long long)stats.zero_pages, (unsigned long long)stats.dedup_pages,
 			(unsigned long long)stats.missing_pages, g.nvcpus,
 			g.has_vmcoreinfo ? ", VMCOREINFO" : ", no VMCOREINFO");
+	cli_print_filtered(path, &c->w, &stats);
 	return stats.missing_pages ? EXIT_INCOMPLETE : EXIT_OK;
 }

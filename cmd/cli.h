@@ -20,7 +20,7 @@ int cmd_split(int argc, char **argv);
  * a command's own long options start at CLI_O_OWN. */
 enum {
 	CLI_O_NOCOMP = 256, CLI_O_FORMAT, CLI_O_THREADS, CLI_O_DEDUP, CLI_O_NODEDUP, CLI_O_PARTIAL, CLI_O_SPLIT,
-	CLI_O_PART, CLI_O_OWN
+	CLI_O_PART, CLI_O_DLEVEL, CLI_O_OWN
 };
 /* Their long names, for a command's struct option list. */
 #define CLI_WRITE_LONGOPTS                                                                                          \
@@ -28,7 +28,7 @@ enum {
 		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },       \
 		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },        \
 		{ "split", required_argument, 0, CLI_O_SPLIT }, { "part", required_argument, 0, CLI_O_PART },       \
-		{ "quiet", no_argument, 0, 'q' }
+		{ "dump-level", required_argument, 0, CLI_O_DLEVEL }, { "quiet", no_argument, 0, 'q' }
 /* Their help lines; `partial` is the command's own wording of --partial. */
 void cli_write_usage(FILE *f, const char *partial);
 
@@ -44,6 +44,8 @@ void cli_write_init(struct cli_write *w);
 int cli_write_option(int ch, const char *arg, struct cli_write *w);
 /* Check the format against the compression and the output; 0 or an exit code (message printed). */
 int cli_write_check(const struct cli_write *w, const char *out);
+/* After a write with --dump-level: what each page class left out (unless quiet). */
+void cli_print_filtered(const char *path, const struct cli_write *w, const struct vmc_write_stats *st);
 /* Write dump to out, with a progress bar named `what` unless quiet or to stdout; prints the
  * warnings once the output was opened (stats->output_opened). */
 enum vmc_status cli_write_dump(struct vmc_dump *dump, const char *out, const struct cli_write *w, const char *what,

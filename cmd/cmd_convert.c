@@ -10,7 +10,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: vmcarve convert IN... -o OUT [options]\n"
 	      "  IN...              one dump, or every file of a split set\n"
-	      "  -o, --output OUT   output file; '-' writes the flattened format to stdout\n",
+	      "  -o, --output OUT   output file; '-' writes the flattened format to stdout\n"
+	      "  -d N               short for --dump-level N\n"
+	      "  --keep-guests      with --dump-level on a host dump: keep every frame its guests need\n",
 	      f);
 	cli_write_usage(f, "convert an incomplete input; missing frames stay missing");
 }
@@ -19,20 +21,26 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, 0, 'o' }, CLI_WRITE_LONGOPTS, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "output", required_argument, 0, 'o' }, CLI_WRITE_LONGOPTS, { "keep-guests", no_argument, 0, CLI_O_OWN },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, ex;
 
 	cli_write_init(w);
 	*out = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:clpzqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:clpzqhd:", longopts, NULL)) != -1) {
 		if ((ex = cli_write_option(c, optarg, w)) > 0)
 			return ex;
 		if (ex == 0)
 			continue;
 		switch (c) {
 		case 'o': *out = optarg; break;
+		case 'd': /* short for --dump-level */
+			if ((ex = cli_write_option(CLI_O_DLEVEL, optarg, w)))
+				return ex;
+			break;
+		case CLI_O_OWN: w->wo.keep_guests = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -44,6 +52,10 @@ static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 	}
 	if ((ex = cli_write_check(w, *out)))
 		return ex;
+	if (w->wo.keep_guests && !w->wo.dump_level) {
+		fprintf(stderr, "vmcarve: --keep-guests goes with -d N (without -d every frame is kept anyway)\n");
+		return EXIT_USAGE;
+	}
 	for (int i = optind; i < argc; i++)
 		if (strcmp(*out, "-") && cli_same_file(*out, argv[i])) {
 			fprintf(stderr, "vmcarve: %s: the output is an input file; refusing to overwrite it\n", *out);
@@ -76,5 +88,9 @@ int cmd_convert(int argc, char **argv)
 			out, (unsigned long long)stats.pages, (unsigned long long)stats.zero_pages,
 			(unsigned long long)stats.dedup_pages, (unsigned long long)stats.raw_pages,
 			(unsigned long long)stats.missing_pages, (double)stats.bytes_out / 1048576.0);
+	if (!w.quiet && w.wo.keep_guests)
+		fprintf(stderr, "vmcarve: %s: --keep-guests kept %llu pages the level would have left out\n", out,
+			(unsigned long long)stats.guest_kept);
+	cli_print_filtered(out, &w, &stats);
 	return stats.missing_pages ? EXIT_INCOMPLETE : EXIT_OK;
 }

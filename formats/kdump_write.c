@@ -80,7 +80,7 @@ static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 		b->zero[i] = 0;
 		if (b->missing[i])
 			continue;
-		if (w->opts.dedup) {
+		if (w->opts.dedup || w->opts.zero_share) {
 			const uint64_t *q = (const uint64_t *)(const void *)pg;
 			size_t k = 0;
 			while (k < w->ps / 8 && q[k] == 0)
@@ -89,7 +89,8 @@ static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 				b->zero[i] = 1;
 				continue;
 			}
-			b->hash[i] = XXH3_64bits(pg, w->ps);
+			if (w->opts.dedup)
+				b->hash[i] = XXH3_64bits(pg, w->ps);
 		}
 		n = ctx ? vmc_codec_compress(ctx, pg, w->ps, b->out + (size_t)i * w->bound, w->bound) : 0;
 		if (n) {

@@ -217,6 +217,28 @@ struct vmc_write_options {
 	 * processes can write a set together. 0 = every part. */
 	unsigned split_parts;
 	unsigned split_part;
+	/* makedumpfile's -d bits, 0-31 (0 = write every frame): 1 zero pages (kdump: shared as one
+	 * zero page; ELF: left out), 2 page cache without private data, 4 all page cache, 8 user
+	 * data (anonymous, hugetlb, THP), 16 free pages; classified from the kernel's struct pages
+	 * through VMCOREINFO. With any bit, hardware-poisoned and offline pages go too. A kdump input
+	 * already filtered keeps its level: the output records both OR-ed. */
+	int dump_level;
+	/* With dump_level on a host dump: keep every frame carving its guests needs (each guest's
+	 * RAM as the carver maps it, and every host frame the carver reads: kernel structures,
+	 * the VMM's page tables, NPT/EPT, vCPU state), so the filtered file still carves whole. */
+	bool keep_guests;
+};
+
+/* Indexes of vmc_write_stats.filtered: frames each dump-level class left out. */
+enum vmc_filter_class {
+	VMC_FILTER_ZERO,
+	VMC_FILTER_CACHE,
+	VMC_FILTER_CACHE_PRIVATE,
+	VMC_FILTER_USER,
+	VMC_FILTER_FREE,
+	VMC_FILTER_HWPOISON,
+	VMC_FILTER_OFFLINE,
+	VMC_FILTER_NOMAP, /* past the kernel's last struct page section (makedumpfile's max_mapnr) */
 };
 
 struct vmc_write_stats {
@@ -224,6 +246,8 @@ struct vmc_write_stats {
 	bool output_opened; /* false: it failed before the output was created */
 	uint64_t pages, zero_pages, dedup_pages, raw_pages, missing_pages;
 	uint64_t bytes_out;
+	uint64_t filtered[8]; /* frames the dump level left out, by enum vmc_filter_class */
+	uint64_t guest_kept;  /* frames the level would have left out that keep_guests kept */
 };
 
 /* Write the dump to path ("-" = stdout) through a temporary file renamed into place on

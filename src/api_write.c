@@ -8,6 +8,7 @@
 #include "api.h"
 #include "convert.h"
 #include "flat.h"
+#include "linux_pageclass.h"
 #include "registry.h"
 
 _Static_assert(VMC_COMPRESS_ZSTD - VMC_COMPRESS_NONE == VMC_CODEC_ZSTD - VMC_CODEC_NONE &&
@@ -15,6 +16,10 @@ _Static_assert(VMC_COMPRESS_ZSTD - VMC_COMPRESS_NONE == VMC_CODEC_ZSTD - VMC_COD
 		       VMC_COMPRESS_LZO - VMC_COMPRESS_NONE == VMC_CODEC_LZO &&
 		       VMC_COMPRESS_SNAPPY - VMC_COMPRESS_NONE == VMC_CODEC_SNAPPY,
 	       "enum vmc_compression follows enum vmc_codec_id");
+_Static_assert((int)VMC_FILTER_ZERO == VMC_PGC_ZERO && (int)VMC_FILTER_CACHE_PRIVATE == VMC_PGC_CACHE_PRI &&
+		       (int)VMC_FILTER_USER == VMC_PGC_USER && (int)VMC_FILTER_FREE == VMC_PGC_FREE &&
+		       (int)VMC_FILTER_OFFLINE == VMC_PGC_OFFLINE && (int)VMC_FILTER_NOMAP == VMC_PGC_NOMAP && VMC_PGC_N <= 8,
+	       "enum vmc_filter_class follows enum vmc_pgc");
 
 /* *is_file: the output is a regular file (removed again on failure), not a pipe */
 static enum vmc_status open_output(const char *path, bool flat, struct vmc_bytesink **ret, bool *is_file,
@@ -46,6 +51,8 @@ static enum vmc_status convert_opts(const struct vmc_write_options *o, struct vm
 				(int)o->compression);
 	if (o->format == VMC_FORMAT_ELF && o->compression > VMC_COMPRESS_NONE)
 		return vmc_fail(d, VMC_ERR_ARGS, "ELF output stores pages uncompressed");
+	if (o->dump_level < 0 || o->dump_level > 31)
+		return vmc_fail(d, VMC_ERR_ARGS, "dump level %d: it is 0 to 31", o->dump_level);
 	if (o->threads > 1024)
 		return vmc_fail(d, VMC_ERR_ARGS, "%u threads: at most 1024", o->threads);
 	*c = (struct vmc_convert_opts){
@@ -55,8 +62,12 @@ static enum vmc_status convert_opts(const struct vmc_write_options *o, struct vm
 									: (enum vmc_codec_id)(o->compression - VMC_COMPRESS_NONE),
 			.threads = o->threads ? o->threads : ncpu > 0 ? (unsigned)ncpu : 1,
 			.dedup = !o->no_dedup,
+			.zero_share = (o->dump_level & 1) != 0,
 		},
 		.partial = o->partial,
+		.dump_level = o->dump_level,
+		.keep_guests = o->keep_guests,
+		.drop_zero = o->format == VMC_FORMAT_ELF,
 		.progress = o->progress,
 		.progress_arg = o->progress_arg,
 	};
@@ -79,6 +90,8 @@ static void stats_of(struct vmc_write_stats *s, bool opened, const struct vmc_wr
 				       .zero_pages = w->zero_pages, .dedup_pages = w->dedup_pages,
 				       .raw_pages = w->raw_pages, .missing_pages = w->missing_pages,
 				       .bytes_out = w->bytes_out };
+	memcpy(s->filtered, w->filtered, sizeof(s->filtered));
+	s->guest_kept = w->guest_kept;
 }
 
 /* One output file: open it, convert into it; *opened: the output was created. */

@@ -22,13 +22,14 @@ void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out
 	};
 }
 
-/* With opts->split_parts > 1, this run writes one part: its frame range in info. */
-static void split_range(const struct vmc_dump *dump, const struct vmc_convert_opts *opts, struct vmc_out_info *info)
+/* With opts->split_parts > 1, this run writes one part: its frame range in info, balanced
+ * over the frames the output stores (after any dump-level selection). */
+static void split_range(const struct vmc_convert_opts *opts, struct vmc_out_info *info)
 {
 	if (opts->split_parts < 2)
 		return;
 	info->split = true;
-	vmc_split_plan_range(&dump->stored, info->missing, dump->max_pfn, opts->split_parts, opts->split_index,
+	vmc_split_plan_range(info->stored, info->missing, info->max_pfn, opts->split_parts, opts->split_index,
 			     &info->start_pfn, &info->end_pfn);
 }
 
@@ -43,9 +44,13 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 	enum vmc_status rc;
 
 	vmc_dump_out_info(dump, opts->partial, &info);
-	split_range(dump, opts, &info);
-	if ((rc = vmc_dump_pagestream_new(dump, opts->partial, opts->wopts.threads, info.start_pfn, info.end_pfn, &ps,
-					  d)))
+	if (opts->select)
+		info.stored = opts->select;
+	if (opts->dump_level > 0)
+		info.dump_level = opts->dump_level;
+	split_range(opts, &info);
+	if ((rc = vmc_dump_pagestream_new_sel(dump, opts->select, info.start_pfn, info.end_pfn, opts->partial,
+					      opts->wopts.threads, &ps, d)))
 		goto out;
 	if ((rc = opts->writer->new(sink, &opts->wopts, &w, d)))
 		goto out;
@@ -74,4 +79,28 @@ out:
 	if (rc && sink->ops->abort)
 		sink->ops->abort(sink);
 	return rc;
+}
+
+enum vmc_status vmc_dump_drop_zero(struct vmc_dump *dump, struct vmc_bitmap *select, unsigned threads,
+				   uint64_t *dropped, struct vmc_diag *d)
+{
+	struct vmc_pagestream *ps = NULL;
+	struct vmc_page pg;
+	enum vmc_status rc;
+
+	*dropped = 0;
+	if ((rc = vmc_dump_pagestream_new_sel(dump, select, 0, dump->max_pfn, false, threads, &ps, d)))
+		return rc;
+	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
+		const uint64_t *q = (const uint64_t *)(const void *)pg.data;
+		size_t k = 0;
+		while (k < dump->page_size / 8 && q[k] == 0)
+			k++;
+		if (k == dump->page_size / 8) {
+			vmc_bitmap_clear(select, pg.pfn);
+			(*dropped)++;
+		}
+	}
+	vmc_pagestream_free(ps);
+	return rc == VMC_DONE ? VMC_OK : rc;
 }

@@ -58,6 +58,7 @@ struct vmc_dump {
 	bool has_ktext;
 	size_t scratch_size;   /* bytes of scratch read_page needs */
 	bool machine_frames;   /* a Xen PV domain's frames by mfn: the kernel is not linear here */
+	struct vmc_bitmap *read_log; /* when set, every frame read through src/mem/physmem is marked */
 	unsigned nfiles;
 };
 

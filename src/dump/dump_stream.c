@@ -24,6 +24,7 @@ struct ahead {
 struct dump_stream {
 	struct vmc_pagestream ps;
 	struct vmc_dump *dump;
+	const struct vmc_bitmap *sel; /* the frames to hand out: dump->stored or a subset */
 	bool partial;
 	uint64_t pfn;     /* next frame to consider */
 	uint64_t end_pfn; /* frames from here on are not wanted */
@@ -43,7 +44,7 @@ struct dump_stream {
 static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
 {
 	const struct vmc_dump *dump = s->dump;
-	uint64_t pfn = vmc_bitmap_next_set(&dump->stored, from);
+	uint64_t pfn = vmc_bitmap_next_set(s->sel, from);
 
 	if (s->partial && dump->missing.words) {
 		uint64_t m = vmc_bitmap_next_set(&dump->missing, from);
@@ -131,7 +132,10 @@ static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, st
 static bool fill_run(struct dump_stream *s, uint64_t pfn, struct vmc_diag *d)
 {
 	struct vmc_dump *dump = s->dump;
-	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn);
+	uint64_t end = vmc_bitmap_next_clear(&dump->stored, pfn), send = vmc_bitmap_next_clear(s->sel, pfn);
+
+	if (send < end)
+		end = send;
 
 	if (end > s->end_pfn)
 		end = s->end_pfn;
@@ -208,8 +212,15 @@ static void ds_free(struct vmc_pagestream *ps)
 
 static const struct vmc_pagestream_ops ds_ops = { .next = ds_next, .free = ds_free };
 
-enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads, uint64_t start_pfn,
-					uint64_t end_pfn, struct vmc_pagestream **ret, struct vmc_diag *d)
+enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, unsigned threads,
+					struct vmc_pagestream **ret, struct vmc_diag *d)
+{
+	return vmc_dump_pagestream_new_sel(dump, NULL, 0, dump->max_pfn, partial, threads, ret, d);
+}
+
+enum vmc_status vmc_dump_pagestream_new_sel(struct vmc_dump *dump, const struct vmc_bitmap *select, uint64_t start_pfn,
+					    uint64_t end_pfn, bool partial, unsigned threads,
+					    struct vmc_pagestream **ret, struct vmc_diag *d)
 {
 	struct dump_stream *s = calloc(1, sizeof(*s));
 	enum vmc_status rc;
@@ -222,10 +233,11 @@ enum vmc_status vmc_dump_pagestream_new(struct vmc_dump *dump, bool partial, uns
 	}
 	s->ps.ops = &ds_ops;
 	s->dump = dump;
+	s->sel = select ? select : &dump->stored;
 	s->partial = partial;
 	s->pfn = s->fill_pfn = start_pfn;
 	s->end_pfn = end_pfn < dump->max_pfn ? end_pfn : dump->max_pfn;
-	s->ps.total = vmc_bitmap_count_range(&dump->stored, start_pfn, s->end_pfn - start_pfn) +
+	s->ps.total = vmc_bitmap_count_range(s->sel, start_pfn, s->end_pfn - start_pfn) +
 		      (partial && dump->missing.words ? vmc_bitmap_count_range(&dump->missing, start_pfn, s->end_pfn - start_pfn)
 						      : 0);
 	if (dump->ops->read_run || dump->ops->map_run)

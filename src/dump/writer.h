@@ -34,11 +34,14 @@ struct vmc_write_opts {
 	enum vmc_codec_id codec;
 	unsigned threads;
 	bool dedup;
+	bool zero_share;  /* all-zero pages share one descriptor even without dedup (kdump, -d 1) */
 };
 
 struct vmc_writer_stats {
 	uint64_t pages, zero_pages, dedup_pages, raw_pages, missing_pages;
 	uint64_t bytes_out;
+	uint64_t filtered[8]; /* frames dropped by the dump level, per class (set by the pipeline) */
+	uint64_t guest_kept;  /* frames the level would drop but --keep-guests kept */
 };
 
 struct vmc_writer;

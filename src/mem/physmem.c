@@ -53,6 +53,8 @@ const uint8_t *vmc_physmem_frame(struct vmc_physmem *pm, uint64_t pfn, struct vm
 	pm->cached = true;
 	pm->cached_pfn = pfn;
 	pm->reads++;
+	if (dump->read_log && pfn < dump->read_log->nbits)
+		vmc_bitmap_set(dump->read_log, pfn);
 	return pm->page;
 }
 

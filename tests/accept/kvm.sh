@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/accept/kvm.sh VMCARVE vmcore|qemu|d31|nosym
+# tests/accept/kvm.sh VMCARVE vmcore|qemu|d31|nosym|keep31
 #
 # KVM carving on the test bed's real host dumps (host-kdump.vmcore: the genuine kexec kdump;
 # qemu: host-qemu.elf, the whole-L1 QEMU dump). For each L2 guest (guest1, guest2):
@@ -16,6 +16,10 @@
 # d31: host-kdump.makedumpfile-d31.kdump (user pages, i.e. all guest RAM, excluded): `list`
 #  must report PRESENT 0 for every guest and warn; extract must warn that pages are excluded
 #  and its output must hold no guest RAM page (never a complete-looking dump).
+# keep31: `vmcarve convert -l -d 31 --keep-guests host-kdump.vmcore` first, then everything
+#  of vmcore on that filtered file (markers 100 %, page for page against the VMM's dump,
+#  registers, crash, drgn); its size is reported next to makedumpfile -d 31's and the
+#  unfiltered conversion's.
 # nosym: host-kdump.vmcore with --host-debuginfo pointing at an empty directory, so the
 #  host-kernel route has nothing to read and the symbol-free route (the VMM found through its
 #  page tables, slots inferred) must carve: markers, page-for-page (only the BIOS ROM block may
@@ -40,7 +44,15 @@ nosym)
 	EXTRA=(--host-debuginfo "$WORK/empty-debuginfo") ;;
 qemu) HOST=$BED/host-qemu.elf ;;
 d31) HOST=$BED/host-kdump.makedumpfile-d31.kdump ;;
-*) echo "usage: $0 VMCARVE vmcore|qemu|d31|nosym"; exit 2 ;;
+keep31)
+	HOST=$WORK/host-d31-keep-guests.kdump
+	t0=$EPOCHREALTIME
+	"$VMCARVE" convert -l -d 31 --keep-guests "$BED/host-kdump.vmcore" -o "$HOST" > "$WORK/keep.log" 2>&1 ||
+		acc_die "convert -d 31 --keep-guests: $(tail -2 "$WORK/keep.log")"
+	"$VMCARVE" convert -q -l "$BED/host-kdump.vmcore" -o "$WORK/host-d0.kdump" || acc_die "convert -l failed"
+	acc_pass "convert -l -d 31 --keep-guests in $(acc_since "$t0") s: $(du -k "$HOST" | cut -f1) KiB; makedumpfile -d 31: $(du -k "$BED/host-kdump.makedumpfile-d31.kdump" | cut -f1) KiB; vmcarve -l unfiltered: $(du -k "$WORK/host-d0.kdump" | cut -f1) KiB; $(grep -- '--keep-guests kept' "$WORK/keep.log" | sed 's/^vmcarve: [^:]*: //')"
+	rm -f "$WORK/host-d0.kdump" ;;
+*) echo "usage: $0 VMCARVE vmcore|qemu|d31|nosym|keep31"; exit 2 ;;
 esac
 [ -s "$HOST" ] || acc_die "$HOST is not there"
 
