@@ -38,6 +38,8 @@ static void usage(const char *cmd, FILE *f)
 		      "  --threads N        compression threads (default: number of CPUs)\n"
 		      "  --no-dedup         store every page, zero pages too\n"
 		      "  --partial          write a guest even when host frames are missing\n"
+		      "  --keep-partial     interrupted by a signal: keep a kdump file as INCOMPLETE (default)\n"
+		      "  --no-keep-partial  interrupted: remove it (ELF and flattened outputs always are)\n"
 		      "  -q, --quiet        no progress bar\n",
 		      f);
 }
@@ -79,10 +81,7 @@ int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c,
 		{ "output", required_argument, 0, 'o' }, { "domain", required_argument, 0, 'd' },
 		{ "xen-syms", required_argument, 0, O_XENSYMS }, { "vmcs-layout", required_argument, 0, O_VMCS },
 		{ "host-debuginfo", required_argument, 0, O_HOSTDBG }, { "hypervisor", required_argument, 0, O_HV },
-		{ "no-compress", no_argument, 0, CLI_O_NOCOMP }, { "format", required_argument, 0, CLI_O_FORMAT },
-		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },
-		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },
-		{ "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
+		CLI_WRITE_LONGOPTS, { "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	bool writes = strcmp(cmd, "list") != 0;
@@ -182,6 +181,8 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 	rc = cli_write_dump(gd, path, &c->w, what, &stats, &d);
 	vmc_dump_close(gd);
 	if (rc && !stats.output_opened)
+		return cli_error(&d);
+	if (rc == VMC_ERR_CANCELLED)
 		return cli_error(&d);
 	if (rc) {
 		fprintf(stderr, "vmcarve: guest %s: %s\n", g.id, d.msg);

@@ -2,6 +2,7 @@
 #ifndef VMC_CLI_H
 #define VMC_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "vmcarve.h"
@@ -18,13 +19,34 @@ int cmd_split(int argc, char **argv);
 
 /* The options every writing command takes (convert, extract, split), as getopt_long values;
  * a command's own long options start at CLI_O_OWN. */
-enum { CLI_O_NOCOMP = 256, CLI_O_FORMAT, CLI_O_THREADS, CLI_O_DEDUP, CLI_O_NODEDUP, CLI_O_PARTIAL, CLI_O_OWN };
+enum {
+	CLI_O_NOCOMP = 256, CLI_O_FORMAT, CLI_O_THREADS, CLI_O_DEDUP, CLI_O_NODEDUP, CLI_O_PARTIAL,
+	CLI_O_KEEP, CLI_O_NOKEEP, CLI_O_OWN
+};
+
+/* getopt_long entries of the write options without a short letter */
+#define CLI_WRITE_LONGOPTS                                                                                     \
+	{ "no-compress", no_argument, 0, CLI_O_NOCOMP }, { "format", required_argument, 0, CLI_O_FORMAT },    \
+		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP }, \
+		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },  \
+		{ "keep-partial", no_argument, 0, CLI_O_KEEP }, { "no-keep-partial", no_argument, 0, CLI_O_NOKEEP }
+
+/* The signal that interrupted the run (0: none); set by the handler of cli_signals_init(). */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_signals_init(void);
+const char *cli_signal_name(int sig);
+/* code, or when a signal interrupted the run: end by that signal (the shell sees 128 + N). */
+int cli_exit(int code);
+/* Name (a warning line each) the temporary files of interrupted runs in dir / next to out. */
+void cli_stale_temps(const char *dir);
+void cli_stale_temps_of(const char *out);
 
 struct cli_write {
 	struct vmc_write_options wo;
 	const char *format; /* kdump, elf, flat */
 	bool codec_set;
 	bool quiet;
+	int keep; /* --keep-partial 1, --no-keep-partial 0, -1 = the default (kdump: keep) */
 };
 
 void cli_write_init(struct cli_write *w);

@@ -18,6 +18,8 @@ static void usage(FILE *f)
 	      "  --dedup            store identical pages once (default)\n"
 	      "  --no-dedup         store every page, zero pages too\n"
 	      "  --partial          convert an incomplete input; missing frames stay missing\n"
+	      "  --keep-partial     interrupted by a signal: keep a kdump file as INCOMPLETE (default)\n"
+	      "  --no-keep-partial  interrupted: remove it (ELF and flattened outputs always are)\n"
 	      "  -q, --quiet        no progress bar\n",
 	      f);
 }
@@ -26,10 +28,7 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, 0, 'o' }, { "no-compress", no_argument, 0, CLI_O_NOCOMP },
-		{ "format", required_argument, 0, CLI_O_FORMAT }, { "threads", required_argument, 0, CLI_O_THREADS },
-		{ "dedup", no_argument, 0, CLI_O_DEDUP }, { "no-dedup", no_argument, 0, CLI_O_NODEDUP },
-		{ "partial", no_argument, 0, CLI_O_PARTIAL }, { "quiet", no_argument, 0, 'q' },
+		{ "output", required_argument, 0, 'o' }, CLI_WRITE_LONGOPTS, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, ex;
@@ -76,6 +75,7 @@ int cmd_convert(int argc, char **argv)
 	if (ex >= 0)
 		return ex;
 	vmc_diag_init(&d);
+	cli_stale_temps_of(out);
 	if (vmc_dump_open((const char *const *)argv + optind, (unsigned)(argc - optind), &dump, &d))
 		return cli_error(&d);
 	rc = cli_write_dump(dump, out, &w, "converting", &stats, &d);

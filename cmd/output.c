@@ -17,6 +17,7 @@ void cli_write_init(struct cli_write *w)
 	memset(w, 0, sizeof(*w));
 	w->wo.size = sizeof(w->wo);
 	w->format = "kdump";
+	w->keep = -1;
 }
 
 int cli_write_option(int ch, const char *arg, struct cli_write *w)
@@ -42,6 +43,8 @@ int cli_write_option(int ch, const char *arg, struct cli_write *w)
 	case CLI_O_DEDUP: w->wo.no_dedup = false; return 0;
 	case CLI_O_NODEDUP: w->wo.no_dedup = true; return 0;
 	case CLI_O_PARTIAL: w->wo.partial = true; return 0;
+	case CLI_O_KEEP: w->keep = 1; return 0;
+	case CLI_O_NOKEEP: w->keep = 0; return 0;
 	case 'q': w->quiet = true; return 0;
 	default: return -1;
 	}
@@ -79,6 +82,10 @@ enum vmc_status cli_write_dump(struct vmc_dump *dump, const char *out, const str
 		prog = cli_progress_new(what);
 	o.progress = prog ? cli_progress_update : NULL;
 	o.progress_arg = prog;
+	o.cancel = &cli_interrupted;
+	/* interrupted: a kdump file keeps what was written unless --no-keep-partial (the library
+	 * removes an ELF or flattened output, which cannot be finished) */
+	o.keep_partial = w->keep != 0;
 	memset(stats, 0, sizeof(*stats));
 	stats->size = sizeof(*stats);
 	rc = vmc_write(dump, out, &o, stats, d);

@@ -58,6 +58,8 @@ static enum vmc_status convert_opts(const struct vmc_write_options *o, struct vm
 		.partial = o->partial,
 		.progress = o->progress,
 		.progress_arg = o->progress_arg,
+		.cancel = o->cancel,
+		.keep_partial = o->keep_partial,
 	};
 	return VMC_OK;
 }
@@ -67,7 +69,18 @@ static void stats_of(struct vmc_write_stats *s, bool opened, const struct vmc_wr
 	*s = (struct vmc_write_stats){ .size = sizeof(*s), .output_opened = opened, .pages = w->pages,
 				       .zero_pages = w->zero_pages, .dedup_pages = w->dedup_pages,
 				       .raw_pages = w->raw_pages, .missing_pages = w->missing_pages,
-				       .bytes_out = w->bytes_out };
+				       .bytes_out = w->bytes_out, .partial_kept = w->partial_kept };
+}
+
+/* What became of the output after a failure that left a partial one. */
+static void say_removed(struct vmc_diag *d, bool is_file)
+{
+	size_t n = strlen(d->msg);
+
+	if (is_file)
+		snprintf(d->msg + n, sizeof(d->msg) - n, " (the partial output was removed)");
+	else if (d->status == VMC_ERR_CANCELLED)
+		snprintf(d->msg + n, sizeof(d->msg) - n, " (the stream ends without its end marker)");
 }
 
 enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct vmc_write_options *o,
@@ -87,10 +100,8 @@ enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct 
 	if (!rc && !(rc = open_output(path, opts.format == VMC_FORMAT_FLAT, &sink, &is_file, d))) {
 		rc = vmc_convert(dump, sink, &copts, &wstats, d);
 		vmc_bytesink_free(sink); /* finished on success, else aborted: a regular file is removed */
-		if (rc == VMC_ERR_NOSPC && is_file) {
-			size_t n = strlen(d->msg);
-			snprintf(d->msg + n, sizeof(d->msg) - n, " (the partial output was removed)");
-		}
+		if ((rc == VMC_ERR_NOSPC || rc == VMC_ERR_CANCELLED) && !wstats.partial_kept)
+			say_removed(d, is_file);
 	}
 	stats_of(&out, sink != NULL, &wstats);
 	if (stats && vmc_api_info_out(stats, &out, sizeof(out), "struct vmc_write_stats", d) && !rc)
