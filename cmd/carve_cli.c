@@ -81,7 +81,11 @@ int carve_cli_parse(const char *cmd, int argc, char **argv, struct carve_cli *c,
 		{ "output", required_argument, 0, 'o' }, { "domain", required_argument, 0, 'd' },
 		{ "xen-syms", required_argument, 0, O_XENSYMS }, { "vmcs-layout", required_argument, 0, O_VMCS },
 		{ "host-debuginfo", required_argument, 0, O_HOSTDBG }, { "hypervisor", required_argument, 0, O_HV },
-		CLI_WRITE_LONGOPTS, { "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
+		{ "no-compress", no_argument, 0, CLI_O_NOCOMP }, { "format", required_argument, 0, CLI_O_FORMAT },
+		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },
+		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },
+		{ "keep-partial", no_argument, 0, CLI_O_KEEP }, { "no-keep-partial", no_argument, 0, CLI_O_NOKEEP },
+		{ "json", no_argument, 0, O_JSON }, { "verbose", no_argument, 0, 'v' },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	bool writes = strcmp(cmd, "list") != 0;

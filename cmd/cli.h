@@ -24,13 +24,6 @@ enum {
 	CLI_O_KEEP, CLI_O_NOKEEP, CLI_O_OWN
 };
 
-/* getopt_long entries of the write options without a short letter */
-#define CLI_WRITE_LONGOPTS                                                                                     \
-	{ "no-compress", no_argument, 0, CLI_O_NOCOMP }, { "format", required_argument, 0, CLI_O_FORMAT },    \
-		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP }, \
-		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },  \
-		{ "keep-partial", no_argument, 0, CLI_O_KEEP }, { "no-keep-partial", no_argument, 0, CLI_O_NOKEEP }
-
 /* The signal that interrupted the run (0: none); set by the handler of cli_signals_init(). */
 extern volatile sig_atomic_t cli_interrupted;
 void cli_signals_init(void);

@@ -28,7 +28,11 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct cli_write *w, const char **out)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, 0, 'o' }, CLI_WRITE_LONGOPTS, { "quiet", no_argument, 0, 'q' },
+		{ "output", required_argument, 0, 'o' }, { "no-compress", no_argument, 0, CLI_O_NOCOMP },
+		{ "format", required_argument, 0, CLI_O_FORMAT }, { "threads", required_argument, 0, CLI_O_THREADS },
+		{ "dedup", no_argument, 0, CLI_O_DEDUP }, { "no-dedup", no_argument, 0, CLI_O_NODEDUP },
+		{ "partial", no_argument, 0, CLI_O_PARTIAL }, { "keep-partial", no_argument, 0, CLI_O_KEEP },
+		{ "no-keep-partial", no_argument, 0, CLI_O_NOKEEP }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, ex;
