@@ -26,6 +26,7 @@ enum {
 
 /* The signal that interrupted the run (0: none); set by the handler of cli_signals_init(). */
 extern volatile sig_atomic_t cli_interrupted;
+extern bool cli_interrupt_reported; /* the line about it was printed */
 void cli_signals_init(void);
 const char *cli_signal_name(int sig);
 /* code, or when a signal interrupted the run: end by that signal (the shell sees 128 + N). */

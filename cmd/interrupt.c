@@ -11,6 +11,7 @@
 #include "cli.h"
 
 volatile sig_atomic_t cli_interrupted;
+bool cli_interrupt_reported;
 
 static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
@@ -57,6 +58,9 @@ int cli_exit(int code)
 
 	if (!sig)
 		return code;
+	/* interrupted outside a write (opening, carving): say so once; a closed pipe needs no words */
+	if (!cli_interrupt_reported && sig != SIGPIPE)
+		fprintf(stderr, "vmcarve: %s: interrupted\n", cli_signal_name(sig));
 	fflush(NULL);
 	signal(sig, SIG_DFL);
 	sigemptyset(&set);
