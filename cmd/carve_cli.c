@@ -173,6 +173,8 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 	vmc_dump_close(gd);
 	if (rc && !stats.output_opened)
 		return cli_error(&d);
+	if (rc == VMC_ERR_CANCELLED)
+		return cli_error(&d);
 	if (rc) {
 		fprintf(stderr, "vmcarve: guest %s: %s\n", g.id, d.msg);
 		return EXIT_FAIL;

@@ -2,6 +2,7 @@
 #ifndef VMC_CLI_H
 #define VMC_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "vmcarve.h"
@@ -20,7 +21,7 @@ int cmd_split(int argc, char **argv);
  * a command's own long options start at CLI_O_OWN. */
 enum {
 	CLI_O_NOCOMP = 256, CLI_O_FORMAT, CLI_O_THREADS, CLI_O_DEDUP, CLI_O_NODEDUP, CLI_O_PARTIAL, CLI_O_SPLIT,
-	CLI_O_PART, CLI_O_DLEVEL, CLI_O_OWN
+	CLI_O_PART, CLI_O_DLEVEL, CLI_O_KEEP, CLI_O_NOKEEP, CLI_O_OWN
 };
 /* Their long names, for a command's struct option list. */
 #define CLI_WRITE_LONGOPTS                                                                                          \
@@ -28,15 +29,28 @@ enum {
 		{ "threads", required_argument, 0, CLI_O_THREADS }, { "dedup", no_argument, 0, CLI_O_DEDUP },       \
 		{ "no-dedup", no_argument, 0, CLI_O_NODEDUP }, { "partial", no_argument, 0, CLI_O_PARTIAL },        \
 		{ "split", required_argument, 0, CLI_O_SPLIT }, { "part", required_argument, 0, CLI_O_PART },       \
-		{ "dump-level", required_argument, 0, CLI_O_DLEVEL }, { "quiet", no_argument, 0, 'q' }
+		{ "dump-level", required_argument, 0, CLI_O_DLEVEL }, { "keep-partial", no_argument, 0, CLI_O_KEEP }, \
+		{ "no-keep-partial", no_argument, 0, CLI_O_NOKEEP }, { "quiet", no_argument, 0, 'q' }
 /* Their help lines; `partial` is the command's own wording of --partial. */
 void cli_write_usage(FILE *f, const char *partial);
+
+/* The signal that interrupted the run (0: none); set by the handler of cli_signals_init(). */
+extern volatile sig_atomic_t cli_interrupted;
+extern bool cli_interrupt_reported; /* the line about it was printed */
+void cli_signals_init(void);
+const char *cli_signal_name(int sig);
+/* code, or when a signal interrupted the run: end by that signal (the shell sees 128 + N). */
+int cli_exit(int code);
+/* Name (a warning line each) the temporary files of interrupted runs in dir / next to out. */
+void cli_stale_temps(const char *dir);
+void cli_stale_temps_of(const char *out);
 
 struct cli_write {
 	struct vmc_write_options wo;
 	const char *format; /* kdump, elf, flat */
 	bool codec_set;
 	bool quiet;
+	int keep; /* --keep-partial 1, --no-keep-partial 0, -1 = the default (kdump: keep) */
 };
 
 void cli_write_init(struct cli_write *w);

@@ -77,6 +77,7 @@ int cmd_convert(int argc, char **argv)
 	if (ex >= 0)
 		return ex;
 	vmc_diag_init(&d);
+	cli_stale_temps_of(out);
 	if (vmc_dump_open((const char *const *)argv + optind, (unsigned)(argc - optind), &dump, &d))
 		return cli_error(&d);
 	rc = cli_write_dump(dump, out, &w, "converting", &stats, &d);

@@ -18,6 +18,7 @@ int cmd_extract(int argc, char **argv)
 
 	if (ex >= 0)
 		return ex;
+	cli_stale_temps_of(c.out);
 	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
 		return ex;
 	vmc_diag_init(&d);

@@ -38,11 +38,14 @@ int cmd_split(int argc, char **argv)
 		fprintf(stderr, "vmcarve: %s: cannot create the directory: %s\n", c.out, strerror(errno));
 		return EXIT_FAIL;
 	}
+	cli_stale_temps(c.out);
 	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
 		return ex;
 	vmc_diag_init(&d);
 	vmc_carve_get_info(cv, &hv, &d);
-	for (unsigned i = 0; i < hv.nguests; i++) {
+	/* interrupted: the outputs already finished stay, the one being written is handled as
+	 * convert handles it, the rest are not started */
+	for (unsigned i = 0; i < hv.nguests && !cli_interrupted; i++) {
 		struct vmc_guest_info g = carve_cli_guest(cv, i);
 		char out[4096];
 		int r;

@@ -17,6 +17,7 @@ void cli_write_init(struct cli_write *w)
 	memset(w, 0, sizeof(*w));
 	w->wo.size = sizeof(w->wo);
 	w->format = "kdump";
+	w->keep = -1;
 }
 
 void cli_write_usage(FILE *f, const char *partial)
@@ -29,6 +30,8 @@ void cli_write_usage(FILE *f, const char *partial)
 		"  --dedup            store identical pages once (default)\n"
 		"  --no-dedup         store every page, zero pages too\n"
 		"  --partial          %s\n"
+		"  --keep-partial     interrupted by a signal: keep a kdump file as INCOMPLETE (default)\n"
+		"  --no-keep-partial  interrupted: remove it (ELF and flattened outputs always are)\n"
 		"  --split N          write a split set OUT.1 .. OUT.N (makedumpfile --split), balanced\n"
 		"                     by stored pages (kdump format)\n"
 		"  --part K/N         write only OUT.K of that set, identical to the --split N run's\n"
@@ -113,6 +116,8 @@ int cli_write_option(int ch, const char *arg, struct cli_write *w)
 	case CLI_O_SPLIT: return split_option(arg, w);
 	case CLI_O_PART: return part_option(arg, w);
 	case CLI_O_DLEVEL: return dump_level_option(arg, &w->wo.dump_level);
+	case CLI_O_KEEP: w->keep = 1; return 0;
+	case CLI_O_NOKEEP: w->keep = 0; return 0;
 	case 'q': w->quiet = true; return 0;
 	default: return -1;
 	}
@@ -160,6 +165,10 @@ enum vmc_status cli_write_dump(struct vmc_dump *dump, const char *out, const str
 		prog = cli_progress_new(what);
 	o.progress = prog ? cli_progress_update : NULL;
 	o.progress_arg = prog;
+	o.cancel = &cli_interrupted;
+	/* interrupted: a kdump file keeps what was written unless --no-keep-partial (the library
+	 * removes an ELF or flattened output, which cannot be finished) */
+	o.keep_partial = w->keep != 0;
 	memset(stats, 0, sizeof(*stats));
 	stats->size = sizeof(*stats);
 	rc = vmc_write(dump, out, &o, stats, d);

@@ -8,7 +8,11 @@
 
 int cli_error(const struct vmc_diag *d)
 {
-	fprintf(stderr, "vmcarve: %s\n", d->msg[0] ? d->msg : vmc_status_name(d->status));
+	if (d->status == VMC_ERR_CANCELLED && cli_interrupted) {
+		fprintf(stderr, "vmcarve: %s: %s\n", cli_signal_name(cli_interrupted), d->msg);
+		cli_interrupt_reported = true;
+	} else
+		fprintf(stderr, "vmcarve: %s\n", d->msg[0] ? d->msg : vmc_status_name(d->status));
 	return EXIT_FAIL;
 }
 

@@ -26,18 +26,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	cli_signals_init();
 	if (!strcmp(argv[1], "convert"))
-		return cmd_convert(argc - 1, argv + 1);
+		return cli_exit(cmd_convert(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "info"))
-		return cmd_info(argc - 1, argv + 1);
+		return cli_exit(cmd_info(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "manifest"))
-		return cmd_manifest(argc - 1, argv + 1);
+		return cli_exit(cmd_manifest(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "list"))
-		return cmd_list(argc - 1, argv + 1);
+		return cli_exit(cmd_list(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "extract"))
-		return cmd_extract(argc - 1, argv + 1);
+		return cli_exit(cmd_extract(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "split"))
-		return cmd_split(argc - 1, argv + 1);
+		return cli_exit(cmd_split(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;

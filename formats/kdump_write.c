@@ -11,7 +11,8 @@
  * page data always reaches the file before the descriptors that point at it. When a data
  * write fails with ENOSPC the writer stops taking pages, keeps the descriptors whose data is
  * on disk, leaves the rest all-zero (offset 0 = not saved) and sets the header's INCOMPLETE
- * flag: only writes into space already allocated, so the file ends valid and readable. */
+ * flag: only writes into space already allocated, so the file ends valid and readable. A
+ * cancelled run (stop()) ends the same way, after writing out the pages it was given. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ struct vmc_writer {
 	uint64_t desc_off, ndesc_zero; /* descriptor table start; offset-0 descriptors so far */
 	uint64_t data_end;             /* page data known to be in the file up to here */
 	bool can_salvage, full;        /* table reserved; ran out of space */
+	bool stopped;                  /* cancelled: end() keeps the pages seen so far */
 	char nospc[1024];              /* the ENOSPC message, for the warning */
 	uint8_t header[KDH_SIZE];
 	uint32_t status;
@@ -553,6 +555,22 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 	return VMC_OK;
 }
 
+/* Cancelled: possible only where ENOSPC could be survived, the descriptor table reserved. */
+static enum vmc_status kdw_stop(struct vmc_writer *w)
+{
+	if (!w->can_salvage)
+		return VMC_ERR_UNSUPPORTED;
+	w->stopped = true;
+	return VMC_OK;
+}
+
+/* After stop(): the frames never seen keep the reserved table's offset-0 descriptors. */
+static void mark_stopped(struct vmc_writer *w)
+{
+	w->status |= VMC_KDUMP_INCOMPLETE;
+	w->st.missing_pages += w->expected - w->seen;
+}
+
 static enum vmc_status kdw_end(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d)
 {
 	enum vmc_status rc = VMC_OK;
@@ -563,7 +581,9 @@ static enum vmc_status kdw_end(struct vmc_writer *w, struct vmc_writer_stats *st
 		current(w)->n = 0;
 	while (!rc && !w->full && w->ring.count)
 		rc = retire_oldest(w, d);
-	if (!rc && !w->full && w->seen != w->expected)
+	if (!rc && !w->full && w->stopped)
+		mark_stopped(w);
+	else if (!rc && !w->full && w->seen != w->expected)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s: %llu pages written, the bitmap announced %llu", w->sink->name,
 				(unsigned long long)w->seen, (unsigned long long)w->expected);
 	if (!rc && !w->full)
@@ -616,6 +636,7 @@ const struct vmc_writer_ops vmc_writer_kdump = {
 	.new = kdw_new,
 	.begin = kdw_begin,
 	.page = kdw_page,
+	.stop = kdw_stop,
 	.end = kdw_end,
 	.free = kdw_free,
 };

@@ -8,6 +8,7 @@
 #ifndef VMCARVE_H
 #define VMCARVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@ enum vmc_status {
 	VMC_ERR_NOSPC = -8,
 	VMC_ERR_LIMIT = -9,     /* a sanity bound was exceeded */
 	VMC_ERR_NOTFOUND = -10, /* a symbol, structure, note or guest looked for is not there */
+	VMC_ERR_CANCELLED = -11, /* the caller's cancel flag was set (a signal, say) */
 };
 
 VMC_API const char *vmc_status_name(enum vmc_status st);
@@ -227,6 +229,13 @@ struct vmc_write_options {
 	 * RAM as the carver maps it, and every host frame the carver reads: kernel structures,
 	 * the VMM's page tables, NPT/EPT, vCPU state), so the filtered file still carves whole. */
 	bool keep_guests;
+	/* Cancellation (a signal handler sets *cancel non-zero; NULL = never): the write stops
+	 * within a page, the workers are stopped and vmc_write() returns VMC_ERR_CANCELLED. The
+	 * output is removed, unless keep_partial is set and it is kdump written to a file: then
+	 * the pages written so far are kept, the rest get offset-0 descriptors and the header
+	 * the INCOMPLETE flag (as after ENOSPC), and the file is renamed into place. */
+	volatile sig_atomic_t *cancel;
+	bool keep_partial;
 };
 
 /* Indexes of vmc_write_stats.filtered: frames each dump-level class left out. */
@@ -248,13 +257,15 @@ struct vmc_write_stats {
 	uint64_t bytes_out;
 	uint64_t filtered[8]; /* frames the dump level left out, by enum vmc_filter_class */
 	uint64_t guest_kept;  /* frames the level would have left out that keep_guests kept */
+	bool partial_kept; /* cancelled, and the incomplete output was kept (keep_partial) */
 };
 
 /* Write the dump to path ("-" = stdout) through a temporary file renamed into place on
  * success, flattened when asked or when the target is a pipe. On failure no complete-looking
  * output remains (of a split set, the parts this call wrote are removed again); on
- * VMC_ERR_NOSPC the message says whether a partial output was removed. stats may be NULL
- * (of a split set: the sums over the parts written). */
+ * VMC_ERR_NOSPC and VMC_ERR_CANCELLED the message says whether a partial output was removed
+ * or kept (stats->partial_kept). stats may be NULL (of a split set: the sums over the parts
+ * written). */
 VMC_API enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct vmc_write_options *o,
 				  struct vmc_write_stats *stats, struct vmc_diag *d);
 

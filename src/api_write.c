@@ -70,6 +70,8 @@ static enum vmc_status convert_opts(const struct vmc_write_options *o, struct vm
 		.drop_zero = o->format == VMC_FORMAT_ELF,
 		.progress = o->progress,
 		.progress_arg = o->progress_arg,
+		.cancel = o->cancel,
+		.keep_partial = o->keep_partial,
 	};
 	return VMC_OK;
 }
@@ -82,6 +84,10 @@ static void stats_add(struct vmc_writer_stats *sum, const struct vmc_writer_stat
 	sum->raw_pages += w->raw_pages;
 	sum->missing_pages += w->missing_pages;
 	sum->bytes_out += w->bytes_out;
+	/* every part classifies the whole dump: the same counts each time */
+	memcpy(sum->filtered, w->filtered, sizeof(sum->filtered));
+	sum->guest_kept = w->guest_kept;
+	sum->partial_kept |= w->partial_kept;
 }
 
 static void stats_of(struct vmc_write_stats *s, bool opened, const struct vmc_writer_stats *w)
@@ -92,6 +98,18 @@ static void stats_of(struct vmc_write_stats *s, bool opened, const struct vmc_wr
 				       .bytes_out = w->bytes_out };
 	memcpy(s->filtered, w->filtered, sizeof(s->filtered));
 	s->guest_kept = w->guest_kept;
+	s->partial_kept = w->partial_kept;
+}
+
+/* What became of the output after a failure that left a partial one. */
+static void say_removed(struct vmc_diag *d, bool is_file)
+{
+	size_t n = strlen(d->msg);
+
+	if (is_file)
+		snprintf(d->msg + n, sizeof(d->msg) - n, " (the partial output was removed)");
+	else if (d->status == VMC_ERR_CANCELLED)
+		snprintf(d->msg + n, sizeof(d->msg) - n, " (the stream ends without its end marker)");
 }
 
 /* One output file: open it, convert into it; *opened: the output was created. */
@@ -108,10 +126,8 @@ static enum vmc_status write_one(struct vmc_dump *dump, const char *path, const 
 		return rc;
 	rc = vmc_convert(dump, sink, copts, wstats, d);
 	vmc_bytesink_free(sink); /* finished on success, else aborted: a regular file is removed */
-	if (rc == VMC_ERR_NOSPC && is_file) {
-		size_t n = strlen(d->msg);
-		snprintf(d->msg + n, sizeof(d->msg) - n, " (the partial output was removed)");
-	}
+	if ((rc == VMC_ERR_NOSPC || rc == VMC_ERR_CANCELLED) && !wstats->partial_kept)
+		say_removed(d, is_file);
 	return rc;
 }
 
@@ -128,7 +144,8 @@ static enum vmc_status check_split(const struct vmc_write_options *o, const char
 }
 
 /* The parts of a split set one by one (each uses every compression thread), as path.K. A
- * failure removes the parts this call had finished: a set with a hole is not a dump. */
+ * failure removes the parts this call had finished: a set with a hole is not a dump. An
+ * interruption that kept its part as INCOMPLETE (keep_partial) keeps the finished ones too. */
 static enum vmc_status write_split(struct vmc_dump *dump, const char *path, const struct vmc_write_options *opts,
 				   struct vmc_convert_opts *copts, struct vmc_writer_stats *sum, bool *opened,
 				   struct vmc_diag *d)
@@ -152,7 +169,8 @@ static enum vmc_status write_split(struct vmc_dump *dump, const char *path, cons
 		*opened |= part_opened;
 		stats_add(sum, &w);
 	}
-	for (unsigned j = first; rc && j + 1 < k; j++) {
+	/* interrupted with the part kept as INCOMPLETE: the finished parts stay with it */
+	for (unsigned j = first; rc && !sum->partial_kept && j + 1 < k; j++) {
 		snprintf(name, plen, "%s.%u", path, j);
 		unlink(name);
 	}

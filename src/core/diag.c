@@ -20,6 +20,7 @@ const char *vmc_status_name(enum vmc_status st)
 	case VMC_ERR_NOSPC: return "no space left on device";
 	case VMC_ERR_LIMIT: return "limit exceeded";
 	case VMC_ERR_NOTFOUND: return "not found";
+	case VMC_ERR_CANCELLED: return "cancelled";
 	}
 	return "unknown status";
 }

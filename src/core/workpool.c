@@ -2,7 +2,12 @@
 #include "workpool.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+
+/* Workers need little stack (their buffers are on the heap); the default 8 MiB each would count
+ * against an address-space limit (prlimit --as in a small kdump kernel). */
+enum { WORKER_STACK = 1 << 20 };
 
 struct vmc_workpool {
 	pthread_mutex_t lock;
@@ -48,6 +53,35 @@ static void *worker_main(void *a)
 	return NULL;
 }
 
+/* Workers block every signal, so that the program's handlers run on its own thread (whose
+ * blocking calls they interrupt) and the library never runs them. */
+static int start_workers(struct vmc_workpool *p, unsigned nthreads)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	int err = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	for (unsigned i = 0; i < nthreads && !err; i++) {
+		struct worker_arg *wa = malloc(sizeof(*wa));
+		if (wa) {
+			wa->p = p;
+			wa->idx = i;
+		}
+		err = !wa || pthread_create(&p->threads[i], &attr, worker_main, wa);
+		if (err)
+			free(wa);
+		else
+			p->nthreads++;
+	}
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, struct vmc_workpool **ret,
 				 struct vmc_diag *d)
 {
@@ -66,18 +100,10 @@ enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, s
 			vmc_workpool_free(p);
 			return vmc_fail(d, VMC_ERR_NOMEM, "worker pool");
 		}
-		for (unsigned i = 0; i < nthreads; i++) {
-			struct worker_arg *wa = malloc(sizeof(*wa));
-			if (wa) {
-				wa->p = p;
-				wa->idx = i;
-			}
-			if (!wa || pthread_create(&p->threads[i], NULL, worker_main, wa)) {
-				free(wa);
-				vmc_workpool_free(p);
-				return vmc_fail(d, VMC_ERR_NOMEM, "cannot start worker thread %u", i);
-			}
-			p->nthreads++;
+		if (start_workers(p, nthreads)) {
+			unsigned started = p->nthreads;
+			vmc_workpool_free(p);
+			return vmc_fail(d, VMC_ERR_NOMEM, "cannot start worker thread %u", started);
 		}
 	}
 	*ret = p;

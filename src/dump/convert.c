@@ -33,22 +33,73 @@ static void split_range(const struct vmc_convert_opts *opts, struct vmc_out_info
 			     &info->start_pfn, &info->end_pfn);
 }
 
+static bool is_cancelled(const struct vmc_convert_opts *opts)
+{
+	return opts->cancel && *opts->cancel;
+}
+
+/* Cancelled mid-write: keep what was written as an incomplete output when asked and the
+ * writer can (kdump into a file), else leave the sink to be aborted. */
+static enum vmc_status stop_early(struct vmc_writer *w, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
+				  struct vmc_writer_stats *stats, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if (!opts->keep_partial || !opts->writer->stop || opts->writer->stop(w) != VMC_OK)
+		return vmc_fail(d, VMC_ERR_CANCELLED, "%s: interrupted", sink->name);
+	if ((rc = opts->writer->end(w, stats, d)) || (rc = sink->ops->finish(sink, d)))
+		return vmc_wrap(d, rc, "interrupted; finishing the partial output");
+	stats->partial_kept = true;
+	return vmc_fail(d, VMC_ERR_CANCELLED, "%s: interrupted; kept %llu of %llu pages, the output is marked INCOMPLETE",
+			sink->name, (unsigned long long)stats->pages,
+			(unsigned long long)(stats->pages + stats->missing_pages));
+}
+
+/* Every page of the stream into the writer; VMC_DONE at the end (or when the writer is full). */
+static enum vmc_status write_pages(struct vmc_pagestream *ps, struct vmc_writer *w, struct vmc_bytesink *sink,
+				   const struct vmc_convert_opts *opts, struct vmc_writer_stats *stats,
+				   struct vmc_diag *d)
+{
+	uint64_t done = 0;
+	struct vmc_page pg;
+	enum vmc_status rc;
+
+	for (;;) {
+		/* VMC_DONE after the last page: complete, even if a signal came just now */
+		if ((rc = vmc_pagestream_next(ps, &pg, d)))
+			return rc;
+		/* a volatile read per page: the cheapest way to stop within a page */
+		if (is_cancelled(opts))
+			return stop_early(w, sink, opts, stats, d);
+		/* VMC_DONE: the writer takes no more pages (out of space; end() keeps what it has) */
+		if ((rc = opts->writer->page(w, &pg, d)))
+			return rc;
+		if (opts->progress && (++done & 4095) == 0)
+			opts->progress(done, ps->total, opts->progress_arg);
+	}
+}
+
 enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
-			    struct vmc_writer_stats *stats, struct vmc_diag *d)
+			       struct vmc_writer_stats *stats, struct vmc_diag *d)
 {
 	struct vmc_pagestream *ps = NULL;
 	struct vmc_writer *w = NULL;
+	struct vmc_writer_stats own = { 0 };
 	struct vmc_out_info info;
-	struct vmc_page pg;
-	uint64_t done = 0;
 	enum vmc_status rc;
 
+	if (!stats)
+		stats = &own;
 	vmc_dump_out_info(dump, opts->partial, &info);
 	if (opts->select)
 		info.stored = opts->select;
 	if (opts->dump_level > 0)
 		info.dump_level = opts->dump_level;
 	split_range(opts, &info);
+	if (is_cancelled(opts)) {
+		rc = vmc_fail(d, VMC_ERR_CANCELLED, "%s: interrupted", sink->name);
+		goto out;
+	}
 	if ((rc = vmc_dump_pagestream_new_sel(dump, opts->select, info.start_pfn, info.end_pfn, opts->partial,
 					      opts->wopts.threads, &ps, d)))
 		goto out;
@@ -56,16 +107,7 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 		goto out;
 	if ((rc = opts->writer->begin(w, &info, d)))
 		goto out;
-	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
-		/* VMC_DONE: the writer takes no more pages (out of space; end() keeps what it has) */
-		if ((rc = opts->writer->page(w, &pg, d)) == VMC_DONE)
-			break;
-		if (rc)
-			goto out;
-		if (opts->progress && (++done & 4095) == 0)
-			opts->progress(done, ps->total, opts->progress_arg);
-	}
-	if (rc != VMC_DONE)
+	if ((rc = write_pages(ps, w, sink, opts, stats, d)) != VMC_DONE)
 		goto out;
 	if ((rc = opts->writer->end(w, stats, d)))
 		goto out;
@@ -73,10 +115,13 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 		opts->progress(ps->total, ps->total, opts->progress_arg);
 	rc = sink->ops->finish(sink, d);
 out:
+	/* a failed write after a signal (EPIPE after SIGPIPE, say) is the interruption */
+	if (rc < 0 && rc != VMC_ERR_CANCELLED && is_cancelled(opts))
+		rc = vmc_wrap(d, VMC_ERR_CANCELLED, "interrupted");
 	if (opts->writer && w)
 		opts->writer->free(w);
 	vmc_pagestream_free(ps);
-	if (rc && sink->ops->abort)
+	if (rc && !stats->partial_kept && sink->ops->abort)
 		sink->ops->abort(sink);
 	return rc;
 }

@@ -2,6 +2,8 @@
 #ifndef VMC_CONVERT_H
 #define VMC_CONVERT_H
 
+#include <signal.h>
+
 #include "dump.h"
 #include "writer.h"
 
@@ -19,6 +21,8 @@ struct vmc_convert_opts {
 	void *progress_arg;
 	unsigned split_parts;     /* > 1: write part split_index (0-based) of a split set */
 	unsigned split_index;
+	volatile sig_atomic_t *cancel; /* non-zero: stop (VMC_ERR_CANCELLED); NULL = never */
+	bool keep_partial;             /* when cancelled: a writer that can stop keeps an incomplete output */
 };
 
 /* A page stream over every stored (and, with partial, missing) frame of a dump. */
@@ -41,7 +45,9 @@ void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out
 /* Write every stored (or opts->select; with opts->partial, and missing) frame of a dump through the writer
  * into sink, as the dump describes itself (no checks, no facts added: see vmc_convert). On
  * success the sink is finished (renamed into place); on failure it is aborted, so no
- * complete-looking output remains. */
+ * complete-looking output remains. Cancelled (*opts->cancel set): VMC_ERR_CANCELLED, the
+ * sink aborted, or with opts->keep_partial and a writer that can stop, finished as an
+ * incomplete output (stats->partial_kept). */
 enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
 			       struct vmc_writer_stats *stats, struct vmc_diag *d);
 

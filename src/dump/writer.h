@@ -42,6 +42,7 @@ struct vmc_writer_stats {
 	uint64_t bytes_out;
 	uint64_t filtered[8]; /* frames dropped by the dump level, per class (set by the pipeline) */
 	uint64_t guest_kept;  /* frames the level would drop but --keep-guests kept */
+	bool partial_kept; /* stopped early (stop()) and finished as an incomplete output */
 };
 
 struct vmc_writer;
@@ -54,6 +55,9 @@ struct vmc_writer_ops {
 	/* pg->missing set: the frame could not be read (only with --partial). VMC_DONE: the writer
 	 * takes no more pages (it ran out of space); end() then keeps what was written. */
 	enum vmc_status (*page)(struct vmc_writer *w, const struct vmc_page *pg, struct vmc_diag *d);
+	/* Optional: take no more pages; end() then finishes what was written as an incomplete
+	 * output (the run was cancelled). VMC_ERR_UNSUPPORTED when this output cannot be. */
+	enum vmc_status (*stop)(struct vmc_writer *w);
 	enum vmc_status (*end)(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d);
 	void (*free)(struct vmc_writer *w);
 };

@@ -4,9 +4,11 @@
  * writes it with vmc_write() and reads the written file back, and compares ELF views with
  * written ELF files. Exit 0 when all agree.
  *   consumer MANIFEST HOST.elf OUTDIR FIXTUREFILE... */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vmcarve.h>
 
@@ -112,6 +114,22 @@ static unsigned check_manifest(struct vmc_dump *dump, const char *manifest, uint
 	return n;
 }
 
+/* a cancel flag already set: VMC_ERR_CANCELLED and no output file, even with keep_partial */
+static void check_cancel(struct vmc_dump *dump, const char *out)
+{
+	volatile sig_atomic_t stop = 1;
+	struct vmc_write_options wo = { .size = sizeof(wo), .partial = true, .cancel = &stop, .keep_partial = true };
+	struct vmc_write_stats ws = { .size = sizeof(ws) };
+	struct vmc_diag cd;
+
+	vmc_diag_init(&cd);
+	CHECK(vmc_write(dump, out, &wo, &ws, &cd) == VMC_ERR_CANCELLED && !ws.partial_kept, "cancelled vmc_write: %s",
+	      cd.msg);
+	CHECK(access(out, F_OK) != 0, "%s exists after a cancelled write", out);
+	CHECK(!strcmp(vmc_status_name(VMC_ERR_CANCELLED), "cancelled"), "status name");
+	printf("consumer: cancelled write: %s\n", cd.msg);
+}
+
 /* the ELF view of a dump holds the bytes vmc_write() writes as ELF, read at odd offsets */
 static void check_elf_view(struct vmc_dump *dump, const char *out)
 {
@@ -184,6 +202,8 @@ static void check_fixture(const char *const *files, unsigned nfiles, const char 
 	       nnotes, in.has_vmcoreinfo ? ", VMCOREINFO" : "");
 	snprintf(out, sizeof(out), "%s/fixture.elf", outdir);
 	check_elf_view(dump, out);
+	snprintf(out, sizeof(out), "%s/cancelled.kdump", outdir);
+	check_cancel(dump, out);
 	vmc_dump_close(dump);
 }
 

@@ -1260,3 +1260,118 @@ TEST(elf_file_beyond_drop_behind_window)
 	free(of3.p);
 	free(e.p);
 }
+
+/* A sink that sets the cancel flag at its n-th write (as a signal would, mid-run); it has a
+ * reserve op, like a file, so a kdump writer can keep what it wrote. */
+static volatile sig_atomic_t cancel_flag;
+static unsigned kept_runs; /* runs that kept an INCOMPLETE output */
+
+static enum vmc_status cs_pwrite(struct vmc_bytesink *s, const void *buf, size_t len, uint64_t off, struct vmc_diag *dg)
+{
+	struct fail_sink *f = s->priv;
+	if (f->calls++ == f->fail_at)
+		cancel_flag = 1;
+	return f->inner->ops->pwrite(f->inner, buf, len, off, dg);
+}
+
+static enum vmc_status cs_reserve(struct vmc_bytesink *s, uint64_t off, uint64_t len, struct vmc_diag *dg)
+{
+	(void)s, (void)off, (void)len, (void)dg;
+	return VMC_OK; /* the memory sink reads unwritten bytes as zeros */
+}
+
+static const struct vmc_bytesink_ops cancel_ops = {
+	.pwrite = cs_pwrite, .pread = fs_pread, .reserve = cs_reserve, .finish = fs_finish, .abort = fs_abort,
+	.free = fs_free,
+};
+
+/* Cancelled at write `at`: VMC_ERR_CANCELLED and the sink aborted, or (kdump, keep) finished as
+ * an INCOMPLETE dump whose every present frame equals the input's; or, when the flag came
+ * after the last page, a complete output. Returns the writes of the run. */
+static long run_cancelled(struct vmc_dump *dump, const struct conv *c, long at, bool keep)
+{
+	struct fail_sink f = { .fail_at = at };
+	struct vmc_bytesink s = { .ops = &cancel_ops, .name = (char *)"cancelled", .priv = &f };
+	struct vmc_convert_opts o = { .writer = c->writer ? c->writer : &vmc_writer_kdump,
+				      .wopts = { .codec = c->codec, .threads = c->threads, .dedup = c->dedup },
+				      .cancel = &cancel_flag, .keep_partial = keep };
+	struct vmc_writer_stats st = { 0 };
+	enum vmc_status rc;
+
+	REQUIRE(vmc_bytesink_new_mem(&f.inner, &d) == VMC_OK);
+	vmc_diag_init(&d);
+	cancel_flag = 0;
+	rc = vmc_convert(dump, &s, &o, &st, &d);
+	if (rc == VMC_OK) {
+		CHECK_EQ(f.finishes, 1);
+		CHECK(!st.partial_kept && st.missing_pages == 0);
+	} else if (st.partial_kept) {
+		struct buf out;
+		struct vmc_dump *back;
+		const uint8_t *data = vmc_bytesink_mem_data(f.inner, &out.len);
+		uint8_t *pa = malloc(dump->page_size), *pb = malloc(dump->page_size);
+		uint8_t *sa = malloc(dump->scratch_size + 1), *sb = malloc(dump->scratch_size + 1);
+		uint64_t present = 0;
+
+		CHECK_EQ(rc, VMC_ERR_CANCELLED);
+		CHECK(keep && o.writer == &vmc_writer_kdump && f.finishes == 1 && f.aborts == 0);
+		CHECK(strstr(d.msg, "interrupted; kept") != NULL);
+		out.p = (uint8_t *)data;
+		REQUIRE((back = open_buf(out)));
+		CHECK(back->incomplete_flag);
+		CHECK_EQ(back->nmissing, st.missing_pages);
+		CHECK(bitmaps_equal(&dump->ram, &back->ram));
+		/* every frame of the input is either kept (and equal) or missing, never zeros */
+		for (uint64_t pfn = vmc_bitmap_next_set(&dump->stored, 0); pfn < dump->max_pfn;
+		     pfn = vmc_bitmap_next_set(&dump->stored, pfn + 1)) {
+			if (back->missing.words && vmc_bitmap_test(&back->missing, pfn))
+				continue;
+			present++;
+			if (!vmc_bitmap_test(&back->stored, pfn) || vmc_dump_read_page(dump, pfn, pa, sa, &d) || vmc_dump_read_page(back, pfn, pb, sb, &d) ||
+			    memcmp(pa, pb, dump->page_size)) {
+				harness_note("cancelled at write %ld: frame 0x%llx differs", at, (unsigned long long)pfn);
+				CHECK(0);
+				break;
+			}
+		}
+		CHECK_EQ(present, st.pages);
+		kept_runs++;
+		vmc_dump_close(back);
+		free(pa), free(pb), free(sa), free(sb);
+	} else {
+		CHECK_EQ(rc, VMC_ERR_CANCELLED);
+		CHECK(f.finishes == 0 && f.aborts >= 1);
+	}
+	fs_free(&s);
+	return f.calls;
+}
+
+TEST(cancelled_write_removes_or_keeps_incomplete)
+{
+	struct buf e = build(&spec_b);
+	struct vmc_dump *dump = open_buf(e);
+	const struct conv convs[] = {
+		{ .codec = VMC_CODEC_LZO, .threads = 1, .dedup = true },
+		{ .codec = VMC_CODEC_ZSTD, .threads = 3, .dedup = true },
+		{ .codec = VMC_CODEC_NONE, .threads = 2 },
+		{ .writer = &vmc_writer_elf, .threads = 3 },
+	};
+
+	REQUIRE(dump);
+	kept_runs = 0;
+	for (size_t c = 0; c < sizeof(convs) / sizeof(convs[0]); c++)
+		for (int keep = 0; keep < 2; keep++) {
+			long total = run_cancelled(dump, &convs[c], -1, keep);
+			CHECK(total >= 3);
+			/* the first writes, then about 12 points spread over the run */
+			for (long k = 0; k < total; k = k < 4 ? k + 1 : k + (total + 11) / 12) {
+				unsigned before = harness_failures();
+				run_cancelled(dump, &convs[c], k, keep);
+				if (harness_failures() != before)
+					break;
+			}
+		}
+	CHECK(kept_runs > 0);
+	vmc_dump_close(dump);
+	free(e.p);
+}

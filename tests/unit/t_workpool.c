@@ -1,5 +1,7 @@
 /* t_workpool.c: the worker pool and the ordered job ring (workpool.c): jobs retire in
  * submission order whatever order they finish in, inline without threads, drained on release. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,5 +136,41 @@ TEST(workpool_wait_in_any_order)
 	jobs[0].delay_us = 0;
 	vmc_workpool_submit(pool, &jobs[0].job);
 	CHECK_EQ(jobs[0].job.done, 1); /* ran inline */
+	vmc_workpool_free(pool);
+}
+
+/* Workers block every signal (a program's handler then runs on its own thread, where it can
+ * interrupt a blocking call), and the caller's mask is left as it was. */
+static void mask_job(struct vmc_job *j, unsigned worker, void *arg)
+{
+	sigset_t cur;
+
+	(void)worker;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	((struct job *)j)->result = (uint64_t)(sigismember(&cur, SIGINT) == 1 && sigismember(&cur, SIGTERM) == 1 &&
+					      sigismember(&cur, SIGHUP) == 1 && sigismember(&cur, SIGPIPE) == 1);
+	(void)arg;
+}
+
+TEST(workers_block_signals)
+{
+	struct job jobs[4];
+	struct vmc_workpool *pool;
+	struct vmc_diag d;
+	sigset_t before, after;
+
+	memset(jobs, 0, sizeof(jobs));
+	vmc_diag_init(&d);
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
+	REQUIRE(vmc_workpool_new(2, mask_job, NULL, &pool, &d) == VMC_OK);
+	pthread_sigmask(SIG_BLOCK, NULL, &after);
+	CHECK(sigismember(&after, SIGINT) == sigismember(&before, SIGINT));
+	CHECK(sigismember(&after, SIGTERM) == sigismember(&before, SIGTERM));
+	for (unsigned i = 0; i < 4; i++)
+		vmc_workpool_submit(pool, &jobs[i].job);
+	for (unsigned i = 0; i < 4; i++) {
+		vmc_workpool_wait(pool, &jobs[i].job);
+		CHECK_EQ(jobs[i].result, 1);
+	}
 	vmc_workpool_free(pool);
 }
