@@ -15,6 +15,7 @@ static void usage(FILE *f)
 	      "  list HOSTDUMP          the hypervisor and every guest in a host dump\n"
 	      "  extract HOSTDUMP --domain ID -o OUT   one guest as a standalone dump\n"
 	      "  split HOSTDUMP -o DIR  every guest, one file each\n"
+	      "  dmesg DUMP [--domain G]  the kernel log (of a guest, or of all of them)\n"
 	      "\n"
 	      "Run 'vmcarve <command> --help' for a command's options.\n",
 	      f);
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return cmd_extract(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "split"))
 		return cmd_split(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "dmesg"))
+		return cmd_dmesg(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;
