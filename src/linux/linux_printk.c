@@ -179,37 +179,54 @@ static void logbuf_entry(const struct vmc_lprintk_logbuf *l, uint64_t at, struct
 	vmc_lprintk_out_record(o, vmc_le64(l->buf + at + l->off_ts), l->buf + at + l->hdr_size, text_len);
 }
 
+/* Why the walk must stop at the record at `at` of length reclen, or NULL. Before the wrap the
+ * records rise from first to the end marker; after it they rise from 0 and stay below first. */
+static const char *logbuf_bad(const struct vmc_lprintk_logbuf *l, uint64_t at, uint64_t reclen, bool wrapped,
+			      uint64_t steps)
+{
+	if (reclen < l->hdr_size)
+		return "is shorter than its header";
+	if (steps > l->len / l->hdr_size + 1)
+		return "closes a cycle";
+	if (at + reclen != l->next && at + reclen > l->len - l->hdr_size)
+		return "leads outside the buffer";
+	if (wrapped && at + reclen != l->next && at + reclen >= l->first)
+		return "leads back into the log (a cycle)";
+	return NULL;
+}
+
 enum vmc_status vmc_lprintk_logbuf_print(const struct vmc_lprintk_logbuf *l, struct vmc_lprintk_out *o,
 					 struct vmc_diag *d)
 {
-	/* every record is at least a header long, so a pass over the buffer has no more */
-	uint64_t ptr = l->first, steps = 0, max_steps;
+	uint64_t ptr = l->first, steps = 0;
+	bool wrapped = false;
 
 	if (!l->hdr_size || l->len < l->hdr_size || l->first > l->len - l->hdr_size || l->next > l->len)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "log_buf: first index %llu, next index %llu outside its %llu bytes",
 				(unsigned long long)l->first, (unsigned long long)l->next, (unsigned long long)l->len);
-	max_steps = l->len / l->hdr_size + 1;
 	while (ptr != l->next && !o->write_failed) {
 		uint64_t at = ptr, reclen = vmc_le16(l->buf + ptr + l->off_len);
+		const char *why;
 
 		if (!reclen) { /* end-of-buffer marker: the record is at the start */
+			if (wrapped) {
+				vmc_warn(d, "log_buf: a second end marker at index %llu; the log after it is not printed",
+					 (unsigned long long)at);
+				o->torn++;
+				break;
+			}
+			wrapped = true;
 			at = 0;
 			reclen = vmc_le16(l->buf + l->off_len);
 		}
-		if (reclen < l->hdr_size || ++steps > max_steps) {
-			vmc_warn(d, "log_buf: record at index %llu %s; the log after it is not printed",
-				 (unsigned long long)at, reclen < l->hdr_size ? "is shorter than its header" : "closes a cycle");
-			o->torn++;
-			break;
-		}
 		logbuf_entry(l, at, o);
-		ptr = at + reclen;
-		if (ptr != l->next && (ptr > l->len - l->hdr_size)) {
-			vmc_warn(d, "log_buf: the record after index %llu lies outside the buffer; the log after it is not printed",
-				 (unsigned long long)at);
+		if ((why = logbuf_bad(l, at, reclen, wrapped, ++steps))) {
+			vmc_warn(d, "log_buf: the record at index %llu %s; the log after it is not printed",
+				 (unsigned long long)at, why);
 			o->torn++;
 			break;
 		}
+		ptr = at + reclen;
 	}
 	return VMC_OK;
 }
