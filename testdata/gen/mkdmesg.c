@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define KMAP 0xffffffff80000000ull
-#define MEMSZ 0x40000u
+#define MEMSZ 0x4000u /* small: the files double as fuzz seeds */
 
 static uint8_t mem[MEMSZ];
 static char vmci[8192];
@@ -47,7 +47,7 @@ static void common_keys(void)
 
 /* ---- lockless ring ---------------------------------------------------------------------- */
 
-enum { P_SYM = 0x8000, P_PRB = 0x10000, P_DESCS = 0x11000, P_INFOS = 0x12000, P_DATA = 0x13000 };
+enum { P_SYM = 0x2000, P_PRB = 0x2100, P_DESCS = 0x2200, P_INFOS = 0x2400, P_DATA = 0x2800 };
 enum { CBITS = 3, SBITS = 9, DSZ = 24, ISZ = 88 };
 #define RSIZE (1u << SBITS)
 
@@ -155,7 +155,7 @@ static void gen_prb(void)
 
 /* ---- structured log_buf ----------------------------------------------------------------- */
 
-enum { L_SYMBUF = 0x8000, L_SYMLEN = 0x8008, L_FIRST = 0x8010, L_NEXT = 0x8018, L_BUF = 0x20000, L_LEN = 256 };
+enum { L_SYMBUF = 0x2000, L_SYMLEN = 0x2008, L_FIRST = 0x2010, L_NEXT = 0x2018, L_BUF = 0x3000, L_LEN = 256 };
 enum { HDR = 16 };
 
 static void logbuf_keys(void)
