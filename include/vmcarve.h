@@ -131,6 +131,19 @@ typedef bool vmc_dmesg_write_fn(void *arg, const char *buf, size_t len);
 VMC_API enum vmc_status vmc_dump_dmesg(struct vmc_dump *dump, vmc_dmesg_write_fn *write, void *arg,
 				       struct vmc_diag *d);
 
+/* What the Linux kernel in a dump was doing when it was dumped. */
+struct vmc_kernel_state {
+	size_t size;          /* sizeof(struct vmc_kernel_state), set by the caller */
+	const char *state;    /* "panic", "oops", "running", or "unknown" (no kallsyms in VMCOREINFO) */
+	int panic_cpu;        /* the CPU that called panic(), -1 when none */
+	int oops_in_progress;
+};
+
+/* panic_cpu and oops_in_progress, found through the kallsyms tables VMCOREINFO locates (Linux
+ * 6.0 and later). Fails (state "unknown") when they cannot be read. */
+VMC_API enum vmc_status vmc_dump_kernel_state(struct vmc_dump *dump, struct vmc_kernel_state *st,
+					      struct vmc_diag *d);
+
 /* ---- carving: find the hypervisor and its guests in a host dump ---- */
 
 struct vmc_carve;

@@ -275,9 +275,6 @@ enum vmc_status vmc_lprintk_dump(struct vmc_dump *dump, struct vmc_lprintk_out *
 	uint64_t sym;
 	enum vmc_status rc;
 
-	if (dump->machine_frames)
-		return vmc_fail(d, VMC_ERR_UNSUPPORTED,
-				"%s: a Xen PV domain's frames are machine frames: its kernel log is not read (yet)", dump->name);
 	if ((rc = vmc_lkmem_init(&p.km, dump, d)))
 		return rc;
 	if (key(&p, "SYMBOL(prb)", 16, &sym))
