@@ -11,6 +11,9 @@
 #    reference dump (the VMM's own dump, l1out/guestN.elf, taken while the host was stopped,
 #    so the same ring), and holds the marker program's boot line (tm_label=guestN).
 #  * a guest named by id gives the same text as its section of --domain all.
+#  * `vmcarve list --json` (issue 11 B): every guest's name is its QEMU -name (= the name in
+#    truth/domains.txt), its hostname and release are crash's NODENAME and RELEASE (`sys`) on
+#    the reference dump, and its state is "running" exactly when crash shows no PANIC.
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
@@ -19,6 +22,9 @@ acc_init dmesg "$@"
 acc_vmlinux
 
 HOST=$BED/host-kdump.vmcore
+# the bed's guests, by the names the truth gives them
+mapfile -t GUESTS < <(awk '/role=kvm-guest/ { for (i = 1; i <= NF; i++) if ($i ~ /^name=/) print substr($i, 6) }' "$BED/truth/domains.txt")
+[ ${#GUESTS[@]} -gt 0 ] || acc_die "no role=kvm-guest in $BED/truth/domains.txt"
 t0=$EPOCHREALTIME
 if ! "$VMCARVE" dmesg "$HOST" -o "$WORK/host.txt" 2> "$WORK/host.err"; then
 	acc_fail "vmcarve dmesg $(basename "$HOST"): $(tail -2 "$WORK/host.err")"
@@ -36,14 +42,36 @@ else
 fi
 
 # crash's log on each guest's reference dump (both sessions at once: ~30 s each)
-printf 'log\nquit\n' > "$WORK/crash.cmds"
-for name in guest1 guest2; do
+printf 'log\nsys\nquit\n' > "$WORK/crash.cmds"
+for name in "${GUESTS[@]}"; do
 	ref=$BED/l1out/$name.elf
 	[ -s "$ref" ] || { acc_fail "$ref is not there"; continue; }
-	timeout 400 crash -s -i "$WORK/crash.cmds" "$VMLINUX" "$ref" > "$WORK/$name.crash" 2>&1 &
+	timeout 400 crash -s -i "$WORK/crash.cmds" "$VMLINUX" "$ref" > "$WORK/$name.crash-all" 2>&1 &
 done
 "$VMCARVE" list --json "$HOST" > "$WORK/list.json" 2> /dev/null || acc_fail "vmcarve list $(basename "$HOST") failed"
 wait
+# the log is everything before sys's first line ("      KERNEL: ...")
+for name in "${GUESTS[@]}"; do
+	awk '/^ +KERNEL: /{exit} {print}' "$WORK/$name.crash-all" > "$WORK/$name.crash"
+	sed -n '/^ *KERNEL: /,$p' "$WORK/$name.crash-all" > "$WORK/$name.sys"
+done
+
+for name in "${GUESTS[@]}"; do
+	sysf=$WORK/$name.sys
+	node=$(awk '$1 == "NODENAME:" {print $2}' "$sysf")
+	rel=$(awk '$1 == "RELEASE:" {print $2}' "$sysf")
+	panic=$(sed -n 's/^ *PANIC: *//p' "$sysf")
+	[ -n "$rel" ] || { acc_fail "crash sys on l1out/$name.elf: no RELEASE: $(head -3 "$sysf")"; continue; }
+	want_state=running
+	[ -n "$panic" ] && [ "$panic" != '""' ] && want_state=panic
+	got=$("$PY" -c 'import json,sys; g=[g for g in json.load(open(sys.argv[1]))["guests"] if g["name"]==sys.argv[2]]; print(len(g), *(g[0]["hostname"], g[0]["release"], g[0]["state"]) if g else "")' "$WORK/list.json" "$name")
+	read -r n ghost grel gstate <<< "$got"
+	if [ "$n" = 1 ] && [ "$ghost" = "$node" ] && [ "$grel" = "$rel" ] && [ "$gstate" = "$want_state" ]; then
+		acc_pass "list: guest named '$name' (truth/domains.txt), hostname '$ghost', release $grel, state $gstate = crash sys on l1out/$name.elf"
+	else
+		acc_fail "list: '$name': $n guests so named; hostname '$ghost' release '$grel' state '$gstate'; crash: NODENAME '$node' RELEASE '$rel' PANIC '$panic'"
+	fi
+done
 
 # split --domain all output at the '=== guest ID ' headers into ID.section files
 split_all() { # FILE DIR
@@ -60,7 +88,7 @@ for src in host-kdump.vmcore host-qemu.elf; do
 	fi
 	acc_log "vmcarve dmesg $src --domain all in $(acc_since "$t0") s: $(grep -c '^=== guest' "$out") guests"
 	split_all "$out" "$WORK/$src.d"
-	for name in guest1 guest2; do
+	for name in "${GUESTS[@]}"; do
 		id=$("$PY" "$HERE/kvm-guest-id.py" "$WORK/list.json" "$BED/truth/domains.txt" $name) || { acc_fail "list does not show $name"; continue; }
 		sec=$WORK/$src.d/$id.section
 		if ! grep -q "tm_label=$name" "$sec" 2> /dev/null; then
@@ -74,9 +102,10 @@ for src in host-kdump.vmcore host-qemu.elf; do
 	done
 done
 
-id=$("$PY" "$HERE/kvm-guest-id.py" "$WORK/list.json" "$BED/truth/domains.txt" guest2) &&
-	"$VMCARVE" dmesg "$HOST" --domain "$id" > "$WORK/one.txt" 2> /dev/null &&
+last=${GUESTS[-1]}
+id=$("$PY" "$HERE/kvm-guest-id.py" "$WORK/list.json" "$BED/truth/domains.txt" "$last") &&
+	"$VMCARVE" dmesg "$HOST" --domain "$last" > "$WORK/one.txt" 2> /dev/null &&
 	cmp -s "$WORK/one.txt" "$WORK/host-kdump.vmcore.d/$id.section" &&
-	acc_pass "--domain $id (guest2) alone = its section of --domain all" ||
-	acc_fail "--domain <guest2's id> alone differs from its section of --domain all"
+	acc_pass "--domain $last (by name; id $id) alone = its section of --domain all" ||
+	acc_fail "--domain $last alone differs from its section of --domain all"
 acc_finish
