@@ -3,10 +3,12 @@
  * testdata/gen/mkdmesg's vmcores); any other input is a raw lockless ring (a 24-byte header:
  * count bits, size bits, head and tail id; then descriptors, infos and text) and, the same
  * bytes, a structured and a plain log_buf. Invariants: the output holds no byte a terminal
- * would act on beyond newline/tab/space-like ones, and its size is bounded by the input's. */
+ * would act on beyond newline/tab/space-like ones, and its size is bounded by the input's.
+ * The raw bytes are also a VMM command line for the -name parser (printable name, in bounds). */
 #include "fuzz_common.h"
 #include "le.h"
 #include "linux_printk.h"
+#include "qemu_cmdline.h"
 
 struct sink {
 	uint64_t bytes, limit;
@@ -85,8 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vmc_dump_close(dump);
 		}
 	} else {
+		char name[64];
 		raw_ring(data, size, o);
 		raw_logbuf(data, size, o);
+		if (vmc_qemu_cmdline_name((const char *)data, size, name, sizeof(name)))
+			for (size_t i = 0; name[i]; i++)
+				FZ_ASSERT(i < sizeof(name) - 1 && name[i] >= 0x20 && name[i] < 0x7f);
 	}
 	vmc_lprintk_out_flush(o);
 	free(o);
