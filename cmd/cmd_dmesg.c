@@ -167,6 +167,7 @@ int cmd_dmesg(int argc, char **argv)
 	struct vmc_dump *dump = NULL;
 	struct vmc_diag d;
 	const char *path;
+	char tmp[4096];
 	int ex = parse(argc, argv, &c, &path);
 
 	if (ex >= 0)
@@ -175,8 +176,10 @@ int cmd_dmesg(int argc, char **argv)
 	if (vmc_dump_open(&path, 1, &dump, &d))
 		return cli_error(&d);
 	c.f = stdout;
-	if (c.out && strcmp(c.out, "-") && !(c.f = fopen(c.out, "w"))) {
-		perror(c.out);
+	/* a file is written under a temporary name and renamed only when the log is there */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c.out ? c.out : "");
+	if (c.out && strcmp(c.out, "-") && !(c.f = fopen(tmp, "w"))) {
+		perror(tmp);
 		vmc_dump_close(dump);
 		return EXIT_FAIL;
 	}
@@ -184,6 +187,15 @@ int cmd_dmesg(int argc, char **argv)
 	if ((c.f != stdout ? fclose(c.f) : fflush(c.f)) && !ex) {
 		fprintf(stderr, "vmcarve: %s: write failed\n", c.out ? c.out : "stdout");
 		ex = EXIT_FAIL;
+	}
+	if (c.f != stdout) {
+		if (ex == EXIT_FAIL || ex == EXIT_USAGE)
+			remove(tmp);
+		else if (rename(tmp, c.out)) {
+			perror(c.out);
+			remove(tmp);
+			ex = EXIT_FAIL;
+		}
 	}
 	vmc_dump_close(dump);
 	return ex;
