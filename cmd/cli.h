@@ -16,6 +16,7 @@ int cmd_manifest(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_split(int argc, char **argv);
+int cmd_dmesg(int argc, char **argv);
 
 /* The options every writing command takes (convert, extract, split), as getopt_long values;
  * a command's own long options start at CLI_O_OWN. */

@@ -5,6 +5,48 @@
 
 #include "carve_cli.h"
 
+/* What the guest's own kernel says: from its memory, once the guest is opened. */
+struct gkernel {
+	char hostname[65], release[65];
+	const char *state;
+};
+
+/* guest-controlled text: printable ASCII only, no spaces (a column) */
+static void copy_clean(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 1 < n && src[i]; i++)
+		dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+static void guest_kernel(struct vmc_carve *cv, unsigned i, struct vmc_guest_info *g, struct gkernel *k)
+{
+	struct vmc_dump *gd = NULL;
+	struct vmc_dump_info in = { .size = sizeof(in) };
+	struct vmc_kernel_state ks = { .size = sizeof(ks) };
+	struct vmc_diag d;
+
+	memset(k, 0, sizeof(*k));
+	k->state = "unknown";
+	vmc_diag_init(&d);
+	if (g->status || vmc_guest_open(cv, i, &gd, &d))
+		return;
+	*g = carve_cli_guest(cv, i); /* with what opening found */
+	vmc_dump_read_kernel_info(gd);
+	if (!vmc_dump_get_info(gd, &in, &d) && in.has_uts) {
+		copy_clean(k->hostname, in.nodename, sizeof(k->hostname));
+		copy_clean(k->release, in.release, sizeof(k->release));
+	}
+	if (!k->release[0])
+		copy_clean(k->release, g->release, sizeof(k->release));
+	vmc_diag_init(&d);
+	vmc_dump_kernel_state(gd, &ks, &d);
+	k->state = ks.state ? ks.state : "unknown";
+	vmc_dump_close(gd);
+}
+
 static void json_str(const char *s)
 {
 	cli_json_str(s, strlen(s));
@@ -21,12 +63,18 @@ static void json_lines(const char *key, const char *const *l, unsigned n)
 	putchar(']');
 }
 
-static void json_guest(const struct vmc_guest_info *g, bool verbose)
+static void json_guest(const struct vmc_guest_info *g, const struct gkernel *k, bool verbose)
 {
 	printf("{\"id\":");
 	json_str(g->id);
 	printf(",\"name\":");
 	json_str(g->name);
+	printf(",\"hostname\":");
+	json_str(k->hostname);
+	printf(",\"release\":");
+	json_str(k->release);
+	printf(",\"state\":");
+	json_str(k->state);
 	printf(",\"type\":");
 	json_str(g->type);
 	printf(",\"method\":");
@@ -45,7 +93,8 @@ static void json_guest(const struct vmc_guest_info *g, bool verbose)
 	putchar('}');
 }
 
-static void list_json(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs, bool verbose)
+static void list_json(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs,
+		      const struct gkernel *ks, bool verbose)
 {
 	printf("{\"host\":");
 	json_str(host);
@@ -57,7 +106,7 @@ static void list_json(const char *host, const struct vmc_carve_info *hv, const s
 	printf(",\"guests\":[");
 	for (unsigned i = 0; i < hv->nguests; i++) {
 		printf("%s", i ? "," : "");
-		json_guest(&gs[i], verbose);
+		json_guest(&gs[i], &ks[i], verbose);
 	}
 	printf("]");
 	if (verbose) {
@@ -67,17 +116,19 @@ static void list_json(const char *host, const struct vmc_carve_info *hv, const s
 	printf("}\n");
 }
 
-static void list_text(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs, bool verbose)
+static void list_text(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs,
+		      const struct gkernel *ks, bool verbose)
 {
 	printf("host:       %s\nhypervisor: %s %s\n", host, hv->hypervisor, hv->version);
-	printf("%-6s %-16s %-8s %5s %10s %10s %10s %10s  %s\n", "ID", "NAME", "TYPE", "VCPUS", "EXPECTED", "MAPPED",
-	       "PRESENT", "MAX-GFN", "METHOD");
+	printf("%-6s %-16s %-8s %-16s %-20s %-8s %5s %10s %10s %10s %10s  %s\n", "ID", "NAME", "TYPE", "HOSTNAME",
+	       "RELEASE", "STATE", "VCPUS", "EXPECTED", "MAPPED", "PRESENT", "MAX-GFN", "METHOD");
 	for (unsigned i = 0; i < hv->nguests; i++) {
 		const struct vmc_guest_info *g = &gs[i];
 		char maxg[24];
 		snprintf(maxg, sizeof(maxg), "0x%llx", (unsigned long long)g->max_gfn);
-		printf("%-6s %-16s %-8s %5u %10llu %10llu %10llu %10s  %s\n", g->id, g->name[0] ? g->name : "-", g->type,
-		       g->nvcpus, (unsigned long long)g->pages_expected, (unsigned long long)g->pages_mapped,
+		printf("%-6s %-16s %-8s %-16s %-20s %-8s %5u %10llu %10llu %10llu %10s  %s\n", g->id,
+		       g->name[0] ? g->name : "-", g->type, ks[i].hostname[0] ? ks[i].hostname : "-",
+		       ks[i].release[0] ? ks[i].release : "-", ks[i].state, g->nvcpus, (unsigned long long)g->pages_expected, (unsigned long long)g->pages_mapped,
 		       (unsigned long long)g->pages_present, maxg, g->method);
 		if (g->status)
 			printf("       cannot be carved: %s\n", g->error);
@@ -107,6 +158,7 @@ int cmd_list(int argc, char **argv)
 	struct vmc_carve *cv;
 	struct vmc_carve_info hv = { .size = sizeof(hv) };
 	struct vmc_guest_info *gs;
+	struct gkernel *ks;
 	struct vmc_diag d;
 	const char *path;
 	unsigned failed = 0;
@@ -119,7 +171,10 @@ int cmd_list(int argc, char **argv)
 	vmc_diag_init(&d);
 	vmc_carve_get_info(cv, &hv, &d);
 	gs = calloc(hv.nguests ? hv.nguests : 1, sizeof(*gs));
-	if (!gs) {
+	ks = calloc(hv.nguests ? hv.nguests : 1, sizeof(*ks));
+	if (!gs || !ks) {
+		free(gs);
+		free(ks);
 		vmc_carve_free(cv);
 		vmc_dump_close(host);
 		fprintf(stderr, "vmcarve: out of memory\n");
@@ -127,13 +182,15 @@ int cmd_list(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < hv.nguests; i++) {
 		gs[i] = carve_cli_guest(cv, i);
+		guest_kernel(cv, i, &gs[i], &ks[i]);
 		failed += gs[i].status != VMC_OK;
 	}
 	if (c.json)
-		list_json(cli_dump_name(host), &hv, gs, c.verbose);
+		list_json(cli_dump_name(host), &hv, gs, ks, c.verbose);
 	else
-		list_text(cli_dump_name(host), &hv, gs, c.verbose);
+		list_text(cli_dump_name(host), &hv, gs, ks, c.verbose);
 	free(gs);
+	free(ks);
 	vmc_carve_free(cv);
 	vmc_dump_close(host);
 	return failed ? EXIT_GUEST_FAILED : EXIT_OK;

@@ -15,6 +15,7 @@ static void usage(FILE *f)
 	      "  list HOSTDUMP          the hypervisor and every guest in a host dump\n"
 	      "  extract HOSTDUMP --domain ID -o OUT   one guest as a standalone dump\n"
 	      "  split HOSTDUMP -o DIR  every guest, one file each\n"
+	      "  dmesg DUMP [--domain G]  the kernel log (of a guest, or of all of them)\n"
 	      "\n"
 	      "Run 'vmcarve <command> --help' for a command's options.\n",
 	      f);
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		return cli_exit(cmd_extract(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "split"))
 		return cli_exit(cmd_split(argc - 1, argv + 1));
+	if (!strcmp(argv[1], "dmesg"))
+		return cli_exit(cmd_dmesg(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -120,6 +120,32 @@ VMC_API bool vmc_dump_note_next(struct vmc_dump *dump, size_t *pos, struct vmc_d
  * dump has no VMCOREINFO or the key is not in it. */
 VMC_API bool vmc_dump_vmcoreinfo(struct vmc_dump *dump, const char *key, char *val, size_t valsz);
 
+/* ---- the kernel log ---- */
+
+/* Receives the log's text in pieces; returning false stops it (a write error). */
+typedef bool vmc_dmesg_write_fn(void *arg, const char *buf, size_t len);
+
+/* The kernel log of the Linux kernel in dump (a Linux dump, or a guest from vmc_guest_open()),
+ * found through its VMCOREINFO alone (no vmlinux) and printed as `makedumpfile --dump-dmesg`
+ * prints it: "[%5lu.%06lu] text" per record, continuation lines indented, bytes that are neither
+ * printable nor space as \xNN. Records that cannot be read are skipped and counted in a
+ * warning; VMC_ERR_IO when write returned false. */
+VMC_API enum vmc_status vmc_dump_dmesg(struct vmc_dump *dump, vmc_dmesg_write_fn *write, void *arg,
+				       struct vmc_diag *d);
+
+/* What the Linux kernel in a dump was doing when it was dumped. */
+struct vmc_kernel_state {
+	size_t size;          /* sizeof(struct vmc_kernel_state), set by the caller */
+	const char *state;    /* "panic", "oops", "running", or "unknown" (no kallsyms in VMCOREINFO) */
+	int panic_cpu;        /* the CPU that called panic(), -1 when none */
+	int oops_in_progress;
+};
+
+/* panic_cpu and oops_in_progress, found through the kallsyms tables VMCOREINFO locates (Linux
+ * 6.0 and later). Fails (state "unknown") when they cannot be read. */
+VMC_API enum vmc_status vmc_dump_kernel_state(struct vmc_dump *dump, struct vmc_kernel_state *st,
+					      struct vmc_diag *d);
+
 /* ---- carving: find the hypervisor and its guests in a host dump ---- */
 
 struct vmc_carve;

@@ -714,7 +714,9 @@ static enum vmc_status open_guests(struct kvm_carve *c, struct vmc_diag *d)
 		struct vmc_guest *g = x->g = &hv->guests[hv->nguests - c->nw + i];
 
 		snprintf(g->id, sizeof(g->id), "%u", i + 1);
-		if (x->lk && x->lk->stats_id[0])
+		if (x->lk && x->lk->vmm_name[0])
+			snprintf(g->name, sizeof(g->name), "%s", x->lk->vmm_name);
+		else if (x->lk && x->lk->stats_id[0])
 			snprintf(g->name, sizeof(g->name), "%s", x->lk->stats_id);
 		snprintf(g->type, sizeof(g->type), "%s", x->hw && x->hw->format == VMC_PT_EPT ? "KVM-VMX" : "KVM-SVM");
 		g->space = VMC_SPACE_GUEST_PHYS;

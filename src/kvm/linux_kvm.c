@@ -5,6 +5,7 @@
  * --host-debuginfo, and both are compared when both are there. Everything read from the dump
  * is untrusted: every list, tree and array walk is bounded. */
 #include "linux_kvm.h"
+#include "qemu_cmdline.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 enum key {
 	K_KVM_VM_LIST, K_KVM_MM, K_KVM_MEMSLOTS, K_KVM_MEMSLOTS_N, K_KVM_MEMSLOTS_ISPTR, K_KVM_PID, K_KVM_STATS_ID,
 	K_KVM_STATS_ID_LEN, K_KVM_VCPU_ARRAY, K_KVM_VCPUS, K_KVM_VCPUS_N, K_KVM_ONLINE_VCPUS,
-	K_MM_PGD,
+	K_MM_PGD, K_MM_ARG_START, K_MM_ARG_END,
 	K_MS_NODE_IDX, K_MS_GFN_TREE, K_MS_USED_SLOTS, K_MS_MEMSLOTS, K_MS_MEMSLOTS_N,
 	K_SLOT_SIZE, K_SLOT_GFN_NODE, K_SLOT_GFN_NODE_ESZ, K_SLOT_BASE_GFN, K_SLOT_NPAGES, K_SLOT_UADDR, K_SLOT_FLAGS,
 	K_SLOT_ID, K_SLOT_AS_ID,
@@ -64,6 +65,8 @@ static const struct spec specs[K_N] = {
 	[K_KVM_VCPUS_N] = { "kvm.vcpus.nelems", "kvm", "kvm", "vcpus", 'n', false },
 	[K_KVM_ONLINE_VCPUS] = { "kvm.online_vcpus", "kvm", "kvm", "online_vcpus", 'o', false },
 	[K_MM_PGD] = { "mm_struct.pgd", "vmlinux", "mm_struct", "pgd", 'o', true },
+	[K_MM_ARG_START] = { "mm_struct.arg_start", "vmlinux", "mm_struct", "arg_start", 'o', false },
+	[K_MM_ARG_END] = { "mm_struct.arg_end", "vmlinux", "mm_struct", "arg_end", 'o', false },
 	[K_MS_NODE_IDX] = { "kvm_memslots.node_idx", "kvm", "kvm_memslots", "node_idx", 'o', false },
 	[K_MS_GFN_TREE] = { "kvm_memslots.gfn_tree", "kvm", "kvm_memslots", "gfn_tree", 'o', false },
 	[K_MS_USED_SLOTS] = { "kvm_memslots.used_slots", "kvm", "kvm_memslots", "used_slots", 'o', false },
@@ -528,6 +531,35 @@ static enum vmc_status read_vcpus(struct ctx *c, struct vmc_kvm_vm *vm)
 
 /* ---- VMs ---- */
 
+/* QEMU's -name from the VMM's command line (mm->arg_start..arg_end, through its own page
+ * tables); best effort: without it the VM keeps the kernel's "kvm-<pid>". */
+static void read_vmm_name(struct ctx *c, struct vmc_kvm_vm *vm, uint64_t mm)
+{
+	struct vmc_pt pt = { .pm = &c->km.pm, .format = VMC_PT_X86_64, .levels = vm->pgtable_levels,
+			     .root = vm->pgd_pa, .addr_mask = c->km.kpt.addr_mask };
+	uint64_t start, end;
+	char args[4096];
+	size_t n = 0;
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	if (!c->o.have[K_MM_ARG_START] || !c->o.have[K_MM_ARG_END] ||
+	    vmc_lkmem_read_u64(&c->km, mm + O(c, K_MM_ARG_START), &start, &tmp) ||
+	    vmc_lkmem_read_u64(&c->km, mm + O(c, K_MM_ARG_END), &end, &tmp) || end <= start)
+		return;
+	if (end - start > sizeof(args))
+		end = start + sizeof(args); /* -name comes early; a longer line is cut */
+	while (start + n < end) {
+		uint64_t va = start + n, pa;
+		size_t k = 4096 - (va & 4095) < end - va ? 4096 - (va & 4095) : end - va;
+		if (vmc_pt_translate(&pt, va, &pa, NULL, &tmp) || vmc_physmem_read(&c->km.pm, pa, args + n, k, &tmp))
+			break;
+		n += k;
+	}
+	if (vmc_qemu_cmdline_name(args, n, vm->vmm_name, sizeof(vm->vmm_name)))
+		rep(&c->r, "vm.0x%llx.vmm_name=%s", (unsigned long long)vm->kvm_va, vm->vmm_name);
+}
+
 static enum vmc_status read_vm(struct ctx *c, struct vmc_kvm_vm *vm)
 {
 	uint64_t mm, pgd_va;
@@ -557,6 +589,7 @@ static enum vmc_status read_vm(struct ctx *c, struct vmc_kvm_vm *vm)
 	if (vm->pgd_pa & 0xfff)
 		return vmc_fail(c->d, VMC_ERR_CORRUPT, "VM 0x%llx: mm->pgd 0x%llx is not page aligned", (unsigned long long)vm->kvm_va,
 				(unsigned long long)pgd_va);
+	read_vmm_name(c, vm, mm);
 	if ((rc = read_memslots(c, vm)))
 		return vmc_wrap(c->d, rc, "VM 0x%llx", (unsigned long long)vm->kvm_va);
 	if ((rc = read_vcpus(c, vm))) {

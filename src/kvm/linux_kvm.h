@@ -31,6 +31,7 @@ struct vmc_kvm_vm {
 	uint64_t kvm_va;         /* struct kvm */
 	int userspace_pid;
 	char stats_id[48];       /* "kvm-<pid>" */
+	char vmm_name[64];       /* QEMU's -name from the VMM's command line, "" when not found */
 	uint64_t pgd_pa;         /* VMM mm->pgd, physical */
 	unsigned pgtable_levels; /* 4 or 5 */
 	struct vmc_kvm_memslot *slots;

@@ -9,6 +9,47 @@
 
 #define X86_PT_ADDR_MASK 0x000ffffffffff000ull
 
+/* pfn -> mfn through a Xen PV domain's p2m frame-list tree (list of lists -> lists -> p2m
+ * pages, 512 entries each), as the "Xen" CRASH_INFO note's dom0_pfn_to_mfn_frame_list_list
+ * gives it. */
+static enum vmc_status pv_p2m(struct vmc_lkmem *km, uint64_t fll_mfn, uint64_t pfn, uint64_t *mfn,
+			      struct vmc_diag *d)
+{
+	uint64_t idx[3] = { pfn >> 18, (pfn >> 9) & 511, pfn & 511 }, m = fll_mfn;
+	enum vmc_status rc;
+
+	if (idx[0] >= 512)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "pfn 0x%llx is beyond the p2m tree", (unsigned long long)pfn);
+	for (int l = 0; l < 3; l++)
+		if ((rc = vmc_physmem_read_u64(&km->pm, (m << 12) + idx[l] * 8, &m, d)))
+			return rc;
+	*mfn = m;
+	return VMC_OK;
+}
+
+/* A Xen PV domain's page tables hold machine frames, which are this dump's frames: find the
+ * machine frame of init_top_pgt through the p2m tree and walk every address from there. */
+static enum vmc_status pv_root(struct vmc_lkmem *km, uint64_t pgd_va, struct vmc_diag *d)
+{
+	size_t pos = 0;
+	struct vmc_note n;
+	uint64_t fll, mfn = 0;
+	enum vmc_status rc;
+
+	while (vmc_note_next(km->dump->notes, km->dump->notes_len, &pos, &n) == VMC_OK) {
+		if (!vmc_note_is(&n, "Xen") || n.type != VMC_XEN_ELFNOTE_CRASH_INFO || n.desc_len < 80)
+			continue;
+		memcpy(&fll, n.desc + 72, 8); /* xen_crash_info.dom0_pfn_to_mfn_frame_list_list (x86_64) */
+		if ((rc = pv_p2m(km, fll, (pgd_va - VMC_X86_64_START_KERNEL_MAP + km->phys_base) >> 12, &mfn, d)))
+			return vmc_wrap(d, rc, "%s: init_top_pgt through the p2m tree", km->dump->name);
+		km->kpt.root = (mfn << 12) & km->kpt.addr_mask;
+		km->walk_all = true;
+		return VMC_OK;
+	}
+	return vmc_fail(d, VMC_ERR_MISSING, "%s: machine frames and no Xen CRASH_INFO note (p2m): the kernel's page tables cannot be found",
+			km->dump->name);
+}
+
 enum vmc_status vmc_lkmem_init(struct vmc_lkmem *km, struct vmc_dump *dump, struct vmc_diag *d)
 {
 	struct vmc_note vi;
@@ -53,6 +94,10 @@ enum vmc_status vmc_lkmem_init(struct vmc_lkmem *km, struct vmc_dump *dump, stru
 	km->kpt.levels = km->levels;
 	km->kpt.root = pgd_va - VMC_X86_64_START_KERNEL_MAP + km->phys_base;
 	km->kpt.addr_mask = X86_PT_ADDR_MASK & ~km->sme_mask;
+	if (dump->machine_frames && (rc = pv_root(km, pgd_va, d))) {
+		vmc_physmem_fini(&km->pm);
+		return rc;
+	}
 	return VMC_OK;
 }
 
@@ -77,11 +122,11 @@ enum vmc_status vmc_lkmem_v2p(struct vmc_lkmem *km, uint64_t va, uint64_t *pa, s
 	uint64_t page_pa;
 	enum vmc_status rc;
 
-	if (va >= VMC_X86_64_START_KERNEL_MAP && va - VMC_X86_64_START_KERNEL_MAP < km->ktext_size) {
+	if (!km->walk_all && va >= VMC_X86_64_START_KERNEL_MAP && va - VMC_X86_64_START_KERNEL_MAP < km->ktext_size) {
 		*pa = va - VMC_X86_64_START_KERNEL_MAP + km->phys_base;
 		return VMC_OK;
 	}
-	if (km->page_offset_base && va >= km->page_offset_base && va - km->page_offset_base < km->max_phys) {
+	if (!km->walk_all && km->page_offset_base && va >= km->page_offset_base && va - km->page_offset_base < km->max_phys) {
 		*pa = va - km->page_offset_base;
 		return VMC_OK;
 	}

@@ -18,12 +18,16 @@ struct vmc_lkmem {
 	uint64_t sme_mask;
 	unsigned levels;           /* 4 or 5 */
 	struct vmc_pt kpt;         /* the kernel's page tables (init_top_pgt) */
+	bool walk_all;             /* machine frames (a Xen PV domain): no linear map holds, every
+				    * address goes through the page tables */
 	uint64_t last_vpage, last_ppage; /* one-entry translation cache for page-table walks */
 	bool last_valid;
 };
 
 /* Set up from the dump's VMCOREINFO (phys_base, init_top_pgt/swapper_pg_dir,
- * pgtable_l5_enabled, sme_mask). VMC_ERR_MISSING when there is no usable VMCOREINFO. */
+ * pgtable_l5_enabled, sme_mask). VMC_ERR_MISSING when there is no usable VMCOREINFO. A dump
+ * of machine frames (Xen PV) is walked from init_top_pgt's machine frame, found through the
+ * p2m tree its Xen CRASH_INFO note points at. */
 enum vmc_status vmc_lkmem_init(struct vmc_lkmem *km, struct vmc_dump *dump, struct vmc_diag *d);
 void vmc_lkmem_fini(struct vmc_lkmem *km);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """kvm-guest-id.py LIST_JSON DOMAINS_TXT NAME - print the vmcarve guest id of test-bed guest NAME.
 
-Matches by VMM pid ("kvm-<pid>" names, when the host-kernel route named the guests), else by
+Matches by name (QEMU's -name, read from the VMM's command line) or VMM pid ("kvm-<pid>"
+names, when only the kernel's stats id was found), else by
 size: the guest whose pages_expected lies within 1 % above mem_mib * 256 (the RAM slot, plus
 the BIOS ROM slots when memslots were read). Exit 1 when no or several guests match."""
 import json
@@ -21,7 +22,7 @@ def main():
         print("no guest %s in %s" % (name, domains), file=sys.stderr)
         return 1
     pid = dom.get("pid")
-    hits = [g for g in guests if pid and g["name"] == "kvm-%s" % pid]
+    hits = [g for g in guests if g["name"] == name or (pid and g["name"] == "kvm-%s" % pid)]
     if not hits:
         want = int(dom["mem_mib"]) * 256
         hits = [g for g in guests if want <= g["pages_expected"] <= want * 1.01]
