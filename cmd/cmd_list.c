@@ -5,66 +5,66 @@
 
 #include "carve_cli.h"
 
-static void json_str(const char *s)
+static void json_str(FILE *f, const char *s)
 {
-	cli_json_str(s, strlen(s));
+	cli_json_fstr(f, s, strlen(s));
 }
 
-static void json_lines(const char *key, const char *const *l, unsigned n)
+static void json_lines(FILE *f, const char *key, const char *const *l, unsigned n)
 {
-	printf(",\"%s\":[", key);
+	fprintf(f, ",\"%s\":[", key);
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
-			putchar(',');
-		json_str(l[i]);
+			fputc(',', f);
+		json_str(f, l[i]);
 	}
-	putchar(']');
+	fputc(']', f);
 }
 
-static void json_guest(const struct vmc_guest_info *g, bool verbose)
+static void json_guest(FILE *f, const struct vmc_guest_info *g, bool verbose)
 {
-	printf("{\"id\":");
-	json_str(g->id);
-	printf(",\"name\":");
-	json_str(g->name);
-	printf(",\"type\":");
-	json_str(g->type);
-	printf(",\"method\":");
-	json_str(g->method);
-	printf(",\"space\":\"%s\",\"vcpus\":%u,\"pages_expected\":%llu,\"pages_mapped\":%llu,"
+	fprintf(f, "{\"id\":");
+	json_str(f, g->id);
+	fprintf(f, ",\"name\":");
+	json_str(f, g->name);
+	fprintf(f, ",\"type\":");
+	json_str(f, g->type);
+	fprintf(f, ",\"method\":");
+	json_str(f, g->method);
+	fprintf(f, ",\"space\":\"%s\",\"vcpus\":%u,\"pages_expected\":%llu,\"pages_mapped\":%llu,"
 	       "\"pages_present\":%llu,\"pages_absent\":%llu,\"pages_refused\":%llu,\"max_gfn\":%llu,\"ok\":%s,\"error\":",
 	       g->space, g->nvcpus, (unsigned long long)g->pages_expected, (unsigned long long)g->pages_mapped,
 	       (unsigned long long)g->pages_present, (unsigned long long)g->pages_absent,
 	       (unsigned long long)g->pages_refused, (unsigned long long)g->max_gfn, g->status ? "false" : "true");
-	json_str(g->error);
-	json_lines("warnings", g->warnings, g->nwarnings);
+	json_str(f, g->error);
+	json_lines(f, "warnings", g->warnings, g->nwarnings);
 	if (verbose) {
-		printf(",\"report\":");
-		json_str(g->report);
+		fprintf(f, ",\"report\":");
+		json_str(f, g->report);
 	}
-	putchar('}');
+	fputc('}', f);
 }
 
-static void list_json(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs, bool verbose)
+void cli_list_json(FILE *f, const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs, bool verbose)
 {
-	printf("{\"host\":");
-	json_str(host);
-	printf(",\"hypervisor\":");
-	json_str(hv->hypervisor);
-	printf(",\"version\":");
-	json_str(hv->version);
-	json_lines("warnings", hv->warnings, hv->nwarnings);
-	printf(",\"guests\":[");
+	fprintf(f, "{\"host\":");
+	json_str(f, host);
+	fprintf(f, ",\"hypervisor\":");
+	json_str(f, hv->hypervisor);
+	fprintf(f, ",\"version\":");
+	json_str(f, hv->version);
+	json_lines(f, "warnings", hv->warnings, hv->nwarnings);
+	fprintf(f, ",\"guests\":[");
 	for (unsigned i = 0; i < hv->nguests; i++) {
-		printf("%s", i ? "," : "");
-		json_guest(&gs[i], verbose);
+		fputs(i ? "," : "", f);
+		json_guest(f, &gs[i], verbose);
 	}
-	printf("]");
+	fprintf(f, "]");
 	if (verbose) {
-		printf(",\"report\":");
-		json_str(hv->report);
+		fprintf(f, ",\"report\":");
+		json_str(f, hv->report);
 	}
-	printf("}\n");
+	fprintf(f, "}\n");
 }
 
 static void list_text(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs, bool verbose)
@@ -130,7 +130,7 @@ int cmd_list(int argc, char **argv)
 		failed += gs[i].status != VMC_OK;
 	}
 	if (c.json)
-		list_json(cli_dump_name(host), &hv, gs, c.verbose);
+		cli_list_json(stdout, cli_dump_name(host), &hv, gs, c.verbose);
 	else
 		list_text(cli_dump_name(host), &hv, gs, c.verbose);
 	free(gs);

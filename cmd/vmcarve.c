@@ -15,6 +15,8 @@ static void usage(FILE *f)
 	      "  list HOSTDUMP          the hypervisor and every guest in a host dump\n"
 	      "  extract HOSTDUMP --domain ID -o OUT   one guest as a standalone dump\n"
 	      "  split HOSTDUMP -o DIR  every guest, one file each\n"
+	      "  mount DUMP DIR         every guest, or the dump, as read-only ELF files (FUSE)\n"
+	      "  umount DIR             unmount what mount mounted\n"
 	      "\n"
 	      "Run 'vmcarve <command> --help' for a command's options.\n",
 	      f);
@@ -38,6 +40,10 @@ int main(int argc, char **argv)
 		return cmd_extract(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "split"))
 		return cmd_split(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "mount"))
+		return cmd_mount(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "umount"))
+		return cmd_umount(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;
