@@ -331,27 +331,44 @@ static const struct fuse_operations fs_ops = {
 };
 
 /* The id of the vmcarve mount at dir (an absolute path) in /proc/self/mountinfo (-1: none), or whether mount id
- * `want` still exists (want >= 0: want or -1). */
-static long mount_id(const char *dir, long want)
+ * `want` still exists (want >= 0: want or -1). dev: its "major:minor" (may be NULL). */
+static long mount_id(const char *dir, long want, char dev[32])
 {
-	char line[4096], mp[PATH_MAX];
+	char line[4096], mp[PATH_MAX], mm[32];
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	long id, found = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%ld %*d %*s %*s %4095s", &id, mp) == 2 && (want >= 0 ? id == want : !strcmp(mp, dir)) &&
-		    strstr(line, " - fuse.vmcarve "))
+		if (sscanf(line, "%ld %*d %31s %*s %4095s", &id, mm, mp) == 3 && (want >= 0 ? id == want : !strcmp(mp, dir)) &&
+		    strstr(line, " - fuse.vmcarve ")) {
 			found = id;
+			if (dev)
+				memcpy(dev, mm, sizeof(mm));
+		}
 	fclose(f);
 	return found;
+}
+
+/* Sequential readers get 1 MiB requests: the kernel starts a FUSE mount with 128 KiB of
+ * readahead whatever init asks for; the bdi's setting raises it (root only; best effort). */
+static void raise_readahead(const char *dev)
+{
+	char path[80];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	if ((f = fopen(path, "w"))) {
+		fputs("1024\n", f);
+		fclose(f);
+	}
 }
 
 /* Mount, daemonise (the parent returns once the file system is mounted), serve. */
 static int serve(struct mnt *m, const char *rel)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], dev[32];
 	char *args[] = { "vmcarve", "-o", "ro,subtype=vmcarve,fsname=vmcarve,max_read=1048576", NULL };
 	struct fuse_args fa = FUSE_ARGS_INIT(3, args);
 	struct fuse_loop_config *lc;
@@ -371,7 +388,8 @@ static int serve(struct mnt *m, const char *rel)
 		fuse_destroy(fs);
 		return EXIT_FAIL;
 	}
-	id = mount_id(dir, -1);
+	if ((id = mount_id(dir, -1, dev)) >= 0)
+		raise_readahead(dev);
 	if (fuse_daemonize(m->foreground) || fuse_set_signal_handlers(fuse_get_session(fs))) {
 		fuse_unmount(fs);
 		fuse_destroy(fs);
@@ -385,7 +403,7 @@ static int serve(struct mnt *m, const char *rel)
 	}
 	fuse_remove_signal_handlers(fuse_get_session(fs));
 	/* after `umount DIR` the path may hold a new mount already: leave that one alone */
-	if (id < 0 || mount_id(dir, id) >= 0)
+	if (id < 0 || mount_id(dir, id, NULL) >= 0)
 		fuse_unmount(fs);
 	fuse_destroy(fs);
 	return ex;
