@@ -11,6 +11,8 @@
 #  * 32 concurrent readers get the extracted file's bytes (tests/tools/view_readers.py).
 # Then host-kdump.makedumpfile-d31.kdump (kdump-compressed): host.elf = `convert --format elf`
 # and gdb, which cannot read kdump-compressed files, reads the host kernel's release from it.
+# And, when the Xen bed was built, xen-kdump.vmcore: every domain's view = extract; crash's
+# sys and log on domain 1's view as on the extracted file.
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
@@ -121,5 +123,40 @@ if [ -s "$D31" ] && mnt "$WORK/m-d31" "$D31"; then
 	out=$(timeout 300 gdb -batch -nx "$VMLINUX" "$WORK/m-d31/host.elf" -ex 'p init_uts_ns.name.release' 2>&1 | grep '^\$1')
 	case $out in *"\"$REL\""*) acc_pass "gdb on host.elf of the kdump-compressed host dump: $out" ;; *) acc_fail "gdb on host.elf of $(basename "$D31"): '$out'" ;; esac
 	timeout 30 "$VMCARVE" umount "$WORK/m-d31" || acc_fail "vmcarve umount $WORK/m-d31"
+fi
+
+# the Xen bed's genuine kdump (when it was built): every domain's view = extract, crash on a domU's
+XBED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen 2> /dev/null)
+XVMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --no-build --vmlinux xen 2> /dev/null)
+XHOST=$XBED/xen-kdump.vmcore
+if [ -z "$XBED" ] || [ ! -s "$XHOST" ] || [ -z "$XVMLINUX" ]; then
+	acc_info "no Xen bed outputs: the Xen part is not run"
+elif mnt "$WORK/m-xen" "$XHOST"; then
+	"$VMCARVE" list --json "$XHOST" > "$WORK/xen.list.json" 2> /dev/null
+	cmp -s "$WORK/m-xen/list.json" "$WORK/xen.list.json" && acc_pass "xen: list.json = list --json" || acc_fail "xen: list.json differs from list --json"
+	for id in $("$PY" -c 'import json,sys; print(" ".join(g["id"] for g in json.load(open(sys.argv[1]))["guests"] if g["ok"]))' "$WORK/xen.list.json"); do
+		v=$(ls "$WORK/m-xen" | grep -m1 "^$id[-.].*\.elf$")
+		[ -n "$v" ] || { acc_fail "xen: no view of domain $id"; continue; }
+		"$VMCARVE" extract -q "$XHOST" --domain "$id" --format elf -o "$WORK/xen-$id.elf" > /dev/null 2>&1 || { acc_fail "xen: extract --domain $id"; continue; }
+		cmp "$WORK/m-xen/$v" "$WORK/xen-$id.elf" > "$WORK/cmp.out" 2>&1 && acc_pass "xen: $v ($(stat -c %s "$WORK/xen-$id.elf") bytes) = extract --format elf --domain $id" ||
+			acc_fail "xen: $v differs from extract --domain $id: $(head -1 "$WORK/cmp.out")"
+		rm -f "$WORK/xen-$id.elf"
+	done
+	# crash on a PV domU's view: sys and the log as on the extracted file (the whole output, but
+	# the DUMPFILE line, identical; bt -a of a PV domain's ELF is crash's limit, see xen.sh)
+	v=$WORK/m-xen/$(ls "$WORK/m-xen" | grep -m1 '^1[-.].*\.elf$')
+	printf 'log | tail -5\nsys\nquit\n' > "$WORK/xen.cmds"
+	"$VMCARVE" extract -q "$XHOST" --domain 1 --format elf -o "$WORK/xen-1.elf" > /dev/null 2>&1
+	for f in "$v" "$WORK/xen-1.elf"; do
+		timeout 400 crash -s -i "$WORK/xen.cmds" "$XVMLINUX" "$f" 2>&1 | grep -v DUMPFILE > "$WORK/$(basename "$f").xcrash"
+	done
+	c=$WORK/$(basename "$v").xcrash
+	if grep -q '^ *RELEASE: [0-9]' "$c" && [ "$(grep -c '^\[ *[0-9]*\.[0-9]*\]' "$c")" -ge 5 ] && cmp -s "$c" "$WORK/xen-1.elf.xcrash"; then
+		acc_pass "crash on the xen view of domain 1: log | tail, sys as on the extracted file: $(grep -E 'RELEASE:|MEMORY:' "$c" | tr -s ' ' | paste -sd' ')"
+	else
+		acc_fail "crash on the xen view of domain 1: $(diff "$c" "$WORK/xen-1.elf.xcrash" | head -5 | tr '\n' ' ')"
+	fi
+	rm -f "$WORK/xen-1.elf"
+	timeout 30 "$VMCARVE" umount "$WORK/m-xen" || acc_fail "vmcarve umount $WORK/m-xen"
 fi
 acc_finish
