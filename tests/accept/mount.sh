@@ -70,7 +70,7 @@ check_host() { # HOSTDUMP TAG
 	[ -e "$dir/host.elf" ] && acc_fail "$tag: host.elf shown for an ELF input"
 	ids=$("$PY" -c 'import json,sys; print(" ".join(g["id"] for g in json.load(open(sys.argv[1]))["guests"] if g["ok"]))' "$WORK/$tag.list.json")
 	for id in $ids; do
-		v=$(ls "$dir" | grep -m1 "^$id[-.].*\.elf$")
+		v=$(ls "$dir" | grep -m1 -E "^$id(-.*)?\.elf$")
 		[ -n "$v" ] || { acc_fail "$tag: no view of guest $id: $(ls "$dir" | paste -sd' ')"; continue; }
 		"$VMCARVE" extract -q "$host" --domain "$id" --format elf -o "$WORK/$tag-$id.elf" > "$WORK/$tag-$id.log" 2>&1 ||
 			{ acc_fail "$tag: extract --domain $id: $(tail -2 "$WORK/$tag-$id.log")"; continue; }
@@ -88,7 +88,7 @@ check_host() { # HOSTDUMP TAG
 	local pids=()
 	for name in guest1 guest2; do
 		id=$("$PY" "$HERE/kvm-guest-id.py" "$WORK/$tag.list.json" "$BED/truth/domains.txt" "$name") || { acc_fail "$tag: list does not show $name"; continue; }
-		v=$dir/$(ls "$dir" | grep -m1 "^$id[-.].*\.elf$")
+		v=$dir/$(ls "$dir" | grep -m1 -E "^$id(-.*)?\.elf$")
 		out=$(timeout 300 gdb -batch -nx "$VMLINUX" "$v" -ex 'p init_uts_ns.name.release' 2>&1 | grep '^\$1')
 		case $out in *"\"$REL\""*) acc_pass "gdb on the $tag view of $name: $out" ;; *) acc_fail "gdb on the $tag view of $name: '$out'" ;; esac
 		timeout 300 "$PY" "$HERE/drgn-probe.py" "$v" "$VMLINUX" > "$WORK/$tag-$name.drgn" 2>&1
@@ -135,7 +135,7 @@ elif mnt "$WORK/m-xen" "$XHOST"; then
 	"$VMCARVE" list --json "$XHOST" > "$WORK/xen.list.json" 2> /dev/null
 	cmp -s "$WORK/m-xen/list.json" "$WORK/xen.list.json" && acc_pass "xen: list.json = list --json" || acc_fail "xen: list.json differs from list --json"
 	for id in $("$PY" -c 'import json,sys; print(" ".join(g["id"] for g in json.load(open(sys.argv[1]))["guests"] if g["ok"]))' "$WORK/xen.list.json"); do
-		v=$(ls "$WORK/m-xen" | grep -m1 "^$id[-.].*\.elf$")
+		v=$(ls "$WORK/m-xen" | grep -m1 -E "^$id(-.*)?\.elf$")
 		[ -n "$v" ] || { acc_fail "xen: no view of domain $id"; continue; }
 		"$VMCARVE" extract -q "$XHOST" --domain "$id" --format elf -o "$WORK/xen-$id.elf" > /dev/null 2>&1 || { acc_fail "xen: extract --domain $id"; continue; }
 		cmp "$WORK/m-xen/$v" "$WORK/xen-$id.elf" > "$WORK/cmp.out" 2>&1 && acc_pass "xen: $v ($(stat -c %s "$WORK/xen-$id.elf") bytes) = extract --format elf --domain $id" ||
@@ -144,7 +144,7 @@ elif mnt "$WORK/m-xen" "$XHOST"; then
 	done
 	# crash on a PV domU's view: sys and the log as on the extracted file (the whole output, but
 	# the DUMPFILE line, identical; bt -a of a PV domain's ELF is crash's limit, see xen.sh)
-	v=$WORK/m-xen/$(ls "$WORK/m-xen" | grep -m1 '^1[-.].*\.elf$')
+	v=$WORK/m-xen/$(ls "$WORK/m-xen" | grep -m1 -E '^1(-.*)?\.elf$')
 	printf 'log | tail -5\nsys\nquit\n' > "$WORK/xen.cmds"
 	"$VMCARVE" extract -q "$XHOST" --domain 1 --format elf -o "$WORK/xen-1.elf" > /dev/null 2>&1
 	for f in "$v" "$WORK/xen-1.elf"; do
