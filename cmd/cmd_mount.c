@@ -381,7 +381,9 @@ static int serve(struct mnt *m, const char *rel)
 		fprintf(stderr, "vmcarve: %s: %s\n", rel, strerror(errno));
 		return EXIT_FAIL;
 	}
-	if (!(fs = fuse_new(&fa, &fs_ops, sizeof(fs_ops), m)))
+	fs = fuse_new(&fa, &fs_ops, sizeof(fs_ops), m);
+	fuse_opt_free_args(&fa); /* what fuse_new added to them */
+	if (!fs)
 		return EXIT_FAIL;
 	if (fuse_mount(fs, dir)) {
 		fprintf(stderr, "vmcarve: %s: cannot mount (is /dev/fuse there, fuse3 installed?)\n", dir);
