@@ -188,3 +188,18 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 	cli_print_filtered(path, &c->w, &stats);
 	return stats.missing_pages ? EXIT_INCOMPLETE : EXIT_OK;
 }
+
+/* file names: <id>[-<name>].<ext>, with anything but [A-Za-z0-9._-] replaced */
+void carve_cli_file_name(char *buf, size_t n, const char *dir, const struct vmc_guest_info *g, const char *ext)
+{
+	char safe[64];
+	size_t k = 0;
+
+	for (const char *s = g->name; *s && k + 1 < sizeof(safe); s++)
+		safe[k++] = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+					    *s == '.' || *s == '_' || *s == '-'
+				    ? *s
+				    : '_';
+	safe[k] = 0;
+	snprintf(buf, n, "%s/%s%s%s.%s", dir, g->id, k ? "-" : "", safe, ext);
+}

@@ -23,5 +23,17 @@ struct vmc_guest_info carve_cli_guest(struct vmc_carve *cv, unsigned i);
 int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, const struct carve_cli *c,
 		    const char *path);
 void carve_cli_guest_messages(const struct vmc_guest_info *g);
+/* dir/<id>[-<name>].<ext>, with anything but [A-Za-z0-9._-] in the name replaced */
+void carve_cli_file_name(char *buf, size_t n, const char *dir, const struct vmc_guest_info *g, const char *ext);
+/* What the guest's own kernel says (from its memory, the guest opened once): guest-controlled
+ * text cleaned to printable ASCII. *g is refreshed with what opening found. */
+struct cli_gkernel {
+	char hostname[65], release[65];
+	const char *state;
+};
+void cli_guest_kernel(struct vmc_carve *cv, unsigned i, struct vmc_guest_info *g, struct cli_gkernel *k);
+/* What `vmcarve list --json` prints (ks: one per guest). */
+void cli_list_json(FILE *f, const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs,
+		   const struct cli_gkernel *ks, bool verbose);
 
 #endif

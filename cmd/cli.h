@@ -17,6 +17,8 @@ int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_dmesg(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
 
 /* The options every writing command takes (convert, extract, split), as getopt_long values;
  * a command's own long options start at CLI_O_OWN. */
@@ -69,6 +71,7 @@ enum vmc_status cli_write_dump(struct vmc_dump *dump, const char *out, const str
 /* Whether two paths are the same file; a JSON string. */
 bool cli_same_file(const char *a, const char *b);
 void cli_json_str(const char *s, size_t n);
+void cli_json_fstr(FILE *f, const char *s, size_t n);
 /* The name of a dump (its first file). */
 const char *cli_dump_name(struct vmc_dump *dump);
 

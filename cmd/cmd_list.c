@@ -5,12 +5,6 @@
 
 #include "carve_cli.h"
 
-/* What the guest's own kernel says: from its memory, once the guest is opened. */
-struct gkernel {
-	char hostname[65], release[65];
-	const char *state;
-};
-
 /* guest-controlled text: printable ASCII only, no spaces (a column) */
 static void copy_clean(char *dst, const char *src, size_t n)
 {
@@ -21,7 +15,7 @@ static void copy_clean(char *dst, const char *src, size_t n)
 	dst[i] = '\0';
 }
 
-static void guest_kernel(struct vmc_carve *cv, unsigned i, struct vmc_guest_info *g, struct gkernel *k)
+void cli_guest_kernel(struct vmc_carve *cv, unsigned i, struct vmc_guest_info *g, struct cli_gkernel *k)
 {
 	struct vmc_dump *gd = NULL;
 	struct vmc_dump_info in = { .size = sizeof(in) };
@@ -47,77 +41,77 @@ static void guest_kernel(struct vmc_carve *cv, unsigned i, struct vmc_guest_info
 	vmc_dump_close(gd);
 }
 
-static void json_str(const char *s)
+static void json_str(FILE *f, const char *s)
 {
-	cli_json_str(s, strlen(s));
+	cli_json_fstr(f, s, strlen(s));
 }
 
-static void json_lines(const char *key, const char *const *l, unsigned n)
+static void json_lines(FILE *f, const char *key, const char *const *l, unsigned n)
 {
-	printf(",\"%s\":[", key);
+	fprintf(f, ",\"%s\":[", key);
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
-			putchar(',');
-		json_str(l[i]);
+			fputc(',', f);
+		json_str(f, l[i]);
 	}
-	putchar(']');
+	fputc(']', f);
 }
 
-static void json_guest(const struct vmc_guest_info *g, const struct gkernel *k, bool verbose)
+static void json_guest(FILE *f, const struct vmc_guest_info *g, const struct cli_gkernel *k, bool verbose)
 {
-	printf("{\"id\":");
-	json_str(g->id);
-	printf(",\"name\":");
-	json_str(g->name);
-	printf(",\"hostname\":");
-	json_str(k->hostname);
-	printf(",\"release\":");
-	json_str(k->release);
-	printf(",\"state\":");
-	json_str(k->state);
-	printf(",\"type\":");
-	json_str(g->type);
-	printf(",\"method\":");
-	json_str(g->method);
-	printf(",\"space\":\"%s\",\"vcpus\":%u,\"pages_expected\":%llu,\"pages_mapped\":%llu,"
+	fprintf(f, "{\"id\":");
+	json_str(f, g->id);
+	fprintf(f, ",\"name\":");
+	json_str(f, g->name);
+	fprintf(f, ",\"hostname\":");
+	json_str(f, k->hostname);
+	fprintf(f, ",\"release\":");
+	json_str(f, k->release);
+	fprintf(f, ",\"state\":");
+	json_str(f, k->state);
+	fprintf(f, ",\"type\":");
+	json_str(f, g->type);
+	fprintf(f, ",\"method\":");
+	json_str(f, g->method);
+	fprintf(f, ",\"space\":\"%s\",\"vcpus\":%u,\"pages_expected\":%llu,\"pages_mapped\":%llu,"
 	       "\"pages_present\":%llu,\"pages_absent\":%llu,\"pages_refused\":%llu,\"max_gfn\":%llu,\"ok\":%s,\"error\":",
 	       g->space, g->nvcpus, (unsigned long long)g->pages_expected, (unsigned long long)g->pages_mapped,
 	       (unsigned long long)g->pages_present, (unsigned long long)g->pages_absent,
 	       (unsigned long long)g->pages_refused, (unsigned long long)g->max_gfn, g->status ? "false" : "true");
-	json_str(g->error);
-	json_lines("warnings", g->warnings, g->nwarnings);
+	json_str(f, g->error);
+	json_lines(f, "warnings", g->warnings, g->nwarnings);
 	if (verbose) {
-		printf(",\"report\":");
-		json_str(g->report);
+		fprintf(f, ",\"report\":");
+		json_str(f, g->report);
 	}
-	putchar('}');
+	fputc('}', f);
 }
 
-static void list_json(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs,
-		      const struct gkernel *ks, bool verbose)
+void cli_list_json(FILE *f, const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs,
+		   const struct cli_gkernel *ks, bool verbose)
 {
-	printf("{\"host\":");
-	json_str(host);
-	printf(",\"hypervisor\":");
-	json_str(hv->hypervisor);
-	printf(",\"version\":");
-	json_str(hv->version);
-	json_lines("warnings", hv->warnings, hv->nwarnings);
-	printf(",\"guests\":[");
+	fprintf(f, "{\"host\":");
+	json_str(f, host);
+	fprintf(f, ",\"hypervisor\":");
+	json_str(f, hv->hypervisor);
+	fprintf(f, ",\"version\":");
+	json_str(f, hv->version);
+	json_lines(f, "warnings", hv->warnings, hv->nwarnings);
+	fprintf(f, ",\"guests\":[");
 	for (unsigned i = 0; i < hv->nguests; i++) {
-		printf("%s", i ? "," : "");
-		json_guest(&gs[i], &ks[i], verbose);
+		fputs(i ? "," : "", f);
+		json_guest(f, &gs[i], &ks[i], verbose);
 	}
-	printf("]");
+	fprintf(f, "]");
 	if (verbose) {
-		printf(",\"report\":");
-		json_str(hv->report);
+		fprintf(f, ",\"report\":");
+		json_str(f, hv->report);
 	}
-	printf("}\n");
+	fprintf(f, "}\n");
 }
 
 static void list_text(const char *host, const struct vmc_carve_info *hv, const struct vmc_guest_info *gs,
-		      const struct gkernel *ks, bool verbose)
+		      const struct cli_gkernel *ks, bool verbose)
 {
 	printf("host:       %s\nhypervisor: %s %s\n", host, hv->hypervisor, hv->version);
 	printf("%-6s %-16s %-8s %-16s %-20s %-8s %5s %10s %10s %10s %10s  %s\n", "ID", "NAME", "TYPE", "HOSTNAME",
@@ -158,7 +152,7 @@ int cmd_list(int argc, char **argv)
 	struct vmc_carve *cv;
 	struct vmc_carve_info hv = { .size = sizeof(hv) };
 	struct vmc_guest_info *gs;
-	struct gkernel *ks;
+	struct cli_gkernel *ks;
 	struct vmc_diag d;
 	const char *path;
 	unsigned failed = 0;
@@ -182,11 +176,11 @@ int cmd_list(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < hv.nguests; i++) {
 		gs[i] = carve_cli_guest(cv, i);
-		guest_kernel(cv, i, &gs[i], &ks[i]);
+		cli_guest_kernel(cv, i, &gs[i], &ks[i]);
 		failed += gs[i].status != VMC_OK;
 	}
 	if (c.json)
-		list_json(cli_dump_name(host), &hv, gs, ks, c.verbose);
+		cli_list_json(stdout, cli_dump_name(host), &hv, gs, ks, c.verbose);
 	else
 		list_text(cli_dump_name(host), &hv, gs, ks, c.verbose);
 	free(gs);

@@ -6,21 +6,6 @@
 
 #include "carve_cli.h"
 
-/* file names: <id>[-<name>].<ext>, with anything but [A-Za-z0-9._-] replaced */
-static void file_name(char *buf, size_t n, const char *dir, const struct vmc_guest_info *g, const char *ext)
-{
-	char safe[64];
-	size_t k = 0;
-
-	for (const char *s = g->name; *s && k + 1 < sizeof(safe); s++)
-		safe[k++] = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-					    *s == '.' || *s == '_' || *s == '-'
-				    ? *s
-				    : '_';
-	safe[k] = 0;
-	snprintf(buf, n, "%s/%s%s%s.%s", dir, g->id, k ? "-" : "", safe, ext);
-}
-
 int cmd_split(int argc, char **argv)
 {
 	struct carve_cli c;
@@ -49,7 +34,7 @@ int cmd_split(int argc, char **argv)
 		struct vmc_guest_info g = carve_cli_guest(cv, i);
 		char out[4096];
 		int r;
-		file_name(out, sizeof(out), c.out, &g, !strcmp(c.w.format, "elf") ? "elf" : "kdump");
+		carve_cli_file_name(out, sizeof(out), c.out, &g, !strcmp(c.w.format, "elf") ? "elf" : "kdump");
 		r = carve_cli_write(host, cv, i, &c, out);
 		if (r == EXIT_OK)
 			written++;

@@ -190,17 +190,22 @@ const char *cli_dump_name(struct vmc_dump *dump)
 
 void cli_json_str(const char *s, size_t n)
 {
-	putchar('"');
+	cli_json_fstr(stdout, s, n);
+}
+
+void cli_json_fstr(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
 	for (size_t i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
+			fprintf(f, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
+			fprintf(f, "\\u%04x", c);
 		else
-			putchar(c);
+			fputc(c, f);
 	}
-	putchar('"');
+	fputc('"', f);
 }
 
 void cli_print_filtered(const char *path, const struct cli_write *w, const struct vmc_write_stats *st)

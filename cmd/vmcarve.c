@@ -16,6 +16,8 @@ static void usage(FILE *f)
 	      "  extract HOSTDUMP --domain ID -o OUT   one guest as a standalone dump\n"
 	      "  split HOSTDUMP -o DIR  every guest, one file each\n"
 	      "  dmesg DUMP [--domain G]  the kernel log (of a guest, or of all of them)\n"
+	      "  mount DUMP DIR         every guest, or the dump, as read-only ELF files (FUSE)\n"
+	      "  umount DIR             unmount what mount mounted\n"
 	      "\n"
 	      "Run 'vmcarve <command> --help' for a command's options.\n",
 	      f);
@@ -42,6 +44,10 @@ int main(int argc, char **argv)
 		return cli_exit(cmd_split(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "dmesg"))
 		return cli_exit(cmd_dmesg(argc - 1, argv + 1));
+	if (!strcmp(argv[1], "mount"))
+		return cli_exit(cmd_mount(argc - 1, argv + 1));
+	if (!strcmp(argv[1], "umount"))
+		return cli_exit(cmd_umount(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;

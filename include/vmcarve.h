@@ -305,8 +305,8 @@ struct vmc_elf_view;
 VMC_API enum vmc_status vmc_elf_view_open(struct vmc_dump *dump, struct vmc_elf_view **ret, struct vmc_diag *d);
 /* The size in bytes of the whole ELF file. */
 VMC_API uint64_t vmc_elf_view_size(const struct vmc_elf_view *v);
-/* len bytes at offset off (off + len <= size); VMC_ERR_MISSING when a page cannot be read.
- * Thread-safe. */
+/* len bytes at offset off (off + len <= size); an error (VMC_ERR_MISSING, _TRUNCATED, _IO...)
+ * when a page cannot be read, never zeros in its place. Thread-safe. */
 VMC_API enum vmc_status vmc_elf_view_read(struct vmc_elf_view *v, uint64_t off, void *buf, size_t len,
 					  struct vmc_diag *d);
 /* NULL is a no-op. */

@@ -1,6 +1,9 @@
 /* api_elf.c: a dump seen as an ELF vmcore at any offset: the ELF writer builds the headers
  * once (into memory), and the page data that follows them is the dump's stored frames in
- * frame order, one page each, read on demand. */
+ * frame order, one page each, read on demand: runs of whole pages straight into the caller's
+ * buffer (read_run: one pread for an ELF input), other pages through read_page (decompressed),
+ * the partly read ones kept in a small cache so that unaligned readers decompress a page once. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +18,17 @@ struct stored_run {
 	uint64_t pfn, count, rank;
 };
 
+/* partly read pages, direct-mapped by pfn; bounded: VIEW_CACHE_SLOTS pages */
+#define VIEW_CACHE_SLOTS 64
+struct cache_slot {
+	pthread_mutex_t lock;
+	uint64_t pfn; /* UINT64_MAX: empty */
+	uint8_t *data;
+};
+
 struct vmc_elf_view {
 	struct vmc_dump *dump;
+	struct cache_slot cache[VIEW_CACHE_SLOTS];
 	uint8_t *head; /* Ehdr, Phdrs, notes, padding to a page: the bytes before the page data */
 	size_t head_len;
 	struct stored_run *runs;
@@ -77,6 +89,10 @@ enum vmc_status vmc_elf_view_open(struct vmc_dump *dump, struct vmc_elf_view **r
 	if (!v)
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	v->dump = dump;
+	for (size_t i = 0; i < VIEW_CACHE_SLOTS; i++) {
+		pthread_mutex_init(&v->cache[i].lock, NULL);
+		v->cache[i].pfn = UINT64_MAX;
+	}
 	vmc_linux_info_fill(dump); /* the kernel facts an ELF output carries, as vmc_write() has them */
 	if ((rc = build_head(v, d)) || (rc = build_runs(v, d))) {
 		vmc_elf_view_free(v);
@@ -91,8 +107,8 @@ uint64_t vmc_elf_view_size(const struct vmc_elf_view *v)
 	return v->head_len + v->npages * v->dump->page_size;
 }
 
-/* the frame whose page is the rank-th of the page data */
-static uint64_t pfn_of_rank(const struct vmc_elf_view *v, uint64_t rank)
+/* the stored run that holds the rank-th page of the page data */
+static size_t run_of_rank(const struct vmc_elf_view *v, uint64_t rank)
 {
 	size_t lo = 0, hi = v->nruns;
 
@@ -103,34 +119,105 @@ static uint64_t pfn_of_rank(const struct vmc_elf_view *v, uint64_t rank)
 		else
 			hi = mid;
 	}
-	return v->runs[lo].pfn + (rank - v->runs[lo].rank);
+	return lo;
+}
+
+/* count whole pages from the rank-th into out: consecutive frames in one read_run when the
+ * reader has it, else page by page */
+static enum vmc_status read_pages(struct vmc_elf_view *v, uint64_t rank, uint64_t count, uint8_t *out,
+				  void *scratch, struct vmc_diag *d)
+{
+	struct vmc_dump *dump = v->dump;
+	uint32_t ps = dump->page_size;
+	enum vmc_status rc;
+
+	while (count) {
+		const struct stored_run *r = &v->runs[run_of_rank(v, rank)];
+		uint64_t pfn = r->pfn + (rank - r->rank), n = r->count - (rank - r->rank);
+		if (n > count)
+			n = count;
+		rc = n > 1 && dump->ops->read_run ? dump->ops->read_run(dump, pfn, n, out, d) : VMC_ERR_UNSUPPORTED;
+		if (rc == VMC_ERR_UNSUPPORTED)
+			for (uint64_t i = 0; i < n && !(rc = vmc_dump_read_page(dump, pfn + i, out + i * ps, scratch, d)); i++)
+				;
+		if (rc)
+			return rc;
+		rank += n;
+		count -= n;
+		out += n * ps;
+	}
+	return VMC_OK;
+}
+
+/* len bytes at in of the rank-th page, through the cache */
+static enum vmc_status read_part(struct vmc_elf_view *v, uint64_t rank, size_t in, size_t len, uint8_t *out,
+				 void *scratch, struct vmc_diag *d)
+{
+	const struct stored_run *r = &v->runs[run_of_rank(v, rank)];
+	uint64_t pfn = r->pfn + (rank - r->rank);
+	struct cache_slot *c = &v->cache[pfn % VIEW_CACHE_SLOTS];
+	enum vmc_status rc = VMC_OK;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->pfn != pfn) {
+		c->pfn = UINT64_MAX;
+		if (!c->data && !(c->data = malloc(v->dump->page_size)))
+			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		else if (!(rc = vmc_dump_read_page(v->dump, pfn, c->data, scratch, d)))
+			c->pfn = pfn;
+	}
+	if (!rc)
+		memcpy(out, c->data + in, len);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* [off, off + len) of the page data (off counted from its start) */
+static enum vmc_status read_data(struct vmc_elf_view *v, uint64_t off, uint8_t *out, size_t len, void *scratch,
+				 struct vmc_diag *d)
+{
+	uint32_t ps = v->dump->page_size;
+	enum vmc_status rc = VMC_OK;
+
+	while (len && !rc) {
+		uint64_t rank = off / ps, in = off % ps, n;
+		if (in || len < ps) {
+			n = ps - in < len ? ps - in : len;
+			rc = read_part(v, rank, (size_t)in, (size_t)n, out, scratch, d);
+		} else {
+			n = len / ps * ps;
+			rc = read_pages(v, rank, n / ps, out, scratch, d);
+		}
+		out += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return rc;
 }
 
 enum vmc_status vmc_elf_view_read(struct vmc_elf_view *v, uint64_t off, void *buf, size_t len, struct vmc_diag *d)
 {
-	uint32_t ps = v->dump->page_size;
-	uint8_t *out = buf, *page = NULL;
-	enum vmc_status rc = VMC_OK;
+	uint8_t *out = buf;
+	void *scratch;
+	enum vmc_status rc;
 
 	if (off > vmc_elf_view_size(v) || len > vmc_elf_view_size(v) - off)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s: ELF view: read of %zu bytes at 0x%llx past its end (0x%llx)",
 				v->dump->name, len, (unsigned long long)off, (unsigned long long)vmc_elf_view_size(v));
-	for (size_t n; len && !rc; out += n, off += n, len -= n) {
-		if (off < v->head_len) {
-			n = v->head_len - off < len ? v->head_len - off : len;
-			memcpy(out, v->head + off, n);
-			continue;
-		}
-		uint64_t rank = (off - v->head_len) / ps, in = (off - v->head_len) % ps;
-		n = ps - in < len ? ps - in : len;
-		if (!page && !(page = malloc(ps))) {
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (!(rc = vmc_dump_read_pfn(v->dump, pfn_of_rank(v, rank), page, d)))
-			memcpy(out, page + in, n);
+	if (off < v->head_len) {
+		size_t n = v->head_len - off < len ? (size_t)(v->head_len - off) : len;
+		memcpy(out, v->head + off, n);
+		out += n;
+		off += n;
+		len -= n;
 	}
-	free(page);
+	if (!len)
+		return VMC_OK;
+	/* per call, so that callers may read from several threads */
+	if (!(scratch = malloc(v->dump->scratch_size ? v->dump->scratch_size : 1)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	rc = read_data(v, off - v->head_len, out, len, scratch, d);
+	free(scratch);
 	return rc;
 }
 
@@ -138,6 +225,10 @@ void vmc_elf_view_free(struct vmc_elf_view *v)
 {
 	if (!v)
 		return;
+	for (size_t i = 0; i < VIEW_CACHE_SLOTS; i++) {
+		pthread_mutex_destroy(&v->cache[i].lock);
+		free(v->cache[i].data);
+	}
 	free(v->head);
 	free(v->runs);
 	free(v);

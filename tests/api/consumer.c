@@ -2,9 +2,10 @@
  * pkg-config (tests/api/consumer.sh builds it against an installed copy). It checks pages read
  * through the API against the fixture's manifest, carves a synthetic Xen host, opens a guest,
  * writes it with vmc_write() and reads the written file back, and compares ELF views with
- * written ELF files. Exit 0 when all agree.
+ * written ELF files (also read by 8 threads at once). Exit 0 when all agree.
  *   consumer MANIFEST HOST.elf OUTDIR FIXTUREFILE... */
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,46 @@ static void check_cancel(struct vmc_dump *dump, const char *out)
 	CHECK(access(out, F_OK) != 0, "%s exists after a cancelled write", out);
 	CHECK(!strcmp(vmc_status_name(VMC_ERR_CANCELLED), "cancelled"), "status name");
 	printf("consumer: cancelled write: %s\n", cd.msg);
+/* one of several threads reading a view at once, each in its own odd chunk size from its own
+ * start (page edges, partly read pages shared through the view's cache) */
+struct view_reader {
+	struct vmc_elf_view *v;
+	const uint8_t *file;
+	size_t size, chunk, start;
+	long bad; /* offset of the first difference or failure, or -1 */
+};
+
+static void *view_reader_run(void *arg)
+{
+	struct view_reader *r = arg;
+	struct vmc_diag td;
+	uint8_t *buf = malloc(r->chunk);
+
+	r->bad = buf ? -1 : 0;
+	vmc_diag_init(&td);
+	for (size_t k = 0, off = r->start; buf && k < r->size && r->bad < 0; k += r->chunk, off = (off + r->chunk) % r->size) {
+		size_t n = r->size - off < r->chunk ? r->size - off : r->chunk;
+		if (vmc_elf_view_read(r->v, off, buf, n, &td) || memcmp(buf, r->file + off, n))
+			r->bad = (long)off;
+	}
+	free(buf);
+	return NULL;
+}
+
+static void check_view_threads(struct vmc_elf_view *v, const uint8_t *file, size_t size)
+{
+	enum { NT = 8 };
+	struct view_reader r[NT];
+	pthread_t t[NT];
+
+	for (int i = 0; i < NT; i++) {
+		r[i] = (struct view_reader){ v, file, size, 1000 + 1733 * (size_t)i, size / NT * (size_t)i, -1 };
+		CHECK(!pthread_create(&t[i], NULL, view_reader_run, &r[i]), "thread");
+	}
+	for (int i = 0; i < NT; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(r[i].bad < 0, "ELF view read by %d threads: thread %d differs at offset %ld", NT, i, r[i].bad);
+	}
 }
 
 /* the ELF view of a dump holds the bytes vmc_write() writes as ELF, read at odd offsets */
@@ -154,6 +195,7 @@ static void check_elf_view(struct vmc_dump *dump, const char *out)
 	}
 	for (long i = 0; i < size; i++)
 		CHECK(file[i] == got[i], "ELF view differs from %s at offset %ld", out, i);
+	check_view_threads(v, file, (size_t)size);
 	CHECK(vmc_elf_view_read(v, (uint64_t)size - 1, got, 2, &d) == VMC_ERR_ARGS, "read past the end");
 	vmc_diag_clear(&d);
 	printf("consumer: %s: %ld bytes, the ELF view holds the same\n", out, size);

@@ -2,11 +2,15 @@
  * so damaged inputs go through too) into a memory sink as kdump and as ELF, reopen both
  * outputs and check that every frame the input could read comes back with the same bytes,
  * and every frame it could not is missing (kdump) or zero-filled (ELF).
+ * The ELF output is also read back through an ELF view of the input (vmc_elf_view): the same
+ * size and bytes, but for pages the input cannot read, which the view refuses instead of
+ * zero-filling (and e_flags, which the writer sets once such a page turned up).
  * The last input byte picks the codec, dedup, flattened output and read-ahead threads. */
 #include "convert.h"
 #include "fuzz_common.h"
 #include "registry.h"
 #include "flat.h"
+#include "vmcarve.h"
 
 enum { MAX_INPUT = 256 << 10, MAX_FRAMES = 1 << 22, MAX_STORED = 512 };
 
@@ -94,6 +98,33 @@ static void check_output(const struct vmc_dump *in, const struct truth *t, size_
 	vmc_dump_close(back);
 }
 
+/* the ELF view of the input against the ELF the writer made from it, in odd-sized reads */
+static void check_view(struct vmc_dump *dump, const uint8_t *out, size_t outlen, bool unreadable)
+{
+	struct vmc_diag d;
+	struct vmc_elf_view *v;
+	uint8_t *buf = malloc(3001);
+
+	vmc_diag_init(&d);
+	FZ_ASSERT(buf && vmc_elf_view_open(dump, &v, &d) == VMC_OK);
+	FZ_ASSERT(vmc_elf_view_size(v) == outlen);
+	for (size_t off = 0; off < outlen; off += 3001) {
+		size_t n = outlen - off < 3001 ? outlen - off : 3001;
+		enum vmc_status rc = vmc_elf_view_read(v, off, buf, n, &d);
+		if (rc) {
+			FZ_ASSERT(unreadable && fz_status_known(rc) && d.msg[0]);
+			vmc_diag_init(&d);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			FZ_ASSERT(buf[i] == out[off + i] || (unreadable && off + i >= offsetof(Elf64_Ehdr, e_flags) &&
+							     off + i < offsetof(Elf64_Ehdr, e_flags) + 4));
+	}
+	FZ_ASSERT(vmc_elf_view_read(v, outlen, buf, 1, &d) == VMC_ERR_ARGS);
+	vmc_elf_view_free(v);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vmc_diag d;
@@ -148,6 +179,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		fz_check_uts(dump);
 		check_output(dump, t, nt, out, outlen, pass == 1);
+		if (pass == 1 && !(sel & 0x20)) { /* not flattened */
+			bool unreadable = false;
+			for (size_t i = 0; i < nt; i++)
+				unreadable |= t[i].state == 2;
+			check_view(dump, out, outlen, unreadable);
+		}
 		free(out);
 	}
 	for (size_t i = 0; i < nt; i++)
