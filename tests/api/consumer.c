@@ -129,6 +129,8 @@ static void check_cancel(struct vmc_dump *dump, const char *out)
 	CHECK(access(out, F_OK) != 0, "%s exists after a cancelled write", out);
 	CHECK(!strcmp(vmc_status_name(VMC_ERR_CANCELLED), "cancelled"), "status name");
 	printf("consumer: cancelled write: %s\n", cd.msg);
+}
+
 /* one of several threads reading a view at once, each in its own odd chunk size from its own
  * start (page edges, partly read pages shared through the view's cache) */
 struct view_reader {
