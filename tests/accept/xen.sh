@@ -113,6 +113,22 @@ check_embedded() { # LIST-V-FILE
 		acc_fail "list -v without --xen-syms used no embedded symbol table: $(grep -m2 -E '^xen_syms|rror' "$1" | tr '\n' ' ')"
 	fi
 }
+# written in pfn space, with as many page tables of each level as Xen's types (xen-mfndump)
+check_space() { # LIST-V-FILE
+	local got want mfn=$BED/info/xen-mfndump-p2m-dom$DOMID.txt
+	got=$(awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^pv\.page_tables=/' "$1")
+	if ! awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^pv\.space=pfn/ { f = 1 } END { exit !f }' "$1"; then
+		acc_fail "list -v: domain $DOMID not written in pfn space: $(grep -m2 -E 'canonicalised|pv\.space' "$1" | tr '\n' ' ')"
+		return
+	fi
+	if [ -s "$mfn" ]; then
+		want=$(printf 'L1 %s, L2 %s, L3 %s, L4 %s' $(for l in L1 L2 L3 L4; do grep -c " $l\$" "$mfn"; done))
+		case $got in *"($want)"*) acc_pass "list -v: pfn space, page tables as Xen typed them ($want; xen-mfndump)" ;;
+		*) acc_fail "list -v: '$got', xen-mfndump has ($want)" ;; esac
+	else
+		acc_pass "list -v: pfn space, $got"
+	fi
+}
 if [ "$SRC" != qemu-nosyms ]; then
 	check_list "${SYMS[@]}"
 	[ "$SRC" = kdump ] && [ -n "$XENSYMS" ] && check_list --xen-syms "$XENSYMS"
@@ -155,22 +171,6 @@ check_p2m() { # OUTPUT
 	awk '/^R / { print $1, $2, $2, $4; next } { print }' "$BED/truth/$DOM.p2m.txt" > "$WORK/$DOM.identity.txt"
 	r=$("$PY" "$HERE/xen_p2m_check.py" "$WORK/$1" "$WORK/$DOM.identity.txt" 2>&1 | tail -1)
 	case $r in *'-> PASS'*) acc_pass "p2m carried by $1 is the identity on the truth's pfns: $r" ;; *) acc_fail "p2m check ($1): $r" ;; esac
-}
-# written in pfn space, with as many page tables of each level as Xen's types (xen-mfndump)
-check_space() { # LIST-V-FILE
-	local got want mfn=$BED/info/xen-mfndump-p2m-dom$DOMID.txt
-	got=$(awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^pv\.page_tables=/' "$1")
-	if ! awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^pv\.space=pfn/ { f = 1 } END { exit !f }' "$1"; then
-		acc_fail "list -v: domain $DOMID not written in pfn space: $(grep -m2 -E 'canonicalised|pv\.space' "$1" | tr '\n' ' ')"
-		return
-	fi
-	if [ -s "$mfn" ]; then
-		want=$(printf 'L1 %s, L2 %s, L3 %s, L4 %s' $(for l in L1 L2 L3 L4; do grep -c " $l\$" "$mfn"; done))
-		case $got in *"($want)"*) acc_pass "list -v: pfn space, page tables as Xen typed them ($want; xen-mfndump)" ;;
-		*) acc_fail "list -v: '$got', xen-mfndump has ($want)" ;; esac
-	else
-		acc_pass "list -v: pfn space, $got"
-	fi
 }
 check_drgn() { # OUTPUT
 	local r
