@@ -289,7 +289,7 @@ static enum vmc_status map_machine(struct xen_host *x, struct xen_domain *dom, s
 /* The identity p2m crash's Xen-kdump path gets for a pfn-space output (it decides on Xen PV
  * from the kernel's xen_start_info, not from the dump, and then translates every physical
  * read and every PTE through the p2m): leaves p2m[pfn] = pfn for the frames the output holds
- * (~0 elsewhere) and their tree, all above the output's highest frame. */
+ * (~0 elsewhere, MMIO included) and their tree, all above the output's highest frame. */
 static enum vmc_status synth_identity(struct vmc_guest *g, const struct xen_pvcanon *c, uint64_t *fll_mfn,
 				      struct vmc_diag *d)
 {
@@ -302,8 +302,7 @@ static enum vmc_status synth_identity(struct vmc_guest *g, const struct xen_pvca
 	for (uint64_t i = 0; i < id.nleaf && !rc; i++) {
 		for (uint64_t j = 0; j < PER_PAGE; j++) {
 			uint64_t pfn = i * PER_PAGE + j, mfn = pfn < c->np2m ? c->p2m[pfn] : XEN_P2M_INVALID;
-			bool mine = mfn < c->ninv && c->inv[mfn] == pfn + 1;
-			page[j] = mine || (pfn < c->np2m && (mfn & XEN_P2M_IDENTITY_BIT) && mfn != XEN_P2M_INVALID) ? pfn : XEN_P2M_INVALID;
+			page[j] = mfn < c->ninv && c->inv[mfn] == pfn + 1 ? pfn : XEN_P2M_INVALID;
 		}
 		id.leaf[i] = base + i;
 		rc = vmc_gmap_add_synth(&g->map, base + i, page, d);
