@@ -269,6 +269,7 @@ static enum vmc_status map_machine(struct xen_host *x, struct xen_domain *dom, s
 	enum vmc_status rc;
 
 	g->space = VMC_SPACE_MACHINE;
+	vmc_guest_report(g, "pv.space=machine (the domain's machine frames, its page tables as Xen held them: crash reads this form, drgn and gdb cannot)");
 	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
 		uint64_t run = 0;
 		while (mfn + run < x->nowner && x->owner[mfn + run] && XEN_OWNER_ID(x->owner[mfn + run]) == dom->pickled)
@@ -354,8 +355,8 @@ static void report_canon(struct vmc_guest *g, const struct xen_pvcanon *c, const
 			       (unsigned long long)st->pse);
 }
 
-/* pfn space with canonical page tables and the identity p2m note; false (machine space) when
- * Xen's page types cannot be trusted for this domain. */
+/* pfn space with canonical page tables and the identity p2m note; *done stays false (machine
+ * space then) when Xen's page types cannot be trusted for this domain. */
 static enum vmc_status map_pfn(struct xen_host *x, struct xen_domain *dom, struct vmc_guest *g,
 			       const struct xen_p2m *p, bool *done, struct vmc_diag *d)
 {
@@ -449,14 +450,12 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 			 (unsigned long long)invalid, (unsigned long long)refused, (unsigned long long)p.tables);
 	find_vmcoreinfo(x, g, &p, dom->pickled, &vmci_pfn);
 	fill_uts(x, g, &p);
-	if (x->pv_space != VMC_XEN_PV_MACHINE && (rc = map_pfn(x, dom, g, &p, &pfn_space, d)))
+	if ((rc = map_pfn(x, dom, g, &p, &pfn_space, d)))
 		goto out;
 	if (pfn_space)
 		g->vmcoreinfo_gpa = vmci_pfn << 12;
 	else if ((rc = map_machine(x, dom, g, &p, d)))
 		goto out;
-	if (!pfn_space && x->pv_space == VMC_XEN_PV_MACHINE)
-		vmc_guest_report(g, "pv.space=machine (--pv-space machine: the domain's machine frames, the guest's page tables as Xen held them)");
 	rc = vmc_gmap_finish(&g->map, d);
 out:
 	vmc_xen_p2m_free(&p);

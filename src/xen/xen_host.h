@@ -99,10 +99,7 @@ struct xen_host {
 	uint8_t *ptype;           /* per mfn (nowner): page-table level 1..4 | XEN_PT_*, 0 = not one
 				   * in use (NULL when the layout gives no type_info) */
 	uint64_t pgc_xen_heap, pgc_allocated, pgc_state_mask, pgc_state_inuse;
-
-	int pv_space;             /* enum xen_pv_space: how PV domains are written */
 };
-enum xen_pv_space { VMC_XEN_PV_PFN = 0, VMC_XEN_PV_MACHINE = 1 };
 
 /* owner[] encoding: low 31 bits = _domain (pickled), bit 31 = a Xen-heap page */
 #define XEN_OWNER_HEAP 0x80000000u
