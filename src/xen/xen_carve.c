@@ -11,6 +11,7 @@
 #include "linux_info.h"
 #include "notes.h"
 #include "xen_hvm_p2m.h"
+#include "xen_pvcanon.h"
 
 #define PER_PAGE 512ull
 #define CRASH_INFO_WORDS 10
@@ -59,12 +60,12 @@ static enum vmc_status add_crash_info(struct xen_host *x, struct vmc_guest *g, u
 	return vmc_guest_add_note(g, "Xen", VMC_XEN_ELFNOTE_CRASH_INFO, w, sizeof(w), d);
 }
 
-/* Frame-list-list and frame-list pages built from the leaf MFNs, placed at MFNs above every
- * host frame, for guests that publish ~0 (crash and makedumpfile only read the tree). */
-static enum vmc_status synth_tree(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint64_t *fll_mfn,
+/* Frame-list-list and frame-list pages built from the leaf MFNs, placed at frames from base
+ * on (above every frame of the output), for guests that publish ~0 (crash and makedumpfile
+ * only read the tree). */
+static enum vmc_status synth_tree(struct vmc_guest *g, const struct xen_p2m *p, uint64_t base, uint64_t *fll_mfn,
 				  struct vmc_diag *d)
 {
-	uint64_t base = (x->dump->max_pfn > x->max_page ? x->dump->max_pfn : x->max_page);
 	uint64_t nfl = (p->nleaf + PER_PAGE - 1) / PER_PAGE, next, page[PER_PAGE], inval[PER_PAGE];
 	enum vmc_status rc;
 
@@ -155,7 +156,8 @@ static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const ui
 
 /* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
  * in boot, so it sits low) that holds one validated through init_uts_ns. Reading stops there. */
-static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint32_t pickled)
+static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint32_t pickled,
+			    uint64_t *pfn_out)
 {
 	struct vmc_dump *host = x->dump;
 	uint64_t best_mfn = 0, best_pfn = 0, ncand = 0;
@@ -192,6 +194,7 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, best, best_len, &(struct vmc_diag){ 0 })) {
 		vmcoreinfo_get(best, best_len, "OSRELEASE", g->release, sizeof(g->release));
 		g->vmcoreinfo_gpa = best_mfn << 12;
+		*pfn_out = best_pfn;
 		g->has_vmcoreinfo = true;
 		vmc_guest_report(g, "vmcoreinfo.pfn=0x%llx mfn=0x%llx (init_uts_ns matches; %llu candidate(s) seen before it)",
 				 (unsigned long long)best_pfn, (unsigned long long)best_mfn, (unsigned long long)ncand - 1);
@@ -257,12 +260,142 @@ static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, 
 	vmc_xen_p2m_free(&lin);
 }
 
+/* Machine space (today's Xen-kdump form): every frame the frame table gives the domain,
+ * Xen-heap pages shared with it included, at its mfn; the guest's p2m tree in the note. */
+static enum vmc_status map_machine(struct xen_host *x, struct xen_domain *dom, struct vmc_guest *g,
+				   const struct xen_p2m *p, struct vmc_diag *d)
+{
+	uint64_t fll_mfn = dom->fll_mfn, top = x->dump->max_pfn > x->max_page ? x->dump->max_pfn : x->max_page;
+	enum vmc_status rc;
+
+	g->space = VMC_SPACE_MACHINE;
+	vmc_guest_report(g, "pv.space=machine (the domain's machine frames, its page tables as Xen held them: crash reads this form, drgn and gdb cannot)");
+	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
+		uint64_t run = 0;
+		while (mfn + run < x->nowner && x->owner[mfn + run] && XEN_OWNER_ID(x->owner[mfn + run]) == dom->pickled)
+			run++;
+		if (run && (rc = vmc_gmap_add(&g->map, mfn, mfn, run, d)))
+			return rc;
+		mfn += run;
+	}
+	if ((!fll_mfn || fll_mfn == ~0ull || p->linear) &&
+	    (rc = synth_tree(g, p, (top + 0x1ff) & ~0x1ffull, &fll_mfn, d)))
+		return rc;
+	if ((rc = add_crash_info(x, g, fll_mfn, d)))
+		return rc;
+	vmc_guest_report(g, "crash_info.p2m_mfn=0x%llx", (unsigned long long)fll_mfn);
+	return VMC_OK;
+}
+
+/* The identity p2m crash's Xen-kdump path gets for a pfn-space output (it decides on Xen PV
+ * from the kernel's xen_start_info, not from the dump, and then translates every physical
+ * read and every PTE through the p2m): leaves p2m[pfn] = pfn for the frames the output holds
+ * (~0 elsewhere, MMIO included) and their tree, all above the output's highest frame. */
+static enum vmc_status synth_identity(struct vmc_guest *g, const struct xen_pvcanon *c, uint64_t *fll_mfn,
+				      struct vmc_diag *d)
+{
+	uint64_t base = (c->np2m + 0x1ff) & ~0x1ffull, page[PER_PAGE];
+	struct xen_p2m id = { .nleaf = (c->np2m + PER_PAGE - 1) / PER_PAGE };
+	enum vmc_status rc = VMC_OK;
+
+	if (!(id.leaf = malloc((id.nleaf ? id.nleaf : 1) * sizeof(*id.leaf))))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	for (uint64_t i = 0; i < id.nleaf && !rc; i++) {
+		for (uint64_t j = 0; j < PER_PAGE; j++) {
+			uint64_t pfn = i * PER_PAGE + j, mfn = pfn < c->np2m ? c->p2m[pfn] : XEN_P2M_INVALID;
+			page[j] = mfn < c->ninv && c->inv[mfn] == pfn + 1 ? pfn : XEN_P2M_INVALID;
+		}
+		id.leaf[i] = base + i;
+		rc = vmc_gmap_add_synth(&g->map, base + i, page, d);
+	}
+	if (!rc)
+		rc = synth_tree(g, &id, (base + id.nleaf + 0x1ff) & ~0x1ffull, fll_mfn, d);
+	if (!rc)
+		vmc_guest_report(g, "p2m.identity_leaves=0x%llx (%llu pages: p2m[pfn] = pfn, for crash)", (unsigned long long)base,
+				 (unsigned long long)id.nleaf);
+	free(id.leaf);
+	return rc;
+}
+
+/* The kernel's top-level page table as a machine frame (~0 when VMCOREINFO does not say). */
+static uint64_t swapper_mfn(const struct vmc_guest *g, const struct xen_p2m *p)
+{
+	struct vmc_note vi;
+	uint64_t sym, phys_base = 0, pfn;
+
+	if (!vmc_notes_find(g->notes, g->notes_len, "VMCOREINFO", &vi) ||
+	    !vmcoreinfo_get_u64(vi.desc, vi.desc_len, "SYMBOL(swapper_pg_dir)", 16, &sym) ||
+	    sym < VMC_X86_64_START_KERNEL_MAP)
+		return ~0ull;
+	vmcoreinfo_get_u64(vi.desc, vi.desc_len, "NUMBER(phys_base)", 0, &phys_base);
+	pfn = (sym - VMC_X86_64_START_KERNEL_MAP + phys_base) >> 12;
+	if (pfn >= p->npfn || (p->mfn[pfn] & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)))
+		return ~0ull;
+	return p->mfn[pfn];
+}
+
+static void report_canon(struct vmc_guest *g, const struct xen_pvcanon *c, const struct xen_pvcanon_stats *st)
+{
+	uint64_t cleared = st->xen_heap + st->foreign + st->unmapped + st->other + st->pse;
+
+	vmc_guest_report(g, "pv.page_tables=%llu (L1 %llu, L2 %llu, L3 %llu, L4 %llu) canonicalised, %llu not in the host dump",
+			 (unsigned long long)st->tables, (unsigned long long)st->by_level[1],
+			 (unsigned long long)st->by_level[2], (unsigned long long)st->by_level[3],
+			 (unsigned long long)st->by_level[4], (unsigned long long)st->absent_tables);
+	vmc_guest_report(g, "pv.entries: translated=%llu identity=%llu xen_slots_zeroed=%llu cleared=%llu (xen_heap=%llu foreign=%llu own_unmapped=%llu other=%llu pse=%llu)",
+			 (unsigned long long)st->translated, (unsigned long long)st->identity,
+			 (unsigned long long)st->xen_slots, (unsigned long long)cleared, (unsigned long long)st->xen_heap,
+			 (unsigned long long)st->foreign, (unsigned long long)st->unmapped, (unsigned long long)st->other,
+			 (unsigned long long)st->pse);
+	if (c->duplicates)
+		vmc_guest_warn(g, "p2m: %llu pfns name a frame an earlier pfn already has: only the first is written",
+			       (unsigned long long)c->duplicates);
+	if (st->pse)
+		vmc_guest_warn(g, "page tables: %llu present entries with PSE at L2..L4 (a PV guest has no superpages: corrupt); cleared",
+			       (unsigned long long)st->pse);
+}
+
+/* pfn space with canonical page tables and the identity p2m note; *done stays false (machine
+ * space then) when Xen's page types cannot be trusted for this domain. */
+static enum vmc_status map_pfn(struct xen_host *x, struct xen_domain *dom, struct vmc_guest *g,
+			       const struct xen_p2m *p, bool *done, struct vmc_diag *d)
+{
+	struct xen_pvcanon c;
+	struct xen_pvcanon_stats st = { 0 };
+	uint64_t fll_mfn, dio = 0;
+	uint32_t dom_io = 0;
+	char why[256];
+	enum vmc_status rc;
+
+	*done = false;
+	if (!vmc_xen_pvcanon_check(x, dom->pickled, swapper_mfn(g, p), why, sizeof(why))) {
+		vmc_guest_warn(g, "page tables cannot be canonicalised (%s): written in machine space (crash reads it; drgn and gdb on the ELF output cannot)", why);
+		return VMC_OK;
+	}
+	vmc_guest_report(g, "pv.type_info=@%llu (%s)", (unsigned long long)x->off_pi_type_info, why);
+	if (x->sym_dom_io && !vmc_xen_read_u64(x, x->sym_dom_io, &dio, &(struct vmc_diag){ 0 }) && dio)
+		dom_io = vmc_xen_frames_pickle(x, dio);
+	if ((rc = vmc_xen_pvcanon_init(&c, x, p, dom->pickled, dom_io, d)))
+		return rc;
+	g->space = VMC_SPACE_GUEST_PHYS;
+	if (!(rc = vmc_xen_pvcanon_map(x, &c, g, &st, d)) && !(rc = synth_identity(g, &c, &fll_mfn, d)) &&
+	    !(rc = add_crash_info(x, g, fll_mfn, d))) {
+		vmc_guest_report(g, "pv.space=pfn (the guest's own frames; page tables canonical, so drgn, gdb and crash all translate them)");
+		vmc_guest_report(g, "crash_info.p2m_mfn=0x%llx (identity p2m)", (unsigned long long)fll_mfn);
+		report_canon(g, &c, &st);
+		*done = true;
+	}
+	vmc_xen_pvcanon_release(&c);
+	return rc;
+}
+
 static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, unsigned ndoms, struct xen_domain *dom,
 				struct vmc_guest *g, struct vmc_diag *d)
 {
 	struct xen_p2m p;
 	enum vmc_status rc;
-	uint64_t refused = 0, identity = 0, invalid = 0, valid = 0, fll_mfn = dom->fll_mfn;
+	uint64_t refused = 0, identity = 0, invalid = 0, valid = 0, vmci_pfn = 0;
+	bool pfn_space = false;
 	char why[96];
 
 	if ((rc = vmc_xen_p2m_read(x, dom, &p, d)))
@@ -273,15 +406,6 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 		crosscheck_linear(x, dom, g, &p);
 	snprintf(g->method, sizeof(g->method), "frame_table ownership + %s", p.linear ? "linear p2m (p2m_cr3/p2m_vaddr)"
 											 : "p2m frame-list tree");
-	/* every frame the frame table gives the domain, Xen-heap pages shared with it included */
-	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
-		uint64_t run = 0;
-		while (mfn + run < x->nowner && x->owner[mfn + run] && XEN_OWNER_ID(x->owner[mfn + run]) == dom->pickled)
-			run++;
-		if (run && (rc = vmc_gmap_add(&g->map, mfn, mfn, run, d)))
-			goto out;
-		mfn += run;
-	}
 	/* what the guest's p2m claims that the frame table does not confirm is refused */
 	for (uint64_t pfn = 0; pfn < p.npfn; pfn++) {
 		uint64_t e = p.mfn[pfn], mfn;
@@ -324,17 +448,15 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	vmc_guest_report(g, "p2m.max_pfn=0x%llx valid=%llu identity=%llu invalid=%llu refused=%llu tables_read=%llu",
 			 (unsigned long long)p.npfn, (unsigned long long)valid, (unsigned long long)identity,
 			 (unsigned long long)invalid, (unsigned long long)refused, (unsigned long long)p.tables);
-	if (!fll_mfn || fll_mfn == ~0ull || p.linear) {
-		if ((rc = synth_tree(x, g, &p, &fll_mfn, d)))
-			goto out;
-	}
-	if ((rc = add_crash_info(x, g, fll_mfn, d)))
-		goto out;
-	vmc_guest_report(g, "crash_info.p2m_mfn=0x%llx", (unsigned long long)fll_mfn);
-	if ((rc = vmc_gmap_finish(&g->map, d)))
-		goto out;
-	find_vmcoreinfo(x, g, &p, dom->pickled);
+	find_vmcoreinfo(x, g, &p, dom->pickled, &vmci_pfn);
 	fill_uts(x, g, &p);
+	if ((rc = map_pfn(x, dom, g, &p, &pfn_space, d)))
+		goto out;
+	if (pfn_space)
+		g->vmcoreinfo_gpa = vmci_pfn << 12;
+	else if ((rc = map_machine(x, dom, g, &p, d)))
+		goto out;
+	rc = vmc_gmap_finish(&g->map, d);
 out:
 	vmc_xen_p2m_free(&p);
 	return rc;
@@ -502,6 +624,7 @@ static void xen_carve_release(struct xen_carve *c)
 
 	free(c->doms);
 	free(x->owner);
+	free(x->ptype);
 	vmc_xen_syms_free(&x->syms);
 	vmc_xen_syms_free(&c->ksyms);
 	vmc_physmem_fini(&x->pm);

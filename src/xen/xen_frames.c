@@ -8,12 +8,27 @@
 
 #define PGC_ALLOCATED (1ull << 63)
 #define PGC_XEN_HEAP (1ull << 62)
+/* type_info: PGT_type_mask bits 63..61 (1..4 = L1..L4), PGT_pinned 59, PGT_validated 58 */
+#define PGT_TYPE_SHIFT 61
+#define PGT_PINNED (1ull << 59)
+#define PGT_VALIDATED (1ull << 58)
 
 static uint64_t mfn_to_pdx(const struct xen_host *x, uint64_t mfn)
 {
 	if (!x->pdx_hole_shift)
 		return mfn;
 	return (mfn & x->pdx_bottom_mask) | ((mfn & x->pdx_top_mask) >> x->pdx_hole_shift);
+}
+
+uint8_t vmc_xen_frames_ptype(uint64_t type_info)
+{
+	unsigned t = (unsigned)(type_info >> PGT_TYPE_SHIFT);
+	uint8_t v = 0;
+
+	/* a page table in use now: type L1..L4 and validated or pinned (getpageframeinfo3) */
+	if (t >= 1 && t <= 4 && (type_info & (PGT_PINNED | PGT_VALIDATED)))
+		v = (uint8_t)t | (type_info & PGT_PINNED ? XEN_PT_PINNED : 0) | (type_info & PGT_VALIDATED ? XEN_PT_VALIDATED : 0);
+	return v;
 }
 
 uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
@@ -35,8 +50,9 @@ struct frame_reader {
 	bool page_ok;
 };
 
-/* count_info and _domain of mfn's struct page_info; false when it is not in the dump. */
-static bool read_page_info(struct frame_reader *r, uint64_t mfn, uint64_t *count, uint32_t *owner)
+/* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
+ * page_info; false when it is not in the dump. */
+static bool read_page_info(struct frame_reader *r, uint64_t mfn, uint64_t *count, uint64_t *type, uint32_t *owner)
 {
 	struct xen_host *x = r->x;
 	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz, in = va & 0xfff;
@@ -55,9 +71,13 @@ static bool read_page_info(struct frame_reader *r, uint64_t mfn, uint64_t *count
 			return false;
 		memcpy(count, ent + x->off_pi_count_info, 8);
 		memcpy(owner, ent + x->off_pi_domain, 4);
+		if (x->off_pi_type_info)
+			memcpy(type, ent + x->off_pi_type_info, 8);
 	} else {
 		memcpy(count, r->page + in + x->off_pi_count_info, 8);
 		memcpy(owner, r->page + in + x->off_pi_domain, 4);
+		if (x->off_pi_type_info)
+			memcpy(type, r->page + in + x->off_pi_type_info, 8);
 	}
 	return true;
 }
@@ -99,11 +119,17 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 	}
 	x->nowner = n;
 	set_pgc_layout(x);
+	/* u.inuse.type_info follows count_info in the x86-64 layout (mm.h: list @0, count_info @8,
+	 * type_info @16, _domain @24); VMCOREINFO_XEN does not give it, so it is only assumed for
+	 * that layout and checked against the domains' page tables before it is trusted (xen_pvcanon.c) */
+	if (x->off_pi_count_info == 8 && x->off_pi_domain == 24 && sz >= 32)
+		x->off_pi_type_info = 16;
+	x->ptype = x->off_pi_type_info ? calloc(n ? n : 1, 1) : NULL;
 	for (uint64_t mfn = 0; mfn < n; mfn++) {
-		uint64_t count;
+		uint64_t count, type = 0;
 		uint32_t owner;
 
-		if (!read_page_info(&r, mfn, &count, &owner)) {
+		if (!read_page_info(&r, mfn, &count, &type, &owner)) {
 			if (!holes++)
 				first_hole = mfn;
 			continue;
@@ -116,6 +142,8 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 			x->owner[mfn] = owner & 0x7fffffffu;
 		else
 			continue;
+		if (x->ptype && !(count & PGC_XEN_HEAP))
+			x->ptype[mfn] = vmc_xen_frames_ptype(type);
 		used++;
 	}
 	free(r.page);

@@ -76,7 +76,7 @@ struct xen_host {
 	bool vcpu_running_known;  /* curr_vcpu of every pCPU was read (xen_vcpu.c) */
 	/* VMCOREINFO_XEN, or the same facts from --xen-syms / the built-in table */
 	uint64_t sym_domain_list, sym_frame_table, sym_max_page, sym_pgd_l4, sym_dom_xen, sym_dom_io;
-	uint64_t size_page_info, off_pi_count_info, off_pi_domain, size_domain, off_d_domain_id,
+	uint64_t size_page_info, off_pi_count_info, off_pi_domain, off_pi_type_info, size_domain, off_d_domain_id,
 		off_d_next_in_list;
 
 	/* layout (xen_vmem.c) */
@@ -96,12 +96,18 @@ struct xen_host {
 	uint64_t frame_table_va, max_page;
 	uint32_t *owner;          /* per mfn: pickled owner id | flags below, 0 = none */
 	uint64_t nowner;
+	uint8_t *ptype;           /* per mfn (nowner): page-table level 1..4 | XEN_PT_*, 0 = not one
+				   * in use (NULL when the layout gives no type_info) */
 	uint64_t pgc_xen_heap, pgc_allocated, pgc_state_mask, pgc_state_inuse;
 };
 
 /* owner[] encoding: low 31 bits = _domain (pickled), bit 31 = a Xen-heap page */
 #define XEN_OWNER_HEAP 0x80000000u
 #define XEN_OWNER_ID(x) ((x) & 0x7fffffffu)
+/* ptype[] encoding: low 3 bits the level, and how type_info said it is in use */
+#define XEN_PT_LEVEL(x) ((x) & 7u)
+#define XEN_PT_VALIDATED 0x08u
+#define XEN_PT_PINNED 0x10u
 
 /* xen_ksyms.c: find Xen's embedded symbol table in the dump (in the image at xen_phys_start
  * when CRASH_INFO gives it, else by a scan of machine memory below 4 GiB from the top), resolve
@@ -127,6 +133,8 @@ bool vmc_xen_is_directmap(const struct xen_host *x, uint64_t va);
 enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d);
 uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va);
 bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled);
+/* type_info -> ptype[] value (0 unless L1..L4 and validated or pinned). */
+uint8_t vmc_xen_frames_ptype(uint64_t type_info);
 
 /* xen_domain.c */
 struct xen_domain {

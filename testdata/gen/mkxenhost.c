@@ -6,7 +6,7 @@
  * struct domain / vcpu heads, shared_info.arch, the PV p2m as a frame-list tree and as a
  * linear list behind p2m_cr3) and writes what a correct carver must report.
  *
- * Usage: mkxenhost pv|hostile OUTPREFIX
+ * Usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt OUTPREFIX
  *   writes OUTPREFIX.elf (the host dump), OUTPREFIX.expected (what `vmcarve list --json`
  *   and the extracted outputs must show) and OUTPREFIX.p2m-<domid>.txt (each carvable
  *   domain's valid pfn -> mfn entries, "R pfn mfn 1" lines).
@@ -25,6 +25,11 @@
  *   0x800-0x9ff  Xen image (xen_phys_start 0x800000): page tables, frame table, .bss
  *   0x080-0x0ff  domain 5 (hostile only: linear p2m whose page tables loop)
  * hostile also adds domains 2, 3 and 5 and closes domain_list into a loop (5 -> 1).
+ * pvpt is pv plus page tables typed in the frame table (type_info @16): domain 0 has L4 0x3f4
+ * -> L3 0x3f5 -> L2 0x3f6 -> L1 0x3f7 whose entries point at its own frames, domain 1's
+ * frames, its Xen-heap shared_info, Xen's image, outside RAM, an identity (MMIO) pfn, and
+ * hold PSE corruption and Xen's L4 slots; domain 1's L4 0x4e0 shares domain 0's L3. Both
+ * domains are then written in pfn space, the tables canonical (expected entries given).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -108,6 +113,57 @@ static void arch(struct dom *d, uint64_t max_pfn, uint64_t fll, uint64_t cr3, ui
 	*q(a + 8) = fll;
 	*q(a + 24) = cr3;
 	*q(a + 32) = vaddr;
+}
+
+/* u.inuse.type_info: PGT_l<level>_page_table | PGT_validated (| PGT_pinned) */
+static void pt_type(uint64_t mfn, unsigned level, bool pinned)
+{
+	*q(img(0x10000) + mfn * 32 + 16) = ((uint64_t)level << 61) | (1ull << 58) | (pinned ? 1ull << 59 : 0);
+}
+
+/* pfn of domain 0's own frame m (p2m0[i] = 0x200 + (i * 7 & 511), i < 500) */
+static uint64_t d0_pfn(uint64_t m)
+{
+	for (uint64_t i = 0; i < 500; i++)
+		if (0x200 + ((i * 7) & 511) == m)
+			return i;
+	return ~0ull;
+}
+
+/* pvpt: the page tables, and the canonical entries a carver must write (want[level-1]) */
+static void page_tables(struct dom *d0, struct dom *d1, uint64_t want[4][512])
+{
+	uint64_t *l4 = q(0x3f4 * PAGE), *l3 = q(0x3f5 * PAGE), *l2 = q(0x3f6 * PAGE), *l1 = q(0x3f7 * PAGE);
+	uint64_t *e4 = q(0x4e0 * PAGE);
+
+	for (unsigned i = 0; i < 4; i++)
+		memset(mem + (0x3f4 + i) * PAGE, 0, PAGE), pt_type(0x3f4 + i, 4 - i, i == 0);
+	memset(want, 0, 4 * 512 * 8);
+	l4[0] = 0x3f5000 | 0x67, want[3][0] = d0_pfn(0x3f5) << 12 | 0x67;
+	l4[1] = 0x1234560, want[3][1] = 0x1234560;            /* not present: unchanged */
+	l4[256] = 0x850000 | 0x63;                            /* Xen's slots: zeroed */
+	l4[258] = 0x3f4000 | 0x63;                            /* Xen's linear self-map */
+	l4[271] = 0x851000 | 0x63;
+	l4[300] = 0x3f6000 | 0xe7, want[3][300] = 0xe6;      /* PSE at L4: corrupt, cleared */
+	l3[0] = 0x3f6000 | 0x67, want[2][0] = d0_pfn(0x3f6) << 12 | 0x67;
+	l3[1] = 0x40000000 | 0xe3, want[2][1] = 0xe2;        /* 1 GiB page: no superpages in PV */
+	l2[0] = 0x3f7000 | 0x67, want[1][0] = d0_pfn(0x3f7) << 12 | 0x67;
+	l2[1] = 0x4e0000 | 0x67, want[1][1] = 0x66;          /* domain 1's page table: foreign */
+	l1[0] = 0x8000000000205063ull, want[0][0] = 0x8000000000000063ull | d0_pfn(0x205) << 12;
+	l1[1] = 0x410000 | 0x67, want[0][1] = 0x66;          /* domain 1's frame (grant map) */
+	l1[2] = d0->shinfo << 12 | 0x63, want[0][2] = 0x62;  /* Xen heap (shared_info) */
+	l1[3] = 503ull << 12 | 0x73, want[0][3] = 503ull << 12 | 0x73; /* identity (MMIO) */
+	l1[4] = 0x900000 | 0x63, want[0][4] = 0x62;          /* Xen's image */
+	l1[5] = 0xabc000, want[0][5] = 0xabc000;             /* a swap entry */
+	l1[6] = 0x5000000 | 0x63, want[0][6] = 0x62;         /* outside RAM */
+	l1[7] = 0x3ff000 | 0x1e3, want[0][7] = d0_pfn(0x3ff) << 12 | 0x1e3; /* PAT bit (0x80) at L1 is not PSE */
+	/* domain 1: one L4 (pinned) sharing domain 0's L3, and a frame of its own */
+	memset(e4, 0, PAGE);
+	pt_type(0x4e0, 4, true);
+	e4[0] = 0x3f5000 | 0x67;
+	e4[1] = 0x4e1000 | 0x67;
+	e4[258] = 0x4e0000 | 0x63;
+	(void)d1;
 }
 
 static void note(FILE *f, const char *name, uint32_t type, const void *desc, uint32_t len)
@@ -201,12 +257,14 @@ int main(int argc, char **argv)
 		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 }, d5 = { 5, 0x80, 0x80, 0x150, 0x154 };
 	uint64_t p2m0[512];
 
-	bool qemu, wrongsyms;
+	bool qemu, wrongsyms, pvpt;
+	static uint64_t want[4][512];
 	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
-			  strcmp(argv[1], "wrongsyms"))) {
-		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms OUTPREFIX\n");
+			  strcmp(argv[1], "wrongsyms") && strcmp(argv[1], "pvpt"))) {
+		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt OUTPREFIX\n");
 		return 2;
 	}
+	pvpt = !strcmp(argv[1], "pvpt");
 	hostile = !strcmp(argv[1], "hostile");
 	wrongsyms = !strcmp(argv[1], "wrongsyms");
 	qemu = wrongsyms || !strcmp(argv[1], "qemu");
@@ -262,7 +320,7 @@ int main(int argc, char **argv)
 	p2m0[500] = 0x850;          /* Xen's image */
 	p2m0[501] = 0x410;          /* domain 1's */
 	p2m0[502] = 0x5000;         /* outside RAM */
-	p2m0[503] = (1ull << 62) | 0x900; /* identity */
+	p2m0[503] = (1ull << 62) | (pvpt ? 503 : 0x900); /* identity */
 	for (unsigned i = 504; i < 512; i++)
 		p2m0[i] = ~0ull;
 	memset(mem + 0x3fd * PAGE, 0, 3 * PAGE);
@@ -282,6 +340,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < 512; i++)
 		q(0x4f4 * PAGE)[i] = i < 256 ? 0x4ff - i : ~0ull;
 	arch(&d1, 1024, ~0ull, 0x4f0000, P2M_VADDR);
+	if (pvpt)
+		page_tables(&d0, &d1, want);
 
 	/* domain 4: HVM. d->arch.p2m (struct domain +0x4a8) -> struct p2m_domain (heap 0x145:
 	 * .domain +0x18, .phys_table +0x58) -> EPT root 0x146 (L3 0x147, L2 0x148, L1 0x149).
@@ -378,10 +438,50 @@ int main(int argc, char **argv)
 		free(mem);
 		return 0;
 	}
+	if (pvpt) {
+		/* pfn space: domain 0 its 500 pfns + identity p2m (1 leaf, fl, fll at 0x200..);
+		 * domain 1 its 256 pfns + 2 leaves, fl, fll at 0x400.. */
+		fprintf(e, "guest 0 ok=true type=PV space=guest-physical pages_expected=512 pages_mapped=503 pages_refused=3 max_gfn=512 synth=3\n");
+		for (uint64_t i = 0; i < 500; i++)
+			if (p2m0[i] < 0x3f4 || p2m0[i] > 0x3f7)
+				fprintf(e, "gmap 0 0x%llx 0x%llx 1\n", (unsigned long long)i, (unsigned long long)p2m0[i]);
+		for (unsigned l = 0; l < 4; l++) {
+			fprintf(e, "ptpage 0 0x%llx", (unsigned long long)d0_pfn(0x3f7 - l));
+			for (unsigned i = 0; i < 512; i++)
+				fprintf(e, " %llx", (unsigned long long)want[l][i]);
+			fprintf(e, "\n");
+		}
+		fprintf(e, "report 0 pv.page_tables=4 (L1 1, L2 1, L3 1, L4 1) canonicalised\n");
+		fprintf(e, "report 0 pv.entries: translated=5 identity=1 xen_slots_zeroed=3 cleared=7 (xen_heap=1 foreign=2 own_unmapped=0 other=2 pse=2)\n");
+		fprintf(e, "warning 0 2 present entries with PSE\n");
+		fprintf(e, "guest 1 ok=true type=PV space=guest-physical pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=4\n");
+		for (uint64_t i = 0; i < 256; i++)
+			if (0x4ff - i != 0x4e0)
+				fprintf(e, "gmap 1 0x%llx 0x%llx 1\n", (unsigned long long)i, (unsigned long long)(0x4ff - i));
+		fprintf(e, "ptpage 1 0x%x", 0x4ff - 0x4e0);
+		for (unsigned i = 0; i < 512; i++)
+			fprintf(e, " %llx", i == 0 ? 0x66ull : i == 1 ? (0x4ffull - 0x4e1) << 12 | 0x67 : 0ull);
+		fprintf(e, "\n");
+		fprintf(e, "report 1 pv.entries: translated=1 identity=0 xen_slots_zeroed=1 cleared=1 (xen_heap=0 foreign=1 own_unmapped=0 other=0 pse=0)\n");
+		fclose(e);
+		for (unsigned dom = 0; dom < 2; dom++) {
+			snprintf(path, sizeof(path), "%s.p2m-%u.txt", argv[2], dom);
+			if (!(f = fopen(path, "w")))
+				return 1;
+			fprintf(f, "# the identity p2m the output carries for crash (generator truth)\n");
+			for (unsigned i = 0; i < (dom ? 256 : 500); i++)
+				fprintf(f, "R 0x%x 0x%x 1\n", i, i);
+			fclose(f);
+		}
+		free(mem);
+		return 0;
+	}
 	/* domain 0: 512 own + shared_info; refused: Xen, domain 1, outside RAM */
 	fprintf(e, "guest 0 ok=true type=PV pages_expected=512 pages_mapped=513 pages_refused=3 max_gfn=512 synth=0\n");
 	fprintf(e, "frames 0 0x200+512 0x%llx+1\n", (unsigned long long)d0.shinfo);
 	fprintf(e, "warning 0 pfn 0x1f4 -> mfn 0x850\n");
+	/* no frame typed as a page table: written in machine space, saying why */
+	fprintf(e, "warning 0 page tables cannot be canonicalised (type_info @16 gives the domain no L4 page table in use)\n");
 	/* domain 1: 256 own + shared_info + synthesised fll, fl and one all-invalid leaf */
 	fprintf(e, "guest 1 ok=true type=PV pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=3\n");
 	fprintf(e, "frames 1 0x400+256 0x%llx+1\n", (unsigned long long)d1.shinfo);

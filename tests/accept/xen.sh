@@ -15,15 +15,21 @@
 #          xen-syms of another build is refused with a message naming the embedded table.
 # Checks, for ELF, kdump-lzo and kdump-zstd outputs of `vmcarve extract`:
 #   * `vmcarve list` shows the domain as PV with the bed's memory size and vCPU count;
-#   * verify-markers: 100 % of the domain's marker pages, at the machine frame the bed's
-#     truth p2m gives (outputs are in machine space, as Xen kdumps are);
-#   * xen_p2m_check.py: the p2m the output carries (CRASH_INFO -> frame lists -> leaves, as
-#     crash reads it) equals the bed's truth p2m, and every frame it names is in the output;
-#   * domUs: every page of Xen's own `xl dump-core` equals the carved page (xccompare.py);
+#   * list -v: the domain was written in pfn space (pv.space=pfn) with canonical page tables,
+#     as many of each level as Xen's type info gave xen-mfndump (info/, domUs);
+#   * verify-markers: 100 % of the domain's marker pages at their pfn (no map: outputs are in
+#     the guest's own pseudo-physical space, page tables canonicalised);
+#   * xen_p2m_check.py: the p2m the output carries for crash (CRASH_INFO -> frame lists ->
+#     leaves) is the identity on every pfn of the bed's truth p2m, each frame in the output;
+#   * domUs: every page of Xen's own `xl dump-core` equals the carved page at its pfn, the page
+#     tables (xen-mfndump's types) their independent canonical form (xen_pv_canon.py);
+#   * drgn (no Xen knowledge: it walks the canonical page tables) opens every output: init_task,
+#     every task's stack trace, the module list (xen_pv_drgn.py); gdb reads init_uts_ns and
+#     jiffies from every ELF output;
 #   * with --xen-syms: vCPU 0's registers equal the xc_core's vCPU 0 context (domUs), and
 #     crash's bt -a on the kdump outputs gives every vCPU's task a backtrace from them;
 #   * crash 8.0.2 + vmlinux opens each output: sys (RELEASE), log (the boot log), bt -a,
-#     kmem -i (TOTAL MEM) work, and TASKS equals what crash shows on the genuine reference
+#     kmem -i (TOTAL MEM), mod work, and TASKS equals what crash shows on the genuine reference
 #     (the xc_core for a domU, as the bed's checks/crash-*.txt recorded it; for dom0 from the kdump, crash's whole output must be identical
 #     to its output on the genuine kdump itself).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -107,12 +113,29 @@ check_embedded() { # LIST-V-FILE
 		acc_fail "list -v without --xen-syms used no embedded symbol table: $(grep -m2 -E '^xen_syms|rror' "$1" | tr '\n' ' ')"
 	fi
 }
+# written in pfn space, with as many page tables of each level as Xen's types (xen-mfndump)
+check_space() { # LIST-V-FILE
+	local got want mfn=$BED/info/xen-mfndump-p2m-dom$DOMID.txt
+	got=$(awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^pv\.page_tables=/' "$1")
+	if ! awk -v id="$DOMID" '/^\[guest / { g = ($2 == id "]") } g && /^pv\.space=pfn/ { f = 1 } END { exit !f }' "$1"; then
+		acc_fail "list -v: domain $DOMID not written in pfn space: $(grep -m2 -E 'canonicalised|pv\.space' "$1" | tr '\n' ' ')"
+		return
+	fi
+	if [ -s "$mfn" ]; then
+		want=$(printf 'L1 %s, L2 %s, L3 %s, L4 %s' $(for l in L1 L2 L3 L4; do grep -c " $l\$" "$mfn"; done))
+		case $got in *"($want)"*) acc_pass "list -v: pfn space, page tables as Xen typed them ($want; xen-mfndump)" ;;
+		*) acc_fail "list -v: '$got', xen-mfndump has ($want)" ;; esac
+	else
+		acc_pass "list -v: pfn space, $got"
+	fi
+}
 if [ "$SRC" != qemu-nosyms ]; then
 	check_list "${SYMS[@]}"
 	[ "$SRC" = kdump ] && [ -n "$XENSYMS" ] && check_list --xen-syms "$XENSYMS"
 	"$VMCARVE" list "$INPUT" "${SYMS[@]}" -v > "$WORK/list-v.txt" 2>&1
 	acc_info "list -v offsets: $(grep -E '^OFFSET\((domain\.(vcpu|shared_info|tot_pages)|vcpu\.arch\.user_regs)\)' "$WORK/list-v.txt" | tr '\n' ' ')"
 	[ "$SRC" = kdump ] && check_embedded "$WORK/list-v.txt"
+	check_space "$WORK/list-v.txt"
 	check_vcpu0 "$WORK/list-v.txt" "${SYMS[*]:-embedded symbols}"
 	if [ "$SRC" = kdump ] && [ -n "$XENSYMS" ]; then
 		"$VMCARVE" list "$INPUT" --xen-syms "$XENSYMS" -v > "$WORK/list-v-syms.txt" 2>&1
@@ -136,18 +159,34 @@ extract() { # NAME ARGS...
 	OUTS+=("$name")
 }
 check_markers() { # OUTPUT...
-	local o sp r
+	local o r
 	for o in "$@"; do
-		sp=()
-		[ "$o" != elf ] && sp=(--kdump-space machphys)
-		r=$("$COMMON/verify-markers" -q "${sp[@]}" --map "$BED/truth/$DOM.p2m.txt" -m "$BED/truth/truth-$DOM.txt" "$WORK/$o" 2>&1 | grep '^TOTAL')
-		case $r in *'-> PASS'*) acc_pass "markers $o: $r" ;; *) acc_fail "markers $o: ${r:-verify-markers failed}" ;; esac
+		r=$("$COMMON/verify-markers" -q -m "$BED/truth/truth-$DOM.txt" "$WORK/$o" 2>&1 | grep '^TOTAL')
+		case $r in *'-> PASS'*) acc_pass "markers $o at their pfn: $r" ;; *) acc_fail "markers $o: ${r:-verify-markers failed}" ;; esac
 	done
 }
+# the p2m crash reads from the output: the identity on every pfn the truth p2m names
 check_p2m() { # OUTPUT
 	local r
-	r=$("$PY" "$HERE/xen_p2m_check.py" "$WORK/$1" "$BED/truth/$DOM.p2m.txt" 2>&1 | tail -1)
-	case $r in *'-> PASS'*) acc_pass "p2m carried by $1 vs truth: $r" ;; *) acc_fail "p2m check ($1): $r" ;; esac
+	awk '/^R / { print $1, $2, $2, $4; next } { print }' "$BED/truth/$DOM.p2m.txt" > "$WORK/$DOM.identity.txt"
+	r=$("$PY" "$HERE/xen_p2m_check.py" "$WORK/$1" "$WORK/$DOM.identity.txt" 2>&1 | tail -1)
+	case $r in *'-> PASS'*) acc_pass "p2m carried by $1 is the identity on the truth's pfns: $r" ;; *) acc_fail "p2m check ($1): $r" ;; esac
+}
+check_drgn() { # OUTPUT
+	local r
+	r=$(timeout 600 "$PY" "$HERE/xen_pv_drgn.py" "$WORK/$1" "$VMLINUX" 2>&1 | tail -1)
+	case $r in *'-> PASS'*) acc_pass "drgn $1: $r" ;; *'not importable'*) acc_info "drgn: $r" ;; *) acc_fail "drgn $1: $r" ;; esac
+}
+check_gdb() { # ELF-OUTPUT
+	local r
+	command -v gdb > /dev/null || { acc_info "gdb is not installed: not checked"; return; }
+	r=$(timeout 300 gdb -batch -nx "$VMLINUX" "$WORK/$1" -ex 'p init_uts_ns.name.release' -ex 'p jiffies' 2>&1 | grep '^\$')
+	# the release the bed's vmlinux is named after (vmlinux-RELEASE)
+	if grep -q "^\$1 = \"${VMLINUX##*/vmlinux-}\"" <<< "$r" && grep -q '^\$2 = [1-9]' <<< "$r"; then
+		acc_pass "gdb $1: $(tr '\n' ' ' <<< "$r" | tr -s ' ')"
+	else
+		acc_fail "gdb $1: $(tr '\n' ' ' <<< "$r")"
+	fi
 }
 
 if [ "$SRC" = qemu-nosyms ]; then
@@ -160,6 +199,7 @@ if [ "$SRC" = qemu-nosyms ]; then
 		acc_log "domain $DOM = id $DOMID ($MEM MiB, $VCPUS vCPUs)"
 		check_list
 		check_vcpu0 "$WORK/list-v.txt" "embedded symbols"
+		check_space "$WORK/list-v.txt"
 		OUTS=()
 		extract "$DOM.elf" --format elf
 		extract "$DOM.kdump-lzo" -l
@@ -229,15 +269,24 @@ SYMS_OUTS=" elf kdump-lzo kdump-zstd "
 # ---- pages -------------------------------------------------------------------------------
 check_markers "${OUTS[@]}"
 [ -s "$WORK/elf" ] && check_p2m elf
+MFNDUMP=$BED/info/xen-mfndump-p2m-dom$DOMID.txt
 if [ "$REF" != - ] && [ -s "$BED/$REF" ]; then
+	[ -s "$MFNDUMP" ] || acc_fail "no $MFNDUMP: the page tables of $REF cannot be told"
 	for o in "${OUTS[@]}"; do
-		r=$("$PY" "$COMMON/xccompare.py" "$BED/$REF" "$WORK/$o" 2>&1 | tail -1)
+		[ -s "$MFNDUMP" ] || break
+		r=$("$PY" "$HERE/xen_pv_canon.py" "$COMMON" "$BED/$REF" "$MFNDUMP" "$WORK/$o" 2>&1 | tail -1)
 		case $r in *'-> PASS'*) acc_pass "xc_core pages vs $o: $r" ;; *) acc_fail "xc_core vs $o: $r" ;; esac
 	done
 fi
 
+# ---- drgn and gdb (no Xen knowledge: they follow the canonical page tables) ----------------
+for o in "${OUTS[@]}"; do
+	check_drgn "$o"
+done
+[ -s "$WORK/elf" ] && check_gdb elf
+
 # ---- crash -------------------------------------------------------------------------------
-printf '%s\n' sys log 'bt -a' 'kmem -i' ps q > "$WORK/cmds"
+printf '%s\n' sys log 'bt -a' 'kmem -i' ps mod q > "$WORK/cmds"
 : > "$WORK/jobs"
 SESS=("${OUTS[@]}")
 GENUINE=
@@ -263,6 +312,9 @@ for s in "${OUTS[@]}"; do
 	grep -q 'Linux version' "$c" || acc_fail "$what: log has no 'Linux version' line"
 	grep -q 'TOTAL MEM' "$c" || acc_fail "$what: kmem -i printed no TOTAL MEM"
 	grep -q '^PID: ' "$c" || acc_fail "$what: bt -a printed no task"
+	# mod reads the module list in vmalloc space: through the page tables and the note's p2m
+	grep -qE '^ +MODULE +NAME|no modules installed' "$c" || acc_fail "$what: mod printed no module list"
+	grep -q "cannot access vmalloc'd module memory" "$c" && acc_fail "$what: crash cannot access vmalloc'd module memory"
 	nlog=$(grep -c '^\[ *[0-9]*\.[0-9]*\]' "$c")
 	# (crash 8.0.2 takes the registers of a Xen-flavoured dump's NT_PRSTATUS notes only from a
 	# kdump-compressed file; in an ELF one it searches the stacks, as on Xen's own kdump)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""xen_mutate.py VMCARVE MKXENHOST WORKDIR [N]
+"""xen_mutate.py VMCARVE MKXENHOST WORKDIR [N [SCENARIO]]
 
 Robustness on hostile Xen host dumps: generates the synthetic hostile host dump, then N times
 (default 60, fixed seeds) overwrites a few random 8-byte words in the structures a carver
@@ -7,7 +7,8 @@ follows (Xen's page tables, frame table, struct domain / vcpu / shared_info page
 p2m trees and page tables, the EPT, the domain frames) and runs `vmcarve list` and
 `vmcarve extract` of every listed domain. Every run must end within its time limit, with
 exit code 0, 1 or 4 (never a signal), print no sanitizer report, and a failing run must say
-why on stderr in one line per problem. Exit 0 = all runs behaved.
+why on stderr in one line per problem. Exit 0 = all runs behaved. SCENARIO: mkxenhost's
+(default hostile; pvpt: PV page tables typed in the frame table, canonicalised in the output).
 """
 import os
 import random
@@ -17,8 +18,9 @@ import sys
 
 vmcarve, mk, work = sys.argv[1:4]
 n = int(sys.argv[4]) if len(sys.argv) > 4 else 60
-prefix = os.path.join(work, "xen-mutate")
-subprocess.run([mk, "hostile", prefix], check=True)
+scen = sys.argv[5] if len(sys.argv) > 5 else "hostile"
+prefix = os.path.join(work, "xen-mutate-" + scen)
+subprocess.run([mk, scen, prefix], check=True)
 orig = open(prefix + ".elf", "rb").read()
 phoff, = struct.unpack_from("<Q", orig, 32)
 # the PT_LOAD (second program header) starts at this file offset; machine address 0 there
@@ -26,6 +28,7 @@ data_off, = struct.unpack_from("<Q", orig, phoff + 56 + 8)
 # frames worth hitting: Xen heap (0x100-0x15f), domain p2m/page-table pages, Xen's tables
 # and frame table (image +0x1000..+0x30000), some domain data, the EPT
 targets = list(range(0x100, 0x160)) + [0x3fd, 0x3fe, 0x3ff, 0x4f0, 0x4f1, 0x4f2, 0x4f3, 0x4f4, 0xf0, 0xf1]
+targets += [0x3f4, 0x3f5, 0x3f6, 0x3f7, 0x4e0]  # pvpt's page tables
 targets += [0x801, 0x802, 0x803, 0x804, 0x805, 0x806] + list(range(0x810, 0x830)) + [0x900]
 bad = 0
 path = prefix + "-m.elf"

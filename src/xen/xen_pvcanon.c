@@ -1,0 +1,190 @@
+/* xen_pvcanon.c: a PV domain in its own frame space (pfn), with canonical page tables: every
+ * frame Xen's frame table types as a page table in use (L1..L4, validated or pinned) is
+ * rewritten as the guest itself reads it through pte_val() and as Xen's migration stream
+ * writes it (xg_sr_save_x86_pv.c normalise_pagetable): each present entry's machine frame
+ * replaced by the domain's pfn for it, Xen's L4 slots 256..271 zeroed, and entries that point
+ * at frames the domain does not own cleared (frame 0, present bit off, other flags kept: what
+ * Linux's pte_mfn_to_pfn returns for an unknown mfn). Every other page is copied unchanged.
+ * The work is one pass over each table page: hostile tables cost no more than honest ones. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xen_pvcanon.h"
+
+#define ENTRIES 512u
+#define PTE_PRESENT 0x1ull
+#define PTE_PSE 0x80ull
+#define PTE_FRAME 0x000ffffffffff000ull
+#define XEN_L4_FIRST 256u  /* HYPERVISOR_VIRT_START_X86_64 >> 39 */
+#define XEN_L4_LAST 271u   /* HYPERVISOR_VIRT_END_X86_64 (0xffff87ffffffffff) >> 39 */
+#define XEN_L4_LINEAR 258u /* LINEAR_PT_VIRT_START: every validated L4 maps itself here */
+
+/* Where the mfn of a present entry goes. */
+static uint64_t canon_entry(const struct xen_pvcanon *c, uint64_t e, struct xen_pvcanon_stats *st)
+{
+	uint64_t mfn = (e & PTE_FRAME) >> 12, flags = e & ~PTE_FRAME;
+	uint32_t o;
+
+	if (mfn < c->ninv && c->inv[mfn]) {
+		st->translated++;
+		return flags | ((uint64_t)(c->inv[mfn] - 1) << 12);
+	}
+	o = mfn < c->nowner ? c->owner[mfn] : 0;
+	/* an identity (MMIO) range of the p2m: pfn = mfn, unless a domain owns the frame */
+	if (mfn < c->np2m && (c->p2m[mfn] & XEN_P2M_IDENTITY_BIT) &&
+	    (c->p2m[mfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) == mfn &&
+	    (!o || (c->dom_io && XEN_OWNER_ID(o) == c->dom_io && !(o & XEN_OWNER_HEAP)))) {
+		st->identity++;
+		return e;
+	}
+	if (o && XEN_OWNER_ID(o) == c->pickled)
+		(o & XEN_OWNER_HEAP) ? st->xen_heap++ : st->unmapped++;
+	else if (o)
+		st->foreign++;
+	else
+		st->other++;
+	return flags & ~PTE_PRESENT;
+}
+
+void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned level, struct xen_pvcanon_stats *st)
+{
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t e = ent[i];
+		if (level == 4 && i >= XEN_L4_FIRST && i <= XEN_L4_LAST) {
+			st->xen_slots += (e & PTE_PRESENT) != 0;
+			ent[i] = 0;
+			continue;
+		}
+		if (!(e & PTE_PRESENT))
+			continue;
+		if (level >= 2 && (e & PTE_PSE)) {
+			/* PV has no superpages (get_page_from_l2e refuses PSE): corruption */
+			st->pse++;
+			ent[i] = (e & ~PTE_FRAME) & ~PTE_PRESENT;
+			continue;
+		}
+		ent[i] = canon_entry(c, e, st);
+	}
+	st->tables++;
+}
+
+enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, const struct xen_host *x, const struct xen_p2m *p,
+				     uint32_t pickled, uint32_t dom_io, struct vmc_diag *d)
+{
+	memset(c, 0, sizeof(*c));
+	c->owner = x->owner;
+	c->nowner = x->nowner;
+	c->p2m = p->mfn;
+	c->np2m = p->npfn;
+	c->pickled = pickled;
+	c->dom_io = dom_io;
+	c->ninv = x->nowner;
+	if (!(c->inv = calloc(c->ninv ? c->ninv : 1, sizeof(*c->inv))))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the p2m inverse (%llu frames)",
+				(unsigned long long)c->ninv);
+	/* the domain's own RAM: p2m entries to frames it owns (not Xen-heap), first pfn wins */
+	for (uint64_t pfn = 0; pfn < p->npfn; pfn++) {
+		uint64_t e = p->mfn[pfn];
+		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= c->ninv ||
+		    !vmc_xen_frames_owned_by(x, e, pickled) || (x->owner[e] & XEN_OWNER_HEAP))
+			continue;
+		if (c->inv[e])
+			c->duplicates++;
+		else
+			c->inv[e] = (uint32_t)(pfn + 1);
+	}
+	return VMC_OK;
+}
+
+void vmc_xen_pvcanon_release(struct xen_pvcanon *c)
+{
+	free(c->inv);
+	c->inv = NULL;
+}
+
+/* type_info is at the offset assumed only if the domain's L4s say so: at least one frame
+ * typed L4 in use, every one of them with Xen's linear self-map in slot 258, and the guest
+ * kernel's own top-level table (swapper_pg_dir, when known) L4, validated and pinned. */
+bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swapper_mfn, char *why, size_t len)
+{
+	uint64_t n4 = 0, bad = 0, first_bad = 0;
+
+	if (!x->ptype) {
+		snprintf(why, len, "struct page_info has no known type_info offset (SIZE %llu, count_info @%llu, _domain @%llu)",
+			 (unsigned long long)x->size_page_info, (unsigned long long)x->off_pi_count_info,
+			 (unsigned long long)x->off_pi_domain);
+		return false;
+	}
+	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
+		uint64_t e;
+		if (XEN_PT_LEVEL(x->ptype[mfn]) != 4 || !vmc_xen_frames_owned_by(x, mfn, pickled))
+			continue;
+		n4++;
+		if (!vmc_physmem_peek(&x->pm, mfn, XEN_L4_LINEAR * 8, &e, 8))
+			continue; /* not in the dump: nothing to judge */
+		if (!(e & PTE_PRESENT) || ((e & PTE_FRAME) >> 12) != mfn) {
+			if (!bad++)
+				first_bad = mfn;
+		}
+	}
+	if (!n4) {
+		snprintf(why, len, "type_info @%llu gives the domain no L4 page table in use",
+			 (unsigned long long)x->off_pi_type_info);
+		return false;
+	}
+	if (bad) {
+		snprintf(why, len, "%llu of %llu frames type_info @%llu calls L4 (first mfn 0x%llx) lack Xen's linear self-map in slot %u",
+			 (unsigned long long)bad, (unsigned long long)n4, (unsigned long long)x->off_pi_type_info,
+			 (unsigned long long)first_bad, XEN_L4_LINEAR);
+		return false;
+	}
+	if (swapper_mfn != ~0ull &&
+	    (swapper_mfn >= x->nowner || x->ptype[swapper_mfn] != (4 | XEN_PT_VALIDATED | XEN_PT_PINNED))) {
+		snprintf(why, len, "the kernel's swapper_pg_dir (mfn 0x%llx) is not typed L4|validated|pinned (0x%x)",
+			 (unsigned long long)swapper_mfn, swapper_mfn < x->nowner ? x->ptype[swapper_mfn] : 0);
+		return false;
+	}
+	snprintf(why, len, "%llu L4 tables with Xen's self-map%s", (unsigned long long)n4,
+		 swapper_mfn != ~0ull ? ", swapper_pg_dir L4|validated|pinned" : "");
+	return true;
+}
+
+/* One frame of the output: the host frame, or its canonical copy when it is a page table the
+ * host dump holds. */
+static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g, uint64_t pfn,
+			       uint64_t mfn, struct xen_pvcanon_stats *st, struct vmc_diag *d)
+{
+	unsigned level = XEN_PT_LEVEL(x->ptype[mfn]);
+	uint64_t page[ENTRIES];
+	const uint8_t *src;
+	struct vmc_diag tmp;
+
+	if (!level)
+		return vmc_gmap_add(&g->map, pfn, mfn, 1, d);
+	vmc_diag_init(&tmp);
+	if (!vmc_bitmap_test(&x->dump->stored, mfn) || !(src = vmc_physmem_frame(&x->pm, mfn, &tmp))) {
+		st->absent_tables++;
+		return vmc_gmap_add(&g->map, pfn, mfn, 1, d); /* written as the host dump has it: not at all */
+	}
+	memcpy(page, src, sizeof(page));
+	st->by_level[level]++;
+	vmc_xen_pvcanon_page(c, page, level, st);
+	return vmc_gmap_add_synth(&g->map, pfn, page, d);
+}
+
+enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
+				    struct xen_pvcanon_stats *st, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	for (uint64_t pfn = 0; pfn < c->np2m; pfn++) {
+		uint64_t mfn = c->p2m[pfn];
+		if (mfn >= c->ninv || c->inv[mfn] != pfn + 1)
+			continue; /* not the domain's own RAM (refused and counted by the caller), or a duplicate */
+		if ((rc = map_one(x, c, g, pfn, mfn, st, d)))
+			return rc;
+		st->pages++;
+	}
+	return VMC_OK;
+}

@@ -1,0 +1,42 @@
+/* xen_pvcanon.h: a PV domain written in pfn space with canonical page tables (xen_pvcanon.c). */
+#ifndef VMC_XEN_PVCANON_H
+#define VMC_XEN_PVCANON_H
+
+#include "xen_host.h"
+
+/* What canonicalisation needs: ownership, the domain's p2m and its inverse. */
+struct xen_pvcanon {
+	const uint32_t *owner;  /* xen_host.owner */
+	uint64_t nowner;
+	const uint64_t *p2m;    /* xen_p2m.mfn */
+	uint64_t np2m;
+	uint32_t *inv;          /* per mfn: pfn + 1 of the domain's own RAM, 0 = none */
+	uint64_t ninv;
+	uint32_t pickled;       /* the domain */
+	uint32_t dom_io;        /* pickled dom_io (owner of MMIO frames), 0 = unknown */
+	uint64_t duplicates;    /* p2m entries naming a frame an earlier pfn has (the first wins) */
+};
+
+struct xen_pvcanon_stats {
+	uint64_t pages, tables, by_level[5], absent_tables;
+	uint64_t translated, identity;  /* present entries kept, frame as pfn */
+	uint64_t xen_slots;             /* present entries in L4 slots 256..271, zeroed */
+	uint64_t xen_heap;              /* cleared: Xen-heap frames shared with the domain (shared_info, grant table) */
+	uint64_t foreign;               /* cleared: frames of another domain (grant/foreign maps, Xen's own) */
+	uint64_t unmapped;              /* cleared: the domain's own frames with no pfn in its p2m */
+	uint64_t other;                 /* cleared: free frames, Xen's, outside RAM, non-identity MMIO */
+	uint64_t pse;                   /* cleared: PSE at L2..L4 (PV has no superpages: corruption) */
+};
+
+enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, const struct xen_host *x, const struct xen_p2m *p,
+				     uint32_t pickled, uint32_t dom_io, struct vmc_diag *d);
+void vmc_xen_pvcanon_release(struct xen_pvcanon *c);
+/* Canonicalise one table page of the given level (1..4) in place. */
+void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned level, struct xen_pvcanon_stats *st);
+/* Whether type_info can be trusted for this domain (why: the evidence, or what failed). */
+bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swapper_mfn, char *why, size_t len);
+/* Add every pfn of the domain's own RAM to g->map: page tables canonical, the rest as is. */
+enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
+				    struct xen_pvcanon_stats *st, struct vmc_diag *d);
+
+#endif
