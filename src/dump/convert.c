@@ -90,6 +90,7 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 
 	if (!stats)
 		stats = &own;
+	stats->partial_kept = false; /* read on every failure path below, before the writer fills stats */
 	vmc_dump_out_info(dump, opts->partial, &info);
 	if (opts->select)
 		info.stored = opts->select;
