@@ -85,9 +85,9 @@ check_list() { # ARGS...
 		acc_fail "vmcarve list $*: domain $DOMID not listed"
 	else
 		set -- $row
-		# ID NAME TYPE VCPUS EXPECTED MAPPED PRESENT MAX-GFN METHOD
-		if [ "$3" = PV ] && [ "$4" = "$VCPUS" ] && [ "$5" = $((MEM * 256)) ]; then
-			acc_pass "vmcarve list: domain $DOMID PV, $4 vCPUs, $5 pages expected, $7 present, max gfn $8"
+		# ID NAME TYPE HOSTNAME RELEASE STATE VCPUS EXPECTED MAPPED PRESENT MAX-GFN METHOD
+		if [ "$3" = PV ] && [ "$7" = "$VCPUS" ] && [ "$8" = $((MEM * 256)) ]; then
+			acc_pass "vmcarve list: domain $DOMID PV ($4, $5, $6), $7 vCPUs, $8 pages expected, ${10} present, max gfn ${11}"
 		else
 			acc_fail "vmcarve list: domain $DOMID row '$row' (want PV, $VCPUS vCPUs, $((MEM * 256)) pages)"
 		fi
