@@ -172,11 +172,13 @@ struct kdw_layout {
 
 /* libkdumpfile ignores the whole utsname (and with it the architecture) unless sysname is
  * "Linux" and release, version and machine are not empty: fields the input did not give
- * are filled with "Linux", "unknown" and the machine of the ELF header. */
+ * are filled with "Linux", "unknown" and the machine of the ELF header. Not the release:
+ * libkdumpfile parses it into linux.version_code and refuses reads when it is no version
+ * (a carved guest without VMCOREINFO), so an unknown release stays empty. */
 static void fill_uts_gaps(uint8_t *uts, const struct vmc_out_info *info)
 {
 	const char *m = info->e_machine == 3 ? "i686" : "x86_64";
-	const char *fill[5] = { "Linux", NULL, "unknown", "unknown", m };
+	const char *fill[5] = { "Linux", NULL, NULL, "unknown", m };
 
 	for (unsigned i = 0; i < 5; i++)
 		if (fill[i] && !uts[i * 65])

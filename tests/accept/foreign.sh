@@ -8,8 +8,9 @@
 #   KVM (guest-physical outputs): every page is scanned for ground-truth marker pages
 #     (verify-markers --scan --strict): a marker page of any other label (the other guest,
 #     the host's own) is foreign.
-#   Xen (machine-frame outputs): a frame that another domain's p2m (the bed's truth) maps is
-#     foreign (foreign_xen.py). Other domains' marker pages at frames no other domain owns are
+#   Xen (PV outputs in pfn space): each output pfn is taken to its machine frame through the
+#     domain's own truth p2m; a frame that another domain's p2m maps is foreign
+#     (foreign_xen.py). Other domains' marker pages at frames no other domain owns are
 #     copies in the domain's own memory (dom0 ran `xl dump-core`) and are counted, not failed.
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/accept/lib.sh
@@ -50,7 +51,7 @@ else
 	acc_fail "kvm: split: $(tail -2 "$WORK/kvm.split.log")"
 fi
 
-# ---- Xen: outputs are named by domain id; PV outputs are in machine space (truth p2m) ---------
+# ---- Xen: outputs are named by domain id; PV outputs are in pfn space (markers at their pfn) ---
 XBED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen) || acc_skip "the Xen test bed's outputs are not there"
 t0=$EPOCHREALTIME
 if "$VMCARVE" split -q "$XBED/xen-kdump.vmcore" -o "$WORK/xen" -c > "$WORK/xen.split.log" 2>&1; then
@@ -60,7 +61,7 @@ if "$VMCARVE" split -q "$XBED/xen-kdump.vmcore" -o "$WORK/xen" -c > "$WORK/xen.s
 		name=$(field name) domid=$(field domid)
 		out=$(ls "$WORK/xen/$domid".kdump "$WORK/xen/$domid"-*.kdump 2> /dev/null | head -1)
 		[ -n "$out" ] || { acc_fail "xen: no output for $name (domain $domid)"; continue; }
-		res=$($VERIFY -q --kdump-space machphys --map "$XBED/$(field map)" -m "$XBED/$(field manifest)" "$out" 2>&1 | grep '^TOTAL')
+		res=$($VERIFY -q -m "$XBED/$(field manifest)" "$out" 2>&1 | grep '^TOTAL')
 		case $res in *"-> PASS"*) acc_pass "$(basename "$out"): own markers ($name): $res" ;; *) acc_fail "$(basename "$out"): own markers ($name): ${res:-verify-markers failed}" ;; esac
 		res=$(VMCARVE_COMMON=$SHARED/testbed/common "$PY" "$HERE/foreign_xen.py" "$out" "$name" "$XBED" 2>&1)
 		n=$(sed -n 's/.* foreign=\([0-9]*\) .*/\1/p' <<< "$res")
