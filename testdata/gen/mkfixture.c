@@ -9,7 +9,7 @@
  *
  * Usage:
  *   mkfixture SPEC OUTPREFIX          write the fixture file(s) and OUTPREFIX.manifest
- *   mkfixture --dump-pages SPEC       write the ground-truth 4096-byte content of every
+ *   mkfixture --dump-pages SPEC       write the ground-truth page_size-byte content of every
  *                                     RAM page, in manifest order, to stdout
  *   mkfixture --dump-page SPEC PFN    write one page's ground-truth content to stdout
  *   mkfixture --check-spec SPEC       parse the spec and report errors only
@@ -38,7 +38,15 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#define PAGE 4096u
+/* the spec's page size (4096 unless `page_size` says otherwise): kdump block_size, VMCOREINFO
+ * PAGESIZE, the unit of every pfn */
+static uint32_t g_page = 4096;
+#define PAGE g_page
+/* a makedumpfile flattened stream's header is 4096 bytes whatever the page size */
+#define FLAT_HDR 4096u
+#define PAGE_MAX 65536u
+
+enum arch { A_X86_64, A_AARCH64, A_PPC64LE };
 
 /* ------------------------------------------------------------------ */
 /* small utilities                                                     */
@@ -194,6 +202,7 @@ struct spec {
 	int dump_level;
 	bool elf_overlap;   /* ELF: extra PT_LOADs overlapping others (see build_elf) */
 	bool split_per_process; /* split: per-part timestamp and block counts (see build_kdump) */
+	enum arch arch;     /* e_machine, utsname.machine, NT_PRSTATUS layout */
 };
 
 static bool parse_bool(const char *v, int line)
@@ -326,8 +335,15 @@ static void parse_spec(const char *path, struct spec *sp)
 			else if (!strcmp(val, "mixed")) sp->codec = C_MIXED;
 			else die("%s:%d: unknown codec '%s'", path, ln, val);
 		} else if (!strcmp(key, "block_size") || !strcmp(key, "page_size")) {
-			if (parse_u64(val, 0, ln) != PAGE)
-				die("%s:%d: only 4096-byte pages are supported", path, ln);
+			uint64_t ps = parse_u64(val, 0, ln);
+			if (ps != 4096 && ps != 16384 && ps != 65536)
+				die("%s:%d: page_size must be 4096, 16384 or 65536", path, ln);
+			g_page = (uint32_t)ps;
+		} else if (!strcmp(key, "arch")) {
+			if (!strcmp(val, "x86_64")) sp->arch = A_X86_64;
+			else if (!strcmp(val, "aarch64")) sp->arch = A_AARCH64;
+			else if (!strcmp(val, "ppc64le")) sp->arch = A_PPC64LE;
+			else die("%s:%d: unknown arch '%s' (x86_64, aarch64, ppc64le)", path, ln, val);
 		} else if (!strcmp(key, "seed")) {
 			sp->seed = parse_u64(val, 0, ln);
 		} else if (!strcmp(key, "ram")) {
@@ -448,6 +464,8 @@ static void parse_spec(const char *path, struct spec *sp)
 		die("%s: share_dups is only for kdump formats", path);
 	if (sp->dump_level < 0)
 		sp->dump_level = (sp->nexcl || sp->memsz_tail) ? 31 : 1;
+	if (sp->arch != A_X86_64 && (sp->format == F_ELF32 || sp->qemu_notes))
+		die("%s: elf32 and qemu_notes are x86 only", path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -625,21 +643,78 @@ static void note_add(struct image *im, const char *name, uint32_t type, const vo
 static uint64_t cpu_rip(int i) { return 0xffffffff81c0de00ull + (uint64_t)i * 0x10; }
 static uint64_t cpu_rsp(int i) { return 0xffffc90000004f00ull + (uint64_t)i * 0x4000; }
 
-static size_t vmcoreinfo_text(char *buf, size_t cap)
+static const char *arch_machine(enum arch a)
 {
-	int n = snprintf(buf, cap,
-			 "OSRELEASE=" OSRELEASE "\n"
-			 "BUILD-ID=00f1c7c7e5000000000000000000000000000000\n"
-			 "PAGESIZE=4096\n"
-			 "SYMBOL(init_uts_ns)=ffffffff82a15440\n"
-			 "SYMBOL(_stext)=ffffffff81000000\n"
-			 "SYMBOL(swapper_pg_dir)=ffffffff82a0a000\n"
-			 "NUMBER(phys_base)=0x1000000\n"
-			 "NUMBER(pgtable_l5_enabled)=0\n"
-			 "KERNELOFFSET=0\n"
-			 "CRASHTIME=%llu\n",
-			 (unsigned long long)CRASHTIME);
+	return a == A_AARCH64 ? "aarch64" : a == A_PPC64LE ? "ppc64le" : "x86_64";
+}
+
+static size_t vmcoreinfo_text(const struct spec *sp, char *buf, size_t cap)
+{
+	int n;
+	if (sp->arch == A_AARCH64)
+		/* what arm64's arch_crash_save_vmcoreinfo() adds to the generic keys */
+		n = snprintf(buf, cap,
+			     "OSRELEASE=" OSRELEASE "\n"
+			     "BUILD-ID=00f1c7c7e5000000000000000000000000000000\n"
+			     "PAGESIZE=%u\n"
+			     "SYMBOL(init_uts_ns)=ffff80000a6d1e48\n"
+			     "SYMBOL(_stext)=ffff800008010000\n"
+			     "SYMBOL(swapper_pg_dir)=ffff80000a2c5000\n"
+			     "NUMBER(VA_BITS)=48\n"
+			     "NUMBER(kimage_voffset)=0xffff7fffc8000000\n"
+			     "NUMBER(PHYS_OFFSET)=0x40000000\n"
+			     "KERNELOFFSET=0\n"
+			     "CRASHTIME=%llu\n",
+			     PAGE, (unsigned long long)CRASHTIME);
+	else if (sp->arch == A_PPC64LE)
+		n = snprintf(buf, cap,
+			     "OSRELEASE=" OSRELEASE "\n"
+			     "BUILD-ID=00f1c7c7e5000000000000000000000000000000\n"
+			     "PAGESIZE=%u\n"
+			     "SYMBOL(init_uts_ns)=c000000002a15440\n"
+			     "SYMBOL(_stext)=c000000000000000\n"
+			     "SYMBOL(swapper_pg_dir)=c000000002a0a000\n"
+			     "KERNELOFFSET=0\n"
+			     "CRASHTIME=%llu\n",
+			     PAGE, (unsigned long long)CRASHTIME);
+	else
+		n = snprintf(buf, cap,
+			     "OSRELEASE=" OSRELEASE "\n"
+			     "BUILD-ID=00f1c7c7e5000000000000000000000000000000\n"
+			     "PAGESIZE=%u\n"
+			     "SYMBOL(init_uts_ns)=ffffffff82a15440\n"
+			     "SYMBOL(_stext)=ffffffff81000000\n"
+			     "SYMBOL(swapper_pg_dir)=ffffffff82a0a000\n"
+			     "NUMBER(phys_base)=0x1000000\n"
+			     "NUMBER(pgtable_l5_enabled)=0\n"
+			     "KERNELOFFSET=0\n"
+			     "CRASHTIME=%llu\n",
+			     PAGE, (unsigned long long)CRASHTIME);
 	return (size_t)n;
+}
+
+/* NT_PRSTATUS of an arm64 or ppc64 kernel: the elf_prstatus prefix is the x86_64 one (pr_pid at
+ * 32, pr_reg at 112); pr_reg is 34 (user_pt_regs: x0-x30, sp, pc, pstate) or 48 (ppc64
+ * pt_regs) words, then pr_fpvalid and padding: 392 and 504 bytes */
+static void prstatus_other(const struct spec *sp, struct image *im, int i)
+{
+	uint8_t d[504];
+	size_t len = sp->arch == A_AARCH64 ? 392 : 504;
+	memset(d, 0, sizeof d);
+	put_le32(d + 0, 11);
+	put_le16(d + 12, 11);
+	put_le32(d + 32, (uint32_t)i + 1); /* pr_pid */
+	put_le64(d + 112, 0xdead0000ull + (uint64_t)i); /* x0 / gpr0 */
+	if (sp->arch == A_AARCH64) {
+		put_le64(d + 112 + 31 * 8, 0xffff800008004f00ull + (uint64_t)i * 0x4000); /* sp */
+		put_le64(d + 112 + 32 * 8, 0xffff800008c0de00ull + (uint64_t)i * 0x10);  /* pc */
+		put_le64(d + 112 + 33 * 8, 0x3c5);                                         /* pstate */
+	} else {
+		put_le64(d + 112 + 1 * 8, 0xc000000004004f00ull + (uint64_t)i * 0x4000); /* r1 */
+		put_le64(d + 112 + 32 * 8, 0xc000000000c0de00ull + (uint64_t)i * 0x10);  /* nip */
+		put_le64(d + 112 + 33 * 8, 0x8000000000009033ull);                        /* msr */
+	}
+	note_add(im, "CORE", 1, d, (uint32_t)len, NULL);
 }
 
 /*
@@ -652,7 +727,9 @@ static void build_notes(const struct spec *sp, bool elf32, struct image *im, uin
 {
 	*vmci_off = *vmci_size = 0;
 	for (int i = 0; i < sp->cpus; i++) {
-		if (!elf32) {
+		if (sp->arch != A_X86_64) {
+			prstatus_other(sp, im, i);
+		} else if (!elf32) {
 			uint8_t d[336];
 			memset(d, 0, sizeof d);
 			put_le32(d + 0, 11);           /* si_signo SIGSEGV-ish, recognisable */
@@ -704,7 +781,7 @@ static void build_notes(const struct spec *sp, bool elf32, struct image *im, uin
 	}
 	if (sp->vmcoreinfo) {
 		char txt[1024];
-		size_t n = vmcoreinfo_text(txt, sizeof txt);
+		size_t n = vmcoreinfo_text(sp, txt, sizeof txt);
 		note_add(im, "VMCOREINFO", 0, txt, (uint32_t)n, vmci_off);
 		*vmci_size = n;
 	}
@@ -835,7 +912,7 @@ static void build_kdump(const struct spec *sp, const struct truth *t, bool split
 			vmci_off = note_off + vmci_rel;
 	} else if (v == 3 && sp->vmcoreinfo) {
 		char txt[1024];
-		size_t n = vmcoreinfo_text(txt, sizeof txt);
+		size_t n = vmcoreinfo_text(sp, txt, sizeof txt);
 		img_put(&notes, 0, txt, n);
 		vmci_off = bs + khsz;
 		vmci_size = n;
@@ -864,7 +941,7 @@ static void build_kdump(const struct spec *sp, const struct truth *t, bool split
 	memcpy(h, "KDUMP   ", 8);
 	put_le32(h + 8, (uint32_t)v);
 	const char *uts[6] = { "Linux", "fixture", OSRELEASE, "#1 SMP PREEMPT_DYNAMIC fixture",
-			       "x86_64", "(none)" };
+			       arch_machine(sp->arch), "(none)" };
 	for (int i = 0; i < 6; i++)
 		memcpy(h + 12 + 65 * i, uts[i], strlen(uts[i]));
 	put_le64(h + 408, CRASHTIME); /* tv_sec */
@@ -938,7 +1015,7 @@ static void build_kdump(const struct spec *sp, const struct truth *t, bool split
 			nd_part++;
 	img_extend(im, desc_off + 24 * nd_part);
 
-	uint8_t page[PAGE];
+	uint8_t page[PAGE_MAX];
 	size_t cap = PAGE * 2 + 1024;
 	uint8_t *cbuf = xzalloc(cap);
 	uint64_t cur = data_start;
@@ -1117,7 +1194,7 @@ static void build_elf(const struct spec *sp, struct truth *t, bool elf32, struct
 	o->hdr_end = notes_off + notes.len;
 	uint64_t data = roundup_u64(o->hdr_end, PAGE);
 
-	uint8_t page[PAGE];
+	uint8_t page[PAGE_MAX];
 	for (size_t i = 0; i < nseg; i++) {
 		segs[i].off = data;
 		for (uint64_t k = 0; k < segs[i].nfile; k++) {
@@ -1142,7 +1219,8 @@ static void build_elf(const struct spec *sp, struct truth *t, bool elf32, struct
 	e[5] = 1;             /* ELFDATA2LSB */
 	e[6] = 1;             /* EV_CURRENT */
 	put_le16(e + 16, 4);  /* ET_CORE */
-	put_le16(e + 18, elf32 ? 3 : 62); /* EM_386 / EM_X86_64 */
+	/* EM_386 / EM_X86_64 / EM_AARCH64 / EM_PPC64 */
+	put_le16(e + 18, elf32 ? 3 : sp->arch == A_AARCH64 ? 183 : sp->arch == A_PPC64LE ? 21 : 62);
 	put_le32(e + 20, 1);
 	uint16_t ephnum = xnum ? 0xffff : (uint16_t)phnum;
 	if (elf32) {
@@ -1193,7 +1271,10 @@ static void build_elf(const struct spec *sp, struct truth *t, bool elf32, struct
 			flags = 7; /* RWX, as /proc/vmcore */
 			off = s->off;
 			paddr = s->pfn * PAGE;
-			vaddr = (elf32 ? 0xc0000000ull : 0xffff888000000000ull) + paddr;
+			/* the linear map's address of paddr */
+			vaddr = (elf32 ? 0xc0000000ull
+				 : sp->arch == A_AARCH64 ? 0xffff000000000000ull - 0x40000000ull
+				 : sp->arch == A_PPC64LE ? 0xc000000000000000ull : 0xffff888000000000ull) + paddr;
 			filesz = s->nfile * PAGE;
 			memsz = s->nmem * PAGE;
 		}
@@ -1322,7 +1403,7 @@ static void write_flat(const char *path, const struct spec *sp, const struct ima
 	}
 
 	struct image st = { 0 };
-	uint8_t hdr[PAGE];
+	uint8_t hdr[FLAT_HDR];
 	memset(hdr, 0, sizeof hdr);
 	memcpy(hdr, "makedumpfile", 12);
 	put_be64(hdr + 16, 1);
@@ -1426,7 +1507,7 @@ static void write_manifest(const char *path, const struct spec *sp, const struct
 	FILE *f = fopen(path, "w");
 	if (!f)
 		die("%s: %s", path, strerror(errno));
-	uint8_t page[PAGE];
+	uint8_t page[PAGE_MAX];
 	for (uint64_t p = 0; p < t->n; p++) {
 		switch (t->status[p]) {
 		case ST_OK:
@@ -1636,7 +1717,7 @@ int main(int argc, char **argv)
 		parse_spec(argv[2], &sp);
 		struct truth t;
 		build_truth(&sp, &t);
-		uint8_t page[PAGE];
+		uint8_t page[PAGE_MAX];
 		for (uint64_t p = 0; p < t.n; p++) {
 			if (!t.ram[p])
 				continue;
@@ -1652,7 +1733,7 @@ int main(int argc, char **argv)
 		uint64_t pfn = strtoull(argv[3], &end, 0);
 		if (*end)
 			usage();
-		uint8_t page[PAGE];
+		uint8_t page[PAGE_MAX];
 		gen_page(&sp, pfn, page);
 		if (fwrite(page, 1, PAGE, stdout) != PAGE)
 			die("write error");
