@@ -95,6 +95,8 @@ struct elf_open {
 	size_t nsegs;
 	struct vmc_ktext kt;
 	bool have_kt;
+	struct vmc_notes_at notes_at[8]; /* where the first PT_NOTEs' bytes are, for messages */
+	unsigned nnotes_at;
 };
 
 static void elf_open_release(struct elf_open *o)
@@ -194,8 +196,12 @@ static enum vmc_status read_phdr(struct elf_open *o, uint64_t i, struct vmc_diag
 		type = p.p_type, off = p.p_offset, vaddr = p.p_vaddr, paddr = p.p_paddr, filesz = p.p_filesz,
 		memsz = p.p_memsz;
 	}
-	if (type == PT_NOTE)
+	if (type == PT_NOTE) {
+		size_t at = o->dump->notes_len;
+		if (o->nnotes_at < sizeof(o->notes_at) / sizeof(o->notes_at[0]))
+			o->notes_at[o->nnotes_at++] = (struct vmc_notes_at){ at, off };
 		return append_notes(o->dump, src, off, filesz, d);
+	}
 	if (type != PT_LOAD || memsz == 0)
 		return VMC_OK;
 	if (filesz > memsz || paddr + memsz < paddr || off + filesz < off)
@@ -450,12 +456,18 @@ static enum vmc_status check_ktext(struct elf_open *o, struct vmc_diag *d)
 }
 
 /* Page size, phys_base, uts and the rest of what the headers and notes say. */
-static void set_facts(struct elf_open *o)
+static enum vmc_status set_facts(struct elf_open *o, struct vmc_diag *d)
 {
 	struct vmc_dump *dump = o->dump;
+	const char *m = vmc_kinfo_machine_name(o->e_machine);
+	uint32_t ps;
+	enum vmc_status rc;
 
-	/* page size: VMCOREINFO PAGESIZE when present, else 4 KiB (x86) */
-	dump->page_size = 4096;
+	/* page size: VMCOREINFO PAGESIZE when present (aarch64 and ppc64le kernels use 4, 16 or
+	 * 64 KiB), else 4 KiB: an ELF header has no page size of its own */
+	if ((rc = vmc_dump_vmcoreinfo_pagesize(dump, o->src->name, o->notes_at, o->nnotes_at, &ps, d)))
+		return rc;
+	dump->page_size = ps ? ps : 4096;
 	vmc_dump_facts_from_vmcoreinfo(dump);
 	if (!dump->has_phys_base && o->have_kt) {
 		dump->phys_base = o->kt.paddr - (o->kt.vaddr - X86_64_KTEXT_START);
@@ -463,11 +475,11 @@ static void set_facts(struct elf_open *o)
 	}
 	dump->page_shift = (unsigned)__builtin_ctz(dump->page_size);
 	snprintf(dump->uts.sysname, sizeof(dump->uts.sysname), "Linux");
-	snprintf(dump->uts.machine, sizeof(dump->uts.machine), "%s",
-		 o->e_machine == EM_X86_64 ? "x86_64" : o->e_machine == EM_386 ? "i686" : "unknown");
+	snprintf(dump->uts.machine, sizeof(dump->uts.machine), "%s", m ? m : "unknown");
 	dump->e_machine = o->e_machine;
 	dump->format = o->is64 ? "elf64" : "elf32";
 	dump->incomplete_flag = o->e_flags & 1; /* DUMP_ELF_INCOMPLETE */
+	return VMC_OK;
 }
 
 /* Size the bitmaps and mark the segments' frames as RAM, and as stored where the file has data. */
@@ -554,8 +566,8 @@ static enum vmc_status elf_open_phases(struct elf_open *o, struct vmc_diag *d)
 
 	if ((rc = read_ehdr(o, d)) || (rc = read_phdrs(o, d)))
 		return rc;
-	set_facts(o); /* the page size first: the overlap warning names frames */
-	if ((rc = make_disjoint(o, d)) || (rc = check_ktext(o, d)))
+	/* the page size first: the overlap warning names frames */
+	if ((rc = set_facts(o, d)) || (rc = make_disjoint(o, d)) || (rc = check_ktext(o, d)))
 		return rc;
 	if ((rc = map_segments(o, d)))
 		return rc;

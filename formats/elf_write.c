@@ -157,6 +157,10 @@ static enum vmc_status elw_begin(struct vmc_writer *w, const struct vmc_out_info
 	if (info->split)
 		return vmc_fail(d, VMC_ERR_ARGS, "%s: a split set is kdump-compressed (makedumpfile --split); ELF has no parts",
 				w->sink->name);
+	if (!info->e_machine && info->uts && info->uts->machine[0])
+		/* a kdump of an architecture vmcarve has no e_machine for: EM_X86_64 would lie */
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: machine '%.64s' has no ELF e_machine known to vmcarve: write kdump instead",
+				w->sink->name, info->uts->machine);
 	w->ps = info->page_size;
 	w->stored = info->stored;
 	w->expected = vmc_bitmap_count(info->stored);

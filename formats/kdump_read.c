@@ -388,7 +388,8 @@ static void set_facts(struct kdump_open *o)
 	dump->uts.sysname[64] = dump->uts.nodename[64] = dump->uts.release[64] = 0;
 	dump->uts.version[64] = dump->uts.machine[64] = dump->uts.domainname[64] = 0;
 	dump->has_uts = true;
-	dump->e_machine = strncmp(dump->uts.machine, "i686", 4) == 0 || strncmp(dump->uts.machine, "i386", 4) == 0 ? 3 : 62;
+	/* an empty machine is x86_64, as vmcarve always assumed; one it does not know stays 0 */
+	dump->e_machine = dump->uts.machine[0] ? vmc_kinfo_machine_of_uts(dump->uts.machine) : VMC_EM_X86_64;
 	dump->incomplete_flag = k0->status & VMC_KDUMP_INCOMPLETE;
 	if (k0->version >= 1) {
 		dump->phys_base = kd_get64(k0->sh + KSH_PHYS_BASE);
@@ -570,6 +571,27 @@ static void release_fallback(struct vmc_dump *dump)
 		snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);
 }
 
+/* block_size is the page size (makedumpfile writes the kernel's); a VMCOREINFO that says
+ * otherwise makes every frame number ambiguous. */
+static enum vmc_status check_page_size(struct kdump_open *o, struct vmc_diag *d)
+{
+	const struct khdr *k = &o->k0;
+	struct vmc_notes_at at = { 0, 0 };
+	uint32_t ps;
+	enum vmc_status rc;
+
+	if (k->version >= 4 && kd_get64(k->sh + KSH_OFFSET_NOTE))
+		at.off = kd_get64(k->sh + KSH_OFFSET_NOTE);
+	else if (k->version >= 3) /* the bare VMCOREINFO, wrapped as a note by read_notes() */
+		at = (struct vmc_notes_at){ 24, kd_get64(k->sh + KSH_OFFSET_VMCOREINFO) };
+	if ((rc = vmc_dump_vmcoreinfo_pagesize(o->dump, o->srcs[0]->name, &at, 1, &ps, d)))
+		return rc;
+	if (ps && ps != k->block_size)
+		return vmc_fail_at(d, VMC_ERR_CORRUPT, o->srcs[0]->name, KDH_BLOCK_SIZE,
+				   "block_size %u but VMCOREINFO PAGESIZE=%u", k->block_size, ps);
+	return VMC_OK;
+}
+
 static enum vmc_status kdump_open_phases(struct kdump_open *o, struct vmc_diag *d)
 {
 	enum vmc_status rc;
@@ -578,6 +600,8 @@ static enum vmc_status kdump_open_phases(struct kdump_open *o, struct vmc_diag *
 		return rc;
 	set_facts(o);
 	if ((rc = read_notes(o->dump, o->srcs[0], &o->k0, d)) || (rc = load_bitmaps(o, d)))
+		return rc;
+	if ((rc = check_page_size(o, d)))
 		return rc;
 	release_fallback(o->dump);
 	check_split_ranges(o);

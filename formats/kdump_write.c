@@ -172,13 +172,14 @@ struct kdw_layout {
 
 /* libkdumpfile ignores the whole utsname (and with it the architecture) unless sysname is
  * "Linux" and release, version and machine are not empty: fields the input did not give
- * are filled with "Linux", "unknown" and the machine of the ELF header. Not the release:
+ * are filled with "Linux", "unknown" and the machine of the ELF header (libkdumpfile takes the
+ * architecture from it: "aarch64", "ppc64le"). Not the release:
  * libkdumpfile parses it into linux.version_code and refuses reads when it is no version
  * (a carved guest without VMCOREINFO), so an unknown release stays empty. */
 static void fill_uts_gaps(uint8_t *uts, const struct vmc_out_info *info)
 {
-	const char *m = info->e_machine == 3 ? "i686" : "x86_64";
-	const char *fill[5] = { "Linux", NULL, NULL, "unknown", m };
+	const char *m = vmc_kinfo_machine_name(info->e_machine ? info->e_machine : VMC_EM_X86_64);
+	const char *fill[5] = { "Linux", NULL, NULL, "unknown", m ? m : "unknown" };
 
 	for (unsigned i = 0; i < 5; i++)
 		if (fill[i] && !uts[i * 65])

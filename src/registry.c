@@ -47,7 +47,12 @@ enum vmc_status vmc_carve_scan(struct vmc_dump *host, const struct vmc_carve_opt
 {
 	const struct vmc_carver_ops *best = NULL;
 	int best_score = 0;
+	const char *m = vmc_kinfo_machine_name(host->e_machine);
 
+	/* the carvers walk x86 page tables and read x86 hypervisor state */
+	if (host->e_machine != VMC_EM_X86_64 && host->e_machine != VMC_EM_386)
+		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: machine %s: carving guests is supported in x86 host dumps only",
+				host->name, m ? m : "non-x86");
 	for (size_t i = 0; i < sizeof(carvers) / sizeof(carvers[0]); i++) {
 		int s;
 		if (o->force) {

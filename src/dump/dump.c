@@ -72,8 +72,10 @@ void vmc_dump_facts_from_vmcoreinfo(struct vmc_dump *dump)
 	if (!vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &n))
 		return;
 	if (vmcoreinfo_get_u64(n.desc, n.desc_len, "PAGESIZE", 10, &v) && v >= 4096 && v <= VMC_PAGE_SIZE_MAX &&
-	    !(v & (v - 1)))
+	    !(v & (v - 1))) {
 		dump->page_size = (uint32_t)v;
+		dump->page_shift = (unsigned)__builtin_ctz(dump->page_size);
+	}
 	if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 0, &v)) {
 		dump->phys_base = v;
 		dump->has_phys_base = true;
@@ -82,6 +84,53 @@ void vmc_dump_facts_from_vmcoreinfo(struct vmc_dump *dump)
 		snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);
 		dump->has_uts = true;
 	}
+}
+
+enum vmc_status vmc_dump_vmcoreinfo_pagesize(const struct vmc_dump *dump, const char *file,
+					     const struct vmc_notes_at *map, unsigned nmap, uint32_t *ps,
+					     struct vmc_diag *d)
+{
+	static const char key[] = "PAGESIZE=";
+	struct vmc_note n;
+	const char *t, *end;
+	char val[24];
+	size_t len = 0, at;
+	uint64_t v = 0;
+	bool ok = true;
+
+	*ps = 0;
+	if (!vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &n))
+		return VMC_OK;
+	t = (const char *)n.desc, end = t + n.desc_len;
+	/* the key at a line start; the value up to the end of its line */
+	for (const char *l = t, *nl; l < end; l = nl ? nl + 1 : end) {
+		const char *le = (nl = memchr(l, '\n', (size_t)(end - l))) ? nl : end;
+		if ((size_t)(le - l) < sizeof(key) - 1 || memcmp(l, key, sizeof(key) - 1))
+			continue;
+		l += sizeof(key) - 1;
+		at = (size_t)((const uint8_t *)l - dump->notes);
+		while (l + len < le && l[len] && len < sizeof(val) - 1)
+			val[len] = l[len], len++;
+		val[len] = 0;
+		for (size_t i = 0; i < len; i++) {
+			if (val[i] < '0' || val[i] > '9' || v > VMC_PAGE_SIZE_MAX)
+				ok = false;
+			else
+				v = v * 10 + (uint64_t)(val[i] - '0');
+		}
+		if (!len || !ok || v < 4096 || v > VMC_PAGE_SIZE_MAX || (v & (v - 1))) {
+			uint64_t off = 0;
+			for (unsigned i = 0; i < nmap; i++)
+				if (map[i].at <= at)
+					off = map[i].off + (at - map[i].at);
+			return vmc_fail_at(d, VMC_ERR_CORRUPT, file, off,
+					   "VMCOREINFO PAGESIZE=%s is not a power of two in [4096, %u]", val,
+					   VMC_PAGE_SIZE_MAX);
+		}
+		*ps = (uint32_t)v;
+		return VMC_OK;
+	}
+	return VMC_OK;
 }
 
 void vmc_dump_close(struct vmc_dump *dump)

@@ -38,7 +38,7 @@ struct vmc_dump {
 	const char *format;    /* e.g. "elf64", "kdump", "flattened kdump", "split kdump" */
 	uint32_t page_size;
 	unsigned page_shift;
-	uint16_t e_machine;    /* EM_X86_64 / EM_386 */
+	uint16_t e_machine;    /* VMC_EM_*; 0 = unknown */
 	uint64_t max_pfn;      /* frames are < max_pfn */
 	struct vmc_bitmap ram;    /* the frame is RAM (kdump 1st bitmap) */
 	struct vmc_bitmap stored; /* the frame's data is in the file (kdump 2nd bitmap) */
@@ -84,8 +84,20 @@ void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file
  * size in pages (a hostile header may claim terabytes past the end of the file). */
 void vmc_dump_mark_missing_range(struct vmc_dump *dump, uint64_t pfn, uint64_t count, const char *file,
 				 uint64_t off, const char *why);
-/* What the VMCOREINFO note (if any) says: PAGESIZE (a power of two from 4 KiB up), phys_base
- * and OSRELEASE; fields it does not give stay as they are. */
+/* What the VMCOREINFO note (if any) says: PAGESIZE (checked by vmc_dump_vmcoreinfo_pagesize()
+ * first), phys_base and OSRELEASE; fields it does not give stay as they are. */
 void vmc_dump_facts_from_vmcoreinfo(struct vmc_dump *dump);
+/* Where the bytes of dump->notes lie in `file`: note byte `at` onwards is at file offset `off`
+ * (a reader that concatenates note areas gives one entry per area, ascending in `at`). */
+struct vmc_notes_at {
+	size_t at;
+	uint64_t off;
+};
+/* VMCOREINFO's PAGESIZE: *ps = 0 when there is none; VMC_ERR_CORRUPT naming the file offset of
+ * the value when it is not a power of two in [4 KiB, VMC_PAGE_SIZE_MAX]. */
+enum vmc_status vmc_dump_vmcoreinfo_pagesize(const struct vmc_dump *dump, const char *file,
+					     const struct vmc_notes_at *map, unsigned nmap, uint32_t *ps,
+					     struct vmc_diag *d);
+
 
 #endif
