@@ -124,7 +124,7 @@ enum vmc_status vmc_dump_vmcoreinfo_pagesize(const struct vmc_dump *dump, const 
 				if (map[i].at <= at)
 					off = map[i].off + (at - map[i].at);
 			return vmc_fail_at(d, VMC_ERR_CORRUPT, file, off,
-					   "VMCOREINFO PAGESIZE=%s is not a power of two in [4096, %u]", val,
+					   "VMCOREINFO PAGESIZE=%s is not a power of two from 4096 to %u", val,
 					   VMC_PAGE_SIZE_MAX);
 		}
 		*ps = (uint32_t)v;

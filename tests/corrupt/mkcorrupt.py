@@ -10,6 +10,8 @@ ELF/kdump reached through the records; split-set part headers) and yields cases:
   FIELD.flip       one seeded bit of the field flipped (every field)
   FIELD.zero/.max  lengths, counts and offsets set to 0 / all ones
   FIELD.eof        lengths, counts and offsets set to the file size (past the end)
+  vmci.pagesize.*  VMCOREINFO's PAGESIZE not a power of two, huge (1 MiB), or another power of
+                   two (a kdump's block_size then contradicts it)
 
 Deterministic: a pure function of the fixture bytes and --seed (stdlib only).
 
@@ -259,6 +261,30 @@ def kind_of(data):
     return "unknown"
 
 
+def pagesize_cases(name, view, wrap):
+    """VMCOREINFO PAGESIZE rewritten in place (the note keeps its size: a longer value runs over
+    the start of the next line)"""
+    img = view.image
+    at = img.find(b"\nPAGESIZE=")
+    at = at + 1 if at >= 0 else (0 if img.startswith(b"PAGESIZE=") else -1)
+    if at < 0:
+        return
+    val = at + len(b"PAGESIZE=")
+    end = val
+    while end < len(img) and img[end:end + 1].isdigit():
+        end += 1
+    if end == val or end + 2 > len(img):
+        return
+    v = int(img[val:end])
+    width = end - val
+    other = v * 2 if len(str(v * 2)) == width else v // 2
+    for label, raw in (("nonpow2", str(v + 1).encode()), ("huge", b"1048576\n"),
+                       ("other", str(other).encode())):
+        if label != "huge" and len(raw) != width:
+            continue
+        yield Case("%s.vmci.pagesize.%s" % (name, label), wrap(view.patched(val, raw)))
+
+
 def truncations(name, data, cuts, rng, wrap, nrandom):
     size = len(data)
     points = set(c for c in cuts if 0 < c < size)
@@ -310,6 +336,8 @@ def cases(prefix, seed=1, nrandom=4):
                 "hdr.", "sub.split", "sub.start_pfn", "sub.end_pfn", "sub.phys_base", "bitmap", "desc0.")
             fields = [f for f in fields if f[0].startswith(keep)]
         yield from field_cases(name, view, fields, len(data), rng, wrap)
+        if k == 0:
+            yield from pagesize_cases(name, view, wrap)
         yield from truncations(name, data, cuts, rng, wrap, nrandom)
 
 
