@@ -468,6 +468,7 @@ static enum vmc_status set_facts(struct elf_open *o, struct vmc_diag *d)
 	if ((rc = vmc_dump_vmcoreinfo_pagesize(dump, o->src->name, o->notes_at, o->nnotes_at, &ps, d)))
 		return rc;
 	dump->page_size = ps ? ps : 4096;
+	dump->e_machine = o->e_machine;
 	vmc_dump_facts_from_vmcoreinfo(dump);
 	if (!dump->has_phys_base && o->have_kt) {
 		dump->phys_base = o->kt.paddr - (o->kt.vaddr - X86_64_KTEXT_START);
@@ -476,7 +477,6 @@ static enum vmc_status set_facts(struct elf_open *o, struct vmc_diag *d)
 	dump->page_shift = (unsigned)__builtin_ctz(dump->page_size);
 	snprintf(dump->uts.sysname, sizeof(dump->uts.sysname), "Linux");
 	snprintf(dump->uts.machine, sizeof(dump->uts.machine), "%s", m ? m : "unknown");
-	dump->e_machine = o->e_machine;
 	dump->format = o->is64 ? "elf64" : "elf32";
 	dump->incomplete_flag = o->e_flags & 1; /* DUMP_ELF_INCOMPLETE */
 	return VMC_OK;

@@ -79,6 +79,12 @@ void vmc_dump_facts_from_vmcoreinfo(struct vmc_dump *dump)
 	if (vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(phys_base)", 0, &v)) {
 		dump->phys_base = v;
 		dump->has_phys_base = true;
+	} else if (dump->e_machine == VMC_EM_AARCH64 && !dump->has_phys_base &&
+		   vmcoreinfo_get_u64(n.desc, n.desc_len, "NUMBER(PHYS_OFFSET)", 0, &v)) {
+		/* arm64's phys_base is PHYS_OFFSET: makedumpfile writes it into the kdump
+		 * sub-header, where crash looks for it */
+		dump->phys_base = v;
+		dump->has_phys_base = true;
 	}
 	if (vmcoreinfo_get(n.desc, n.desc_len, "OSRELEASE", rel, sizeof(rel))) {
 		snprintf(dump->uts.release, sizeof(dump->uts.release), "%s", rel);

@@ -968,7 +968,8 @@ static void build_kdump(const struct spec *sp, const struct truth *t, bool split
 	/* ---- sub-header ---- */
 	uint8_t kh[104];
 	memset(kh, 0, sizeof kh);
-	put_le64(kh + 0, PHYS_BASE);
+	/* makedumpfile's phys_base: arm64's is PHYS_OFFSET (VMCOREINFO), ppc64 has none */
+	put_le64(kh + 0, sp->arch == A_AARCH64 ? 0x40000000ull : sp->arch == A_PPC64LE ? 0 : PHYS_BASE);
 	put_le32(kh + 8, (uint32_t)sp->dump_level);
 	if (v >= 2) {
 		put_le32(kh + 12, split ? 1 : 0);
