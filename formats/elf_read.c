@@ -126,9 +126,9 @@ static enum vmc_status refuse_big_endian(struct elf_open *o, uint8_t *eh, struct
 	}
 	if (name)
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, EI_DATA,
-				   "big-endian ELF (%s) is not supported: vmcarve reads little-endian x86 dumps", name);
+				   "big-endian ELF (%s) is not supported: vmcarve reads little-endian dumps", name);
 	return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, o->src->name, EI_DATA,
-			   "big-endian ELF (e_machine %u) is not supported: vmcarve reads little-endian x86 dumps", m);
+			   "big-endian ELF (e_machine %u) is not supported: vmcarve reads little-endian dumps", m);
 }
 
 /* The ELF header of either class into one struct; PN_XNUM resolved through section 0. */

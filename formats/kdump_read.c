@@ -78,11 +78,11 @@ static enum vmc_status refuse_layout(struct vmc_bytesrc *src, const struct khdr 
 	if ((v > 6 && sw <= 6) || (v == 0 && sw == 0 && kd_get32(k->h + KDH_BLOCK_SIZE) > VMC_PAGE_SIZE_MAX))
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, KDH_VERSION,
 				   "big-endian kdump (machine %s) is not supported: "
-				   "vmcarve reads little-endian x86 dumps", machine_of(k, m, sizeof(m)));
+				   "vmcarve reads little-endian dumps", machine_of(k, m, sizeof(m)));
 	if (v <= 6 && bs32 >= 4096 && bs32 <= VMC_PAGE_SIZE_MAX && !(bs32 & (bs32 - 1)))
 		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, src->name, 416,
 				   "32-bit kdump header layout (machine %s) is not supported: vmcarve reads "
-				   "the 64-bit layout (x86_64)", machine_of(k, m, sizeof(m)));
+				   "the 64-bit layout (x86_64, aarch64, ppc64le)", machine_of(k, m, sizeof(m)));
 	return VMC_OK;
 }
 

@@ -52,7 +52,7 @@ enum vmc_status vmc_carve_scan(struct vmc_dump *host, const struct vmc_carve_opt
 	/* the carvers walk x86 page tables and read x86 hypervisor state */
 	if (host->e_machine != VMC_EM_X86_64 && host->e_machine != VMC_EM_386)
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: machine %s: carving guests is supported in x86 host dumps only",
-				host->name, m ? m : "non-x86");
+				host->name, m ? m : host->uts.machine[0] ? host->uts.machine : "unknown");
 	for (size_t i = 0; i < sizeof(carvers) / sizeof(carvers[0]); i++) {
 		int s;
 		if (o->force) {

@@ -61,7 +61,7 @@ enum vmc_status vmc_lkmem_init(struct vmc_lkmem *km, struct vmc_dump *dump, stru
 	if (dump->e_machine != VMC_EM_X86_64 && dump->e_machine != VMC_EM_386) {
 		const char *m = vmc_kinfo_machine_name(dump->e_machine);
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: machine %s: vmcarve reads the kernel's memory in x86 dumps only",
-				dump->name, m ? m : "non-x86");
+				dump->name, m ? m : dump->uts.machine[0] ? dump->uts.machine : "unknown");
 	}
 	if (!vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &vi) || !vi.desc)
 		return vmc_fail(d, VMC_ERR_MISSING, "%s: no VMCOREINFO note: the host kernel's symbols cannot be found",

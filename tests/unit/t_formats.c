@@ -13,6 +13,9 @@
 #include "testdump.h"
 
 #define P4K 4096ull
+#ifndef EM_AARCH64
+#define EM_AARCH64 183
+#endif
 
 static struct vmc_diag d;
 
@@ -406,5 +409,148 @@ TEST(refusals_name_the_machine)
 	harness_note("%s", d.msg);
 	vmc_dump_close(dump);
 	free(e.p);
+	free(kd.p);
+}
+
+/* --- page sizes other than 4 KiB, other machines (issue 15 item 6) --- */
+
+#define P64K 65536ull
+static const struct td_seg segs_a64[] = { { 0x40000000, 4 * P64K, 3 * P64K }, { 0x40080000, 2 * P64K, 2 * P64K } };
+static const char vmci_a64[] = "OSRELEASE=6.1.0-arm\nPAGESIZE=65536\nNUMBER(VA_BITS)=48\nNUMBER(PHYS_OFFSET)=0x40000000\n";
+static const struct td_spec spec_a64 = { .machine = EM_AARCH64, .segs = segs_a64, .nsegs = 2, .vmcoreinfo = vmci_a64,
+					 .nprstatus = 2, .seed = 64 };
+
+/* every frame of the spec reads back as its content in 64 KiB pages */
+static bool pages_match_a64(struct vmc_dump *dump)
+{
+	uint8_t *want = malloc(P64K), *got = malloc(P64K), *scratch = malloc(dump->scratch_size + 1);
+	unsigned n = 0, bad = 0;
+
+	for (uint64_t pfn = 0; pfn < dump->max_pfn; pfn++) {
+		struct vmc_diag rd;
+		if (!vmc_bitmap_test(&dump->stored, pfn))
+			continue;
+		n++;
+		vmc_diag_init(&rd);
+		td_expected_page(&spec_a64, pfn, (uint32_t)P64K, want);
+		if (vmc_dump_read_page(dump, pfn, got, scratch, &rd) || memcmp(got, want, P64K))
+			bad++;
+	}
+	free(want), free(got), free(scratch);
+	harness_note("%u frames, %u wrong", n, bad);
+	return n == 5 && bad == 0;
+}
+
+/* An arm64 ELF vmcore with 64 KiB pages: the page size from PAGESIZE, the machine from
+ * e_machine, phys_base from PHYS_OFFSET; kdump output says block_size 65536 and "aarch64",
+ * and reads back (and converts back to ELF) page for page. */
+TEST(aarch64_64k_elf_kdump_elf)
+{
+	struct buf e = build(&spec_a64), kd, e2;
+	struct vmc_dump *dump = open_buf(e), *back, *back2;
+
+	REQUIRE(dump);
+	CHECK_EQ(dump->page_size, P64K);
+	CHECK_EQ(dump->page_shift, 16);
+	CHECK_EQ(dump->e_machine, EM_AARCH64);
+	CHECK(strcmp(dump->uts.machine, "aarch64") == 0);
+	CHECK(dump->has_phys_base && dump->phys_base == 0x40000000);
+	CHECK(pages_match_a64(dump));
+	REQUIRE(convert(dump, &vmc_writer_kdump, &kd) == VMC_OK);
+	CHECK_EQ(kd_get32(kd.p + KDH_BLOCK_SIZE), P64K);
+	CHECK(strcmp(uts_field(&kd, 4), "aarch64") == 0);
+	CHECK_EQ(kd_get64(kd.p + P64K + KSH_PHYS_BASE), 0x40000000);
+	REQUIRE((back = open_buf(kd)));
+	CHECK_EQ(back->page_size, P64K);
+	CHECK_EQ(back->e_machine, EM_AARCH64);
+	CHECK(pages_match_a64(back));
+	REQUIRE(convert(back, &vmc_writer_elf, &e2) == VMC_OK);
+	CHECK_EQ(((Elf64_Ehdr *)(void *)e2.p)->e_machine, EM_AARCH64);
+	REQUIRE((back2 = open_buf(e2)));
+	CHECK_EQ(back2->page_size, P64K);
+	CHECK(pages_match_a64(back2));
+	vmc_dump_close(back2);
+	vmc_dump_close(back);
+	vmc_dump_close(dump);
+	free(e2.p), free(kd.p), free(e.p);
+}
+
+/* A PAGESIZE that is no power of two in [4 KiB, 256 KiB] is refused as corrupt, naming the
+ * file offset of the value; a kdump whose block_size VMCOREINFO contradicts, too. */
+TEST(bad_pagesize_refused_at_its_offset)
+{
+	static const char *const bad[] = { "65537", "1048576", "2048", "0", "6x536", "99999999999999999999" };
+	struct buf kd;
+	struct vmc_dump *dump;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char txt[160], want[64];
+		struct td_spec s = spec_a64;
+		struct buf e;
+		const uint8_t *at;
+		snprintf(txt, sizeof(txt), "OSRELEASE=6.1.0-arm\nPAGESIZE=%s\nNUMBER(PHYS_OFFSET)=0x40000000\n", bad[i]);
+		s.vmcoreinfo = txt;
+		e = build(&s);
+		REQUIRE(e.p);
+		at = memmem(e.p, e.len, "PAGESIZE=", 9);
+		REQUIRE(at);
+		snprintf(want, sizeof(want), "offset 0x%llx:", (unsigned long long)(at + 9 - e.p));
+		dump = open_buf(e);
+		CHECK(dump == NULL && d.status == VMC_ERR_CORRUPT);
+		CHECK(strstr(d.msg, "part1") && strstr(d.msg, want) && strstr(d.msg, "PAGESIZE=") && !strchr(d.msg, '\n'));
+		harness_note("%s", d.msg);
+		vmc_dump_close(dump);
+		free(e.p);
+	}
+	/* a kdump: block_size 65536, VMCOREINFO rewritten to 16384 */
+	{
+		struct buf e = build(&spec_a64);
+		REQUIRE((dump = open_buf(e)));
+		REQUIRE(convert(dump, &vmc_writer_kdump, &kd) == VMC_OK);
+		vmc_dump_close(dump);
+		free(e.p);
+	}
+	{
+		uint8_t *at = memmem(kd.p, kd.len, "PAGESIZE=65536", 14);
+		REQUIRE(at);
+		memcpy(at + 9, "16384", 5);
+	}
+	dump = open_buf(kd);
+	CHECK(dump == NULL && d.status == VMC_ERR_CORRUPT);
+	CHECK(strstr(d.msg, "block_size 65536 but VMCOREINFO PAGESIZE=16384") != NULL);
+	harness_note("%s", d.msg);
+	vmc_dump_close(dump);
+	free(kd.p);
+}
+
+/* A kdump of a machine vmcarve has no e_machine for converts to kdump (the name kept), not to
+ * an ELF file that would claim x86_64; carving any non-x86 dump is refused. */
+TEST(other_machines_not_passed_off_as_x86)
+{
+	struct buf kd = kdump_of_spec(), out;
+	struct vmc_dump *dump;
+	struct vmc_carve_opts co = { 0 };
+	struct vmc_hv hv;
+
+	REQUIRE(kd.p);
+	memset(kd.p + KDH_UTSNAME + 4 * 65, 0, 65);
+	strcpy((char *)kd.p + KDH_UTSNAME + 4 * 65, "riscv64");
+	REQUIRE((dump = open_buf(kd)));
+	CHECK_EQ(dump->e_machine, 0);
+	CHECK(convert(dump, &vmc_writer_elf, &out) == VMC_ERR_UNSUPPORTED && strstr(d.msg, "riscv64"));
+	harness_note("%s", d.msg);
+	REQUIRE(convert(dump, &vmc_writer_kdump, &out) == VMC_OK);
+	CHECK(strcmp(uts_field(&out, 4), "riscv64") == 0);
+	free(out.p);
+	vmc_diag_init(&d);
+	CHECK(vmc_carve_scan(dump, &co, &hv, &d) == VMC_ERR_UNSUPPORTED && strstr(d.msg, "machine riscv64"));
+	vmc_dump_close(dump);
+	strcpy((char *)kd.p + KDH_UTSNAME + 4 * 65, "aarch64");
+	REQUIRE((dump = open_buf(kd)));
+	CHECK_EQ(dump->e_machine, EM_AARCH64);
+	vmc_diag_init(&d);
+	CHECK(vmc_carve_scan(dump, &co, &hv, &d) == VMC_ERR_UNSUPPORTED && strstr(d.msg, "machine aarch64"));
+	harness_note("%s", d.msg);
+	vmc_dump_close(dump);
 	free(kd.p);
 }
