@@ -1,8 +1,10 @@
 /* cmd_split.c: `vmcarve split`: every guest of a host dump, one file each. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "carve_cli.h"
 
@@ -15,17 +17,21 @@ int cmd_split(int argc, char **argv)
 	struct vmc_diag d;
 	const char *path;
 	unsigned failed = 0, incomplete = 0, written = 0;
+	bool created;
 	int ex = carve_cli_parse("split", argc, argv, &c, &path);
 
 	if (ex >= 0)
 		return ex;
-	if (mkdir(c.out, 0777) && errno != EEXIST) {
+	if (!(created = !mkdir(c.out, 0777)) && errno != EEXIST) {
 		fprintf(stderr, "vmcarve: %s: cannot create the directory: %s\n", c.out, strerror(errno));
 		return EXIT_FAIL;
 	}
 	cli_stale_temps(c.out);
-	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
+	if ((ex = carve_cli_scan(path, &c, &host, &cv))) {
+		if (created)
+			rmdir(c.out); /* nothing carved: no empty directory left to look like a result */
 		return ex;
+	}
 	vmc_diag_init(&d);
 	vmc_carve_get_info(cv, &hv, &d);
 	/* interrupted: the outputs already finished stay, the one being written is handled as
