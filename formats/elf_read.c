@@ -3,6 +3,7 @@
  * numbering, p_filesz < p_memsz tails (RAM that is not stored), the kexec kernel-text
  * segment (recognised, not used as RAM), and files cut short (frames past EOF are missing). */
 #include <elf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,6 +470,7 @@ static enum vmc_status set_facts(struct elf_open *o, struct vmc_diag *d)
 		return rc;
 	dump->page_size = ps ? ps : 4096;
 	dump->e_machine = o->e_machine;
+	dump->machine_off = offsetof(Elf64_Ehdr, e_machine); /* the same in ELF32 */
 	vmc_dump_facts_from_vmcoreinfo(dump);
 	if (!dump->has_phys_base && o->have_kt) {
 		dump->phys_base = o->kt.paddr - (o->kt.vaddr - X86_64_KTEXT_START);

@@ -390,6 +390,7 @@ static void set_facts(struct kdump_open *o)
 	dump->has_uts = true;
 	/* an empty machine is x86_64, as vmcarve always assumed; one it does not know stays 0 */
 	dump->e_machine = dump->uts.machine[0] ? vmc_kinfo_machine_of_uts(dump->uts.machine) : VMC_EM_X86_64;
+	dump->machine_off = KDH_UTSNAME + 4 * 65;
 	dump->incomplete_flag = k0->status & VMC_KDUMP_INCOMPLETE;
 	if (k0->version >= 1) {
 		dump->phys_base = kd_get64(k0->sh + KSH_PHYS_BASE);

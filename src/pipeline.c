@@ -8,6 +8,7 @@
 #include "convert.h"
 #include "linux_info.h"
 #include "linux_pageclass.h"
+#include "registry.h"
 
 /* Set in keep the stored frames of every guest's map and every frame the carver read. */
 static void keep_guest(struct vmc_carve *cv, unsigned i, struct vmc_bitmap *keep, struct vmc_diag *d)
@@ -113,6 +114,11 @@ enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, co
 		return vmc_fail(d, VMC_ERR_MISSING, "%s%s; %llu frame(s) missing: pass --partial to convert what is there",
 				dump->missing_why[0] ? dump->missing_why : dump->name,
 				dump->missing_why[0] ? "" : ": the dump is incomplete", (unsigned long long)dump->nmissing);
+	if (o.writer == &vmc_writer_elf && !dump->e_machine && dump->uts.machine[0])
+		/* an ELF header claiming x86_64 (or nothing) would lie; kdump keeps the name */
+		return vmc_fail_at(d, VMC_ERR_UNSUPPORTED, dump->name, dump->machine_off,
+				   "machine '%.64s' has no ELF e_machine known to vmcarve: convert to kdump instead",
+				   dump->uts.machine);
 	vmc_linux_info_fill(dump);
 	if (o.dump_level > 0) {
 		/* an input already filtered: its level and ours, as makedumpfile */

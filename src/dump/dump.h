@@ -39,6 +39,7 @@ struct vmc_dump {
 	uint32_t page_size;
 	unsigned page_shift;
 	uint16_t e_machine;    /* VMC_EM_*; 0 = unknown */
+	uint64_t machine_off;  /* file offset of what names the machine (e_machine, utsname.machine) */
 	uint64_t max_pfn;      /* frames are < max_pfn */
 	struct vmc_bitmap ram;    /* the frame is RAM (kdump 1st bitmap) */
 	struct vmc_bitmap stored; /* the frame's data is in the file (kdump 2nd bitmap) */
