@@ -201,6 +201,7 @@ struct vmc_guest_info {
 	const char *report;          /* "key=value" lines ("" when none) */
 	bool has_vmcoreinfo;         /* after vmc_guest_open: the guest kernel's VMCOREINFO was found */
 	const char *release;         /* after vmc_guest_open: its kernel release, or "" */
+	const char *uuid;            /* the hypervisor's handle (Xen: struct domain's handle), or "" */
 };
 
 /* Guest `index` (< nguests). Finishes the guest's frame map if the carver left it unfinished. */

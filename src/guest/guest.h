@@ -35,6 +35,7 @@ enum vmc_guest_space {
 struct vmc_guest {
 	char id[32];       /* what --domain takes: "0", "1" (Xen domid), "1" (KVM: VM number) */
 	char name[64];     /* "" when unknown; used in split file names */
+	char uuid[37];     /* the hypervisor's handle for it ("" when unknown): Xen's domain handle */
 	char type[16];     /* "PV", "HVM", "PVH", "KVM-SVM", "KVM-VMX" */
 	char method[128];  /* how it was carved, e.g. "frame_table + p2m tree" */
 	enum vmc_guest_space space;
