@@ -363,8 +363,9 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* dom0's handle is zero; another domain's is a UUID libxl generated (RFC 4122 variant and a
- * version 1-5) unless xenstore vouches for it; no two domains share one */
+/* dom0's handle is zero; a domain xenstore names has the UUID of its /vm path; without
+ * xenstore every other domain's is a UUID as libxl generates them (RFC 4122 variant, version
+ * 1-5); no two domains share one */
 static bool handle_fits(const struct handle_ctx *h, uint64_t off, bool need_xs, unsigned *xs_matches)
 {
 	unsigned domus = 0;
@@ -383,10 +384,10 @@ static bool handle_fits(const struct handle_ctx *h, uint64_t off, bool need_xs, 
 			if (memcmp(b, h->xs[i]->uuid, 16))
 				return false;
 			++*xs_matches;
-		} else if (all_zero(b, 16) || (b[8] & 0xc0) != 0x80 || (b[6] >> 4) < 1 || (b[6] >> 4) > 5) {
-			return false;
+		} else if (!need_xs && (all_zero(b, 16) || (b[8] & 0xc0) != 0x80 || (b[6] >> 4) < 1 || (b[6] >> 4) > 5)) {
+			return false; /* (with xenstore's word, a domain it does not name is not judged) */
 		}
-		for (unsigned j = 0; j < i; j++)
+		for (unsigned j = 0; j < i && !all_zero(b, 16); j++)
 			if (h->dbs[j] && h->doms[j].domid && !memcmp(h->dbs[j] + off, b, 16))
 				return false;
 		domus++;
