@@ -100,6 +100,9 @@ void vmc_guest_fail(struct vmc_guest *g, enum vmc_status st, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 /* Add a vCPU slot (zeroed, id set); NULL on allocation failure. */
 struct vmc_vcpu *vmc_guest_add_vcpu(struct vmc_guest *g, uint32_t id);
+/* Whether the carver builds g's frame map for vmc_carve_opts.only (NULL = every guest): only
+ * names the guest's id or, as `extract --domain NAME` does, its name. */
+bool vmc_guest_wanted(const struct vmc_guest *g, const char *only);
 /* Append one ELF note to g->notes. */
 enum vmc_status vmc_guest_add_note(struct vmc_guest *g, const char *name, uint32_t type, const void *desc,
 				   size_t desc_len, struct vmc_diag *d);

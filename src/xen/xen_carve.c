@@ -809,13 +809,13 @@ static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom,
 		/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
 		snprintf(g->type, sizeof(g->type), "HVM/PVH");
 		vmc_diag_init(&gd);
-		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, o->only && strcmp(o->only, g->id), &gd)))
+		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, !vmc_guest_wanted(g, o->only), &gd)))
 			vmc_guest_fail(g, rc, "%s", gd.msg);
 		return VMC_OK;
 	}
 	snprintf(g->type, sizeof(g->type), "PV");
 	add_vcpus(x, g, dom, &c->lay);
-	if (o->only && strcmp(o->only, g->id))
+	if (!vmc_guest_wanted(g, o->only))
 		return VMC_OK;
 	vmc_diag_init(&gd);
 	if ((rc = carve_pv(x, c->doms, c->ndoms, dom, g, &gd)))

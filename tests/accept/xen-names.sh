@@ -93,10 +93,13 @@ rm -rf "$WORK/split"
 read -r id xsname _ < <(awk '$5 == "xen-domU"' "$WORK/expect.txt" | tail -1)
 if [ -n "$id" ]; then
 	"$VMCARVE" extract "$BED/xen-kdump.vmcore" --domain "$xsname" --dump-level 31 -z -o "$WORK/by-name.kdump" 2> "$WORK/extract.err"
-	if grep -q "guest $id $xsname " "$WORK/extract.err" && [ -s "$WORK/by-name.kdump" ]; then
-		acc_pass "extract --domain $xsname wrote domain $id"
+	ram=$("$VMCARVE" info --json "$WORK/by-name.kdump" 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ram_pages"])')
+	mapped=$("$PY" -c 'import json,sys
+print(*[g["pages_mapped"] for g in json.load(open(sys.argv[1]))["guests"] if g["id"] == sys.argv[2]])' "$WORK/xen-kdump.vmcore.json" "$id")
+	if grep -q "guest $id $xsname " "$WORK/extract.err" && [ -n "$ram" ] && [ "$ram" -gt 0 ] && [ "$ram" = "$mapped" ]; then
+		acc_pass "extract --domain $xsname wrote domain $id: $ram RAM pages = list's pages_mapped"
 	else
-		acc_fail "extract --domain $xsname: $(tail -2 "$WORK/extract.err" | tr '\n' ' ')"
+		acc_fail "extract --domain $xsname: RAM pages '$ram', list's pages_mapped '$mapped': $(tail -2 "$WORK/extract.err" | tr '\n' ' ')"
 	fi
 fi
 acc_finish
