@@ -148,7 +148,7 @@ VMC_API enum vmc_status vmc_dump_kernel_state(struct vmc_dump *dump, struct vmc_
 
 /* Why the Linux kernel in a dump died, from its log (as vmc_dump_dmesg prints it): lines keep
  * their "[ seconds.micros] " stamp, are at most 255 bytes (longer ones end in "..."), and
- * hold no terminal control bytes. */
+ * hold no control byte but tab (others read '?'). */
 struct vmc_crash_reason {
 	size_t size;          /* sizeof(struct vmc_crash_reason), set by the caller */
 	char panic[256];      /* the last "Kernel panic - not syncing: ..." line, "" when none */

@@ -61,8 +61,8 @@ bool vmc_lcrash_write(void *arg, const char *buf, size_t len)
 			end_line(c);
 			continue;
 		}
-		if (c->curlen + 1 < VMC_LCRASH_LINE)
-			c->cur[c->curlen++] = buf[i];
+		if (c->curlen + 1 < VMC_LCRASH_LINE) /* kept lines are shown: no control byte but tab */
+			c->cur[c->curlen++] = ((uint8_t)buf[i] < 0x20 && buf[i] != '\t') || (uint8_t)buf[i] >= 0x7f ? '?' : buf[i];
 		else
 			c->cut = true;
 	}
