@@ -141,8 +141,7 @@ static uint64_t xs_rec(uint64_t ma, const char *key, const char *val, size_t vle
 	put32(ma + 20, 0x26011999u);
 	memcpy(mem + ma + 24, key, kl);
 	uint64_t n = ma + 24 + kl;
-	*q(n) = 0;           /* generation (unaligned writes are fine on x86) */
-	memcpy(mem + n, &(uint64_t){ 0x40 + domid }, 8);
+	memcpy(mem + n, &(uint64_t){ 0x40 + domid }, 8); /* generation (n is not 8-byte aligned) */
 	put32(n + 8, 2);
 	put32(n + 12, (uint32_t)vlen);
 	put32(n + 16, 0);
