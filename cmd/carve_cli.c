@@ -55,6 +55,11 @@ static int check_args(const char *cmd, int argc, char **argv, struct carve_cli *
 		fprintf(stderr, "vmcarve: extract needs --domain ID (see 'vmcarve list')\n");
 		return EXIT_USAGE;
 	}
+	if (split && c->domain) {
+		/* the carver would build one guest's frame map and split write the others empty */
+		fprintf(stderr, "vmcarve: split writes every guest; -d/--domain is extract's (the dump level is --dump-level N)\n");
+		return EXIT_USAGE;
+	}
 	if ((ex = cli_write_check(&c->w, split ? NULL : c->out)))
 		return ex;
 	if (split && c->out && !strcmp(c->out, "-")) {

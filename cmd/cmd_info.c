@@ -1,11 +1,80 @@
 /* cmd_info.c: `vmcarve info`: what a dump is and holds; writes nothing. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 static const char *vmci_keys[] = { "OSRELEASE", "BUILD-ID", "PAGESIZE", "KERNELOFFSET", "NUMBER(phys_base)",
 				   "CRASHTIME", "SYMBOL(swapper_pg_dir)", "NUMBER(pgtable_l5_enabled)" };
+
+/* The crash reason of a Linux dump (its log read through VMCOREINFO); false when there is no
+ * log to read (no VMCOREINFO: not a Linux dump, or a hypervisor's). */
+static bool info_crash(struct vmc_dump *dump, const struct vmc_dump_info *in, struct vmc_crash_reason *cr,
+		       struct vmc_diag *d)
+{
+	char rel[8];
+
+	memset(cr, 0, sizeof(*cr));
+	cr->size = sizeof(*cr);
+	vmc_diag_init(d);
+	if (!in->has_vmcoreinfo || !vmc_dump_vmcoreinfo(dump, "OSRELEASE", rel, sizeof(rel)))
+		return false;
+	if (vmc_dump_crash_reason(dump, cr, d))
+		return true; /* d says why */
+	vmc_diag_init(d);
+	return true;
+}
+
+static void crash_json(struct vmc_dump *dump, const struct vmc_dump_info *in)
+{
+	struct vmc_crash_reason *cr = calloc(1, sizeof(*cr));
+	struct vmc_diag d;
+
+	printf(",\"crash\":");
+	if (!cr || !info_crash(dump, in, cr, &d)) {
+		printf("null");
+	} else if (d.msg[0]) {
+		printf("{\"error\":");
+		cli_json_str(d.msg, strlen(d.msg));
+		printf("}");
+	} else {
+		printf("{\"panic\":");
+		cli_json_str(cr->panic, strlen(cr->panic));
+		printf(",\"oops\":");
+		cli_json_str(cr->oops, strlen(cr->oops));
+		printf(",\"log_lines\":%llu,\"last_lines\":[", (unsigned long long)cr->lines);
+		for (unsigned i = 0; i < cr->nlast; i++) {
+			printf("%s", i ? "," : "");
+			cli_json_str(cr->last[i], strlen(cr->last[i]));
+		}
+		printf("]}");
+	}
+	free(cr);
+}
+
+static void crash_text(struct vmc_dump *dump, const struct vmc_dump_info *in)
+{
+	struct vmc_crash_reason *cr = calloc(1, sizeof(*cr));
+	struct vmc_diag d;
+
+	if (!cr || !info_crash(dump, in, cr, &d)) {
+		free(cr);
+		return;
+	}
+	if (d.msg[0])
+		printf("crash reason:  unknown (%s)\n", d.msg);
+	if (cr->panic[0])
+		printf("crash reason:  %s\n", cr->panic);
+	if (cr->oops[0])
+		printf("%s%s\n", cr->panic[0] ? "first oops:    " : "crash reason:  ", cr->oops);
+	if (!d.msg[0] && !cr->panic[0] && !cr->oops[0]) {
+		printf("crash reason:  none in the log (%llu lines); its last lines:\n", (unsigned long long)cr->lines);
+		for (unsigned i = 0; i < cr->nlast; i++)
+			printf("  %s\n", cr->last[i]);
+	}
+	free(cr);
+}
 
 static void info_json(struct vmc_dump *dump, const struct vmc_dump_info *in)
 {
@@ -43,7 +112,9 @@ static void info_json(struct vmc_dump *dump, const struct vmc_dump_info *in)
 			cli_json_str(v, sizeof(v));
 		}
 	}
-	printf("}}\n");
+	printf("}");
+	crash_json(dump, in);
+	printf("}\n");
 }
 
 static void info_ranges_notes(struct vmc_dump *dump, const struct vmc_dump_info *in)
@@ -95,6 +166,7 @@ static void info_text(struct vmc_dump *dump, const struct vmc_dump_info *in)
 		printf("dump level:    %d\n", in->dump_level);
 	if (in->has_phys_base)
 		printf("phys_base:     0x%llx\n", (unsigned long long)in->phys_base);
+	crash_text(dump, in);
 	info_ranges_notes(dump, in);
 }
 

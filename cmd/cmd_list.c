@@ -63,6 +63,8 @@ static void json_guest(FILE *f, const struct vmc_guest_info *g, const struct cli
 	json_str(f, g->id);
 	fprintf(f, ",\"name\":");
 	json_str(f, g->name);
+	fprintf(f, ",\"uuid\":");
+	json_str(f, g->uuid ? g->uuid : "");
 	fprintf(f, ",\"hostname\":");
 	json_str(f, k->hostname);
 	fprintf(f, ",\"release\":");
@@ -124,6 +126,8 @@ static void list_text(const char *host, const struct vmc_carve_info *hv, const s
 		       g->name[0] ? g->name : "-", g->type, ks[i].hostname[0] ? ks[i].hostname : "-",
 		       ks[i].release[0] ? ks[i].release : "-", ks[i].state, g->nvcpus, (unsigned long long)g->pages_expected, (unsigned long long)g->pages_mapped,
 		       (unsigned long long)g->pages_present, maxg, g->method);
+		if (verbose && g->uuid && g->uuid[0])
+			printf("       uuid %s\n", g->uuid);
 		if (g->status)
 			printf("       cannot be carved: %s\n", g->error);
 		if (g->pages_refused)

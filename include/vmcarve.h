@@ -146,6 +146,22 @@ struct vmc_kernel_state {
 VMC_API enum vmc_status vmc_dump_kernel_state(struct vmc_dump *dump, struct vmc_kernel_state *st,
 					      struct vmc_diag *d);
 
+/* Why the Linux kernel in a dump died, from its log (as vmc_dump_dmesg prints it): lines keep
+ * their "[ seconds.micros] " stamp, are at most 255 bytes (longer ones end in "..."), and
+ * hold no control byte but tab (others read '?'). */
+struct vmc_crash_reason {
+	size_t size;          /* sizeof(struct vmc_crash_reason), set by the caller */
+	char panic[256];      /* the last "Kernel panic - not syncing: ..." line, "" when none */
+	char oops[256];       /* the first BUG: / Oops: / general protection fault line, "" when none */
+	char last[10][256];   /* the log's last lines, oldest first */
+	unsigned nlast;
+	uint64_t lines;       /* lines in the log */
+};
+
+/* Read the kernel log (see vmc_dump_dmesg) and pick its crash reason. Fails as it does (no
+ * VMCOREINFO, a log that cannot be read). */
+VMC_API enum vmc_status vmc_dump_crash_reason(struct vmc_dump *dump, struct vmc_crash_reason *r, struct vmc_diag *d);
+
 /* ---- carving: find the hypervisor and its guests in a host dump ---- */
 
 struct vmc_carve;
@@ -155,7 +171,7 @@ struct vmc_carve_options {
 	const char *xen_syms;       /* Xen's xen-syms (symbol table) for the dumped hypervisor */
 	const char *vmcs_layout;    /* Intel VMCS field offsets ("FIELD(NAME)=0xOFF" lines) */
 	const char *host_debuginfo; /* a folder with the host vmlinux and kvm*.ko with DWARF */
-	const char *only;           /* build the frame map of this guest id only (NULL = all) */
+	const char *only;           /* build the frame map of this guest (an id or a name) only (NULL = all) */
 	const char *hypervisor;     /* "xen" or "kvm": do not probe (NULL = probe) */
 };
 
@@ -201,6 +217,7 @@ struct vmc_guest_info {
 	const char *report;          /* "key=value" lines ("" when none) */
 	bool has_vmcoreinfo;         /* after vmc_guest_open: the guest kernel's VMCOREINFO was found */
 	const char *release;         /* after vmc_guest_open: its kernel release, or "" */
+	const char *uuid;            /* the hypervisor's handle (Xen: struct domain's handle), or "" */
 };
 
 /* Guest `index` (< nguests). Finishes the guest's frame map if the carver left it unfinished. */

@@ -108,7 +108,7 @@ enum vmc_status vmc_carve_guest_info(struct vmc_carve *cv, unsigned index, struc
 		.pages_present = present_pages(cv->host, g), .pages_absent = g->pages_absent,
 		.pages_refused = g->pages_refused, .max_gfn = g->max_gfn, .status = g->status, .error = g->error,
 		.warnings = (const char *const *)g->warnings, .nwarnings = g->nwarnings,
-		.report = g->report ? g->report : "", .has_vmcoreinfo = g->has_vmcoreinfo, .release = g->release,
+		.report = g->report ? g->report : "", .has_vmcoreinfo = g->has_vmcoreinfo, .release = g->release, .uuid = g->uuid,
 	};
 	return vmc_api_info_out(info, &in, sizeof(in), "struct vmc_guest_info", d);
 }

@@ -1,8 +1,12 @@
 /* api_dmesg.c: the public API on the kernel inside a dump: its log (vmc_dump_dmesg(), over
- * src/linux/linux_printk) and whether it panicked (vmc_dump_kernel_state()). */
+ * src/linux/linux_printk), whether it panicked (vmc_dump_kernel_state()) and why
+ * (vmc_dump_crash_reason(), over src/linux/linux_crash). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api.h"
+#include "linux_crash.h"
 #include "linux_printk.h"
 #include "linux_state.h"
 
@@ -35,4 +39,32 @@ enum vmc_status vmc_dump_kernel_state(struct vmc_dump *dump, struct vmc_kernel_s
 	out.oops_in_progress = ls.oops_in_progress;
 	rc2 = vmc_api_info_out(st, &out, sizeof(out), "struct vmc_kernel_state", d);
 	return rc ? rc : rc2;
+}
+
+enum vmc_status vmc_dump_crash_reason(struct vmc_dump *dump, struct vmc_crash_reason *r, struct vmc_diag *d)
+{
+	struct vmc_crash_reason *out = calloc(1, sizeof(*out));
+	struct vmc_lcrash *c = malloc(sizeof(*c));
+	enum vmc_status rc;
+
+	if (!out || !c) {
+		free(out);
+		free(c);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	vmc_lcrash_init(c);
+	if (!(rc = vmc_dump_dmesg(dump, vmc_lcrash_write, c, d))) {
+		vmc_lcrash_finish(c);
+		out->size = sizeof(*out);
+		memcpy(out->panic, c->panic, sizeof(out->panic));
+		memcpy(out->oops, c->oops, sizeof(out->oops));
+		for (unsigned i = 0; i < c->nlast; i++)
+			snprintf(out->last[i], sizeof(out->last[i]), "%s", vmc_lcrash_last(c, i));
+		out->nlast = c->nlast;
+		out->lines = c->lines;
+		rc = vmc_api_info_out(r, out, sizeof(*out), "struct vmc_crash_reason", d);
+	}
+	free(c);
+	free(out);
+	return rc;
 }

@@ -114,3 +114,8 @@ enum vmc_status vmc_guest_add_note(struct vmc_guest *g, const char *name, uint32
 	g->notes_len += need;
 	return VMC_OK;
 }
+
+bool vmc_guest_wanted(const struct vmc_guest *g, const char *only)
+{
+	return !only || !strcmp(only, g->id) || (g->name[0] && !strcmp(only, g->name));
+}

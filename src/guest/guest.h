@@ -35,6 +35,7 @@ enum vmc_guest_space {
 struct vmc_guest {
 	char id[32];       /* what --domain takes: "0", "1" (Xen domid), "1" (KVM: VM number) */
 	char name[64];     /* "" when unknown; used in split file names */
+	char uuid[37];     /* the hypervisor's handle for it ("" when unknown): Xen's domain handle */
 	char type[16];     /* "PV", "HVM", "PVH", "KVM-SVM", "KVM-VMX" */
 	char method[128];  /* how it was carved, e.g. "frame_table + p2m tree" */
 	enum vmc_guest_space space;
@@ -99,6 +100,9 @@ void vmc_guest_fail(struct vmc_guest *g, enum vmc_status st, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 /* Add a vCPU slot (zeroed, id set); NULL on allocation failure. */
 struct vmc_vcpu *vmc_guest_add_vcpu(struct vmc_guest *g, uint32_t id);
+/* Whether the carver builds g's frame map for vmc_carve_opts.only (NULL = every guest): only
+ * names the guest's id or, as `extract --domain NAME` does, its name. */
+bool vmc_guest_wanted(const struct vmc_guest *g, const char *only);
 /* Append one ELF note to g->notes. */
 enum vmc_status vmc_guest_add_note(struct vmc_guest *g, const char *name, uint32_t type, const void *desc,
 				   size_t desc_len, struct vmc_diag *d);

@@ -720,7 +720,7 @@ static enum vmc_status open_guests(struct kvm_carve *c, struct vmc_diag *d)
 			snprintf(g->name, sizeof(g->name), "%s", x->lk->stats_id);
 		snprintf(g->type, sizeof(g->type), "%s", x->hw && x->hw->format == VMC_PT_EPT ? "KVM-VMX" : "KVM-SVM");
 		g->space = VMC_SPACE_GUEST_PHYS;
-		x->want = !c->o->only || !strcmp(c->o->only, g->id);
+		x->want = vmc_guest_wanted(g, c->o->only);
 		if (x->hw)
 			vmc_guest_report(g, "tdp_root=0x%llx vcpus=%u", (unsigned long long)x->hw->tdp_root, x->hw->nvcpus);
 		if (x->lk)

@@ -12,6 +12,7 @@
 #include "notes.h"
 #include "xen_hvm_p2m.h"
 #include "xen_pvcanon.h"
+#include "xen_xenstore.h"
 
 #define PER_PAGE 512ull
 #define CRASH_INFO_WORDS 10
@@ -541,6 +542,11 @@ static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 			      (unsigned long long)lay->off_tot_pages);
 	else
 		vmc_hv_report(x->hv, "OFFSET(domain.tot_pages)=unknown");
+	if (lay->off_handle)
+		vmc_hv_report(x->hv, "OFFSET(domain.handle)=%llu (%s)", (unsigned long long)lay->off_handle,
+			      lay->handle_source);
+	else
+		vmc_hv_report(x->hv, "OFFSET(domain.handle)=unknown (%u offsets fit)", lay->handle_candidates);
 	vmc_hv_report(x->hv, "OFFSET(vcpu.vcpu_id)=0");
 	vmc_hv_report(x->hv, "OFFSET(vcpu.domain)=%llu", (unsigned long long)lay->off_vcpu_domain);
 	if (lay->off_user_regs)
@@ -616,6 +622,7 @@ struct xen_carve {
 	struct xen_layout lay;
 	struct xen_hvm_layout hvm_lay;
 	struct xen_syms ksyms;   /* the table embedded in Xen's image, while not taken into x->syms */
+	struct xen_xs xs;        /* names and UUIDs found in xenstored's database in dom0 */
 };
 
 static void xen_carve_release(struct xen_carve *c)
@@ -623,6 +630,7 @@ static void xen_carve_release(struct xen_carve *c)
 	struct xen_host *x = c->x;
 
 	free(c->doms);
+	free(c->xs.doms);
 	free(x->owner);
 	free(x->ptype);
 	vmc_xen_syms_free(&x->syms);
@@ -683,6 +691,81 @@ static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts
 	return VMC_OK;
 }
 
+/* xenstore as dom0's xenstored holds it: every frame dom0 owns is searched for TDB records
+ * of /local/domain/<id>/name and /vm (a record that straddles two frames is not seen: the
+ * heap is contiguous only in xenstored's virtual memory). Best effort: never fails the scan. */
+static void read_xenstore(struct xen_carve *c)
+{
+	struct xen_host *x = c->x;
+	const struct xen_domain *dom0 = NULL;
+	uint64_t frames = 0, unreadable = 0;
+
+	if (!(c->xs.doms = calloc(c->ndoms ? c->ndoms : 1, sizeof(*c->xs.doms))))
+		return;
+	c->xs.ndoms = c->ndoms;
+	for (unsigned i = 0; i < c->ndoms; i++) {
+		c->xs.doms[i].domid = c->doms[i].domid;
+		if (c->doms[i].domid == 0)
+			dom0 = &c->doms[i];
+	}
+	if (!dom0 || x->dump->page_size != 4096) {
+		vmc_hv_report(x->hv, "xenstore=not searched (%s)", dom0 ? "page size" : "no dom0");
+		return;
+	}
+	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
+		const uint8_t *pg;
+		struct vmc_diag tmp;
+		if (x->owner[mfn] != dom0->pickled || !vmc_physmem_has(&x->pm, mfn))
+			continue;
+		vmc_diag_init(&tmp);
+		if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp))) {
+			unreadable++;
+			continue;
+		}
+		frames++;
+		vmc_xen_xs_scan_buf(pg, 4096, vmc_xen_xs_add, &c->xs);
+	}
+	vmc_hv_report(x->hv, "xenstore=%llu records of /local/domain/<id>/{name,vm} in %llu dom0 frames (%llu unreadable)",
+		      (unsigned long long)c->xs.records, (unsigned long long)frames, (unsigned long long)unreadable);
+	if (c->xs.unknown_id)
+		vmc_hv_warn(x->hv, "xenstore: %llu records name a domain id Xen does not have (e.g. %s); ignored",
+			    (unsigned long long)c->xs.unknown_id, c->xs.first_unknown);
+	if (c->xs.bad_name)
+		vmc_hv_warn(x->hv, "xenstore: %llu names refused (%s)", (unsigned long long)c->xs.bad_name,
+			    c->xs.first_bad_name);
+	if (c->xs.bad_vm)
+		vmc_hv_warn(x->hv, "xenstore: %llu vm paths refused (%s)", (unsigned long long)c->xs.bad_vm,
+			    c->xs.first_bad_vm);
+}
+
+/* The domain's name from xenstore (dom0 keeps "Domain-0" without one) and its handle. */
+static void name_domain(struct xen_carve *c, const struct xen_domain *dom, struct vmc_guest *g)
+{
+	const struct xen_xs_dom *xd = NULL;
+	char u[37];
+
+	for (unsigned i = 0; i < c->xs.ndoms; i++)
+		if (c->xs.doms[i].domid == dom->domid)
+			xd = &c->xs.doms[i];
+	if (xd && xd->name_conflict)
+		vmc_guest_warn(g, "xenstore holds different names for domain %u (%u records); none is used", dom->domid,
+			       xd->name_records);
+	else if (xd && xd->has_name)
+		snprintf(g->name, sizeof(g->name), "%s", xd->name);
+	if (xd && xd->has_name)
+		vmc_guest_report(g, "xenstore.name=%s%s (%u records)", xd->name_conflict ? "conflicting" : "",
+				 xd->name_conflict ? "" : xd->name, xd->name_records);
+	if (xd && xd->uuid_conflict)
+		vmc_guest_warn(g, "xenstore holds different /vm paths for domain %u", dom->domid);
+	if (!dom->has_handle)
+		return;
+	vmc_xen_xs_format_uuid(dom->handle, g->uuid);
+	if (xd && xd->has_uuid && !xd->uuid_conflict && memcmp(xd->uuid, dom->handle, 16)) {
+		vmc_xen_xs_format_uuid(xd->uuid, u);
+		vmc_guest_warn(g, "Xen's handle %s differs from xenstore's /vm/%s", g->uuid, u);
+	}
+}
+
 static void report_domain(struct vmc_guest *g, const struct xen_domain *dom)
 {
 	vmc_guest_report(g, "domain=0x%llx pickled=0x%x", (unsigned long long)dom->va, dom->pickled);
@@ -713,6 +796,7 @@ static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom,
 	snprintf(g->id, sizeof(g->id), "%u", dom->domid);
 	if (dom->domid == 0)
 		snprintf(g->name, sizeof(g->name), "Domain-0");
+	name_domain(c, dom, g);
 	g->space = VMC_SPACE_MACHINE;
 	g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
 	report_domain(g, dom);
@@ -725,13 +809,13 @@ static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom,
 		/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
 		snprintf(g->type, sizeof(g->type), "HVM/PVH");
 		vmc_diag_init(&gd);
-		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, o->only && strcmp(o->only, g->id), &gd)))
+		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, !vmc_guest_wanted(g, o->only), &gd)))
 			vmc_guest_fail(g, rc, "%s", gd.msg);
 		return VMC_OK;
 	}
 	snprintf(g->type, sizeof(g->type), "PV");
 	add_vcpus(x, g, dom, &c->lay);
-	if (o->only && strcmp(o->only, g->id))
+	if (!vmc_guest_wanted(g, o->only))
 		return VMC_OK;
 	vmc_diag_init(&gd);
 	if ((rc = carve_pv(x, c->doms, c->ndoms, dom, g, &gd)))
@@ -754,6 +838,8 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		xen_carve_release(&c);
 		return rc;
 	}
+	read_xenstore(&c);
+	vmc_xen_domains_find_handle(c.x, c.doms, c.ndoms, &c.xs, &c.lay);
 	report_layout(c.x, &c.lay);
 	vmc_xen_vcpus_locate(c.x, c.doms, c.ndoms);
 	for (unsigned i = 0; i < c.ndoms && !rc; i++)

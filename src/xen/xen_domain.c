@@ -9,6 +9,7 @@
 
 #include "le.h"
 #include "xen_host.h"
+#include "xen_xenstore.h"
 
 #define MAX_DOMAINS 4096    /* domain ids are < 0x7ff0; the list is sorted by id */
 #define DOMAIN_BYTES_MAX 16384
@@ -342,4 +343,110 @@ enum vmc_status vmc_xen_domains_read(struct xen_host *x, struct xen_domain **out
 	*out = w.doms;
 	*nout = w.n;
 	return VMC_OK;
+}
+
+/* ---- struct domain.handle ---- */
+
+struct handle_ctx {
+	struct xen_domain *doms;
+	unsigned n;
+	uint8_t **dbs;              /* each domain's struct domain bytes (NULL: unreadable) */
+	const struct xen_xs_dom **xs; /* xenstore's UUID for doms[i], when it has one */
+	uint64_t size;
+};
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* dom0's handle is zero; a domain xenstore names has the UUID of its /vm path; without
+ * xenstore every other domain's is a UUID as libxl generates them (RFC 4122 variant, version
+ * 1-5); no two domains share one */
+static bool handle_fits(const struct handle_ctx *h, uint64_t off, bool need_xs, unsigned *xs_matches)
+{
+	unsigned domus = 0;
+
+	*xs_matches = 0;
+	for (unsigned i = 0; i < h->n; i++) {
+		const uint8_t *b = h->dbs[i] ? h->dbs[i] + off : NULL;
+		if (!b)
+			continue;
+		if (h->doms[i].domid == 0) {
+			if (!all_zero(b, 16))
+				return false;
+			continue;
+		}
+		if (h->xs[i]) {
+			if (memcmp(b, h->xs[i]->uuid, 16))
+				return false;
+			++*xs_matches;
+		} else if (!need_xs && (all_zero(b, 16) || (b[8] & 0xc0) != 0x80 || (b[6] >> 4) < 1 || (b[6] >> 4) > 5)) {
+			return false; /* (with xenstore's word, a domain it does not name is not judged) */
+		}
+		for (unsigned j = 0; j < i && !all_zero(b, 16); j++)
+			if (h->dbs[j] && h->doms[j].domid && !memcmp(h->dbs[j] + off, b, 16))
+				return false;
+		domus++;
+	}
+	return domus && (!need_xs || *xs_matches);
+}
+
+static void handle_pick(struct handle_ctx *h, bool need_xs, struct xen_layout *lay)
+{
+	uint64_t found = 0;
+	unsigned m;
+
+	lay->handle_candidates = 0;
+	/* the handle follows pointers in every layout (8-byte aligned); the first 64 bytes are
+	 * ids, counts and the pointers found above */
+	for (uint64_t off = 64; off + 16 <= h->size; off += 8)
+		if (handle_fits(h, off, need_xs, &m) && !lay->handle_candidates++)
+			found = off;
+	if (lay->handle_candidates == 1) {
+		lay->off_handle = found;
+		lay->handle_source = need_xs ? "matches xenstore's /vm/<uuid> of every domain that has one, dom0's zero"
+					     : "the one offset holding distinct RFC 4122 UUIDs, dom0's zero";
+	}
+}
+
+void vmc_xen_domains_find_handle(struct xen_host *x, struct xen_domain *doms, unsigned n, const struct xen_xs *xs,
+				 struct xen_layout *lay)
+{
+	struct handle_ctx h = { .doms = doms, .n = n, .size = x->size_domain };
+	bool any_xs = false;
+
+	lay->off_handle = 0;
+	lay->handle_source = NULL;
+	h.dbs = calloc(n ? n : 1, sizeof(*h.dbs));
+	h.xs = calloc(n ? n : 1, sizeof(*h.xs));
+	for (unsigned i = 0; h.dbs && h.xs && i < n; i++) {
+		struct vmc_diag tmp;
+		vmc_diag_init(&tmp);
+		if ((h.dbs[i] = malloc(h.size)) && vmc_xen_read(x, doms[i].va, h.dbs[i], h.size, &tmp)) {
+			free(h.dbs[i]);
+			h.dbs[i] = NULL;
+		}
+		for (unsigned k = 0; xs && k < xs->ndoms; k++)
+			if (xs->doms[k].domid == doms[i].domid && doms[i].domid && xs->doms[k].has_uuid &&
+			    !xs->doms[k].uuid_conflict) {
+				h.xs[i] = &xs->doms[k];
+				any_xs = true;
+			}
+	}
+	if (h.dbs && h.xs && h.size >= 80 && h.size <= DOMAIN_BYTES_MAX) {
+		handle_pick(&h, any_xs, lay);
+		for (unsigned i = 0; i < n && lay->off_handle; i++)
+			if (h.dbs[i]) {
+				memcpy(doms[i].handle, h.dbs[i] + lay->off_handle, 16);
+				doms[i].has_handle = true;
+			}
+	}
+	for (unsigned i = 0; h.dbs && i < n; i++)
+		free(h.dbs[i]);
+	free(h.dbs);
+	free(h.xs);
 }

@@ -156,6 +156,8 @@ struct xen_domain {
 	uint64_t owned, owned_heap;  /* frames the frame table gives it (+ Xen-heap ones) */
 	/* shared_info.arch */
 	uint64_t max_pfn, fll_mfn, p2m_cr3, p2m_vaddr, p2m_generation;
+	uint8_t handle[16];          /* the toolstack's handle (UUID), when its offset was found */
+	bool has_handle;
 };
 struct xen_layout {
 	uint64_t off_max_vcpus, off_vcpu, off_shared_info, off_tot_pages;
@@ -163,10 +165,21 @@ struct xen_layout {
 	uint64_t off_user_regs;      /* vcpu.arch.user_regs; 0 = not found */
 	unsigned user_regs_votes;
 	const char *source;
+	uint64_t off_handle;         /* struct domain.handle; 0 = not found */
+	const char *handle_source;
+	unsigned handle_candidates;  /* offsets that satisfied the invariants */
 };
 /* Walk domain_list (bounded, loop-checked); calls cb per domain. Fills the layout it used. */
 enum vmc_status vmc_xen_domains_read(struct xen_host *x, struct xen_domain **out, unsigned *n,
 				     struct xen_layout *lay, struct vmc_diag *d);
+
+/* struct domain.handle: the 16-byte offset at which every domain's bytes equal the UUID
+ * xenstore names for it (/local/domain/<id>/vm = /vm/<uuid>) and dom0's are zero; without
+ * xenstore, the one offset where dom0's are zero and every other domain holds a distinct
+ * RFC 4122 UUID. Fills doms[].handle and lay->off_handle when exactly one offset fits. */
+struct xen_xs;
+void vmc_xen_domains_find_handle(struct xen_host *x, struct xen_domain *doms, unsigned n, const struct xen_xs *xs,
+				 struct xen_layout *lay);
 
 /* xen_vcpu.c: mark the vCPUs loaded on a pCPU and take their live registers (needs syms). */
 void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n);

@@ -116,6 +116,96 @@ static void arch(struct dom *d, uint64_t max_pfn, uint64_t fll, uint64_t cr3, ui
 }
 
 /* u.inuse.type_info: PGT_l<level>_page_table | PGT_validated (| PGT_pinned) */
+/* ---- xenstore: xenstored 4.17 keeps its database in an in-memory TDB (tools/xenstore/
+ * tdb.c, xenstored_core.c): struct list_struct {next, rec_len, key_len, data_len, full_hash,
+ * magic 0x26011999}, the key (the path, no NUL), then the node: u64 generation, u32
+ * num_perms, datalen, childlen, the perms {u32 perm, u32 domid} at +20, the value; data_len
+ * counts the 24-byte padded node header. */
+static uint32_t tdb_hash(const char *k, size_t n)
+{
+	uint32_t v = 0x238F13AFu * (uint32_t)n;
+	for (uint32_t i = 0; i < n; i++)
+		v += (uint32_t)(int)(signed char)k[i] << (i * 5 % 24);
+	return 1103515243u * v + 12345u;
+}
+
+/* One record at machine address ma; returns the address after it (4-byte aligned). */
+static uint64_t xs_rec(uint64_t ma, const char *key, const char *val, size_t vlen, unsigned domid, bool bad_hash)
+{
+	size_t kl = strlen(key), dl = 24 + 16 + vlen, rl = (kl + dl + 3) & ~(size_t)3;
+	put32(ma, 0);
+	put32(ma + 4, (uint32_t)rl);
+	put32(ma + 8, (uint32_t)kl);
+	put32(ma + 12, (uint32_t)dl);
+	put32(ma + 16, tdb_hash(key, kl) ^ (bad_hash ? 1u : 0u));
+	put32(ma + 20, 0x26011999u);
+	memcpy(mem + ma + 24, key, kl);
+	uint64_t n = ma + 24 + kl;
+	memcpy(mem + n, &(uint64_t){ 0x40 + domid }, 8); /* generation (n is not 8-byte aligned) */
+	put32(n + 8, 2);
+	put32(n + 12, (uint32_t)vlen);
+	put32(n + 16, 0);
+	put32(n + 20, 0);     /* perms[0]: owner dom0, no access for others */
+	put32(n + 24, 0);
+	put32(n + 28, 1);     /* perms[1]: read for the domain */
+	put32(n + 32, domid);
+	memcpy(mem + n + 36, val, vlen);
+	return ma + 24 + rl;
+}
+
+static uint64_t xs_str(uint64_t ma, unsigned domid, const char *field, const char *val, bool bad_hash)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "/local/domain/%u/%s", domid, field);
+	return xs_rec(ma, key, val, strlen(val), domid, bad_hash);
+}
+
+#define UUID1 "5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5"
+#define UUID4 "0a1b2c3d-4e5f-1607-9819-2a3b4c5d6e7f"
+#define UUID2 "11111111-2222-4333-a444-555555555555"
+#define HANDLE_OFF 1928   /* struct domain.handle, Xen 4.17 (Debian's build) */
+
+static void put_handle(const struct dom *d, const char *uuid)
+{
+	uint8_t *h = mem + d->dmfn * PAGE + HANDLE_OFF;
+	for (unsigned i = 0, k = 0; uuid[i]; i++)
+		if (uuid[i] != '-') {
+			unsigned b;
+			sscanf(uuid + i, "%2x", &b);
+			h[k++] = (uint8_t)b;
+			i++;
+		}
+}
+
+/* Domain 0's xenstored heap in its frames 0x3f0-0x3f2 (between the p2m and page-table frames
+ * of the scenarios); hostile adds records a carver must refuse. */
+static void xenstore(bool hostile)
+{
+	uint64_t a = 0x3f0 * PAGE + 0x40;
+	char longname[81];
+
+	memset(mem + 0x3f0 * PAGE, 0, 3 * PAGE);
+	a = xs_str(a, 0, "name", "Domain-0", false);
+	a = xs_str(a, 1, "name", "web-01", false);
+	a = xs_str(a, 1, "vm", "/vm/" UUID1, false);
+	a = xs_str(a, 4, "vm", "/vm/" UUID4, false);
+	a = xs_str(a, 4, "name", "db/../x", false);
+	a = xs_str(a, 4, "domid", "4", false);             /* other nodes are not names */
+	a = xs_str(a, 1, "name", "web-01", false);          /* a stale copy that agrees */
+	if (!hostile)
+		return;
+	memset(longname, 'n', 80);
+	longname[80] = 0;
+	a = xs_str(a, 9, "name", "ghost", false);           /* no domain 9 */
+	a = xs_str(a, 2, "name", longname, false);          /* over-long */
+	a = xs_str(a, 3, "name", "evil\x1b[2J", false);     /* a terminal escape */
+	a = xs_str(a, 5, "name", "five", true);             /* its hash is not the key's */
+	a = xs_str(0x3f1 * PAGE + 0x80, 1, "name", "web-02", false); /* conflicts with web-01 */
+	/* straddles frames 0x3f1/0x3f2: only xenstored's virtual memory holds it whole */
+	xs_str(0x3f2 * PAGE - 40, 3, "name", "split", false);
+	(void)a;
+}
+
 static void pt_type(uint64_t mfn, unsigned level, bool pinned)
 {
 	*q(img(0x10000) + mfn * 32 + 16) = ((uint64_t)level << 61) | (1ull << 58) | (pinned ? 1ull << 59 : 0);
@@ -340,6 +430,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < 512; i++)
 		q(0x4f4 * PAGE)[i] = i < 256 ? 0x4ff - i : ~0ull;
 	arch(&d1, 1024, ~0ull, 0x4f0000, P2M_VADDR);
+	xenstore(hostile);
+	put_handle(&d1, UUID1);
+	put_handle(&d4, UUID4);
+	if (hostile)
+		put_handle(&d2, UUID2);
 	if (pvpt)
 		page_tables(&d0, &d1, want);
 
@@ -441,7 +536,7 @@ int main(int argc, char **argv)
 	if (pvpt) {
 		/* pfn space: domain 0 its 500 pfns + identity p2m (1 leaf, fl, fll at 0x200..);
 		 * domain 1 its 256 pfns + 2 leaves, fl, fll at 0x400.. */
-		fprintf(e, "guest 0 ok=true type=PV space=guest-physical pages_expected=512 pages_mapped=503 pages_refused=3 max_gfn=512 synth=3\n");
+		fprintf(e, "guest 0 ok=true type=PV space=guest-physical pages_expected=512 pages_mapped=503 pages_refused=3 max_gfn=512 synth=3 name=Domain-0 uuid=00000000-0000-0000-0000-000000000000\n");
 		for (uint64_t i = 0; i < 500; i++)
 			if (p2m0[i] < 0x3f4 || p2m0[i] > 0x3f7)
 				fprintf(e, "gmap 0 0x%llx 0x%llx 1\n", (unsigned long long)i, (unsigned long long)p2m0[i]);
@@ -454,7 +549,7 @@ int main(int argc, char **argv)
 		fprintf(e, "report 0 pv.page_tables=4 (L1 1, L2 1, L3 1, L4 1) canonicalised\n");
 		fprintf(e, "report 0 pv.entries: translated=5 identity=1 xen_slots_zeroed=3 cleared=7 (xen_heap=1 foreign=2 own_unmapped=0 other=2 pse=2)\n");
 		fprintf(e, "warning 0 2 present entries with PSE\n");
-		fprintf(e, "guest 1 ok=true type=PV space=guest-physical pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=4\n");
+		fprintf(e, "guest 1 ok=true type=PV space=guest-physical pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=4 name=web-01 uuid=" UUID1 "\n");
 		for (uint64_t i = 0; i < 256; i++)
 			if (0x4ff - i != 0x4e0)
 				fprintf(e, "gmap 1 0x%llx 0x%llx 1\n", (unsigned long long)i, (unsigned long long)(0x4ff - i));
@@ -477,23 +572,28 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	/* domain 0: 512 own + shared_info; refused: Xen, domain 1, outside RAM */
-	fprintf(e, "guest 0 ok=true type=PV pages_expected=512 pages_mapped=513 pages_refused=3 max_gfn=512 synth=0\n");
+	fprintf(e, "guest 0 ok=true type=PV pages_expected=512 pages_mapped=513 pages_refused=3 max_gfn=512 synth=0 name=Domain-0 uuid=00000000-0000-0000-0000-000000000000\n");
 	fprintf(e, "frames 0 0x200+512 0x%llx+1\n", (unsigned long long)d0.shinfo);
 	fprintf(e, "warning 0 pfn 0x1f4 -> mfn 0x850\n");
 	/* no frame typed as a page table: written in machine space, saying why */
 	fprintf(e, "warning 0 page tables cannot be canonicalised (type_info @16 gives the domain no L4 page table in use)\n");
 	/* domain 1: 256 own + shared_info + synthesised fll, fl and one all-invalid leaf */
-	fprintf(e, "guest 1 ok=true type=PV pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=3\n");
+	fprintf(e, "guest 1 ok=true type=PV pages_expected=256 pages_mapped=260 pages_refused=0 max_gfn=1024 synth=3 name=%s uuid=" UUID1 "\n",
+		hostile ? "" : "web-01");
 	fprintf(e, "frames 1 0x400+256 0x%llx+1\n", (unsigned long long)d1.shinfo);
 	fprintf(e, "warning 1 point at frames the domain does not own (first 0x860000)\n");
 	/* domain 4: 16 + 512 RAM pages and one PoD zero page, in guest-physical space */
-	fprintf(e, "guest 4 ok=true type=HVM/PVH space=guest-physical pages_expected=512 pages_mapped=529 pages_refused=1 max_gfn=1024 synth=0\n");
+	fprintf(e, "guest 4 ok=true type=HVM/PVH space=guest-physical pages_expected=512 pages_mapped=529 pages_refused=1 max_gfn=1024 synth=0 name=db/../x uuid=" UUID4 "\n");
+	fprintf(e, "splitfile 4-db_.._x.kdump\nsplitfile 1-%s.kdump\n", hostile ? "" : "web-01");
 	fprintf(e, "gmap 4 0x0 0x7f0 16\ngmap 4 0x200 0x600 512\nzero 4 0x10 1\n");
 	fprintf(e, "warning 4 entries point at frames domain 4 does not own (first gfn 0x11 -> mfn 0x210)\n");
 	if (hostile) {
-		fprintf(e, "guest 2 ok=false type=PV error=domain 2: pfn_to_mfn_frame_list_list 0x210 is not a frame the domain owns\n");
-		fprintf(e, "guest 3 ok=false type=HVM/PVH error=domain 3 publishes no PV p2m\n");
-		fprintf(e, "guest 5 ok=false type=PV error=domain 5: its linear p2m (max_pfn 0x100) maps no frame the domain owns (its page tables loop)\n");
+		fprintf(e, "guest 2 ok=false type=PV name= uuid=" UUID2 " error=domain 2: pfn_to_mfn_frame_list_list 0x210 is not a frame the domain owns\n");
+		fprintf(e, "guest 3 ok=false type=HVM/PVH name= uuid=00000000-0000-0000-0000-000000000000 error=domain 3 publishes no PV p2m\n");
+		fprintf(e, "guest 5 ok=false type=PV name= uuid=00000000-0000-0000-0000-000000000000 error=domain 5: its linear p2m (max_pfn 0x100) maps no frame the domain owns (its page tables loop)\n");
+		fprintf(e, "warning 1 xenstore holds different names for domain 1\n");
+		fprintf(e, "hvwarning xenstore: 1 records name a domain id Xen does not have (e.g. /local/domain/9/name)\n");
+		fprintf(e, "hvwarning xenstore: 2 names refused (domain 2: name 80 bytes long (at most 63 kept))\n");
 		fprintf(e, "hvwarning domain_list entry 6 at 0x%llx has id 1 after 5\n", (unsigned long long)dmap(d1.dmfn));
 	}
 	fclose(e);

@@ -4,14 +4,18 @@
  * count bits, size bits, head and tail id; then descriptors, infos and text) and, the same
  * bytes, a structured and a plain log_buf. Invariants: the output holds no byte a terminal
  * would act on beyond newline/tab/space-like ones, and its size is bounded by the input's.
- * The raw bytes are also a VMM command line for the -name parser (printable name, in bounds). */
+ * The raw bytes are also a VMM command line for the -name parser (printable name, in bounds).
+ * The printed log also goes through the crash-reason reader (linux_crash.c): the lines it
+ * keeps are bounded and printable (tab aside), the raw input fed to it as well. */
 #include "fuzz_common.h"
 #include "le.h"
+#include "linux_crash.h"
 #include "linux_printk.h"
 #include "qemu_cmdline.h"
 
 struct sink {
 	uint64_t bytes, limit;
+	struct vmc_lcrash *cr;
 };
 
 static bool sink_write(void *arg, const char *buf, size_t len)
@@ -24,7 +28,27 @@ static bool sink_write(void *arg, const char *buf, size_t len)
 	}
 	s->bytes += len;
 	FZ_ASSERT(s->bytes <= s->limit);
-	return true;
+	return vmc_lcrash_write(s->cr, buf, len);
+}
+
+static void check_line(const char *l)
+{
+	size_t n = strnlen(l, VMC_LCRASH_LINE);
+
+	FZ_ASSERT(n < VMC_LCRASH_LINE);
+	for (size_t i = 0; i < n; i++)
+		FZ_ASSERT(((uint8_t)l[i] >= 0x20 && (uint8_t)l[i] < 0x7f) || l[i] == '\t');
+}
+
+static void check_crash(struct vmc_lcrash *c)
+{
+	vmc_lcrash_finish(c);
+	FZ_ASSERT(c->nlast <= VMC_LCRASH_LINES && c->nlast <= c->lines);
+	check_line(c->panic);
+	check_line(c->oops);
+	for (unsigned i = 0; i < c->nlast; i++)
+		check_line(vmc_lcrash_last(c, i));
+	FZ_ASSERT(!*vmc_lcrash_last(c, c->nlast));
 }
 
 static void raw_ring(const uint8_t *data, size_t size, struct vmc_lprintk_out *o)
@@ -73,11 +97,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* each input byte can become at most 4 output bytes, once per record and walk; a ring of
 	 * 2^7 records over 2^12 bytes, plus prefixes and indentation */
-	struct sink s = { 0, 64ull * size + (1u << 24) };
+	struct sink s = { 0, 64ull * size + (1u << 24), malloc(sizeof(struct vmc_lcrash)) };
 	struct vmc_lprintk_out *o = malloc(sizeof(*o));
 	struct vmc_diag d;
 
-	FZ_ASSERT(o);
+	FZ_ASSERT(o && s.cr);
+	vmc_lcrash_init(s.cr);
 	vmc_lprintk_out_init(o, sink_write, &s);
 	if (size >= 4 && !memcmp(data, "\177ELF", 4)) {
 		struct vmc_dump *dump = fz_open(&data, &size, 1, &d);
@@ -95,6 +120,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FZ_ASSERT(i < sizeof(name) - 1 && name[i] >= 0x20 && name[i] < 0x7f);
 	}
 	vmc_lprintk_out_flush(o);
+	check_crash(s.cr);
+	/* raw bytes straight in: kept lines are still bounded and printable */
+	vmc_lcrash_init(s.cr);
+	vmc_lcrash_write(s.cr, (const char *)data, size);
+	check_crash(s.cr);
+	free(s.cr);
 	free(o);
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* t_printk.c: the kernel-log printer (linux/linux_printk.c): the record line, escapes, a
- * failing output, hostile ring heads and log_buf walks. */
+ * failing output, hostile ring heads and log_buf walks; the crash reason (linux_crash.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "linux_crash.h"
 #include "linux_printk.h"
 
 struct cap {
@@ -117,4 +119,44 @@ TEST(logbuf_rejects_bad_indices)
 	CHECK_EQ(vmc_lprintk_logbuf_print(&l, o, &d), VMC_OK);
 	CHECK(d.nwarn == 1 && strstr(d.warn[0], "shorter than its header"));
 	free(o);
+}
+
+/* linux_crash.c: the crash reason picked from printed log text, fed in odd pieces */
+TEST(crash_reason_lines)
+{
+	static struct vmc_lcrash c;
+	static const char log[] = "[    0.000000] Linux version 6.1\n"
+				  "[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000\n"
+				  "[    1.000001] Oops: 0002 [#1] PREEMPT SMP NOPTI\n"
+				  "[    2.000000] Kernel panic - not syncing: Fatal exception\n"
+				  "[    3.000000] esc \x1b[2J\r end";
+	char longline[600];
+
+	vmc_lcrash_init(&c);
+	for (size_t i = 0; i < sizeof(log) - 1; i += 7)
+		vmc_lcrash_write(&c, log + i, sizeof(log) - 1 - i < 7 ? sizeof(log) - 1 - i : 7);
+	vmc_lcrash_finish(&c);
+	CHECK(!strcmp(c.panic, "[    2.000000] Kernel panic - not syncing: Fatal exception"));
+	CHECK(!strcmp(c.oops, "[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000"));
+	CHECK_EQ(c.nlast, 5);
+	CHECK_EQ(c.lines, 5);
+	CHECK(!strcmp(vmc_lcrash_last(&c, 0), "[    0.000000] Linux version 6.1"));
+	CHECK(!strcmp(vmc_lcrash_last(&c, 4), "[    3.000000] esc ?[2J? end"));
+	CHECK(!strcmp(vmc_lcrash_last(&c, 5), ""));
+
+	/* twelve lines: the last ten stay, oldest first; a long line is cut with "..." */
+	vmc_lcrash_init(&c);
+	for (int i = 0; i < 11; i++) {
+		char l[32];
+		snprintf(l, sizeof(l), "[ %d.0] line %d\n", i, i);
+		vmc_lcrash_write(&c, l, strlen(l));
+	}
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = 0;
+	vmc_lcrash_write(&c, longline, strlen(longline));
+	vmc_lcrash_finish(&c);
+	CHECK_EQ(c.nlast, 10);
+	CHECK(!strcmp(vmc_lcrash_last(&c, 0), "[ 2.0] line 2"));
+	CHECK(strlen(vmc_lcrash_last(&c, 9)) == VMC_LCRASH_LINE - 1 && strstr(vmc_lcrash_last(&c, 9), "xxx..."));
+	CHECK(!c.panic[0] && !c.oops[0]);
 }

@@ -67,6 +67,7 @@ def main():
         check(False, "list --json output parses: " + r.stdout[:200])
         return 1
     guests = {g["id"]: g for g in js["guests"]}
+    splitfiles = []
     hf, hframes = elf_frames(host)
     for line in exp[2:]:
         kind, rest = line.split(" ", 1)
@@ -186,6 +187,8 @@ def main():
             gid, text = rest.split(" ", 1)
             ws = guests.get(gid, {}).get("warnings", [])
             check(any(text in w for w in ws), "domain %s warns '%s' (%s)" % (gid, text, ws[:3]))
+        elif kind == "splitfile":
+            splitfiles.append(rest)
         elif kind == "hvwarning":
             ws = js.get("warnings", [])
             check(any(rest in w for w in ws), "hypervisor warns '%s' (%s)" % (rest, ws[:3]))
@@ -197,6 +200,10 @@ def main():
     files = sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []
     check(r.returncode == want_exit and sorted(f.split("-")[0].split(".")[0] for f in files) == ok_ids,
           "split: exit %d (want %d), files %s for domains %s" % (r.returncode, want_exit, files, ok_ids))
+    for want in splitfiles:
+        if want.endswith("-.kdump"):  # a domain without a name: just its id
+            want = want[:-len("-.kdump")] + ".kdump"
+        check(want in files, "split wrote %s (%s)" % (want, files))
     subprocess.run(["rm", "-rf", sdir])
     for gid, g in guests.items():
         if "_want" in g:
