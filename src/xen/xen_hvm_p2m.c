@@ -19,6 +19,10 @@
 #define T_RAM_RO 3
 #define T_POD 6
 #define T_SHARED 12
+/* bits 7:3 of an EPT entry pointing at a table are reserved (SDM 29.3.2); Xen's p2m-pt (AMD
+ * NPT / shadow) sets _PAGE_ACCESSED|_PAGE_DIRTY (bits 5, 6) in every entry, so an NPT table
+ * read as EPT fails here: the two formats are told apart by the tables themselves */
+#define EPT_NONLEAF_RSVD 0xf8ull
 
 struct walk {
 	struct xen_host *x;
@@ -40,8 +44,8 @@ static bool entry_ok(uint64_t e, unsigned level, bool leaf, uint64_t *pa, void *
 	unsigned t;
 	(void)level;
 	(void)pa;
-	if (!leaf)
-		return w->fmt == VMC_PT_EPT ? (e & 7) != 0 : (e & 1) != 0;
+	if (!leaf) /* EPT table pointers keep bits 7:3 zero; p2m-pt ones carry A/D/PCD/PWT flags */
+		return w->fmt == VMC_PT_EPT ? (e & 7) != 0 && !(e & EPT_NONLEAF_RSVD) : (e & 1) != 0;
 	if (!e)
 		return false;
 	t = p2m_type(w->fmt, e);
@@ -124,7 +128,8 @@ static uint64_t score(struct xen_host *x, const struct xen_domain *dom, uint64_t
 			bool p = fmt == VMC_PT_EPT ? (e & 7) != 0 : (e & 1) != 0;
 			if (!p)
 				continue;
-			if (((e & 0x000ffffffffff000ull) >> 12) >= x->dump->max_pfn || (e & 0x80))
+			if (((e & 0x000ffffffffff000ull) >> 12) >= x->dump->max_pfn || (e & 0x80) ||
+			    (fmt == VMC_PT_EPT && (e & EPT_NONLEAF_RSVD)))
 				return 0;
 			present++;
 		}
