@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""xen_hvm_drgn.py DUMP VMLINUX - drgn (0.0.22) on a carved HVM/PVH domain: a stack trace
+"""xen_hvm_drgn.py DUMP VMLINUX [NOTES-ELF] - drgn (0.0.22) on a carved HVM/PVH domain: a stack trace
 unwound from the registers of every vCPU note the output carries (NT_PRSTATUS). drgn keys those
 notes by pr_pid, which vmcarve sets to the vCPU number + 1 as QEMU's dump-guest-memory does, so
 the trace is asked for that thread id: frame 0 must be at the note's rip and the unwind must go
 on into the kernel's callers (at least 3 frames, each with a function name). Also every task's
 stack, as for PV outputs.
+
+NOTES-ELF: where the notes' pr_pid and rip are read (default DUMP; for a kdump output, the ELF
+output of the same domain).
 
 Prints one line; exit 0 when all of that holds, 1 otherwise, 2 when drgn is missing."""
 import struct
@@ -49,11 +52,12 @@ def prstatus(path):
 
 def main():
     dump, vmlinux = sys.argv[1:3]
+    notes_elf = sys.argv[3] if len(sys.argv) > 3 else dump
     prog = drgn.Program()
     prog.set_core_dump(dump)
     prog.load_debug_info([vmlinux])
     cpus, bad = [], []
-    notes = prstatus(dump)
+    notes = prstatus(notes_elf)
     for i, (tid, rip) in enumerate(notes):
         trace = prog.thread(tid).stack_trace()
         names = [f.name for f in trace]
