@@ -165,7 +165,7 @@ static bool one_vcpu(struct hvm_vcpu_ctx *c, const struct xen_layout *lay, unsig
 		}
 		/* the pCPU's: all of them when it was in the guest, else the GPRs of the last exit */
 		set_gprs(v, dom->vcpu_live[i], dom->vcpu_live_in_guest[i]);
-		snprintf(v->source, sizeof(v->source), "%s + VMCB", dom->vcpu_live_src[i]);
+		snprintf(v->source, sizeof(v->source), "%.40s + VMCB", dom->vcpu_live_src[i]);
 		return true;
 	}
 	if (!find_user_regs(c, lay)) {
@@ -213,6 +213,8 @@ void vmc_xen_hvm_vcpus(struct xen_host *x, const struct xen_domain *dom, const s
 		vmc_guest_report(g, "vcpu.layout: OFFSET(vcpu.arch.hvm.svm.vmcb)=%llu OFFSET(vcpu.arch.user_regs)=%llu (%s) OFFSET(vcpu.arch.hvm.guest_cr)=%llu",
 				 (unsigned long long)vl->off_vmcb, (unsigned long long)vl->off_user_regs,
 				 vl->regs_source ? vl->regs_source : "-", (unsigned long long)vl->off_guest_cr);
+	if (ok && !x->vcpu_running_known)
+		vmc_guest_warn(g, "which vCPUs were running is unknown (Xen's symbols are needed): the registers are those of each vCPU's last VM exit, older for one that ran on at the crash");
 	if (ok == g->nvcpus && ok)
 		g->no_vcpu_notes = false;
 	else
