@@ -5,32 +5,13 @@
  * rejected. Offsets: struct vmcb in linux arch/x86/include/asm/svm.h (carving.md 5b). */
 #include "kvm_hw_util.h"
 #include "le.h"
+#include "vmcb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* control area */
-#define VMCB_INTERCEPT_W4   0x010 /* bit 0: VMRUN */
-#define VMCB_IOPM_BASE      0x040
-#define VMCB_MSRPM_BASE     0x048
-#define VMCB_ASID           0x058
-#define VMCB_MISC_CTL       0x090 /* bit 0 NP enable, bit 1 SEV, bit 2 SEV-ES */
-#define VMCB_NESTED_CR3     0x0b0
-/* save area (0x400) */
-#define VMCB_SEG(i)         (0x400 + 16 * (i)) /* es cs ss ds fs gs gdtr ldtr idtr tr */
-#define VMCB_EFER           0x4d0
-#define VMCB_CR4            0x548
-#define VMCB_CR3            0x550
-#define VMCB_CR0            0x558
-#define VMCB_RFLAGS         0x570
-#define VMCB_RIP            0x578
-#define VMCB_RSP            0x5d8
-#define VMCB_RAX            0x5f8
-#define VMCB_KERNEL_GS_BASE 0x620
-#define VMCB_CR2            0x640
-
-#define EFER_SVME 0x1000ull
+#define EFER_SVME VMCB_EFER_SVME
 #define EFER_LMA  0x400ull
 #define EFER_KNOWN 0xfd01ull /* SCE LME LMA NXE SVME LMSLE FFXSR TCE */
 #define PA_LIMIT (1ull << 52)
@@ -45,55 +26,6 @@ static bool ram_page(const struct vmc_dump *host, uint64_t pa)
 {
 	uint64_t pfn = pa >> host->page_shift;
 	return pa && !(pa & 0xfff) && pa < PA_LIMIT && pfn < host->max_pfn && vmc_bitmap_test(&host->ram, pfn);
-}
-
-/* SVM keeps segment attributes packed (type S DPL P in bits 7:0, AVL L DB G in 11:8);
- * QEMU's note wants them where the descriptor holds them (bits 15:8 and 23:20). */
-static void get_seg(const uint8_t *vmcb, unsigned i, struct vmc_seg *s)
-{
-	uint16_t attrib = vmc_le16(vmcb + VMCB_SEG(i) + 2);
-
-	s->selector = vmc_le16(vmcb + VMCB_SEG(i));
-	s->flags = ((uint32_t)(attrib & 0xff) << 8) | ((uint32_t)(attrib & 0xf00) << 12);
-	s->limit = vmc_le32(vmcb + VMCB_SEG(i) + 4);
-	s->base = vmc_le64(vmcb + VMCB_SEG(i) + 8);
-}
-
-static void get_regs(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc_vcpu *v)
-{
-	v->regs_valid = true;
-	v->gprs_valid = false; /* only rax/rsp/rip live in the VMCB; the rest are in struct kvm_vcpu */
-	v->rax = vmc_le64(vmcb + VMCB_RAX);
-	v->rsp = vmc_le64(vmcb + VMCB_RSP);
-	v->rip = vmc_le64(vmcb + VMCB_RIP);
-	v->rflags = vmc_le64(vmcb + VMCB_RFLAGS);
-	get_seg(vmcb, 0, &v->seg_es);
-	get_seg(vmcb, 1, &v->seg_cs);
-	get_seg(vmcb, 2, &v->seg_ss);
-	get_seg(vmcb, 3, &v->seg_ds);
-	get_seg(vmcb, 4, &v->seg_fs);
-	get_seg(vmcb, 5, &v->seg_gs);
-	get_seg(vmcb, 6, &v->gdt);
-	get_seg(vmcb, 7, &v->ldt);
-	get_seg(vmcb, 8, &v->idt);
-	get_seg(vmcb, 9, &v->tr);
-	v->gdt.flags = v->idt.flags = 0;
-	v->cs = v->seg_cs.selector;
-	v->ss = v->seg_ss.selector;
-	v->ds = v->seg_ds.selector;
-	v->es = v->seg_es.selector;
-	v->fs = v->seg_fs.selector;
-	v->gs = v->seg_gs.selector;
-	v->fs_base = v->seg_fs.base;
-	v->gs_base = v->seg_gs.base;
-	v->kernel_gs_base = vmc_le64(vmcb + VMCB_KERNEL_GS_BASE);
-	v->cr[0] = vmc_le64(vmcb + VMCB_CR0);
-	v->cr[2] = vmc_le64(vmcb + VMCB_CR2);
-	v->cr[3] = vmc_le64(vmcb + VMCB_CR3);
-	v->cr[4] = vmc_le64(vmcb + VMCB_CR4);
-	v->efer = vmc_le64(vmcb + VMCB_EFER);
-	v->sregs_valid = true;
-	snprintf(v->source, sizeof(v->source), "VMCB 0x%llx", (unsigned long long)vmcb_pa);
 }
 
 /* The NPT root must be a page table: some entry present, none pointing outside RAM, no
@@ -154,7 +86,7 @@ const char *vmc_svm_vmcb_check(const uint8_t *vmcb, uint64_t vmcb_pa, struct vmc
 	memset(out, 0, sizeof(*out));
 	out->state_pa = vmcb_pa;
 	out->asid_or_vpid = asid;
-	get_regs(vmcb, vmcb_pa, &out->regs);
+	vmc_vmcb_save_regs(vmcb, vmcb_pa, &out->regs);
 	return NULL;
 }
 

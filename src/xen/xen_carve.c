@@ -501,31 +501,65 @@ static void add_vcpus(struct xen_host *x, struct vmc_guest *g, const struct xen_
 	}
 }
 
-/* HVM/PVH: guest-physical output from Xen's p2m. Registers: an HVM vCPU's segment state is in
- * the VMCS/VMCB, so no vCPU notes are written; the guest's VMCOREINFO gives crash and drgn
- * what they need. */
-static enum vmc_status carve_hvm(struct xen_host *x, const struct xen_domain *dom, struct vmc_guest *g,
-				 struct xen_hvm_layout *lay, bool summary_only, struct vmc_diag *d)
+/* What scan() holds across its phases. */
+struct xen_carve {
+	struct xen_host *x;
+	struct xen_domain *doms;
+	unsigned ndoms;
+	struct xen_layout lay;
+	struct xen_hvm_layout hvm_lay;
+	struct xen_hvm_vcpu_layout hvm_vcpu_lay;
+	struct xen_syms ksyms;   /* the table embedded in Xen's image, while not taken into x->syms */
+	struct xen_xs xs;        /* names and UUIDs found in xenstored's database in dom0 */
+};
+
+/* HVM or PVH, from d->arch.emulation_flags: an emulated PC platform (PIC, PIT, RTC...: a
+ * device model) is HVM; LAPIC alone (domU) or LAPIC|IOAPIC|VPCI (dom0) is PVH. */
+static void hvm_type(struct vmc_guest *g, const struct xen_domain *dom)
 {
+	if (!dom->has_emu_flags) {
+		snprintf(g->type, sizeof(g->type), "HVM/PVH");
+		vmc_guest_report(g, "type=HVM/PVH (d->arch.emulation_flags not found)");
+		return;
+	}
+	snprintf(g->type, sizeof(g->type), "%s", dom->emu_flags & XEN_EMU_PIC ? "HVM" : "PVH");
+	vmc_guest_report(g, "type=%s (emulation_flags=0x%x: %s)", g->type, dom->emu_flags,
+			 dom->emu_flags & XEN_EMU_PIC ? "an emulated PC platform" : "no emulated PC platform, no device model");
+}
+
+/* The p2m's form: EPT (Intel) or Xen's p2m-pt page tables, which are the NPT with HAP on AMD
+ * and shadow paging's p2m without it (d->options CDF_hap says which when it was found). */
+static const char *p2m_form(const struct xen_domain *dom, const struct xen_hvm_layout *lay)
+{
+	if (lay->fmt == VMC_PT_EPT)
+		return "EPT";
+	if (!dom->has_options)
+		return "p2m-pt: NPT or shadow";
+	return dom->options & XEN_CDF_HAP ? "NPT, p2m-pt" : "p2m-pt, shadow paging";
+}
+
+/* HVM/PVH: guest-physical output from Xen's p2m, vCPU registers from struct vcpu and the
+ * VMCB (xen_hvm_vcpu.c). */
+static enum vmc_status carve_hvm(struct xen_carve *c, const struct xen_domain *dom, struct vmc_guest *g,
+				 bool summary_only, struct vmc_diag *d)
+{
+	struct xen_hvm_layout *lay = &c->hvm_lay;
 	enum vmc_status rc;
 
-	if ((rc = vmc_xen_hvm_discover(x, dom, lay, d)))
+	hvm_type(g, dom);
+	if ((rc = vmc_xen_hvm_discover(c->x, dom, lay, d)))
 		return rc;
 	if (!g->report || !strstr(g->report, "p2m.layout"))
 		vmc_guest_report(g, "p2m.layout: OFFSET(domain.arch.p2m)=%llu OFFSET(p2m_domain.domain)=%llu OFFSET(p2m_domain.phys_table)=%llu (%s)",
 				 (unsigned long long)lay->off_d_p2m, (unsigned long long)lay->off_back,
 				 (unsigned long long)lay->off_root, lay->source);
 	g->space = VMC_SPACE_GUEST_PHYS;
-	g->no_vcpu_notes = true;
-	for (unsigned v = 0; v < dom->nvcpu && g->nvcpus < dom->nvcpu; v++)
-		vmc_guest_add_vcpu(g, v);
-	snprintf(g->method, sizeof(g->method), "Xen p2m (%s) + frame_table ownership",
-		 lay->fmt == VMC_PT_EPT ? "EPT" : "p2m-pt");
+	snprintf(g->method, sizeof(g->method), "Xen p2m (%s) + frame_table ownership", p2m_form(dom, lay));
+	vmc_xen_hvm_vcpus(c->x, dom, &c->lay, lay, &c->hvm_vcpu_lay, g);
 	if (summary_only)
 		return VMC_OK;
-	if ((rc = vmc_xen_hvm_map(x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
+	if ((rc = vmc_xen_hvm_map(c->x, dom, lay, g, d)) || (rc = vmc_gmap_finish(&g->map, d)))
 		return rc;
-	vmc_guest_warn(g, "HVM/PVH vCPU registers are not carved (no per-vCPU notes)");
 	return VMC_OK;
 }
 
@@ -554,6 +588,12 @@ static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 			      (unsigned long long)lay->off_user_regs, lay->user_regs_votes);
 	else
 		vmc_hv_report(x->hv, "OFFSET(vcpu.arch.user_regs)=unknown");
+	if (lay->off_options)
+		vmc_hv_report(x->hv, "OFFSET(domain.options)=%llu (CDF_hvm set exactly in the domains with Xen's p2m; %u candidate(s), the first taken)",
+			      (unsigned long long)lay->off_options, lay->options_candidates);
+	if (lay->off_emu_flags)
+		vmc_hv_report(x->hv, "OFFSET(domain.arch.emulation_flags)=%llu (0 or PIT in PV domains, X86_EMU_* in the others; %u candidate(s), the first taken)",
+			      (unsigned long long)lay->off_emu_flags, lay->emu_candidates);
 	vmc_hv_report(x->hv, "SIZE(page_info)=%llu OFFSET(page_info.count_info)=%llu OFFSET(page_info._domain)=%llu",
 		      (unsigned long long)x->size_page_info, (unsigned long long)x->off_pi_count_info,
 		      (unsigned long long)x->off_pi_domain);
@@ -614,16 +654,6 @@ static enum vmc_status crosscheck_ksyms(struct xen_host *x, const struct xen_sym
 	return VMC_OK;
 }
 
-/* What scan() holds across its phases. */
-struct xen_carve {
-	struct xen_host *x;
-	struct xen_domain *doms;
-	unsigned ndoms;
-	struct xen_layout lay;
-	struct xen_hvm_layout hvm_lay;
-	struct xen_syms ksyms;   /* the table embedded in Xen's image, while not taken into x->syms */
-	struct xen_xs xs;        /* names and UUIDs found in xenstored's database in dom0 */
-};
 
 static void xen_carve_release(struct xen_carve *c)
 {
@@ -807,9 +837,8 @@ static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom,
 	}
 	if ((!dom->fll_mfn || dom->fll_mfn == ~0ull) && !dom->p2m_cr3) {
 		/* HVM/PVH: Xen keeps the p2m; a PV guest always publishes one of the two */
-		snprintf(g->type, sizeof(g->type), "HVM/PVH");
 		vmc_diag_init(&gd);
-		if ((rc = carve_hvm(x, dom, g, &c->hvm_lay, !vmc_guest_wanted(g, o->only), &gd)))
+		if ((rc = carve_hvm(c, dom, g, !vmc_guest_wanted(g, o->only), &gd)))
 			vmc_guest_fail(g, rc, "%s", gd.msg);
 		return VMC_OK;
 	}

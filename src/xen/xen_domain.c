@@ -122,6 +122,68 @@ static void find_tot_pages(struct xen_host *x, struct xen_domain *doms, uint8_t 
 	(void)x;
 }
 
+bool vmc_xen_domain_is_pv(const struct xen_domain *dom)
+{
+	return (dom->fll_mfn && dom->fll_mfn != ~0ull) || dom->p2m_cr3;
+}
+
+/* d->options, a copy of the XEN_DOMCTL_CDF_* creation flags (Xen 4.13+): the u32 whose bit 0
+ * (hvm) is set exactly in the domains with Xen's p2m, no bit beyond CDF_MAX (vpmu, bit 7),
+ * hap (bit 1) only with hvm, and is_dying (the next u32) 0..2; the lowest such offset (it
+ * precedes struct arch_domain). Needs a PV and an HVM-class domain to tell anything. */
+static bool options_ok(const struct xen_domain *doms, uint8_t *const *dbs, unsigned n, uint64_t off)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t v = vmc_le32(dbs[i] + off), dying = vmc_le32(dbs[i] + off + 4);
+		if (v > 0xff || dying > 2 || !(v & XEN_CDF_HVM) != vmc_xen_domain_is_pv(&doms[i]) ||
+		    ((v & XEN_CDF_HAP) && !(v & XEN_CDF_HVM)))
+			return false;
+	}
+	return true;
+}
+
+/* d->arch.emulation_flags (X86_EMU_*): one of the combinations Xen 4.13-4.20 accept
+ * (xen/arch/x86/domain.c emulation_flags_ok): 0 or PIT for PV; LAPIC for a PVH domU,
+ * LAPIC|IOAPIC|VPCI for PVH dom0, everything but VPCI (USE_PIRQ optional) for HVM. It is the
+ * last member of struct arch_domain, so after options: the first such offset beyond it. */
+static bool emu_value_ok(bool pv, uint32_t v)
+{
+	if (pv)
+		return v == 0 || v == XEN_EMU_PIT;
+	return v == 0x001 || v == 0x411 || v == 0x3ff || v == 0x1ff;
+}
+
+static bool emu_ok(const struct xen_domain *doms, uint8_t *const *dbs, unsigned n, uint64_t off)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!emu_value_ok(vmc_xen_domain_is_pv(&doms[i]), vmc_le32(dbs[i] + off)))
+			return false;
+	return true;
+}
+
+static void find_flags(struct xen_domain *doms, uint8_t *const *dbs, unsigned n, struct xen_layout *lay,
+		       uint64_t size)
+{
+	unsigned npv = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		npv += vmc_xen_domain_is_pv(&doms[i]);
+	if (!npv || npv == n)
+		return; /* one class only: no field can be told from the others */
+	for (uint64_t off = 24; off + 8 <= size; off += 4)
+		if (options_ok(doms, dbs, n, off) && !lay->options_candidates++)
+			lay->off_options = off;
+	for (uint64_t off = lay->off_options + 8; lay->off_options && off + 4 <= size; off += 4)
+		if (emu_ok(doms, dbs, n, off) && !lay->emu_candidates++)
+			lay->off_emu_flags = off;
+	for (unsigned i = 0; i < n; i++) {
+		if ((doms[i].has_options = lay->off_options != 0))
+			doms[i].options = vmc_le32(dbs[i] + lay->off_options);
+		if ((doms[i].has_emu_flags = lay->off_emu_flags != 0))
+			doms[i].emu_flags = vmc_le32(dbs[i] + lay->off_emu_flags);
+	}
+}
+
 /* struct cpu_user_regs, x86_64: 15 GPRs, error_code/entry_vector, rip @128, cs @136,
  * rflags @144, rsp @152, ss @160. A PV64 guest kernel runs in ring 3 with Xen's flat
  * selectors FLAT_KERNEL_CS64 0xe033 / FLAT_KERNEL_SS64 0xe02b. */
@@ -334,6 +396,7 @@ enum vmc_status vmc_xen_domains_read(struct xen_host *x, struct xen_domain **out
 		find_tot_pages(x, w.doms, w.dbs, w.n, lay);
 		for (unsigned i = 0; i < w.n; i++)
 			read_domain_fields(x, &w.doms[i], w.dbs[i], lay);
+		find_flags(w.doms, w.dbs, w.n, lay, x->size_domain);
 	}
 	domain_walk_release(&w, true);
 	if (w.have_layout)

@@ -150,6 +150,7 @@ struct xen_domain {
 	bool vcpu_running[128];      /* loaded on a pCPU: user_regs is stale, vcpu_live holds them */
 	uint64_t vcpu_live[128][25];
 	bool vcpu_live_ok[128];
+	bool vcpu_live_in_guest[128]; /* from a CPU note of a pCPU that was executing the guest */
 	char vcpu_live_src[128][48];
 	uint64_t tot_pages;
 	bool has_tot_pages;
@@ -158,12 +159,23 @@ struct xen_domain {
 	uint64_t max_pfn, fll_mfn, p2m_cr3, p2m_vaddr, p2m_generation;
 	uint8_t handle[16];          /* the toolstack's handle (UUID), when its offset was found */
 	bool has_handle;
+	/* d->options (XEN_DOMCTL_CDF_*, 4.13+) and d->arch.emulation_flags (X86_EMU_*) */
+	uint32_t options, emu_flags;
+	bool has_options, has_emu_flags;
 };
+#define XEN_CDF_HVM 0x1u
+#define XEN_CDF_HAP 0x2u
+#define XEN_EMU_PIC 0x20u   /* an emulated PC platform (device model): HVM, not PVH */
+#define XEN_EMU_PIT 0x100u
+/* A PV guest publishes its p2m (frame-list tree or linear list); HVM/PVH ones have Xen's. */
+bool vmc_xen_domain_is_pv(const struct xen_domain *dom);
 struct xen_layout {
 	uint64_t off_max_vcpus, off_vcpu, off_shared_info, off_tot_pages;
 	uint64_t off_vcpu_id, off_vcpu_domain;
 	uint64_t off_user_regs;      /* vcpu.arch.user_regs; 0 = not found */
 	unsigned user_regs_votes;
+	uint64_t off_options, off_emu_flags; /* 0 = not found */
+	unsigned options_candidates, emu_candidates;
 	const char *source;
 	uint64_t off_handle;         /* struct domain.handle; 0 = not found */
 	const char *handle_source;

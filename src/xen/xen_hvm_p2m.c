@@ -4,8 +4,9 @@
  * pointer in struct domain to an object that points back at the domain, holding an MFN that
  * roots a table whose RAM leaves are frames the frame table gives this domain. The format
  * and offsets found are reported. Types follow xen/arch/x86/include/asm/p2m.h: ram_rw 0,
- * ram_logdirty 2, ram_ro 3, ram_shared 12 are copied, populate_on_demand 6 is a zero page,
- * MMIO, grants, foreign and invalid entries are left out. */
+ * ram_logdirty 2, ram_ro 3, ram_shared 12 are copied (frames the domain owns, its Xen-heap
+ * shared_info and grant frames included), populate_on_demand 6 is a zero page, MMIO, grants,
+ * foreign and invalid entries are left out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,17 @@
 #define T_RAM_RO 3
 #define T_POD 6
 #define T_SHARED 12
+/* bits 7:3 of an EPT entry pointing at a table are reserved (SDM 29.3.2); Xen's p2m-pt (AMD
+ * NPT / shadow) sets _PAGE_ACCESSED|_PAGE_DIRTY (bits 5, 6) in every entry, so an NPT table
+ * read as EPT fails here: the two formats are told apart by the tables themselves */
+#define EPT_NONLEAF_RSVD 0xf8ull
 
 struct walk {
 	struct xen_host *x;
 	const struct xen_domain *dom;
 	enum vmc_pt_format fmt;
 	struct vmc_guest *g;     /* NULL while scoring a candidate */
-	uint64_t owned, refused, pod, skipped, max_gfn, first_refused_gfn, first_refused_mfn;
+	uint64_t owned, heap, refused, pod, skipped, max_gfn, first_refused_gfn, first_refused_mfn;
 	struct vmc_diag *d;
 };
 
@@ -40,8 +45,8 @@ static bool entry_ok(uint64_t e, unsigned level, bool leaf, uint64_t *pa, void *
 	unsigned t;
 	(void)level;
 	(void)pa;
-	if (!leaf)
-		return w->fmt == VMC_PT_EPT ? (e & 7) != 0 : (e & 1) != 0;
+	if (!leaf) /* EPT table pointers keep bits 7:3 zero; p2m-pt ones carry A/D/PCD/PWT flags */
+		return w->fmt == VMC_PT_EPT ? (e & 7) != 0 && !(e & EPT_NONLEAF_RSVD) : (e & 1) != 0;
 	if (!e)
 		return false;
 	t = p2m_type(w->fmt, e);
@@ -67,12 +72,17 @@ static enum vmc_status leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t 
 		return w->g ? vmc_gmap_add_zero(&w->g->map, gfn, n, w->d) : VMC_OK;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		if (!vmc_xen_frames_owned_by(w->x, mfn + i, w->dom->pickled) || (w->x->owner[mfn + i] & XEN_OWNER_HEAP)) {
+		if (!vmc_xen_frames_owned_by(w->x, mfn + i, w->dom->pickled)) {
 			if (!w->refused++)
 				w->first_refused_gfn = gfn + i, w->first_refused_mfn = mfn + i;
 			continue;
 		}
-		w->owned++;
+		/* the domain's own Xen-heap pages (shared_info, grant-table frames) that the guest
+		 * mapped into its physical space: part of it, as xl dump-core writes them */
+		if (w->x->owner[mfn + i] & XEN_OWNER_HEAP)
+			w->heap++;
+		else
+			w->owned++;
 		if (w->g && (rc = vmc_gmap_add(&w->g->map, gfn + i, mfn + i, 1, w->d)))
 			return rc;
 	}
@@ -124,7 +134,8 @@ static uint64_t score(struct xen_host *x, const struct xen_domain *dom, uint64_t
 			bool p = fmt == VMC_PT_EPT ? (e & 7) != 0 : (e & 1) != 0;
 			if (!p)
 				continue;
-			if (((e & 0x000ffffffffff000ull) >> 12) >= x->dump->max_pfn || (e & 0x80))
+			if (((e & 0x000ffffffffff000ull) >> 12) >= x->dump->max_pfn || (e & 0x80) ||
+			    (fmt == VMC_PT_EPT && (e & EPT_NONLEAF_RSVD)))
 				return 0;
 			present++;
 		}
@@ -209,9 +220,9 @@ enum vmc_status vmc_xen_hvm_map(struct xen_host *x, const struct xen_domain *dom
 		vmc_guest_warn(g, "p2m: %llu entries point at frames domain %u does not own (first gfn 0x%llx -> mfn 0x%llx); not copied",
 			       (unsigned long long)w.refused, dom->domid, (unsigned long long)w.first_refused_gfn,
 			       (unsigned long long)w.first_refused_mfn);
-	vmc_guest_report(g, "p2m.format=%s root_mfn=0x%llx ram=%llu pod=%llu skipped=%llu refused=%llu",
+	vmc_guest_report(g, "p2m.format=%s root_mfn=0x%llx ram=%llu xen_heap=%llu pod=%llu skipped=%llu refused=%llu",
 			 lay->fmt == VMC_PT_EPT ? "EPT" : "p2m-pt", (unsigned long long)lay->root_mfn,
-			 (unsigned long long)w.owned, (unsigned long long)w.pod, (unsigned long long)w.skipped,
-			 (unsigned long long)w.refused);
+			 (unsigned long long)w.owned, (unsigned long long)w.heap, (unsigned long long)w.pod,
+			 (unsigned long long)w.skipped, (unsigned long long)w.refused);
 	return VMC_OK;
 }

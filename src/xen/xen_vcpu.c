@@ -13,6 +13,48 @@
 #define STACK_SIZE 0x8000ull /* PAGE_SIZE << STACK_ORDER (3), every Xen 4.x */
 #define UREGS_SIZE 200
 #define CPUINFO_SCAN 0x400   /* cpu_info (guest_cpu_user_regs first) ends at the stack top */
+#define XEN_CS 0xe008        /* __HYPERVISOR_CS: a pCPU in Xen, not in a guest */
+
+/* struct cpu_info { struct cpu_user_regs guest_cpu_user_regs; unsigned int processor_id;
+ * unsigned int verw_sel; struct vcpu *current_vcpu; unsigned long per_cpu_offset; ... } at the
+ * top of each pCPU's stack (xen/arch/x86/include/asm/current.h, 4.x): found whatever the
+ * guest type by its processor_id and per_cpu_offset, which this pCPU's entries must hold.
+ * Returns the distance of guest_cpu_user_regs from the stack top, 0 when none matches. */
+static unsigned cpu_info_at(const uint8_t *top, unsigned c, uint64_t pco)
+{
+	for (unsigned k = UREGS_SIZE + 24; k <= CPUINFO_SCAN; k += 8) {
+		const uint8_t *b = top + CPUINFO_SCAN - k;
+		uint32_t id;
+		uint64_t off;
+		memcpy(&id, b + UREGS_SIZE, 4);
+		memcpy(&off, b + UREGS_SIZE + 16, 8);
+		if (id == c && off == pco)
+			return k;
+	}
+	return 0;
+}
+
+/* An HVM/PVH vCPU loaded on pCPU c: the pCPU's own registers when a whole-machine dump caught
+ * it executing the guest (not in Xen's code segment), else the GPRs Xen saved at the last
+ * VM exit in cpu_info (rip/rsp/rax/rflags of that exit are in the VMCB: xen_hvm_vcpu.c). */
+static void hvm_live(struct xen_host *x, struct xen_domain *dom, unsigned v, unsigned c, const uint8_t *top,
+		     unsigned k)
+{
+	if (x->qemu_regs_valid[c] && (x->qemu_regs[c][17] & 0xffff) != XEN_CS) {
+		memcpy(dom->vcpu_live[v], x->qemu_regs[c], sizeof(dom->vcpu_live[v]));
+		dom->vcpu_live_ok[v] = dom->vcpu_live_in_guest[v] = true;
+		snprintf(dom->vcpu_live_src[v], sizeof(dom->vcpu_live_src[v]), "pcpu%u registers (CPU note, in guest)", c);
+		return;
+	}
+	if (!k) {
+		vmc_hv_warn(x->hv, "pcpu%u runs domain %u vCPU %u but its struct cpu_info was not found at the stack top", c,
+			    dom->domid, v);
+		return;
+	}
+	memcpy(dom->vcpu_live[v], top + CPUINFO_SCAN - k, sizeof(dom->vcpu_live[v]));
+	dom->vcpu_live_ok[v] = true;
+	snprintf(dom->vcpu_live_src[v], sizeof(dom->vcpu_live_src[v]), "pcpu%u cpu_info (stack top - 0x%x)", c, k);
+}
 
 static bool pv_regs(const uint64_t *r)
 {
@@ -48,6 +90,7 @@ void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned 
 		struct xen_domain *dom;
 		struct vmc_diag tmp;
 		uint8_t top[CPUINFO_SCAN];
+		unsigned k_info;
 
 		vmc_diag_init(&tmp);
 		if (vmc_xen_read_u64(x, sym_pco + 8ull * c, &pco, &tmp) || vmc_xen_read_u64(x, sym_curr + pco, &curr, &tmp)) {
@@ -58,7 +101,7 @@ void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned 
 		if (!(dom = owner_of(doms, n, curr, &v)))
 			continue; /* the idle vCPU: no guest state loaded there */
 		dom->vcpu_running[v] = true;
-		if (x->qemu_regs_valid[c] && (x->qemu_regs[c][17] & 3) == 3) {
+		if (vmc_xen_domain_is_pv(dom) && x->qemu_regs_valid[c] && (x->qemu_regs[c][17] & 3) == 3) {
 			/* the pCPU was in the guest when the machine stopped */
 			memcpy(dom->vcpu_live[v], x->qemu_regs[c], sizeof(dom->vcpu_live[v]));
 			dom->vcpu_live_ok[v] = pv_regs(dom->vcpu_live[v]);
@@ -68,6 +111,13 @@ void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned 
 		if (vmc_xen_read_u64(x, sym_stacks + 8ull * c, &stack, &tmp) || !vmc_xen_is_directmap(x, stack) ||
 		    vmc_xen_read(x, stack + STACK_SIZE - CPUINFO_SCAN, top, sizeof(top), &tmp)) {
 			vmc_hv_warn(x->hv, "pcpu%u: stack unreadable; domain %u vCPU %u registers unknown", c, dom->domid, v);
+			continue;
+		}
+		if ((k_info = cpu_info_at(top, c, pco)))
+			vmc_hv_report(x->hv, "pcpu%u.cpu_info=0x%llx (processor_id, per_cpu_offset match)", c,
+				      (unsigned long long)(stack + STACK_SIZE - k_info));
+		if (!vmc_xen_domain_is_pv(dom)) {
+			hvm_live(x, dom, v, c, top, k_info);
 			continue;
 		}
 		/* guest_cpu_user_regs: the block nearest the top that holds PV selectors */

@@ -24,7 +24,13 @@
  *                entry into domain 0)
  *   0x800-0x9ff  Xen image (xen_phys_start 0x800000): page tables, frame table, .bss
  *   0x080-0x0ff  domain 5 (hostile only: linear p2m whose page tables loop)
- * hostile also adds domains 2, 3 and 5 and closes domain_list into a loop (5 -> 1).
+ *   0x040-0x05f  domain 6 (PVH on AMD: p2m-pt/NPT behind d->arch.p2m, its shared_info mapped
+ *                at gfn 0x20; vCPU 0 with a VMCB (heap 0x16a) and user_regs / guest_cr in
+ *                struct vcpu, registers expected in the output's notes)
+ * Every domain has d->options (@316) and d->arch.emulation_flags (@1900) as Xen 4.17 sets
+ * them: PV 0 / 0 (dom0: PIT), domain 4 HVM (hvm|hap, the whole PC platform), domains 3 and 6
+ * PVH (hvm|hap, LAPIC only).
+ * hostile also adds domains 2, 3 and 5 and closes domain_list into a loop (6 -> 1).
  * pvpt is pv plus page tables typed in the frame table (type_info @16): domain 0 has L4 0x3f4
  * -> L3 0x3f5 -> L2 0x3f6 -> L1 0x3f7 whose entries point at its own frames, domain 1's
  * frames, its Xen-heap shared_info, Xen's image, outside RAM, an identity (MMIO) pfn, and
@@ -104,6 +110,60 @@ static void domain(struct dom *d, uint64_t vcpu_arr_mfn, uint64_t vcpu_mfn, unsi
 		page_info(m, PGC_ALLOCATED | 1, (uint32_t)d->dmfn);
 	}
 	page_info(d->shinfo, PGC_ALLOCATED | PGC_XEN_HEAP | 1, (uint32_t)d->dmfn);
+}
+
+#define OFF_OPTIONS 316
+#define OFF_EMU 1900
+
+static void flags(struct dom *d, uint32_t options, uint32_t emu)
+{
+	put32(d->dmfn * PAGE + OFF_OPTIONS, options);
+	put32(d->dmfn * PAGE + OFF_EMU, emu);
+}
+
+/* domain 6: PVH on AMD SVM with nested paging. Heap: struct domain 0x160, vcpu array 0x161,
+ * vcpu 0x162, shared_info 0x164, struct p2m_domain 0x165 (.domain +0x18, .phys_table +0x58),
+ * p2m-pt L4 0x166 -> L3 0x167 -> L2 0x168 -> L1 0x169, VMCB 0x16a. gfn 0-31 -> 0x40-0x5f,
+ * gfn 0x20 -> its shared_info, gfn 0x21 -> domain 0's frame 0x211 (refused). struct vcpu:
+ * arch.user_regs @648, arch.hvm.guest_cr @1024, arch.hvm.svm.{vmcb, vmcb_pa} @1472. */
+#define D6_RIP 0xffffffff81a592eaull
+static void pvh_domain(struct dom *d)
+{
+	uint64_t vmcb = 0x16a * PAGE, v = 0x162 * PAGE, ur = v + 648, *l1 = q(0x169 * PAGE);
+
+	memset(mem + 0x165 * PAGE, 0, 6 * PAGE);
+	*q(d->dmfn * PAGE + 0x4a8) = dmap(0x165);   /* the same struct layout as domain 4's */
+	*q(0x165 * PAGE + 0x18) = dmap(d->dmfn);
+	*q(0x165 * PAGE + 0x58) = 0x166;
+	q(0x166 * PAGE)[0] = 0x167000 | 0x67;   /* P|RW|US|A|D, as Xen's p2m-pt writes them */
+	q(0x167 * PAGE)[0] = 0x168000 | 0x67;
+	q(0x168 * PAGE)[0] = 0x169000 | 0x67;
+	for (unsigned i = 0; i < 32; i++)
+		l1[i] = ((0x40ull + i) << 12) | 0x67;   /* p2m_ram_rw: type 0 in bits 58:52 */
+	l1[0x20] = d->shinfo << 12 | 0x67;
+	l1[0x21] = 0x211000 | 0x67;
+	/* the VMCB: control area, then the save area */
+	put32(vmcb + 0x10, 1);                       /* VMRUN intercepted */
+	put32(vmcb + 0x58, 1);                       /* ASID */
+	*q(vmcb + 0x70) = 0x78;                      /* exit code: HLT */
+	*q(vmcb + 0x90) = 1;                         /* nested paging */
+	*q(vmcb + 0xb0) = 0x166000;                  /* nested CR3 = the p2m root */
+	put16(vmcb + 0x410, 0x10), put16(vmcb + 0x412, 0x29b), put32(vmcb + 0x414, 0xffffffff); /* cs */
+	put16(vmcb + 0x420, 0x18), put16(vmcb + 0x422, 0xc93), put32(vmcb + 0x424, 0xffffffff); /* ss */
+	*q(vmcb + 0x458) = 0xffff888000800000ull;    /* gs.base */
+	*q(vmcb + 0x468) = 0xfffffe0000001000ull;    /* gdtr.base */
+	*q(vmcb + 0x488) = 0xfffffe0000000000ull;    /* idtr.base */
+	*q(vmcb + 0x4d0) = 0x1d01;                   /* EFER: SVME LMA LME SCE NXE */
+	*q(vmcb + 0x548) = 0x6f0, *q(vmcb + 0x550) = 0x3000, *q(vmcb + 0x558) = 0x8005003b;
+	*q(vmcb + 0x570) = 0x246, *q(vmcb + 0x578) = D6_RIP, *q(vmcb + 0x5d8) = 0xffffffff82a03e98ull;
+	*q(vmcb + 0x5f8) = 0x1111;                   /* rax at the exit: Xen's copy is newer */
+	/* struct vcpu: the VMCB pointer pair, user_regs (rip one past the HLT), guest_cr */
+	*q(v + 1472) = dmap(0x16a), *q(v + 1480) = 0x16a000;
+	for (unsigned i = 0; i < 15; i++)
+		*q(ur + 8 * i) = 0x1000 + i;             /* r15 .. rdi */
+	*q(ur + 80) = 0x2222;                        /* rax */
+	*q(ur + 128) = D6_RIP + 1, *q(ur + 144) = 0x246, *q(ur + 152) = 0xffffffff82a03e98ull;
+	*q(v + 1024) = 0x80050033, *q(v + 1048) = 0x3000, *q(v + 1056) = 0x6f0, *q(v + 1064) = 0xd01;
 }
 
 static void arch(struct dom *d, uint64_t max_pfn, uint64_t fll, uint64_t cr3, uint64_t vaddr)
@@ -344,7 +404,8 @@ int main(int argc, char **argv)
 	FILE *f, *e;
 	struct dom d0 = { 0, 0x200, 0x200, 0x100, 0x104 }, d1 = { 1, 0x400, 0x100, 0x110, 0x114 },
 		   d2 = { 2, 0x500, 0x80, 0x120, 0x124 }, d3 = { 3, 0x580, 0x80, 0x130, 0x134 },
-		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 }, d5 = { 5, 0x80, 0x80, 0x150, 0x154 };
+		   d4 = { 4, 0x600, 0x200, 0x140, 0x144 }, d5 = { 5, 0x80, 0x80, 0x150, 0x154 },
+		   d6 = { 6, 0x40, 0x20, 0x160, 0x164 };
 	uint64_t p2m0[512];
 
 	bool qemu, wrongsyms, pvpt;
@@ -384,17 +445,24 @@ int main(int argc, char **argv)
 	domain(&d0, 0x101, 0x102, 2);
 	domain(&d1, 0x111, 0x112, 1);
 	domain(&d4, 0x141, 0x142, 1);
+	domain(&d6, 0x161, 0x162, 1);
 	*q(d0.dmfn * PAGE + 136) = dmap(d1.dmfn);
 	*q(d1.dmfn * PAGE + 136) = dmap(d4.dmfn);
+	*q(d4.dmfn * PAGE + 136) = dmap(d6.dmfn);
+	pvh_domain(&d6);
+	flags(&d0, 0, 0x100), flags(&d1, 0, 0), flags(&d4, 3, 0x3ff), flags(&d6, 3, 1);
 	if (hostile) {
 		domain(&d2, 0x121, 0x122, 1);
 		domain(&d3, 0x131, 0x132, 1);
+		flags(&d2, 0, 0), flags(&d3, 3, 1);
 		*q(d1.dmfn * PAGE + 136) = dmap(d2.dmfn);
 		*q(d2.dmfn * PAGE + 136) = dmap(d3.dmfn);
 		*q(d3.dmfn * PAGE + 136) = dmap(d4.dmfn);
 		domain(&d5, 0x151, 0x152, 1);
+		flags(&d5, 0, 0);
 		*q(d4.dmfn * PAGE + 136) = dmap(d5.dmfn);
-		*q(d5.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
+		*q(d5.dmfn * PAGE + 136) = dmap(d6.dmfn);
+		*q(d6.dmfn * PAGE + 136) = dmap(d1.dmfn);   /* the list never ends */
 		/* domain 5: a linear p2m whose L3 points back at the L4 (a page-table loop) */
 		memset(mem + 0xf0 * PAGE, 0, 2 * PAGE);
 		q(0xf0 * PAGE)[idx(P2M_VADDR, 4)] = 0xf1000 | 0x67;
@@ -583,18 +651,29 @@ int main(int argc, char **argv)
 	fprintf(e, "frames 1 0x400+256 0x%llx+1\n", (unsigned long long)d1.shinfo);
 	fprintf(e, "warning 1 point at frames the domain does not own (first 0x860000)\n");
 	/* domain 4: 16 + 512 RAM pages and one PoD zero page, in guest-physical space */
-	fprintf(e, "guest 4 ok=true type=HVM/PVH space=guest-physical pages_expected=512 pages_mapped=529 pages_refused=1 max_gfn=1024 synth=0 name=db/../x uuid=" UUID4 "\n");
+	fprintf(e, "guest 4 ok=true type=HVM space=guest-physical pages_expected=512 pages_mapped=529 pages_refused=1 max_gfn=1024 synth=0 name=db/../x uuid=" UUID4 "\n");
 	fprintf(e, "splitfile 4-db_.._x.kdump\nsplitfile 1-%s.kdump\n", hostile ? "" : "web-01");
 	fprintf(e, "gmap 4 0x0 0x7f0 16\ngmap 4 0x200 0x600 512\nzero 4 0x10 1\n");
 	fprintf(e, "warning 4 entries point at frames domain 4 does not own (first gfn 0x11 -> mfn 0x210)\n");
+	fprintf(e, "warning 4 Intel VMX: the guest's segment state is in the VMCS\n");
+	fprintf(e, "report 4 type=HVM (emulation_flags=0x3ff\n");
+	fprintf(e, "method 4 Xen p2m (EPT)\n");
+	/* domain 6: PVH, NPT; 32 RAM pages and its shared_info, registers from user_regs + VMCB */
+	fprintf(e, "guest 6 ok=true type=PVH space=guest-physical pages_expected=32 pages_mapped=33 pages_refused=1 max_gfn=34 synth=0\n");
+	fprintf(e, "gmap 6 0x0 0x40 32\ngmap 6 0x20 0x%llx 1\n", (unsigned long long)d6.shinfo);
+	fprintf(e, "method 6 Xen p2m (NPT, p2m-pt)\n");
+	fprintf(e, "report 6 p2m.format=p2m-pt root_mfn=0x166 ram=32 xen_heap=1 pod=0 skipped=0 refused=1\n");
+	fprintf(e, "report 6 vcpu.layout: OFFSET(vcpu.arch.hvm.svm.vmcb)=1472 OFFSET(vcpu.arch.user_regs)=648 (discovered: rsp and rflags of the VMCB) OFFSET(vcpu.arch.hvm.guest_cr)=1024\n");
+	fprintf(e, "regs 6 0 r15=0x1000 r14=0x1001 rbp=0x1004 rdi=0x100e rax=0x2222 rip=0x%llx rsp=0xffffffff82a03e98 rflags=0x246 cs=0x10 ss=0x18 gs_base=0xffff888000800000 cr0=0x80050033 cr3=0x3000 cr4=0x6f0 gdtr_base=0xfffffe0000001000 idtr_base=0xfffffe0000000000\n",
+		(unsigned long long)(D6_RIP + 1));
 	if (hostile) {
 		fprintf(e, "guest 2 ok=false type=PV name= uuid=" UUID2 " error=domain 2: pfn_to_mfn_frame_list_list 0x210 is not a frame the domain owns\n");
-		fprintf(e, "guest 3 ok=false type=HVM/PVH name= uuid=00000000-0000-0000-0000-000000000000 error=domain 3 publishes no PV p2m\n");
+		fprintf(e, "guest 3 ok=false type=PVH name= uuid=00000000-0000-0000-0000-000000000000 error=domain 3 publishes no PV p2m\n");
 		fprintf(e, "guest 5 ok=false type=PV name= uuid=00000000-0000-0000-0000-000000000000 error=domain 5: its linear p2m (max_pfn 0x100) maps no frame the domain owns (its page tables loop)\n");
 		fprintf(e, "warning 1 xenstore holds different names for domain 1\n");
 		fprintf(e, "hvwarning xenstore: 1 records name a domain id Xen does not have (e.g. /local/domain/9/name)\n");
 		fprintf(e, "hvwarning xenstore: 2 names refused (domain 2: name 80 bytes long (at most 63 kept))\n");
-		fprintf(e, "hvwarning domain_list entry 6 at 0x%llx has id 1 after 5\n", (unsigned long long)dmap(d1.dmfn));
+		fprintf(e, "hvwarning domain_list entry 7 at 0x%llx has id 1 after 6\n", (unsigned long long)dmap(d1.dmfn));
 	}
 	fclose(e);
 	for (unsigned dom = 0; dom < 2; dom++) {

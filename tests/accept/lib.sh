@@ -85,6 +85,13 @@ acc_init() {
 	VMLINUX=
 }
 
+# acc_bed BED: the cached outputs of a test bed (kvm, xen, xen-pvh) -> BED, its vmlinux ->
+# VMLINUX; skip (77) when they are not there (the bed's accept.testbed* fixture builds them)
+acc_bed() {
+	BED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build "$1") || acc_skip "the $1 test bed's outputs are not there (scripts/testbed-outputs $1 builds them)"
+	VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --no-build --vmlinux "$1") || acc_skip "no vmlinux for the $1 bed"
+}
+
 acc_vmlinux() {
 	# shellcheck disable=SC2034  # used by the tests that source this file
 	VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --vmlinux kvm) || acc_die "no vmlinux for the test bed"

@@ -25,9 +25,9 @@ orig = open(prefix + ".elf", "rb").read()
 phoff, = struct.unpack_from("<Q", orig, 32)
 # the PT_LOAD (second program header) starts at this file offset; machine address 0 there
 data_off, = struct.unpack_from("<Q", orig, phoff + 56 + 8)
-# frames worth hitting: Xen heap (0x100-0x15f), domain p2m/page-table pages, Xen's tables
+# frames worth hitting: Xen heap (0x100-0x16f: domain 6 has its VMCB there), domain p2m/page-table pages, Xen's tables
 # and frame table (image +0x1000..+0x30000), some domain data, the EPT
-targets = list(range(0x100, 0x160)) + [0x3fd, 0x3fe, 0x3ff, 0x4f0, 0x4f1, 0x4f2, 0x4f3, 0x4f4, 0xf0, 0xf1]
+targets = list(range(0x100, 0x170)) + [0x3fd, 0x3fe, 0x3ff, 0x4f0, 0x4f1, 0x4f2, 0x4f3, 0x4f4, 0xf0, 0xf1]
 targets += [0x3f4, 0x3f5, 0x3f6, 0x3f7, 0x4e0]  # pvpt's page tables
 targets += [0x801, 0x802, 0x803, 0x804, 0x805, 0x806] + list(range(0x810, 0x830)) + [0x900]
 bad = 0

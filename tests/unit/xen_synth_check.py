@@ -15,6 +15,9 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "accept"))
+REGS = __import__("xen_hvm_regs")  # the notes reader of the real-dump register check
+sys.dont_write_bytecode = True
 fails = 0
 
 
@@ -189,6 +192,25 @@ def main():
             check(any(text in w for w in ws), "domain %s warns '%s' (%s)" % (gid, text, ws[:3]))
         elif kind == "splitfile":
             splitfiles.append(rest)
+        elif kind == "method":
+            gid, text = rest.split(" ", 1)
+            got = guests.get(gid, {}).get("method", "")
+            check(got.startswith(text), "domain %s method '%s' (want '%s')" % (gid, got, text))
+        elif kind == "regs":
+            # the vCPU's registers in the ELF output's notes (NT_PRSTATUS, QEMU CPU state)
+            gid, vcpu, *kvs = rest.split()
+            g = guests.get(gid, {})
+            if "_out" not in g:
+                check(False, "domain %s registers: no output" % gid)
+                continue
+            cpus, qemu = REGS.carved(g["_out"][2])
+            have = dict(cpus[int(vcpu)]) if int(vcpu) < len(cpus) else {}
+            if int(vcpu) < len(qemu):
+                have.update(qemu[int(vcpu)])
+            bad = ["%s=%s (want %s)" % (k, hex(have[k]) if k in have else None, v) for k, v in
+                   (kv.split("=") for kv in kvs) if have.get(k) != int(v, 16)]
+            check(have and not bad, "domain %s vCPU %s registers in the output's notes: %s" % (
+                gid, vcpu, "; ".join(bad) or "%d as expected" % len(kvs)))
         elif kind == "hvwarning":
             ws = js.get("warnings", [])
             check(any(rest in w for w in ws), "hypervisor warns '%s' (%s)" % (rest, ws[:3]))
