@@ -243,7 +243,8 @@ enum vmc_status vmc_dump_pagestream_new_sel(struct vmc_dump *dump, const struct 
 	if (dump->ops->read_run || dump->ops->map_run)
 		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */
 	if (threads > 1 && !dump->ops->map_run && !dump->ops->read_run) {
-		s->nbatches = 2 * threads + 1;
+		/* 2 per worker (+1), within 8 MiB of read-ahead buffers */
+		s->nbatches = vmc_workring_slots(threads, 2 * threads + 1, (size_t)AHEAD_PAGES << dump->page_shift, 8u << 20);
 		s->batches = calloc(s->nbatches, sizeof(*s->batches));
 		if (!s->batches) {
 			ds_free(&s->ps);
