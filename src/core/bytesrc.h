@@ -28,6 +28,7 @@ struct vmc_bytesrc {
 	struct { uint64_t off, len; } recent[64];
 	unsigned recent_head, recent_n;
 	uint64_t recent_bytes;
+	uint64_t populated_end; /* sequential reads: the mapping is populated up to here */
 	bool spooled;  /* read from a pipe and kept in an unlinked temporary file */
 	/* Set by sources that present a stream as a file (formats/flat_read.c), so readers can
 	 * tell their users without knowing the stream's format. */
