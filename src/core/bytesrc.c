@@ -113,6 +113,13 @@ void vmc_bytesrc_mapped(struct vmc_bytesrc *src, uint64_t off, uint64_t len)
 			goto trim;
 		}
 	}
+	if (src->recent_n) { /* not sequential: what was populated ahead of the last range goes */
+		unsigned last = (src->recent_head + src->recent_n - 1) % cap;
+		uint64_t end = src->recent[last].off + src->recent[last].len;
+		if (src->populated_end > end)
+			drop(src, end, src->populated_end - end);
+	}
+	src->populated_end = 0;
 	if (src->recent_n == cap) { /* forget the oldest range: it leaves the window */
 		drop(src, src->recent[src->recent_head].off, src->recent[src->recent_head].len);
 		src->recent_bytes -= src->recent[src->recent_head].len;
