@@ -311,7 +311,8 @@ static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 	for (unsigned i = 0; i < nthreads; i++)
 		if (w->opts.codec != VMC_CODEC_NONE && !(w->ctx[i] = vmc_codec_ctx_new(w->opts.codec)))
 			return vmc_fail(d, VMC_ERR_NOMEM, "%s codec context", vmc_codec_get(w->opts.codec)->name);
-	w->nbatches = nthreads > 1 ? 3 * nthreads : 1;
+	/* 3 per worker, within 16 MiB of batch buffers */
+	w->nbatches = nthreads > 1 ? vmc_workring_slots(nthreads, 3 * nthreads, BATCH_PAGES * (w->ps + w->bound), 16u << 20) : 1;
 	w->batches = calloc(w->nbatches, sizeof(*w->batches));
 	if (!w->batches)
 		return vmc_fail(d, VMC_ERR_NOMEM, "batches");

@@ -28,6 +28,7 @@ struct vmc_bytesrc {
 	struct { uint64_t off, len; } recent[64];
 	unsigned recent_head, recent_n;
 	uint64_t recent_bytes;
+	uint64_t populated_end; /* sequential reads: the mapping is populated up to here */
 	bool spooled;  /* read from a pipe and kept in an unlinked temporary file */
 	/* Set by sources that present a stream as a file (formats/flat_read.c), so readers can
 	 * tell their users without knowing the stream's format. */
@@ -51,7 +52,7 @@ enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_
 				       const char *what, struct vmc_diag *d);
 
 /* Record that mapped bytes [off, off + len) are in use; the least recently handed-out ones
- * beyond a 32 MiB window are dropped from the resident set (they refault from the page cache
+ * beyond a 16 MiB window are dropped from the resident set (they refault from the page cache
  * if touched again, so pointers stay valid). Bounds the RSS whatever the access order (a
  * carved guest reads its host's frames in any order). One thread per source. */
 void vmc_bytesrc_mapped(struct vmc_bytesrc *src, uint64_t off, uint64_t len);

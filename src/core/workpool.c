@@ -211,3 +211,12 @@ void vmc_workring_release(struct vmc_workring *r)
 	r->pool = NULL;
 	r->count = 0;
 }
+
+unsigned vmc_workring_slots(unsigned nthreads, unsigned want, size_t slot_bytes, size_t budget)
+{
+	size_t fit = slot_bytes ? budget / slot_bytes : want;
+
+	if (want > fit)
+		want = (unsigned)fit;
+	return want < nthreads + 1 ? nthreads + 1 : want;
+}

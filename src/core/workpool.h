@@ -33,6 +33,12 @@ struct vmc_workring {
 	unsigned nslots, head, count; /* jobs in flight: slots head .. head + count (mod nslots) */
 };
 
+/* How many slots a ring of nthreads workers gets: `want`, but no more than `budget` bytes of
+ * slot buffers (slot_bytes each) in all, and never fewer than nthreads + 1 (every
+ * worker busy while the oldest slot is retired). Bounds the memory in flight whatever
+ * --threads says (issue 14: 64 MiB). Any count gives the same output: slots retire in order. */
+unsigned vmc_workring_slots(unsigned nthreads, unsigned want, size_t slot_bytes, size_t budget);
+
 /* nthreads as for vmc_workpool_new; fn gets each slot's job and arg. */
 enum vmc_status vmc_workring_init(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg, void *slots,
 				  size_t slot_size, unsigned nslots, struct vmc_diag *d);

@@ -174,3 +174,15 @@ TEST(workers_block_signals)
 	}
 	vmc_workpool_free(pool);
 }
+
+TEST(workring_slots_bounded_by_budget)
+{
+	/* a few threads: the wanted count fits the budget */
+	CHECK_EQ(vmc_workring_slots(2, 6, 1u << 20, 16u << 20), 6);
+	/* many threads: capped by the budget, never below one slot per worker plus one */
+	CHECK_EQ(vmc_workring_slots(8, 24, 1u << 20, 16u << 20), 16);
+	CHECK_EQ(vmc_workring_slots(16, 48, 1u << 20, 16u << 20), 17);
+	CHECK_EQ(vmc_workring_slots(64, 192, 1u << 20, 16u << 20), 65);
+	/* slots bigger than the budget */
+	CHECK_EQ(vmc_workring_slots(1, 3, 64u << 20, 16u << 20), 2);
+}
