@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "convert.h"
+#include "filter_host.h"
 #include "linux_info.h"
 #include "linux_pageclass.h"
 
@@ -71,12 +72,17 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	struct vmc_lkmem km;
 	struct vmc_diag d2;
 	enum vmc_status rc;
+	bool by_owner = false;
 
 	if ((rc = vmc_bitmap_init(keep, dump->stored.nbits, d)))
 		return rc;
 	memcpy(keep->words, dump->stored.words, ((dump->stored.nbits + 63) / 64) * 8);
 	vmc_diag_init(&d2);
-	if (dump->machine_frames) {
+	if (!dump->machine_frames && (rc = vmc_filter_host(dump, opts, keep, filtered, guest_kept, &by_owner, d)))
+		return rc;
+	if (by_owner) {
+		/* a Xen host: filtered by frame owner, dom0 by its own struct pages */
+	} else if (dump->machine_frames) {
 		/* a Xen PV guest by machine frame: its struct pages are indexed by its own pfns */
 		if (opts->dump_level & ~VMC_DL_ZERO)
 			vmc_warn(d, "%s: -d %d: a PV guest in machine frames cannot be classified by its struct pages: only zero pages can be dropped",
@@ -95,8 +101,13 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	if (opts->drop_zero && (opts->dump_level & VMC_DL_ZERO) &&
 	    (rc = vmc_dump_drop_zero(dump, keep, opts->wopts.threads, &filtered[VMC_PGC_ZERO], d)))
 		return rc;
-	if (opts->keep_guests)
+	if (opts->keep_guests && by_owner) {
+		uint64_t before = vmc_bitmap_count(keep);
+		rc = opts->drop_zero ? vmc_filter_host_keep_guests(dump, keep, d) : VMC_OK;
+		*guest_kept += vmc_bitmap_count(keep) - before;
+	} else if (opts->keep_guests) {
 		rc = keep_guests(dump, keep, guest_kept, d);
+	}
 	return rc;
 }
 
