@@ -143,3 +143,20 @@ enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, co
 	vmc_bitmap_release(&keep);
 	return rc;
 }
+
+enum vmc_status vmc_convert_classify(struct vmc_dump *dump, int level, unsigned threads, uint64_t *filtered,
+				     uint64_t *kept, struct vmc_diag *d)
+{
+	struct vmc_convert_opts o = { .dump_level = level, .drop_zero = (level & VMC_DL_ZERO) != 0 };
+	struct vmc_bitmap keep = { 0 };
+	uint64_t guest_kept = 0;
+	enum vmc_status rc;
+
+	o.wopts.threads = threads;
+	vmc_linux_info_fill(dump);
+	memset(filtered, 0, VMC_PGC_N * sizeof(*filtered));
+	if (!(rc = filter(dump, &o, &keep, filtered, &guest_kept, d)))
+		*kept = vmc_bitmap_count(&keep);
+	vmc_bitmap_release(&keep);
+	return rc;
+}
