@@ -47,7 +47,6 @@ acc_convert "$WORK/host31" -l -d 31 || acc_finish
 acc_convert "$WORK/host31k" -l -d 31 --keep-guests || acc_finish
 size() { stat -c %s "$1"; }
 acc_info "host output sizes (kdump lzo): unfiltered $(size "$WORK/host0"), -d 31 $(size "$WORK/host31"), -d 31 --keep-guests $(size "$WORK/host31k") bytes (input $(size "$INPUT"))"
-grep -h 'left out\|kept' "$WORK/host31.log" "$WORK/host31k.log" 2> /dev/null | sed 's/^/      /'
 
 # ---- (a) dom0: the host filter through the p2m = dom0's standalone filter ------------------
 if "$VMCARVE" extract -q "$INPUT" --domain 0 --dump-level 31 -l -o "$WORK/dom0-31" > "$WORK/dom0-31.log" 2>&1 &&
