@@ -9,6 +9,7 @@
 #include "filter_host.h"
 #include "linux_info.h"
 #include "linux_pageclass.h"
+#include "notes.h"
 
 /* Set in keep the stored frames of every guest's map and every frame the carver read. */
 static void keep_guest(struct vmc_carve *cv, unsigned i, struct vmc_bitmap *keep, struct vmc_diag *d)
@@ -72,13 +73,16 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	struct vmc_lkmem km;
 	struct vmc_diag d2;
 	enum vmc_status rc;
+	struct vmc_note vi;
 	bool by_owner = false;
 
 	if ((rc = vmc_bitmap_init(keep, dump->stored.nbits, d)))
 		return rc;
 	memcpy(keep->words, dump->stored.words, ((dump->stored.nbits + 63) / 64) * 8);
 	vmc_diag_init(&d2);
-	if (!dump->machine_frames && (rc = vmc_filter_host(dump, opts, keep, filtered, guest_kept, &by_owner, d)))
+	/* a hypervisor host by frame owner: Xen's dumps carry Xen's VMCOREINFO_XEN, not a kernel's */
+	if (!dump->machine_frames && !vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &vi) &&
+	    (rc = vmc_filter_host(dump, opts, keep, filtered, guest_kept, &by_owner, d)))
 		return rc;
 	if (by_owner) {
 		/* a Xen host: filtered by frame owner, dom0 by its own struct pages */
