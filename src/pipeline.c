@@ -108,6 +108,8 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	if (opts->keep_guests && by_owner) {
 		uint64_t before = vmc_bitmap_count(keep);
 		rc = opts->drop_zero ? vmc_filter_host_keep_guests(dump, keep, d) : VMC_OK;
+		/* what comes back are the domUs' zero frames the ELF zero test dropped */
+		filtered[VMC_PGC_ZERO] -= vmc_bitmap_count(keep) - before;
 		*guest_kept += vmc_bitmap_count(keep) - before;
 	} else if (opts->keep_guests) {
 		rc = keep_guests(dump, keep, guest_kept, d);
