@@ -76,7 +76,40 @@ static void crash_text(struct vmc_dump *dump, const struct vmc_dump_info *in)
 	free(cr);
 }
 
-static void info_json(struct vmc_dump *dump, const struct vmc_dump_info *in)
+static const char *const class_keys[8] = { "zero", "cache", "cache_private", "user",
+					   "free", "hwpoison", "offline", "unmanaged" };
+
+static void stats_json(const struct vmc_page_stats *st)
+{
+	printf(",\"page_stats\":{\"level\":31,\"pages\":%llu", (unsigned long long)st->pages);
+	for (unsigned i = 0; i < 8; i++)
+		printf(",\"%s\":%llu", class_keys[i], (unsigned long long)st->classes[i]);
+	printf(",\"remaining\":%llu}", (unsigned long long)st->remaining);
+}
+
+/* makedumpfile --show-stats' report, for -d 31 */
+static void stats_text(const struct vmc_page_stats *st)
+{
+	static const char *const names[8] = { "Pages filled with zero", "Non-private cache pages",
+					      "Private cache pages", "User process data pages",
+					      "Free pages", "Hwpoison pages", "Offline pages",
+					      "Unmanaged pages" };
+	uint64_t excluded = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		excluded += st->classes[i];
+	printf("page classes (what -d 31 leaves out, as makedumpfile --show-stats counts):\n");
+	printf("  Held pages       : %llu\n", (unsigned long long)st->pages);
+	printf("    Excluded pages : %llu\n", (unsigned long long)excluded);
+	for (unsigned i = 0; i < 8; i++)
+		printf("      %-24s: %llu\n", names[i], (unsigned long long)st->classes[i]);
+	printf("    Remaining pages: %llu", (unsigned long long)st->remaining);
+	if (st->pages)
+		printf(" (%.0f%% of the held pages)", 100.0 * (double)st->remaining / (double)st->pages);
+	printf("\n");
+}
+
+static void info_json(struct vmc_dump *dump, const struct vmc_dump_info *in, const struct vmc_page_stats *st)
 {
 	uint64_t p, e;
 	size_t pos = 0;
@@ -95,6 +128,8 @@ static void info_json(struct vmc_dump *dump, const struct vmc_dump_info *in)
 	       in->codecs, in->dump_level);
 	if (in->has_phys_base)
 		printf(",\"phys_base\":%llu", (unsigned long long)in->phys_base);
+	if (st)
+		stats_json(st);
 	printf(",\"ranges\":[");
 	for (p = 0; vmc_dump_ram_range(dump, p, &p, &e); p = e)
 		printf("%s[%llu,%llu]", nranges++ ? "," : "", (unsigned long long)p, (unsigned long long)e);
@@ -144,7 +179,7 @@ static void info_ranges_notes(struct vmc_dump *dump, const struct vmc_dump_info 
 	}
 }
 
-static void info_text(struct vmc_dump *dump, const struct vmc_dump_info *in)
+static void info_text(struct vmc_dump *dump, const struct vmc_dump_info *in, const struct vmc_page_stats *st)
 {
 	printf("file:          %s%s\n", in->name, in->nfiles > 1 ? " (+ split parts)" : "");
 	printf("format:        %s\n", in->format);
@@ -167,12 +202,15 @@ static void info_text(struct vmc_dump *dump, const struct vmc_dump_info *in)
 	if (in->has_phys_base)
 		printf("phys_base:     0x%llx\n", (unsigned long long)in->phys_base);
 	crash_text(dump, in);
+	if (st)
+		stats_text(st);
 	info_ranges_notes(dump, in);
 }
 
 int cmd_info(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, verbose = false;
+	struct vmc_page_stats st = { .size = sizeof(st) };
 	const char *files[256];
 	unsigned nfiles = 0;
 	struct vmc_dump *dump;
@@ -183,14 +221,18 @@ int cmd_info(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			verbose = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			puts("usage: vmcarve info [--json] FILE...   (several files = a split set)");
+			puts("usage: vmcarve info [--json] [-v] FILE...   (several files = a split set)\n"
+			     "  -v, --verbose   also the page counts per dump-level class (what -d 31 leaves\n"
+			     "                  out, as makedumpfile --show-stats): reads every page");
 			return EXIT_OK;
 		} else if (nfiles < 256)
 			files[nfiles++] = argv[i];
 	}
 	if (!nfiles) {
-		fputs("usage: vmcarve info [--json] FILE...\n", stderr);
+		fputs("usage: vmcarve info [--json] [-v] FILE...\n", stderr);
 		return EXIT_USAGE;
 	}
 	if (vmc_dump_open(files, nfiles, &dump, &d))
@@ -200,10 +242,16 @@ int cmd_info(int argc, char **argv)
 		vmc_dump_close(dump);
 		return cli_error(&d);
 	}
+	if (verbose && vmc_dump_page_stats(dump, &st, &d)) {
+		vmc_dump_close(dump);
+		return cli_error(&d);
+	}
+	if (verbose)
+		cli_warnings(&d);
 	if (json)
-		info_json(dump, &in);
+		info_json(dump, &in, verbose ? &st : NULL);
 	else
-		info_text(dump, &in);
+		info_text(dump, &in, verbose ? &st : NULL);
 	vmc_dump_close(dump);
 	return EXIT_OK;
 }

@@ -303,6 +303,18 @@ struct vmc_write_stats {
 	bool partial_kept; /* cancelled, and the incomplete output was kept (keep_partial) */
 };
 
+/* makedumpfile --show-stats for a dump: what dump level 31 would leave out of it, per class,
+ * classified as vmc_write() with dump_level 31 does (zero pages counted among the frames the
+ * other classes keep). Reads every frame the level keeps (the zero test). */
+struct vmc_page_stats {
+	size_t size;          /* sizeof(struct vmc_page_stats), set by the caller */
+	uint64_t pages;       /* frames the dump holds */
+	uint64_t classes[8];  /* frames -d 31 leaves out, by enum vmc_filter_class */
+	uint64_t remaining;   /* frames -d 31 keeps (all-zero ones not counted) */
+};
+
+VMC_API enum vmc_status vmc_dump_page_stats(struct vmc_dump *dump, struct vmc_page_stats *st, struct vmc_diag *d);
+
 /* Write the dump to path ("-" = stdout) through a temporary file renamed into place on
  * success, flattened when asked or when the target is a pipe. On failure no complete-looking
  * output remains (of a split set, the parts this call wrote are removed again); on

@@ -200,3 +200,16 @@ enum vmc_status vmc_write(struct vmc_dump *dump, const char *path, const struct 
 		rc = d->status;
 	return rc;
 }
+
+enum vmc_status vmc_dump_page_stats(struct vmc_dump *dump, struct vmc_page_stats *st, struct vmc_diag *d)
+{
+	struct vmc_page_stats own = { .size = sizeof(own) };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	enum vmc_status rc;
+
+	_Static_assert(VMC_PGC_N == sizeof(own.classes) / sizeof(own.classes[0]), "one count per class");
+	own.pages = vmc_bitmap_count(&dump->stored);
+	if ((rc = vmc_convert_classify(dump, VMC_DL_MAX, ncpu > 0 ? (unsigned)ncpu : 1, own.classes, &own.remaining, d)))
+		return rc;
+	return vmc_api_info_out(st, &own, sizeof(own), "struct vmc_page_stats", d);
+}

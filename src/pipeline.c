@@ -6,9 +6,11 @@
 
 #include "api.h"
 #include "convert.h"
+#include "filter_host.h"
 #include "linux_info.h"
 #include "linux_pageclass.h"
 #include "registry.h"
+#include "notes.h"
 
 /* Set in keep the stored frames of every guest's map and every frame the carver read. */
 static void keep_guest(struct vmc_carve *cv, unsigned i, struct vmc_bitmap *keep, struct vmc_diag *d)
@@ -72,12 +74,20 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	struct vmc_lkmem km;
 	struct vmc_diag d2;
 	enum vmc_status rc;
+	struct vmc_note vi;
+	bool by_owner = false;
 
 	if ((rc = vmc_bitmap_init(keep, dump->stored.nbits, d)))
 		return rc;
 	memcpy(keep->words, dump->stored.words, ((dump->stored.nbits + 63) / 64) * 8);
 	vmc_diag_init(&d2);
-	if (dump->machine_frames) {
+	/* a hypervisor host by frame owner: Xen's dumps carry Xen's VMCOREINFO_XEN, not a kernel's */
+	if (!dump->machine_frames && !vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &vi) &&
+	    (rc = vmc_filter_host(dump, opts, keep, filtered, guest_kept, &by_owner, d)))
+		return rc;
+	if (by_owner) {
+		/* a Xen host: filtered by frame owner, dom0 by its own struct pages */
+	} else if (dump->machine_frames) {
 		/* a Xen PV guest by machine frame: its struct pages are indexed by its own pfns */
 		if (opts->dump_level & ~VMC_DL_ZERO)
 			vmc_warn(d, "%s: -d %d: a PV guest in machine frames cannot be classified by its struct pages: only zero pages can be dropped",
@@ -96,8 +106,15 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	if (opts->drop_zero && (opts->dump_level & VMC_DL_ZERO) &&
 	    (rc = vmc_dump_drop_zero(dump, keep, opts->wopts.threads, &filtered[VMC_PGC_ZERO], d)))
 		return rc;
-	if (opts->keep_guests)
+	if (opts->keep_guests && by_owner) {
+		uint64_t before = vmc_bitmap_count(keep);
+		rc = opts->drop_zero ? vmc_filter_host_keep_guests(dump, keep, d) : VMC_OK;
+		/* what comes back are the domUs' zero frames the ELF zero test dropped */
+		filtered[VMC_PGC_ZERO] -= vmc_bitmap_count(keep) - before;
+		*guest_kept += vmc_bitmap_count(keep) - before;
+	} else if (opts->keep_guests) {
 		rc = keep_guests(dump, keep, guest_kept, d);
+	}
 	return rc;
 }
 
@@ -135,6 +152,23 @@ enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, co
 		memcpy(stats->filtered, filtered, sizeof(filtered));
 		stats->guest_kept = guest_kept;
 	}
+	vmc_bitmap_release(&keep);
+	return rc;
+}
+
+enum vmc_status vmc_convert_classify(struct vmc_dump *dump, int level, unsigned threads, uint64_t *filtered,
+				     uint64_t *kept, struct vmc_diag *d)
+{
+	struct vmc_convert_opts o = { .dump_level = level, .drop_zero = (level & VMC_DL_ZERO) != 0 };
+	struct vmc_bitmap keep = { 0 };
+	uint64_t guest_kept = 0;
+	enum vmc_status rc;
+
+	o.wopts.threads = threads;
+	vmc_linux_info_fill(dump);
+	memset(filtered, 0, VMC_PGC_N * sizeof(*filtered));
+	if (!(rc = filter(dump, &o, &keep, filtered, &guest_kept, d)))
+		*kept = vmc_bitmap_count(&keep);
 	vmc_bitmap_release(&keep);
 	return rc;
 }

@@ -56,4 +56,11 @@ enum vmc_status vmc_write_dump(struct vmc_dump *dump, struct vmc_bytesink *sink,
 enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,
 			    struct vmc_writer_stats *stats, struct vmc_diag *d);
 
+/* What dump level `level` would leave out of dump, per class (filtered[8], by the linux
+ * pageclass order: zero, cache, private cache, user, free, hwpoison, offline, unmapped; zero
+ * pages among the frames the other classes keep, as makedumpfile counts them), and how many
+ * frames it keeps (*kept, zero ones not counted). Reads every kept frame for the zero test. */
+enum vmc_status vmc_convert_classify(struct vmc_dump *dump, int level, unsigned threads, uint64_t *filtered,
+				     uint64_t *kept, struct vmc_diag *d);
+
 #endif

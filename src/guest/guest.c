@@ -35,6 +35,7 @@ void vmc_hv_free(struct vmc_hv *hv)
 		vmc_msgs_release(&g->msgs);
 	}
 	free(hv->guests);
+	free(hv->frame_owner);
 	vmc_msgs_release(&hv->msgs);
 	memset(hv, 0, sizeof(*hv));
 }

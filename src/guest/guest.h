@@ -74,11 +74,23 @@ struct vmc_guest {
 	bool has_vmcoreinfo;
 };
 
+/* vmc_hv.frame_owner values: who a host frame belongs to, as the hypervisor records it */
+enum vmc_hv_frame {
+	VMC_HV_FRAME_UNKNOWN = 0, /* unreadable, an odd state, or an owner that is no listed guest */
+	VMC_HV_FRAME_HV = 1,      /* the hypervisor's own (Xen heap, in use by no domain) */
+	VMC_HV_FRAME_FREE = 2,    /* free in the hypervisor's allocator */
+	VMC_HV_FRAME_GUEST = 16,  /* + the guest's index in vmc_hv.guests */
+};
+
 struct vmc_hv {
 	char kind[16];     /* "xen", "kvm" */
 	char version[64];  /* "4.17.7", "Linux 6.1.0-56-amd64" */
 	struct vmc_guest *guests;
 	unsigned nguests;
+	/* per host frame (< nframe_owner) an enum vmc_hv_frame, for filtering a host dump by
+	 * owner (src/pipeline.c); NULL when the carver has no such table (KVM) */
+	uint32_t *frame_owner;
+	uint64_t nframe_owner;
 	union { /* warnings and report, as in vmc_guest */
 		struct vmc_msgs msgs;
 		struct {

@@ -401,6 +401,8 @@ static void drop_unmapped(struct walk *w)
 	while (nr > 0 && !section_map(w, nr - 1))
 		nr--;
 	if (nr > 0)
+		w->c->nomap_from = nr * w->pages_per_sec;
+	if (nr > 0)
 		drop(w->keep, nr * w->pages_per_sec, w->keep->nbits - nr * w->pages_per_sec, &w->c->n[VMC_PGC_NOMAP]);
 }
 
@@ -412,6 +414,7 @@ enum vmc_status vmc_linux_pageclass(struct vmc_lkmem *km, unsigned level, struct
 	enum vmc_status rc;
 
 	memset(c, 0, sizeof(*c));
+	c->nomap_from = ~0ull;
 	if (!vmc_pgc_layout_parse(km->vmcoreinfo, km->vmcoreinfo_len, &w.l, why, sizeof(why))) {
 		vmc_warn(d, "%s: -d %u: %s: struct pages cannot be classified, no page is dropped by class", km->dump->name,
 			 level, why);

@@ -55,6 +55,7 @@ struct vmc_pgc_counts {
 	uint64_t n[VMC_PGC_N];     /* frames excluded per class (only those that were to be written) */
 	uint64_t bad_order;        /* compound heads with an impossible order (treated as order 0) */
 	uint64_t bad_free_order;   /* buddy blocks with an impossible order (kept) */
+	uint64_t nomap_from;       /* the VMC_PGC_NOMAP frames are those from here on (~0: none) */
 };
 
 /* Classify the struct pages of pfns [pfn0, pfn0 + count) (count * l->size bytes at pages),

@@ -663,6 +663,7 @@ static void xen_carve_release(struct xen_carve *c)
 	free(c->xs.doms);
 	free(x->owner);
 	free(x->ptype);
+	free(x->pstate);
 	vmc_xen_syms_free(&x->syms);
 	vmc_xen_syms_free(&c->ksyms);
 	vmc_physmem_fini(&x->pm);
@@ -852,6 +853,35 @@ static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom,
 	return VMC_OK;
 }
 
+/* Each frame's owner as a guest index, for filtering the host dump (carve_domain added one
+ * guest per domain, with the domid as its id). */
+static enum vmc_status owners(struct xen_carve *c, struct vmc_diag *d)
+{
+	uint32_t *pickled = calloc(c->ndoms ? c->ndoms : 1, sizeof(*pickled));
+	int *guest_of = calloc(c->ndoms ? c->ndoms : 1, sizeof(*guest_of));
+	struct vmc_hv *hv = c->x->hv;
+	enum vmc_status rc;
+
+	if (!pickled || !guest_of) {
+		free(pickled);
+		free(guest_of);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	for (unsigned i = 0; i < c->ndoms; i++) {
+		char id[32];
+		pickled[i] = c->doms[i].pickled;
+		guest_of[i] = -1;
+		snprintf(id, sizeof(id), "%u", c->doms[i].domid);
+		for (unsigned k = 0; k < hv->nguests; k++)
+			if (!strcmp(hv->guests[k].id, id))
+				guest_of[i] = (int)k;
+	}
+	rc = vmc_xen_frames_owners(c->x, pickled, guest_of, c->ndoms, d);
+	free(pickled);
+	free(guest_of);
+	return rc;
+}
+
 static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
 			    struct vmc_diag *d)
 {
@@ -873,6 +903,8 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 	vmc_xen_vcpus_locate(c.x, c.doms, c.ndoms);
 	for (unsigned i = 0; i < c.ndoms && !rc; i++)
 		rc = carve_domain(&c, &c.doms[i], o, d);
+	if (!rc)
+		rc = owners(&c, d);
 	xen_carve_release(&c);
 	return rc;
 }

@@ -95,6 +95,50 @@ static void set_pgc_layout(struct xen_host *x)
 		      (unsigned long long)x->pgc_state_mask, x->has_crash_info ? "" : " (assumed: version unknown)");
 }
 
+/* PGC_state: inuse 0, offlining 1, offlined 2, free 3 (both layouts) */
+static uint8_t frame_state(const struct xen_host *x, uint64_t count)
+{
+	uint64_t st = count & x->pgc_state_mask, free_st = x->pgc_state_mask; /* both bits set */
+
+	if (st == x->pgc_state_inuse)
+		return XEN_PS_INUSE;
+	return st == free_st && !(count & PGC_XEN_HEAP) ? XEN_PS_FREE : XEN_PS_OTHER;
+}
+
+/* The owner class of one frame (enum vmc_hv_frame). */
+static uint32_t frame_class(const struct xen_host *x, uint64_t mfn, const uint32_t *pickled, const int *guest_of,
+			    unsigned n)
+{
+	uint32_t o = x->owner[mfn];
+
+	if (x->pstate[mfn] == XEN_PS_FREE)
+		return VMC_HV_FRAME_FREE;
+	if (x->pstate[mfn] != XEN_PS_INUSE)
+		return VMC_HV_FRAME_UNKNOWN;
+	/* in use by no domain (Xen's static data, page tables) or a Xen-heap page */
+	if (!o || (o & XEN_OWNER_HEAP))
+		return VMC_HV_FRAME_HV;
+	for (unsigned i = 0; i < n; i++)
+		if (pickled[i] == XEN_OWNER_ID(o))
+			return guest_of[i] >= 0 ? VMC_HV_FRAME_GUEST + (uint32_t)guest_of[i] : VMC_HV_FRAME_UNKNOWN;
+	return VMC_HV_FRAME_UNKNOWN; /* dom_io, dom_cow, a dying domain: kept */
+}
+
+enum vmc_status vmc_xen_frames_owners(struct xen_host *x, const uint32_t *pickled, const int *guest_of, unsigned n,
+				      struct vmc_diag *d)
+{
+	uint32_t *fo = calloc(x->nowner ? x->nowner : 1, sizeof(*fo));
+
+	if (!fo)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame owners (%llu frames)",
+				(unsigned long long)x->nowner);
+	for (uint64_t mfn = 0; mfn < x->nowner; mfn++)
+		fo[mfn] = frame_class(x, mfn, pickled, guest_of, n);
+	x->hv->frame_owner = fo;
+	x->hv->nframe_owner = x->nowner;
+	return VMC_OK;
+}
+
 enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 {
 	uint64_t n = x->max_page, holes = 0, used = 0, first_hole = 0, sz = x->size_page_info;
@@ -125,6 +169,10 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 	if (x->off_pi_count_info == 8 && x->off_pi_domain == 24 && sz >= 32)
 		x->off_pi_type_info = 16;
 	x->ptype = x->off_pi_type_info ? calloc(n ? n : 1, 1) : NULL;
+	if (!(x->pstate = calloc(n ? n : 1, 1))) {
+		free(r.page);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame table (%llu frames)", (unsigned long long)n);
+	}
 	for (uint64_t mfn = 0; mfn < n; mfn++) {
 		uint64_t count, type = 0;
 		uint32_t owner;
@@ -134,6 +182,7 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 				first_hole = mfn;
 			continue;
 		}
+		x->pstate[mfn] = frame_state(x, count);
 		if ((count & x->pgc_state_mask) != x->pgc_state_inuse || !owner)
 			continue;
 		if (count & PGC_XEN_HEAP)

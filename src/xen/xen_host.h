@@ -99,7 +99,11 @@ struct xen_host {
 	uint8_t *ptype;           /* per mfn (nowner): page-table level 1..4 | XEN_PT_*, 0 = not one
 				   * in use (NULL when the layout gives no type_info) */
 	uint64_t pgc_xen_heap, pgc_allocated, pgc_state_mask, pgc_state_inuse;
+	uint8_t *pstate;          /* per mfn (nowner): XEN_PS_* as count_info says */
 };
+
+/* pstate[] values: the frame's allocation state in its page_info */
+enum { XEN_PS_UNREAD = 0, XEN_PS_INUSE = 1, XEN_PS_FREE = 2, XEN_PS_OTHER = 3 /* offlining, offlined */ };
 
 /* owner[] encoding: low 31 bits = _domain (pickled), bit 31 = a Xen-heap page */
 #define XEN_OWNER_HEAP 0x80000000u
@@ -133,6 +137,10 @@ bool vmc_xen_is_directmap(const struct xen_host *x, uint64_t va);
 enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d);
 uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va);
 bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled);
+/* Fill hv->frame_owner from owner[] and pstate[]: doms[i] is the domain of guest guest_of[i]
+ * (-1: none). */
+enum vmc_status vmc_xen_frames_owners(struct xen_host *x, const uint32_t *pickled, const int *guest_of, unsigned n,
+				      struct vmc_diag *d);
 /* type_info -> ptype[] value (0 unless L1..L4 and validated or pinned). */
 uint8_t vmc_xen_frames_ptype(uint64_t type_info);
 

@@ -88,15 +88,21 @@ static void compound(uint64_t pfn, unsigned order, uint64_t flags, uint64_t mapp
 	}
 }
 
+/* the class -d 31 counts a frame under, in vmcarve info -v's order */
+enum { C_ZERO, C_CACHE, C_PRI, C_USER, C_FREE, C_HWP, C_OFF, C_N };
+static const char *const cname[C_N] = { "zero", "cache", "cache_private", "user", "free", "hwpoison", "offline" };
+
 struct expect {
 	uint64_t pfn, n;
 	unsigned mask;
+	int cls;
 };
 static const struct expect table[] = {
-	{ 3, 1, 8 }, { 4, 1, 2 | 4 }, { 5, 1, 4 }, { 6, 1, 2 | 4 }, { 8, 8, 16 }, { 17, 1, ALWAYS },
-	{ 18, 1, ALWAYS }, { 32, 16, 8 }, { 64, 8, 8 }, { 80, 8, 2 | 4 }, { 511, 1, 8 },
-	{ 768, 256, 16 },  /* a free order-8 block */
-	{ 1024, 1024, 8 }, /* THP of order 10 across sections 2 and 3 */
+	{ 3, 1, 8, C_USER }, { 4, 1, 2 | 4, C_CACHE }, { 5, 1, 4, C_PRI }, { 6, 1, 2 | 4, C_CACHE },
+	{ 8, 8, 16, C_FREE }, { 17, 1, ALWAYS, C_HWP }, { 18, 1, ALWAYS, C_OFF }, { 32, 16, 8, C_USER },
+	{ 64, 8, 8, C_USER }, { 80, 8, 2 | 4, C_CACHE }, { 511, 1, 8, C_USER },
+	{ 768, 256, 16, C_FREE },  /* a free order-8 block */
+	{ 1024, 1024, 8, C_USER }, /* THP of order 10 across sections 2 and 3 */
 };
 
 static void struct_pages(void)
@@ -196,6 +202,37 @@ static void write_elf(const char *path)
 	}
 }
 
+/* stats-31: what vmcarve info -v counts per class at -d 31 ("class N" lines) */
+static void write_stats(const char *dir)
+{
+	uint64_t n[C_N] = { 0 }, remaining = 0;
+	char path[4096];
+	FILE *f;
+
+	for (uint64_t p = 0; p < NPFN; p++) {
+		int cls = p >= 0x200 && p < 0x20a ? C_ZERO : -1;
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && cls != C_N; i++)
+			if (p >= table[i].pfn && p < table[i].pfn + table[i].n) {
+				cls = table[i].cls;
+				break;
+			}
+		if (cls >= 0)
+			n[cls]++;
+		else
+			remaining++;
+	}
+	snprintf(path, sizeof(path), "%s/stats-31", dir);
+	if (!(f = fopen(path, "w"))) {
+		perror(path);
+		exit(1);
+	}
+	fprintf(f, "pages %llu\n", (unsigned long long)NPFN);
+	for (int c = 0; c < C_N; c++)
+		fprintf(f, "%s %llu\n", cname[c], (unsigned long long)n[c]);
+	fprintf(f, "unmanaged 0\nremaining %llu\n", (unsigned long long)remaining);
+	fclose(f);
+}
+
 static void write_expect(const char *dir)
 {
 	char path[4096];
@@ -217,6 +254,7 @@ static void write_expect(const char *dir)
 		}
 		fclose(f);
 	}
+	write_stats(dir);
 }
 
 int main(int argc, char **argv)

@@ -15,6 +15,8 @@
 #    input, and records dump level 24 (levels OR-ed, as makedumpfile does).
 #  * guests: `split --dump-level 31` classifies each guest by its own kernel; its frames
 #    equal makedumpfile -d 31's on the guest's unfiltered ELF (split --format elf).
+#  * `vmcarve info -v --json` counts per class what makedumpfile -d 31 --show-stats reports
+#    (showstats_cmp.py: equal, zero pages +1 for the frame 0x9f below, which is all zero).
 #  * crash 8.0.2 on the -d 31 outputs (kdump lzo, kdump zstd, ELF, the first guest) prints
 #    for sys, log, bt -a, kmem -i and ps what it prints on makedumpfile's -d 31 output.
 # The one difference allowed, listed per run: the frame 0x9f, which the input's PT_LOAD
@@ -50,7 +52,8 @@ cmp_level() { # WHAT REF OUT [--zero-out]
 level_of() { "$VMCARVE" info "$1" 2> /dev/null | awk '/^dump level:/ { print $3 }'; }
 
 t0=$EPOCHREALTIME
-for L in 1 2 4 8 16 24 31; do mdf "$WORK/md-$L" -l -d "$L"; done
+for L in 1 2 4 8 16 24; do mdf "$WORK/md-$L" -l -d "$L"; done
+mdf "$WORK/md-31" -l -d 31 --show-stats
 acc_log "makedumpfile -l -d 1/2/4/8/16/24/31 in $(acc_since "$t0") s"
 
 for L in 1 2 4 8 16 31; do
@@ -64,6 +67,16 @@ for L in 1 31; do
 	acc_convert "$WORK/vc-$L.elf" --format elf -d "$L" && cmp_level "ELF -d $L" "$WORK/md-$L" "$WORK/vc-$L.elf" --zero-out
 done
 acc_convert "$WORK/vc-31.zst" -z -d 31 && cmp_level "kdump -z -d 31" "$WORK/md-31" "$WORK/vc-31.zst"
+
+# info -v: the per-class counts against makedumpfile --show-stats
+if "$VMCARVE" info -v --json "$INPUT" > "$WORK/info-v.json" 2> "$WORK/info-v.err" &&
+	"$PY" "$HERE/showstats_cmp.py" "$WORK/md-31.mlog" "$WORK/info-v.json" "$INPUT" > "$WORK/showstats.cmp" 2>&1; then
+	acc_pass "info -v counts = makedumpfile --show-stats: $(head -1 "$WORK/showstats.cmp" | sed 's/^showstats_cmp: //')"
+	grep '^  allowed' "$WORK/showstats.cmp" | sed 's/^/      /'
+else
+	acc_fail "info -v counts differ from makedumpfile --show-stats: $(cat "$WORK/info-v.err")"
+	sed 's/^/      /' "$WORK/showstats.cmp"
+fi
 
 # other input formats of the same dump
 acc_convert "$WORK/in.kdump" -l && CONV_IN=$WORK/in.kdump acc_convert "$WORK/from-kdump" -l -d 31 &&

@@ -471,3 +471,34 @@ TEST(random_corruption_never_crashes)
 	free(s);
 	free(m.b);
 }
+
+/* frame owners for filtering a Xen host (xen_frames.c): Xen's own and free frames, a
+ * domain's frames as its guest index, and every frame whose owner is not a listed guest, or
+ * whose state is odd or unread, unknown (kept by the filter) */
+TEST(frame_owners_by_state_and_domain)
+{
+	struct vmc_hv hv = { 0 };
+	struct xen_host x = { .hv = &hv, .nowner = 8 };
+	uint32_t owner[8] = { 0, 0x100, 0x200, XEN_OWNER_HEAP | 0x100, 0x300, 0, 0x100, 0x200 };
+	uint8_t pstate[8] = { XEN_PS_INUSE, XEN_PS_INUSE, XEN_PS_INUSE, XEN_PS_INUSE,
+			      XEN_PS_INUSE, XEN_PS_FREE, XEN_PS_OTHER, XEN_PS_UNREAD };
+	const uint32_t pickled[3] = { 0x100, 0x200, 0x300 };
+	const int guest_of[3] = { 1, 0, -1 }; /* 0x300: a domain that is no guest (dom_io, dying) */
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	x.owner = owner;
+	x.pstate = pstate;
+	REQUIRE(vmc_xen_frames_owners(&x, pickled, guest_of, 3, &d) == VMC_OK);
+	REQUIRE(hv.frame_owner != NULL);
+	CHECK_EQ(hv.nframe_owner, 8);
+	CHECK_EQ(hv.frame_owner[0], VMC_HV_FRAME_HV);        /* in use by no domain: Xen's */
+	CHECK_EQ(hv.frame_owner[1], VMC_HV_FRAME_GUEST + 1);
+	CHECK_EQ(hv.frame_owner[2], VMC_HV_FRAME_GUEST + 0);
+	CHECK_EQ(hv.frame_owner[3], VMC_HV_FRAME_HV);        /* a Xen-heap page shared with a domain */
+	CHECK_EQ(hv.frame_owner[4], VMC_HV_FRAME_UNKNOWN);   /* owner is no guest */
+	CHECK_EQ(hv.frame_owner[5], VMC_HV_FRAME_FREE);
+	CHECK_EQ(hv.frame_owner[6], VMC_HV_FRAME_UNKNOWN);   /* offlining/offlined */
+	CHECK_EQ(hv.frame_owner[7], VMC_HV_FRAME_UNKNOWN);   /* page_info not in the dump */
+	free(hv.frame_owner);
+}
