@@ -9,33 +9,16 @@ difference, 2 when a file has no NT_PRSTATUS."""
 import struct
 import sys
 
+from elfnotes import read_elf
+
 NAMES = ("r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss "
          "fs_base gs_base ds es fs gs").split()
 
 
 def prstatus(path):
-    with open(path, "rb") as f:
-        h = f.read(64)
-        phoff, = struct.unpack_from("<Q", h, 32)
-        phnum, = struct.unpack_from("<H", h, 56)
-        f.seek(phoff)
-        phs = f.read(56 * phnum)
-        for i in range(phnum):
-            ptype, = struct.unpack_from("<I", phs, 56 * i)
-            if ptype != 4:
-                continue
-            off, = struct.unpack_from("<Q", phs, 56 * i + 8)
-            size, = struct.unpack_from("<Q", phs, 56 * i + 32)
-            f.seek(off)
-            b = f.read(size)
-            p = 0
-            while p + 12 <= len(b):
-                nsz, dsz, typ = struct.unpack_from("<III", b, p)
-                name = b[p + 12:p + 12 + nsz].rstrip(b"\0")
-                d = b[p + 12 + ((nsz + 3) & ~3):][:dsz]
-                if name == b"CORE" and typ == 1:
-                    return dict(zip(NAMES, struct.unpack_from("<27Q", d, 112)))
-                p += 12 + ((nsz + 3) & ~3) + ((dsz + 3) & ~3)
+    for name, typ, desc in read_elf(path)[0]:
+        if name == "CORE" and typ == 1:
+            return dict(zip(NAMES, struct.unpack_from("<27Q", desc, 112)))
     return None
 
 

@@ -13,6 +13,8 @@ Prints one line; exit 0 when all of that holds, 1 otherwise, 2 when drgn is miss
 import struct
 import sys
 
+from elfnotes import read_elf
+
 try:
     import drgn
     from drgn.helpers.linux.pid import for_each_task
@@ -23,31 +25,8 @@ except ImportError:
 
 def prstatus(path):
     """(pr_pid, rip) of each NT_PRSTATUS note of an ELF core, in order."""
-    out = []
-    with open(path, "rb") as f:
-        h = f.read(64)
-        phoff, = struct.unpack_from("<Q", h, 32)
-        phnum, = struct.unpack_from("<H", h, 56)
-        f.seek(phoff)
-        phs = f.read(56 * phnum)
-        for i in range(phnum):
-            ptype, = struct.unpack_from("<I", phs, 56 * i)
-            off, = struct.unpack_from("<Q", phs, 56 * i + 8)
-            size, = struct.unpack_from("<Q", phs, 56 * i + 32)
-            if ptype != 4:
-                continue
-            f.seek(off)
-            b = f.read(size)
-            p = 0
-            while p + 12 <= len(b):
-                nsz, dsz, typ = struct.unpack_from("<III", b, p)
-                d = p + 12 + ((nsz + 3) & ~3)
-                if b[p + 12:p + 12 + nsz].rstrip(b"\0") == b"CORE" and typ == 1:
-                    pid, = struct.unpack_from("<I", b, d + 32)
-                    rip, = struct.unpack_from("<Q", b, d + 112 + 16 * 8)
-                    out.append((pid, rip))
-                p = d + ((dsz + 3) & ~3)
-    return out
+    return [(struct.unpack_from("<I", desc, 32)[0], struct.unpack_from("<Q", desc, 112 + 16 * 8)[0])
+            for name, typ, desc in read_elf(path)[0] if name == "CORE" and typ == 1]
 
 
 def main():
