@@ -17,14 +17,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 acc_need crash crash
 ACC_NAME=dmesg-xen
-VMCARVE=$(realpath -m "$1")
-[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
+acc_vmcarve "$1"
 BED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen) || acc_skip "the Xen test bed's outputs are not there (scripts/testbed-outputs xen builds them)"
 VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --no-build --vmlinux xen) || acc_skip "no vmlinux for the Xen bed"
-base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
-mkdir -p "$base" || exit 1
-WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
-trap acc_cleanup EXIT
+acc_workdir
 HOST=$BED/xen-kdump.vmcore
 [ -s "$HOST" ] || acc_die "$HOST is not there"
 

@@ -127,13 +127,11 @@ g1=$(find "$WORK/guests31" -name '*.kdump' 2> /dev/null | sort | head -1)
 if [ -n "$g1" ]; then
 	g1=$(basename "$g1" .kdump)
 	cp "$WORK/guests31/$g1.kdump" "$WORK/vc-$g1"
-	printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$WORK/cmds" "$VMLINUX" "$WORK/md-$g1" \
-		"$WORK/md-$g1.crash" "$WORK/md-$g1.crc" >> "$WORK/jobs"
+	acc_crash_job "$WORK/cmds" "$WORK/md-$g1" "$WORK/md-$g1.crash" >> "$WORK/jobs"
 	names+=("vc-$g1")
 fi
 for n in "${names[@]}"; do
-	[ -s "$WORK/$n" ] && printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' \
-		"$WORK/cmds" "$VMLINUX" "$WORK/$n" "$WORK/$n.crash" "$WORK/$n.crc" >> "$WORK/jobs"
+	[ -s "$WORK/$n" ] && acc_crash_job "$WORK/cmds" "$WORK/$n" "$WORK/$n.crash" >> "$WORK/jobs"
 done
 t0=$EPOCHREALTIME
 acc_parallel "$WORK/jobs"
@@ -144,7 +142,7 @@ normalise() { # DUMP
 		  while ((i = index(s, dump)) > 0) { out = out substr(s, 1, i - 1) "<DUMP>"; s = substr(s, i + length(dump)) }
 		  print out s }' "$1.crash"
 }
-[ "$(cat "$WORK/md-31.crc" 2> /dev/null)" = 0 ] && grep -q '^ *RELEASE: ' "$WORK/md-31.crash" ||
+[ "$(cat "$WORK/md-31.crash.rc" 2> /dev/null)" = 0 ] && grep -q '^ *RELEASE: ' "$WORK/md-31.crash" ||
 	acc_die "crash on makedumpfile's -d 31 output failed: $(grep -m3 -iE 'crash:|error' "$WORK/md-31.crash" | tr '\n' ' ')"
 normalise "$WORK/md-31" > "$WORK/md-31.norm"
 [ -n "$g1" ] && normalise "$WORK/md-$g1" > "$WORK/md-$g1.norm"
@@ -152,7 +150,7 @@ for n in "${names[@]:1}"; do
 	[ -s "$WORK/$n" ] || continue
 	ref=md-31
 	[ "$n" = "vc-$g1" ] && ref=md-$g1
-	rc=$(cat "$WORK/$n.crc" 2> /dev/null || echo '?')
+	rc=$(cat "$WORK/$n.crash.rc" 2> /dev/null || echo '?')
 	if [ "$rc" != 0 ] || ! grep -q '^ *RELEASE: ' "$WORK/$n.crash"; then
 		acc_fail "crash on $n: rc $rc: $(grep -m3 -iE 'crash:|error|cannot' "$WORK/$n.crash" | tr '\n' ' ')"
 	elif normalise "$WORK/$n" | diff -u "$WORK/$ref.norm" - > "$WORK/$n.diff"; then

@@ -21,6 +21,8 @@ import mmap
 import struct
 import sys
 
+from elfnotes import pt_loads
+
 ZERO_CHECK_MAX = 1 << 16  # distinct descriptors whose bytes are looked at
 
 
@@ -65,20 +67,7 @@ def kdump_states(path):
 
 
 def elf_loads(path):
-    with open(path, 'rb') as f:
-        h = f.read(64)
-        if h[:4] != b'\x7fELF' or h[4] != 2:
-            raise SystemExit(f'{path}: not an ELF64 file')
-        phoff, = struct.unpack_from('<Q', h, 32)
-        phentsize, phnum = struct.unpack_from('<HH', h, 54)
-        f.seek(phoff)
-        ph = f.read(phentsize * phnum)
-    loads = []
-    for k in range(phnum):
-        p_type, _, _, _, paddr, filesz, memsz, _ = struct.unpack_from('<IIQQQQQQ', ph, k * phentsize)
-        if p_type == 1:
-            loads.append((paddr, filesz, memsz))
-    return loads
+    return [(paddr, filesz, memsz) for paddr, _, filesz, memsz in pt_loads(path)]
 
 
 def elf_states(path, page=4096):

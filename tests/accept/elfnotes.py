@@ -14,20 +14,35 @@ import struct
 import sys
 
 
+def phdrs(f, path):
+    """The program headers of the open ELF64 file f: (p_type, offset, paddr, vaddr, filesz, memsz)."""
+    f.seek(0)
+    eh = f.read(64)
+    if len(eh) < 64 or eh[:4] != b"\x7fELF" or eh[4] != 2 or eh[5] != 1:
+        raise ValueError("%s: not a little-endian ELF64 file" % path)
+    phoff, shoff = struct.unpack_from("<QQ", eh, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", eh, 0x36)
+    if phnum == 0xFFFF:
+        f.seek(shoff + 0x2C)
+        phnum, = struct.unpack("<I", f.read(4))
+    out = []
+    for i in range(phnum):
+        f.seek(phoff + i * phentsize)
+        p_type, _, off, va, pa, filesz, memsz, _ = struct.unpack("<IIQQQQQQ", f.read(56))
+        out.append((p_type, off, pa, va, filesz, memsz))
+    return out
+
+
+def pt_loads(path):
+    """The PT_LOADs of an ELF64 file: (paddr, offset, filesz, memsz)."""
+    with open(path, "rb") as f:
+        return [(pa, off, filesz, memsz) for p_type, off, pa, _, filesz, memsz in phdrs(f, path) if p_type == 1]
+
+
 def read_elf(path):
     with open(path, "rb") as f:
-        eh = f.read(64)
-        if len(eh) < 64 or eh[:4] != b"\x7fELF" or eh[4] != 2 or eh[5] != 1:
-            raise ValueError("%s: not a little-endian ELF64 file" % path)
-        phoff, shoff = struct.unpack_from("<QQ", eh, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", eh, 0x36)
-        if phnum == 0xFFFF:
-            f.seek(shoff + 0x2C)
-            phnum, = struct.unpack("<I", f.read(4))
         notes, loads = [], []
-        for i in range(phnum):
-            f.seek(phoff + i * phentsize)
-            p_type, p_flags, off, va, pa, filesz, memsz, align = struct.unpack("<IIQQQQQQ", f.read(56))
+        for i, (p_type, off, pa, va, filesz, memsz) in enumerate(phdrs(f, path)):
             if p_type == 1:
                 loads.append((pa, va, filesz, memsz))
             elif p_type == 4:

@@ -59,21 +59,44 @@ acc_need() {
 	command -v "$1" > /dev/null 2>&1 || acc_skip "$1 is not installed (apt-get install $2)"
 }
 
+# acc_vmcarve [PATH]: the binary under test (PATH, else $VMCARVE) -> VMCARVE; fails when absent
+acc_vmcarve() {
+	VMCARVE=$(realpath -m "${1:-${VMCARVE:-}}")
+	[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
+}
+
+# acc_workdir: a scratch directory under $VMCARVE_ACCEPT_WORK -> WORK (acc_cleanup removes it
+# when the test passed)
+acc_workdir() {
+	local base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
+	mkdir -p "$base" || exit 1
+	WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
+	trap acc_cleanup EXIT
+}
+
+# acc_markers: the test bed's marker verifier's directory -> COMMON; skip when it is not there
+acc_markers() {
+	acc_shared
+	COMMON=$SHARED/testbed/common
+	[ -x "$COMMON/verify-markers" ] || acc_skip "verify-markers is not there ($COMMON)"
+}
+
+# acc_crash_job CMDS DUMP OUT: one acc_parallel job line: crash (with $VMLINUX) runs the
+# commands of file CMDS on DUMP, its output to OUT, its exit code to OUT.rc
+acc_crash_job() {
+	printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$1" "$VMLINUX" "$2" "$3" "$3.rc"
+}
+
 # acc_init NAME "$@": vmcarve, tools, scratch directory, test-bed paths
 #  sets VMCARVE, WORK, BED, VMLINUX, INPUT
 acc_init() {
 	ACC_NAME=$1
 	shift
-	VMCARVE=${1:-${VMCARVE:-}}
-	[ -n "$VMCARVE" ] || { echo "usage: $0 VMCARVE-BINARY (or set VMCARVE)"; exit 2; }
-	VMCARVE=$(realpath -m "$VMCARVE")
-	[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
+	[ -n "${1:-${VMCARVE:-}}" ] || { echo "usage: $0 VMCARVE-BINARY (or set VMCARVE)"; exit 2; }
+	acc_vmcarve "${1:-}"
 	"$PY" -c 'import kdumpfile' 2> /dev/null || acc_skip "$PY cannot import kdumpfile (apt-get install python3-libkdumpfile)"
 	acc_need makedumpfile makedumpfile
-	local base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
-	mkdir -p "$base" || exit 1
-	WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
-	trap acc_cleanup EXIT
+	acc_workdir
 	acc_log "$ACC_NAME: vmcarve $VMCARVE, scratch $WORK"
 	local rc
 	BED=$("$ACC_ROOT/scripts/testbed-outputs" kvm)

@@ -16,8 +16,9 @@ Exit 0: equal (with the explained zero difference); 1: a difference; 2: read err
 """
 import json
 import re
-import struct
 import sys
+
+from elfnotes import pt_loads
 
 NAMES = {'Pages filled with zero': 'zero', 'Non-private cache pages': 'cache',
          'Private cache pages': 'cache_private', 'User process data pages': 'user',
@@ -42,17 +43,9 @@ def partial_zero_frames(path, page=4096):
     """Frames a PT_LOAD holds only in part at its end, whose held bytes are all zero."""
     out = []
     with open(path, 'rb') as f:
-        h = f.read(64)
-        if h[:4] != b'\x7fELF' or h[4] != 2:
-            raise SystemExit(f'{path}: not an ELF64 file')
-        phoff, = struct.unpack_from('<Q', h, 32)
-        phentsize, phnum = struct.unpack_from('<HH', h, 54)
-        f.seek(phoff)
-        ph = f.read(phentsize * phnum)
-        for k in range(phnum):
-            p_type, _, off, _, paddr, filesz, memsz, _ = struct.unpack_from('<IIQQQQQQ', ph, k * phentsize)
+        for paddr, off, filesz, memsz in pt_loads(path):
             end = paddr + min(filesz, memsz)
-            if p_type != 1 or not end % page or end // page == paddr // page:
+            if not end % page or end // page == paddr // page:
                 continue
             f.seek(off + (end // page * page - paddr))
             held = f.read(end % page)

@@ -15,13 +15,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/accept/lib.sh
 . "$HERE/lib.sh"
 ACC_NAME=xen-names
-VMCARVE=$(realpath -m "$1")
-[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
+acc_vmcarve "$1"
 BED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen) || acc_skip "the Xen test bed's outputs are not there (scripts/testbed-outputs xen builds them)"
-base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
-mkdir -p "$base" || exit 1
-WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
-trap acc_cleanup EXIT
+acc_workdir
 for f in info/xenstore-ls.txt info/xl-list-l.json truth/domains.txt; do
 	[ -s "$BED/$f" ] || acc_die "$BED/$f is not there"
 done

@@ -25,17 +25,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 acc_need crash crash
 ACC_NAME=xen-pvh
-VMCARVE=$(realpath -m "${1:-${VMCARVE:-}}")
-[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
+acc_vmcarve "${1:-}"
 "$PY" -c 'import kdumpfile' 2> /dev/null || acc_skip "$PY cannot import kdumpfile"
 acc_bed xen-pvh
-acc_shared
-COMMON=$SHARED/testbed/common
-[ -x "$COMMON/verify-markers" ] || acc_skip "verify-markers is not there ($COMMON)"
-base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
-mkdir -p "$base" || exit 1
-WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
-trap acc_cleanup EXIT
+acc_markers
+acc_workdir
 
 # the p2m form the bed's CPU gives: AMD with nested paging (params.txt "CPU=qemu64,+npt")
 case $(grep -o 'CPU=[^ ]*' "$BED/params.txt") in
@@ -131,8 +125,7 @@ done
 printf '%s\n' sys 'bt -a' 'log | tail' q > "$WORK/cmds"
 : > "$WORK/jobs"
 for s in "${SESS[@]}"; do
-	printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$WORK/cmds" "$VMLINUX" "$WORK/$s" \
-		"$WORK/$s.crash" "$WORK/$s.crash.rc" >> "$WORK/jobs"
+	acc_crash_job "$WORK/cmds" "$WORK/$s" "$WORK/$s.crash" >> "$WORK/jobs"
 done
 t0=$EPOCHREALTIME
 acc_parallel "$WORK/jobs"

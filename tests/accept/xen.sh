@@ -40,20 +40,13 @@ case $SRC in kdump | qemu | qemu-nosyms) ;; *) echo "usage: $0 VMCARVE kdump|qem
 [ -n "$DOM" ] || { echo "usage: $0 VMCARVE kdump|qemu|qemu-nosyms DOMAIN"; exit 2; }
 acc_need crash crash
 ACC_NAME="xen-$SRC-$DOM"
-VMCARVE=$(realpath -m "$1")
-[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
+acc_vmcarve "$1"
 "$PY" -c 'import kdumpfile' 2> /dev/null || acc_skip "$PY cannot import kdumpfile"
-BED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen) || acc_skip "the Xen test bed's outputs are not there (scripts/testbed-outputs xen builds them)"
-VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --no-build --vmlinux xen) || acc_skip "no vmlinux for the Xen bed"
-acc_shared
-COMMON=$SHARED/testbed/common
-[ -x "$COMMON/verify-markers" ] || acc_skip "verify-markers is not there ($COMMON)"
+acc_bed xen
+acc_markers
 XENVER=$(awk '/Package: xen-hypervisor-4/ { print $4; exit }' "$BED/versions.txt")
 XENSYMS=$(ls "${VMCARVE_TESTBED_CACHE:-$HOME/.cache/vmcarve-testbed}"/unpack/xen-sysroot-"$XENVER"/usr/lib/debug/boot/xen-syms-* 2> /dev/null | grep -v '\.map$' | head -1)
-base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
-mkdir -p "$base" || exit 1
-WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
-trap acc_cleanup EXIT
+acc_workdir
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$line"; }
 set_domain() { # DOM
@@ -208,8 +201,7 @@ if [ "$SRC" = qemu-nosyms ]; then
 		rm -f "$WORK/$DOM.elf"
 		# crash on the kdump output: bt -a from the vCPU registers the embedded symbols found
 		[ -s "$WORK/$DOM.kdump-lzo" ] &&
-			printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$WORK/cmds" "$VMLINUX" \
-				"$WORK/$DOM.kdump-lzo" "$WORK/$DOM.crash" "$WORK/$DOM.crash.rc" >> "$WORK/jobs"
+			acc_crash_job "$WORK/cmds" "$WORK/$DOM.kdump-lzo" "$WORK/$DOM.crash" >> "$WORK/jobs"
 	done
 	t0=$EPOCHREALTIME
 	acc_parallel "$WORK/jobs"
@@ -297,8 +289,7 @@ fi
 for s in "${SESS[@]}"; do
 	dump=$WORK/$s
 	[ "$s" = genuine ] && dump=$GENUINE
-	printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$WORK/cmds" "$VMLINUX" "$dump" \
-		"$WORK/$s.crash" "$WORK/$s.crash.rc" >> "$WORK/jobs"
+	acc_crash_job "$WORK/cmds" "$dump" "$WORK/$s.crash" >> "$WORK/jobs"
 done
 t0=$EPOCHREALTIME
 acc_parallel "$WORK/jobs"

@@ -27,17 +27,10 @@ SRC=${2:-kdump}
 case $SRC in kdump | qemu) ;; *) echo "usage: $0 VMCARVE kdump|qemu"; exit 2 ;; esac
 acc_need crash crash
 ACC_NAME="xenfilter-$SRC"
-VMCARVE=$(realpath -m "$1")
-[ -x "$VMCARVE" ] || { echo "FAIL  $ACC_NAME: vmcarve binary $VMCARVE is not there"; exit 1; }
-BED=$("$ACC_ROOT/scripts/testbed-outputs" --no-build xen) || acc_skip "the Xen test bed's outputs are not there (scripts/testbed-outputs xen builds them)"
-VMLINUX=$("$ACC_ROOT/scripts/testbed-outputs" --no-build --vmlinux xen) || acc_skip "no vmlinux for the Xen bed"
-acc_shared
-COMMON=$SHARED/testbed/common
-[ -x "$COMMON/verify-markers" ] || acc_skip "verify-markers is not there ($COMMON)"
-base=${VMCARVE_ACCEPT_WORK:-${TMPDIR:-/tmp}}
-mkdir -p "$base" || exit 1
-WORK=$(mktemp -d "$base/$ACC_NAME.XXXXXX") || exit 1
-trap acc_cleanup EXIT
+acc_vmcarve "$1"
+acc_bed xen
+acc_markers
+acc_workdir
 case $SRC in kdump) INPUT=$BED/xen-kdump.vmcore ;; qemu) INPUT=$BED/host-qemu.elf ;; esac
 acc_log "$ACC_NAME: $INPUT, scratch $WORK"
 DOM0_P2M=$BED/$(sed -n 's/.* role=xen-dom0 .* map=\([^ ]*\).*/\1/p' "$BED/truth/domains.txt")
@@ -113,8 +106,7 @@ if "$VMCARVE" split -q -l "$WORK/host31k" -o "$WORK/split31k" > "$WORK/split31k.
 			acc_info "dom0 split output: $(size "$WORK/split31k/$f") bytes from the -d 31 --keep-guests host, $(size "$WORK/split0/$f") from the unfiltered one"
 		fi
 		for s in split31k split0; do
-			printf 'timeout 600 crash -s -i %q %q %q > %q 2>&1; echo $? > %q\n' "$WORK/cmds" "$VMLINUX" "$WORK/$s/$f" \
-				"$WORK/$s-$id.crash" "$WORK/$s-$id.rc" >> "$WORK/jobs"
+			acc_crash_job "$WORK/cmds" "$WORK/$s/$f" "$WORK/$s-$id.crash" >> "$WORK/jobs"
 		done
 	done < <(grep '^name=' "$BED/truth/domains.txt")
 	t0=$EPOCHREALTIME
@@ -123,7 +115,7 @@ if "$VMCARVE" split -q -l "$WORK/host31k" -o "$WORK/split31k" > "$WORK/split31k.
 	tasks() { grep -m1 '^ *TASKS:' "$1" | tr -d ' '; }
 	for id in "${!OUT[@]}"; do
 		c=$WORK/split31k-$id.crash
-		rc=$(cat "$WORK/split31k-$id.rc" 2> /dev/null)
+		rc=$(cat "$WORK/split31k-$id.crash.rc" 2> /dev/null)
 		if [ "$rc" != 0 ] || ! grep -q '^ *RELEASE: ' "$c"; then
 			acc_fail "crash on domain $id (-d 31 --keep-guests, split): rc $rc: $(grep -m3 -iE 'crash:|error|cannot' "$c" | tr '\n' ' ')"
 			continue
