@@ -46,7 +46,7 @@ TEST(empty_bitmap)
 	CHECK_EQ(vmc_bitmap_next_set(&b, 0), 0);
 	CHECK_EQ(vmc_bitmap_next_clear(&b, 0), 0);
 	vmc_bitmap_release(&b);
-	CHECK(b.words == NULL);
+	CHECK(!vmc_bitmap_live(&b));
 }
 
 TEST(set_clear_test_word_edges)
