@@ -429,6 +429,12 @@ static enum vmc_status read_bitmap(struct kdump_open *o, struct vmc_bitmap *b, u
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the %s", what);
 	for (uint64_t j = 0; j < need && !rc; j += BLK) {
 		size_t n = need - j < BLK ? (size_t)(need - j) : BLK;
+		uint64_t data = vmc_bytesrc_next_data(o->srcs[0], off + j);
+		if (data >= off + j + n) {
+			/* a hole reads as zeros, and b is clear: skip to the block holding data */
+			j = data - off < need ? (data - off) / BLK * BLK - BLK : need;
+			continue;
+		}
 		if (!(rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, n, off + j, what, d)))
 			vmc_bitmap_from_bytes_at(b, j, bytes, n);
 	}
@@ -445,11 +451,23 @@ static enum vmc_status check_part_bitmap(struct kdump_open *o, const struct kfil
 	uint8_t buf[4096], mine[4096];
 	enum vmc_status rc;
 
-	for (uint64_t j = j0; j < j1; j += sizeof(buf)) {
-		size_t n = j1 - j < sizeof(buf) ? (size_t)(j1 - j) : sizeof(buf);
-		if ((rc = vmc_bytesrc_read_exact(f->src, buf, n, off + j, what, d)))
+	for (uint64_t j = j0, n; j < j1; j += n) {
+		uint64_t data = vmc_bytesrc_next_data(f->src, off + j);
+		n = j1 - j < sizeof(buf) ? j1 - j : sizeof(buf);
+		if (data >= off + j + n) {
+			/* file holes (zeros) up to the data: the reference must be clear there too */
+			uint64_t hend = data - off < j1 ? data - off : j1, from = j * 8 > s ? j * 8 : s;
+			uint64_t to = hend * 8 < e ? hend * 8 : e, p = vmc_bitmap_next_set(ref, from);
+			if (p < to)
+				return vmc_fail_at(d, VMC_ERR_ARGS, f->src->name, off + p / 8,
+						   "split part's %s differs from %s's at frame 0x%llx (parts of different dumps?)",
+						   what, o->srcs[0]->name, (unsigned long long)p);
+			n = hend - j;
+			continue;
+		}
+		if ((rc = vmc_bytesrc_read_exact(f->src, buf, (size_t)n, off + j, what, d)))
 			return rc;
-		vmc_bitmap_to_bytes_at(ref, j, mine, n);
+		vmc_bitmap_to_bytes_at(ref, j, mine, (size_t)n);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t b = j + i;
 			uint8_t mask = 0xff;
