@@ -575,6 +575,8 @@ static enum vmc_status elf_open_phases(struct elf_open *o, struct vmc_diag *d)
 		return rc;
 	mark_past_eof(o);
 	mark_flat_holes(o);
+	if ((rc = vmc_dump_check_bitmaps(o->dump, d)))
+		return rc;
 	ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");

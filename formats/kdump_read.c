@@ -12,6 +12,7 @@
 #include "notes.h"
 
 #define NOTES_MAX (64u << 20)
+#define RANK_SUBS (VMC_BITMAP_CHUNK_BITS / 4096) /* sub-ranks per bitmap chunk */
 
 struct kfile {
 	struct vmc_bytesrc *src;
@@ -24,7 +25,10 @@ struct kdump_priv {
 	struct kfile *files;
 	unsigned nfiles;
 	struct vmc_bitmap bm2; /* the file's 2nd bitmap, unmodified: descriptor positions */
-	uint64_t *rank;        /* set bits of bm2 below chunk k*4096 */
+	/* the descriptor index, sparse as bm2: rank[k] = set bits of bm2 below its chunk k;
+	 * sub[k][j] (allocated chunks only) = set bits of chunk k below its frame j * 4096 */
+	uint64_t *rank;
+	uint32_t (**sub)[RANK_SUBS];
 };
 
 static int kdump_probe(const uint8_t *head, size_t len)
@@ -34,14 +38,22 @@ static int kdump_probe(const uint8_t *head, size_t len)
 	return 0;
 }
 
+/* Set bits of bm2 below pfn (<= max_mapnr): the descriptor's index. At most 63 popcounts. */
 static uint64_t rank_of(const struct kdump_priv *kp, uint64_t pfn)
 {
-	uint64_t r = kp->rank[pfn >> 12], w = (pfn >> 12) << 6;
+	uint64_t k = pfn >> VMC_BITMAP_CHUNK_SHIFT, j = pfn & (VMC_BITMAP_CHUNK_BITS - 1), r, w;
+	const uint64_t *c;
 
-	for (; w < (pfn >> 6); w++)
-		r += (uint64_t)__builtin_popcountll(kp->bm2.words[w]);
-	if (pfn & 63)
-		r += (uint64_t)__builtin_popcountll(kp->bm2.words[pfn >> 6] & ((1ull << (pfn & 63)) - 1));
+	if (k >= kp->bm2.nchunks) /* pfn == max_mapnr: a part ending the set */
+		return kp->rank[kp->bm2.nchunks];
+	r = kp->rank[k];
+	if (!(c = kp->bm2.chunk[k]))
+		return r;
+	r += (*kp->sub[k])[j >> 12];
+	for (w = (j >> 12) << 6; w < (j >> 6); w++)
+		r += (uint64_t)__builtin_popcountll(c[w]);
+	if (j & 63)
+		r += (uint64_t)__builtin_popcountll(c[j >> 6] & ((1ull << (j & 63)) - 1));
 	return r;
 }
 
@@ -267,6 +279,10 @@ static void kdump_close(struct vmc_dump *dump)
 	for (unsigned i = 0; i < kp->nfiles; i++)
 		vmc_bytesrc_free(kp->files[i].src);
 	free(kp->files);
+	if (kp->sub)
+		for (uint64_t k = 0; k < kp->bm2.nchunks; k++)
+			free(kp->sub[k]);
+	free(kp->sub);
 	vmc_bitmap_release(&kp->bm2);
 	free(kp->rank);
 	free(kp);
@@ -399,31 +415,31 @@ static void set_facts(struct kdump_open *o)
 	}
 }
 
-/* Read the 1st (RAM) and 2nd (stored) bitmaps of `need` bytes each from the first file. */
-static enum vmc_status read_bitmaps(struct kdump_open *o, uint64_t bm_off, uint64_t bm2_off, uint64_t need,
-				   struct vmc_diag *d)
+/* Read one bitmap of `need` bytes at `off` of the first file into b (all clear), a block at a
+ * time: a bitmap of mostly zeros (RAM at a high address) costs neither a buffer of its size
+ * nor chunks for its holes. */
+static enum vmc_status read_bitmap(struct kdump_open *o, struct vmc_bitmap *b, uint64_t off, uint64_t need,
+				   const char *what, struct vmc_diag *d)
 {
-	uint8_t *bytes = malloc(need ? need : 1);
-	enum vmc_status rc;
+	enum { BLK = 1 << 16 };
+	uint8_t *bytes = malloc(BLK);
+	enum vmc_status rc = VMC_OK;
 
 	if (!bytes)
-		return vmc_fail(d, VMC_ERR_NOMEM, "bitmap of 0x%llx bytes", (unsigned long long)need);
-	rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm_off, "1st bitmap", d);
-	if (!rc) {
-		vmc_bitmap_from_bytes(&o->dump->ram, bytes, need);
-		if (bm2_off != bm_off) /* one bitmap only: it is both */
-			rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, need, bm2_off, "2nd bitmap", d);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the %s", what);
+	for (uint64_t j = 0; j < need && !rc; j += BLK) {
+		size_t n = need - j < BLK ? (size_t)(need - j) : BLK;
+		uint64_t data = vmc_bytesrc_next_data(o->srcs[0], off + j);
+		if (data >= off + j + n) {
+			/* a hole reads as zeros, and b is clear: skip to the block holding data */
+			j = data - off < need ? (data - off) / BLK * BLK - BLK : need;
+			continue;
+		}
+		if (!(rc = vmc_bytesrc_read_exact(o->srcs[0], bytes, n, off + j, what, d)))
+			vmc_bitmap_from_bytes_at(b, j, bytes, n);
 	}
-	if (!rc)
-		vmc_bitmap_from_bytes(&o->kp->bm2, bytes, need);
 	free(bytes);
-	return rc;
-}
-
-/* One byte of a bitmap, as the file holds it. */
-static uint8_t bitmap_byte(const struct vmc_bitmap *b, uint64_t j)
-{
-	return (uint8_t)(b->words[j / 8] >> (8 * (j % 8)));
+	return rc ? rc : vmc_bitmap_check(b, what, d);
 }
 
 /* A split part's own copy of one bitmap over its frames [s, e) must be the first file's (the
@@ -432,13 +448,26 @@ static enum vmc_status check_part_bitmap(struct kdump_open *o, const struct kfil
 					 const struct vmc_bitmap *ref, const char *what, struct vmc_diag *d)
 {
 	uint64_t s = f->start_pfn, e = f->end_pfn, j0 = s / 8, j1 = (e + 7) / 8;
-	uint8_t buf[4096];
+	uint8_t buf[4096], mine[4096];
 	enum vmc_status rc;
 
-	for (uint64_t j = j0; j < j1; j += sizeof(buf)) {
-		size_t n = j1 - j < sizeof(buf) ? (size_t)(j1 - j) : sizeof(buf);
-		if ((rc = vmc_bytesrc_read_exact(f->src, buf, n, off + j, what, d)))
+	for (uint64_t j = j0, n; j < j1; j += n) {
+		uint64_t data = vmc_bytesrc_next_data(f->src, off + j);
+		n = j1 - j < sizeof(buf) ? j1 - j : sizeof(buf);
+		if (data >= off + j + n) {
+			/* file holes (zeros) up to the data: the reference must be clear there too */
+			uint64_t hend = data - off < j1 ? data - off : j1, from = j * 8 > s ? j * 8 : s;
+			uint64_t to = hend * 8 < e ? hend * 8 : e, p = vmc_bitmap_next_set(ref, from);
+			if (p < to)
+				return vmc_fail_at(d, VMC_ERR_ARGS, f->src->name, off + p / 8,
+						   "split part's %s differs from %s's at frame 0x%llx (parts of different dumps?)",
+						   what, o->srcs[0]->name, (unsigned long long)p);
+			n = hend - j;
+			continue;
+		}
+		if ((rc = vmc_bytesrc_read_exact(f->src, buf, (size_t)n, off + j, what, d)))
 			return rc;
+		vmc_bitmap_to_bytes_at(ref, j, mine, (size_t)n);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t b = j + i;
 			uint8_t mask = 0xff;
@@ -446,11 +475,11 @@ static enum vmc_status check_part_bitmap(struct kdump_open *o, const struct kfil
 				mask &= (uint8_t)(0xff << (s % 8));
 			if (b == e / 8)
 				mask &= (uint8_t)((1u << (e % 8)) - 1);
-			if ((buf[i] ^ bitmap_byte(ref, b)) & mask)
+			if ((buf[i] ^ mine[i]) & mask)
 				return vmc_fail_at(d, VMC_ERR_ARGS, f->src->name, off + b,
 						   "split part's %s differs from %s's at frame 0x%llx (parts of different dumps?)",
 						   what, o->srcs[0]->name, (unsigned long long)(b * 8 + (unsigned)__builtin_ctz(
-							   (unsigned)((buf[i] ^ bitmap_byte(ref, b)) & mask))));
+							   (unsigned)((buf[i] ^ mine[i]) & mask))));
 		}
 	}
 	return VMC_OK;
@@ -483,7 +512,9 @@ static enum vmc_status load_bitmaps(struct kdump_open *o, struct vmc_diag *d)
 	}
 	if ((rc = vmc_dump_alloc_bitmaps(dump, k0->max_mapnr, d)) || (rc = vmc_bitmap_init(&kp->bm2, k0->max_mapnr, d)))
 		return rc;
-	if ((rc = read_bitmaps(o, bm_off, two ? bm_off + bm_len / 2 : bm_off, need, d)))
+	/* one bitmap only: it is both */
+	if ((rc = read_bitmap(o, &dump->ram, bm_off, need, "1st bitmap", d)) ||
+	    (rc = read_bitmap(o, &kp->bm2, two ? bm_off + bm_len / 2 : bm_off, need, "2nd bitmap", d)))
 		return rc;
 	for (unsigned i = 0; i < o->nsrc; i++) {
 		const struct kfile *f = &kp->files[i];
@@ -494,11 +525,11 @@ static enum vmc_status load_bitmaps(struct kdump_open *o, struct vmc_diag *d)
 			return rc;
 	}
 	/* a frame stored but not RAM is treated as RAM (QEMU writes identical bitmaps anyway) */
-	for (uint64_t w = 0; w < (k0->max_mapnr + 63) / 64; w++) {
-		dump->stored.words[w] = kp->bm2.words[w];
-		dump->ram.words[w] |= kp->bm2.words[w];
-	}
-	return VMC_OK;
+	vmc_bitmap_release(&dump->stored);
+	if ((rc = vmc_bitmap_copy(&dump->stored, &kp->bm2, d)))
+		return rc;
+	vmc_bitmap_or(&dump->ram, &kp->bm2);
+	return vmc_bitmap_check(&dump->ram, "1st bitmap", d);
 }
 
 /* Frames of a split set outside every part are not stored. */
@@ -518,21 +549,35 @@ static void check_split_ranges(struct kdump_open *o)
 	}
 }
 
-/* kp->rank[c]: the set bits of the 2nd bitmap below frame c * 4096, so that a frame's
- * descriptor is found without counting from 0. */
+/* kp->rank and kp->sub: the set bits of the 2nd bitmap below each of its chunks and, inside
+ * an allocated chunk, below each 4096 frames, so that a frame's descriptor is found without
+ * counting from 0; 8 bytes per chunk and 256 per allocated one, not per 4096 frames of
+ * max_mapnr. */
 static enum vmc_status build_rank(struct kdump_open *o, struct vmc_diag *d)
 {
 	struct kdump_priv *kp = o->kp;
-	uint64_t max_mapnr = o->k0.max_mapnr, r = 0, nwords = (max_mapnr + 63) / 64;
+	const struct vmc_bitmap *b = &kp->bm2;
+	uint64_t r = 0;
 
-	kp->rank = malloc(((max_mapnr >> 12) + 1) * sizeof(uint64_t));
-	if (!kp->rank)
+	kp->rank = malloc((b->nchunks + 1) * sizeof(*kp->rank));
+	kp->sub = calloc(b->nchunks + 1, sizeof(*kp->sub));
+	if (!kp->rank || !kp->sub)
 		return vmc_fail(d, VMC_ERR_NOMEM, "descriptor index");
-	for (uint64_t c = 0; c <= (max_mapnr >> 12); c++) {
-		kp->rank[c] = r;
-		for (uint64_t w = c << 6; w < ((c + 1) << 6) && w < nwords; w++)
-			r += (uint64_t)__builtin_popcountll(kp->bm2.words[w]);
+	for (uint64_t k = 0; k < b->nchunks; k++) {
+		kp->rank[k] = r;
+		if (!b->chunk[k])
+			continue;
+		if (!(kp->sub[k] = malloc(sizeof(*kp->sub[k]))))
+			return vmc_fail(d, VMC_ERR_NOMEM, "descriptor index");
+		for (uint64_t s = 0, in = 0; s < RANK_SUBS; s++) {
+			(*kp->sub[k])[s] = (uint32_t)in;
+			for (uint64_t w = s << 6; w < (s + 1) << 6; w++)
+				in += (uint64_t)__builtin_popcountll(b->chunk[k][w]);
+			if (s + 1 == RANK_SUBS)
+				r += in;
+		}
 	}
+	kp->rank[b->nchunks] = r;
 	for (unsigned i = 0; i < o->nsrc; i++)
 		kp->files[i].rank_start = rank_of(kp, kp->files[i].start_pfn);
 	return VMC_OK;
@@ -613,7 +658,7 @@ static enum vmc_status kdump_open_phases(struct kdump_open *o, struct vmc_diag *
 			return rc;
 	mark_flat_cut(o);
 	o->dump->scratch_size = o->k0.block_size;
-	return VMC_OK;
+	return vmc_dump_check_bitmaps(o->dump, d);
 }
 
 static enum vmc_status kdump_open(struct vmc_dump *dump, struct vmc_bytesrc **srcs, unsigned nsrc,

@@ -149,8 +149,7 @@ static enum vmc_status write_bitmap(struct vmc_writer *w, const struct vmc_bitma
 		}
 		memset(blk, 0, bs);
 		for (uint64_t j = lo / 64; j < (hi + 63) / 64; j++) {
-			uint64_t v = (j < (a->nbits + 63) / 64 ? a->words[j] : 0) |
-				     (b && j < (b->nbits + 63) / 64 ? b->words[j] : 0);
+			uint64_t v = vmc_bitmap_word(a, j) | (b ? vmc_bitmap_word(b, j) : 0);
 			for (unsigned k = 0; v && k < 8; k++, v >>= 8)
 				blk[(j - lo / 64) * 8 + k] = (uint8_t)v;
 		}

@@ -246,6 +246,11 @@ static enum vmc_status publish(struct xc_open *o, struct vmc_diag *d)
 		if (off + o->page_size > o->src->size || off + o->page_size < off)
 			vmc_dump_mark_missing(dump, xp->ents[i].pfn, o->src->name, off, "lies past the end of the file");
 	}
+	if ((rc = vmc_dump_check_bitmaps(dump, d))) {
+		dump->priv = NULL; /* xc_open_release() frees the index */
+		o->xp = xp;
+		return rc;
+	}
 	if (o->ndup)
 		vmc_warn(d, "%s: %llu pages repeat a pfn already stored; the first one is used", o->src->name,
 			 (unsigned long long)o->ndup);

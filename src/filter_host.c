@@ -80,8 +80,7 @@ static enum vmc_status dom0_filter(struct hfilter *f)
 		vmc_dump_close(gd);
 		return VMC_OK;
 	}
-	if (!(rc = vmc_bitmap_init(&gkeep, gd->stored.nbits, f->d))) {
-		memcpy(gkeep.words, gd->stored.words, ((gd->stored.nbits + 63) / 64) * 8);
+	if (!(rc = vmc_bitmap_copy(&gkeep, &gd->stored, f->d))) {
 		rc = vmc_linux_pageclass(&km, (unsigned)f->opts->dump_level, &gkeep, &c, f->d);
 	}
 	if (!rc) {

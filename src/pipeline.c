@@ -77,9 +77,8 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	struct vmc_note vi;
 	bool by_owner = false;
 
-	if ((rc = vmc_bitmap_init(keep, dump->stored.nbits, d)))
+	if ((rc = vmc_bitmap_copy(keep, &dump->stored, d)))
 		return rc;
-	memcpy(keep->words, dump->stored.words, ((dump->stored.nbits + 63) / 64) * 8);
 	vmc_diag_init(&d2);
 	/* a hypervisor host by frame owner: Xen's dumps carry Xen's VMCOREINFO_XEN, not a kernel's */
 	if (!dump->machine_frames && !vmc_notes_find(dump->notes, dump->notes_len, "VMCOREINFO", &vi) &&
@@ -115,7 +114,7 @@ static enum vmc_status filter(struct vmc_dump *dump, const struct vmc_convert_op
 	} else if (opts->keep_guests) {
 		rc = keep_guests(dump, keep, guest_kept, d);
 	}
-	return rc;
+	return rc ? rc : vmc_bitmap_check(keep, "kept frames", d);
 }
 
 enum vmc_status vmc_convert(struct vmc_dump *dump, struct vmc_bytesink *sink, const struct vmc_convert_opts *opts,

@@ -306,6 +306,19 @@ enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_
 	return VMC_OK;
 }
 
+uint64_t vmc_bytesrc_next_data(const struct vmc_bytesrc *src, uint64_t off)
+{
+	off_t r;
+
+	if (src->fd < 0 || off >= src->size)
+		return off;
+	/* lseek moves the shared offset, which no reader uses: they all pread */
+	r = lseek(src->fd, (off_t)off, SEEK_DATA);
+	if (r < 0) /* ENXIO: holes to the end; others (procfs, devices): unknown */
+		return errno == ENXIO ? src->size : off;
+	return (uint64_t)r > off ? ((uint64_t)r < src->size ? (uint64_t)r : src->size) : off;
+}
+
 bool vmc_bytesrc_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len)
 {
 	return !src->ops->covered || src->ops->covered(src, off, len);

@@ -57,6 +57,11 @@ enum vmc_status vmc_bytesrc_read_exact(struct vmc_bytesrc *src, void *buf, size_
  * carved guest reads its host's frames in any order). One thread per source. */
 void vmc_bytesrc_mapped(struct vmc_bytesrc *src, uint64_t off, uint64_t len);
 
+/* The first offset at or after off that may hold data other than zeros: past a file's holes
+ * (SEEK_DATA), so a reader can skip gigabytes of a sparse file's zeros (a kdump bitmap for RAM
+ * at a high address). off itself where that is unknown; src->size when only holes follow. */
+uint64_t vmc_bytesrc_next_data(const struct vmc_bytesrc *src, uint64_t off);
+
 /* The covered() op, or true for sources without holes. */
 bool vmc_bytesrc_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t len);
 

@@ -9,7 +9,7 @@ void vmc_dump_out_info(const struct vmc_dump *dump, bool partial, struct vmc_out
 		.max_pfn = dump->max_pfn,
 		.ram = &dump->ram,
 		.stored = &dump->stored,
-		.missing = partial && dump->missing.words ? &dump->missing : NULL,
+		.missing = partial && vmc_bitmap_live(&dump->missing) ? &dump->missing : NULL,
 		.notes = dump->notes,
 		.notes_len = dump->notes_len,
 		.uts = dump->has_uts ? &dump->uts : NULL,

@@ -21,6 +21,16 @@ enum vmc_status vmc_dump_alloc_bitmaps(struct vmc_dump *dump, uint64_t max_pfn, 
 	return VMC_OK;
 }
 
+enum vmc_status vmc_dump_check_bitmaps(const struct vmc_dump *dump, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if ((rc = vmc_bitmap_check(&dump->ram, "RAM", d)) || (rc = vmc_bitmap_check(&dump->stored, "stored", d)) ||
+	    (rc = vmc_bitmap_check(&dump->missing, "missing", d)))
+		return rc;
+	return VMC_OK;
+}
+
 void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file, uint64_t off, const char *why)
 {
 	struct vmc_diag d;
@@ -28,7 +38,7 @@ void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file
 	if (!dump->nmissing)
 		snprintf(dump->missing_why, sizeof(dump->missing_why), "%s: offset 0x%llx: frame 0x%llx %s", file,
 			 (unsigned long long)off, (unsigned long long)pfn, why);
-	if (!dump->missing.words && vmc_bitmap_init(&dump->missing, dump->max_pfn, &d))
+	if (!vmc_bitmap_live(&dump->missing) && vmc_bitmap_init(&dump->missing, dump->max_pfn, &d))
 		return;
 	if (!vmc_bitmap_test(&dump->missing, pfn)) {
 		vmc_bitmap_set(&dump->missing, pfn);
@@ -45,7 +55,7 @@ void vmc_dump_mark_missing_range(struct vmc_dump *dump, uint64_t pfn, uint64_t c
 
 	if (first >= dump->max_pfn || first - pfn >= count)
 		return;
-	if (!dump->missing.words && vmc_bitmap_init(&dump->missing, dump->max_pfn, &d))
+	if (!vmc_bitmap_live(&dump->missing) && vmc_bitmap_init(&dump->missing, dump->max_pfn, &d))
 		return;
 	if (!dump->nmissing)
 		snprintf(dump->missing_why, sizeof(dump->missing_why), "%s: offset 0x%llx: frame 0x%llx %s", file,

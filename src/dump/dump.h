@@ -77,8 +77,11 @@ enum vmc_status vmc_dump_read_page(struct vmc_dump *dump, uint64_t pfn, void *bu
 
 /* Helpers for readers: size the bitmaps for max_pfn; the upper bound keeps hostile headers
  * from demanding absurd memory. */
-#define VMC_MAX_PFN_LIMIT (1ull << 36) /* 256 TiB of 4 KiB frames; 2 x 8 GiB of bitmap */
+#define VMC_MAX_PFN_LIMIT (1ull << 36) /* 256 TiB of 4 KiB frames; a 2 MiB bitmap directory */
 enum vmc_status vmc_dump_alloc_bitmaps(struct vmc_dump *dump, uint64_t max_pfn, struct vmc_diag *d);
+/* VMC_ERR_NOMEM if filling the ram, stored or missing bitmap ran out of memory (their chunks
+ * are allocated as bits are set): a reader's last step. */
+enum vmc_status vmc_dump_check_bitmaps(const struct vmc_dump *dump, struct vmc_diag *d);
 /* Record that a frame should be stored but is not; the first call keeps `why`. */
 void vmc_dump_mark_missing(struct vmc_dump *dump, uint64_t pfn, const char *file, uint64_t off, const char *why);
 /* The same for the stored frames among [pfn, pfn + count), in time independent of count's

@@ -46,7 +46,7 @@ static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
 	const struct vmc_dump *dump = s->dump;
 	uint64_t pfn = vmc_bitmap_next_set(s->sel, from);
 
-	if (s->partial && dump->missing.words) {
+	if (s->partial && vmc_bitmap_live(&dump->missing)) {
 		uint64_t m = vmc_bitmap_next_set(&dump->missing, from);
 		if (m < pfn)
 			pfn = m;
@@ -241,7 +241,7 @@ enum vmc_status vmc_dump_pagestream_new_sel(struct vmc_dump *dump, const struct 
 	s->pfn = s->fill_pfn = start_pfn;
 	s->end_pfn = end_pfn < dump->max_pfn ? end_pfn : dump->max_pfn;
 	s->ps.total = vmc_bitmap_count_range(s->sel, start_pfn, s->end_pfn - start_pfn) +
-		      (partial && dump->missing.words ? vmc_bitmap_count_range(&dump->missing, start_pfn, s->end_pfn - start_pfn)
+		      (partial && vmc_bitmap_live(&dump->missing) ? vmc_bitmap_count_range(&dump->missing, start_pfn, s->end_pfn - start_pfn)
 						      : 0);
 	if (dump->ops->read_run || dump->ops->map_run)
 		s->run = malloc((size_t)RUN_PAGES << dump->page_shift); /* optional: NULL reads page by page */

@@ -3,11 +3,19 @@
 
 static uint64_t word_of(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t w)
 {
-	uint64_t v = w < (a->nbits + 63) / 64 ? a->words[w] : 0;
+	return vmc_bitmap_word(a, w) | (b ? vmc_bitmap_word(b, w) : 0);
+}
 
-	if (b && w < (b->nbits + 63) / 64)
-		v |= b->words[w];
-	return v;
+/* The word holding the next set bit of a|b at or after word w's start: sparse bitmaps skip
+ * their absent chunks. */
+static uint64_t next_word(const struct vmc_bitmap *a, const struct vmc_bitmap *b, uint64_t w)
+{
+	uint64_t na = vmc_bitmap_next_set(a, w * 64), nb = b ? vmc_bitmap_next_set(b, w * 64) : UINT64_MAX;
+	uint64_t n = na < a->nbits ? na : UINT64_MAX;
+
+	if (b && nb < b->nbits && nb < n)
+		n = nb;
+	return n == UINT64_MAX ? UINT64_MAX : n / 64;
 }
 
 /* The frame holding the page of rank `rank` (0-based) among the set bits of a|b below
@@ -20,6 +28,10 @@ static uint64_t pfn_of_rank(const struct vmc_bitmap *a, const struct vmc_bitmap 
 		uint64_t v = word_of(a, b, w);
 		unsigned n;
 
+		if (!v && (w = next_word(a, b, w) - 1) >= nwords - 1)
+			break; /* no set bit left (UINT64_MAX - 1), or only past max_pfn */
+		if (!v)
+			continue;
 		if (w == nwords - 1 && (max_pfn & 63))
 			v &= (1ull << (max_pfn & 63)) - 1;
 		n = (unsigned)__builtin_popcountll(v);
@@ -39,6 +51,10 @@ static uint64_t count_below(const struct vmc_bitmap *a, const struct vmc_bitmap 
 
 	for (uint64_t w = 0; w < nwords; w++) {
 		uint64_t v = word_of(a, b, w);
+		if (!v && (w = next_word(a, b, w) - 1) >= nwords - 1)
+			break;
+		if (!v)
+			continue;
 		if (w == nwords - 1 && (max_pfn & 63))
 			v &= (1ull << (max_pfn & 63)) - 1;
 		n += (uint64_t)__builtin_popcountll(v);

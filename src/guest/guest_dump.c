@@ -244,7 +244,7 @@ enum vmc_status vmc_guest_dump_open(struct vmc_dump *host, struct vmc_guest *g, 
 				n = e->count - k;
 			if (vmc_bitmap_test(&host->stored, hpfn))
 				vmc_bitmap_set_range(&dump->stored, e->pfn + k, n);
-			else if (host->missing.words)
+			else if (vmc_bitmap_live(&host->missing))
 				for (uint64_t j = 0; j < n; j++)
 					if (vmc_bitmap_test(&host->missing, hpfn + j))
 						vmc_dump_mark_missing(dump, e->pfn + k + j, host->name,
@@ -253,7 +253,7 @@ enum vmc_status vmc_guest_dump_open(struct vmc_dump *host, struct vmc_guest *g, 
 			k += n;
 		}
 	}
-	if ((rc = build_notes(dump, g, d)))
+	if ((rc = vmc_dump_check_bitmaps(dump, d)) || (rc = build_notes(dump, g, d)))
 		goto fail;
 	dump->machine_frames = g->space == VMC_SPACE_MACHINE;
 	if (g->has_uts) {

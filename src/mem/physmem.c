@@ -40,7 +40,7 @@ const uint8_t *vmc_physmem_frame(struct vmc_physmem *pm, uint64_t pfn, struct vm
 		return pm->page;
 	if (!vmc_bitmap_test(&dump->stored, pfn)) {
 		const char *why = pfn >= dump->max_pfn || !vmc_bitmap_test(&dump->ram, pfn) ? "is not RAM in the dump"
-				  : dump->missing.words && vmc_bitmap_test(&dump->missing, pfn) ? "is missing from the dump"
+				  : vmc_bitmap_live(&dump->missing) && vmc_bitmap_test(&dump->missing, pfn) ? "is missing from the dump"
 												 : "was excluded by the dumper";
 		vmc_fail(d, VMC_ERR_MISSING, "%s: physical address 0x%llx %s", dump->name,
 			 (unsigned long long)(pfn << dump->page_shift), why);

@@ -5,10 +5,12 @@
  * p_filesz < p_memsz tail, with a few real pages (deterministic pseudo-random bytes) spread
  * over the stored data. Shares no code with vmcarve.
  *
- * Usage: mksparse OUT [RAM_GIB [SEGMENTS [STORED_MIB_PER_SEGMENT [REAL_PAGES]]]]
+ * Usage: mksparse OUT [RAM_GIB [SEGMENTS [STORED_MIB_PER_SEGMENT [REAL_PAGES [HIGH_PADDR]]]]]
  *   defaults: 1024 GiB of RAM, 64 segments, 64 MiB stored per segment, 256 real pages.
  *   STORED_MIB_PER_SEGMENT = all: every segment wholly stored (the file is RAM_GIB big, sparse).
- * Prints the RAM, stored and real page counts.
+ *   HIGH_PADDR: the last segment starts at this physical address instead (e.g. 0x400000000000,
+ *   2^46), as an odd or hostile dump can have: the highest frame far above the RAM there is.
+ * Prints the RAM, stored and real page counts, and the highest frame + 1 (max_pfn).
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -55,14 +57,17 @@ int main(int argc, char **argv)
 	int all = argc > 4 && strcmp(argv[4], "all") == 0;
 	uint64_t stored_mib = argc > 4 && !all ? strtoull(argv[4], NULL, 0) : 64;
 	uint64_t nreal = argc > 5 ? strtoull(argv[5], NULL, 0) : 256;
-	uint64_t ram = ram_gib << 30, segsz, filesz, data_off, nstored, off;
+	uint64_t high = argc > 6 ? strtoull(argv[6], NULL, 0) : 0;
+	uint64_t ram = ram_gib << 30, segsz, filesz, data_off, nstored, off, top = 0;
 	uint8_t note[256], page[PAGE];
 	size_t note_len = vmcoreinfo_note(note);
 	Elf64_Ehdr eh = { 0 };
 	int fd;
 
-	if (argc < 2 || !nseg || !ram_gib || (ram / nseg) % PAGE || nseg > 60000) {
-		fprintf(stderr, "usage: mksparse OUT [RAM_GIB [SEGMENTS [STORED_MIB|all [REAL_PAGES]]]]\n");
+	if (argc < 2 || !nseg || !ram_gib || (ram / nseg) % PAGE || nseg > 60000 || high % PAGE ||
+	    (high && high < ram - ram / nseg)) {
+		fprintf(stderr, "usage: mksparse OUT [RAM_GIB [SEGMENTS [STORED_MIB|all [REAL_PAGES [HIGH_PADDR]]]]]\n"
+				"  (HIGH_PADDR page-aligned, above the other segments)\n");
 		return 2;
 	}
 	segsz = ram / nseg;
@@ -87,8 +92,9 @@ int main(int argc, char **argv)
 	data_off = (off + note_len + PAGE - 1) & ~(PAGE - 1);
 	for (uint64_t i = 0; i < nseg; i++) {
 		Elf64_Phdr p = { .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X, .p_offset = data_off + i * filesz,
-				 .p_paddr = i * segsz, .p_filesz = filesz, .p_memsz = segsz };
+				 .p_paddr = high && i + 1 == nseg ? high : i * segsz, .p_filesz = filesz, .p_memsz = segsz };
 		put(fd, &p, sizeof(p), sizeof(eh) + (i + 1) * sizeof(p));
+		top = p.p_paddr + segsz;
 	}
 	nstored = nseg * filesz / PAGE;
 	if (nreal > nstored)
@@ -106,7 +112,8 @@ int main(int argc, char **argv)
 		perror("mksparse: ftruncate");
 		return 1;
 	}
-	printf("ram_pages=%llu stored_pages=%llu real_pages=%llu segments=%llu\n", (unsigned long long)(ram / PAGE),
-	       (unsigned long long)nstored, (unsigned long long)nreal, (unsigned long long)nseg);
+	printf("ram_pages=%llu stored_pages=%llu real_pages=%llu segments=%llu max_pfn=0x%llx\n",
+	       (unsigned long long)(ram / PAGE), (unsigned long long)nstored, (unsigned long long)nreal,
+	       (unsigned long long)nseg, (unsigned long long)(top / PAGE));
 	return 0;
 }

@@ -100,7 +100,7 @@ static inline void fz_check_dump(const struct vmc_dump *dump)
 	FZ_ASSERT(dump->notes_len == 0 || dump->notes != NULL);
 	FZ_ASSERT(dump->format && dump->name);
 	if (dump->nmissing) {
-		FZ_ASSERT(dump->missing.words && dump->missing_why[0]);
+		FZ_ASSERT(vmc_bitmap_live(&dump->missing) && dump->missing_why[0]);
 		FZ_ASSERT(vmc_bitmap_count(&dump->missing) == dump->nmissing);
 	}
 }

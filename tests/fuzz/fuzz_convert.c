@@ -90,7 +90,7 @@ static void check_output(const struct vmc_dump *in, const struct truth *t, size_
 		}
 	}
 	/* frames the input lacks stay absent */
-	if (in->missing.words)
+	if (vmc_bitmap_live(&in->missing))
 		for (uint64_t p = vmc_bitmap_next_set(&in->missing, 0); p < in->max_pfn; p = vmc_bitmap_next_set(&in->missing, p + 1))
 			FZ_ASSERT(!vmc_bitmap_test(&back->stored, p));
 	free(buf);

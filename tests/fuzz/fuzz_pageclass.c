@@ -55,8 +55,7 @@ static void walk(const uint8_t *data, size_t size, unsigned level)
 		return;
 	vmc_diag_init(&d);
 	if (dump->max_pfn <= (1u << 20) && vmc_lkmem_init(&km, dump, &d) == VMC_OK) {
-		FZ_ASSERT(vmc_bitmap_init(&keep, dump->stored.nbits, &d) == VMC_OK);
-		memcpy(keep.words, dump->stored.words, ((dump->stored.nbits + 63) / 64) * 8);
+		FZ_ASSERT(vmc_bitmap_copy(&keep, &dump->stored, &d) == VMC_OK);
 		before = vmc_bitmap_count(&keep);
 		if (vmc_linux_pageclass(&km, level, &keep, &c, &d) == VMC_OK) {
 			uint64_t sum = 0;

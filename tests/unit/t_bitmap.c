@@ -1,4 +1,5 @@
-/* t_bitmap.c: dense bitmaps against a one-byte-per-bit reference model. */
+/* t_bitmap.c: sparse bitmaps against a one-byte-per-bit reference model: word and chunk edges,
+ * absent chunks, holes, byte streaming, copy and or. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,7 @@ TEST(empty_bitmap)
 	CHECK_EQ(vmc_bitmap_next_set(&b, 0), 0);
 	CHECK_EQ(vmc_bitmap_next_clear(&b, 0), 0);
 	vmc_bitmap_release(&b);
-	CHECK(b.words == NULL);
+	CHECK(!vmc_bitmap_live(&b));
 }
 
 TEST(set_clear_test_word_edges)
@@ -123,7 +124,7 @@ TEST(set_range_start_beyond_end_is_noop)
 }
 
 /* A start near 2^64 must be ignored like any other out-of-range start; `start + 64`
- * wraps, and the word loop then writes b->words[start >> 6], far out of bounds. */
+ * wraps, and a word loop would then write far out of bounds. */
 TEST(set_range_start_near_u64_max_is_noop)
 {
 	struct vmc_bitmap b;
@@ -237,4 +238,207 @@ TEST(to_bytes_short_output)
 	CHECK(out[0] == 0xff && out[1] == 0xff && out[2] == 0xff && out[3] == 0);
 	CHECK(guard[0] == 0xaa);
 	vmc_bitmap_release(&b);
+}
+
+#define CB VMC_BITMAP_CHUNK_BITS
+
+/* Allocated chunks: what the memory budget counts. */
+static uint64_t chunks_of(const struct vmc_bitmap *b)
+{
+	uint64_t n = 0;
+
+	for (uint64_t k = 0; k < b->nchunks; k++)
+		n += b->chunk[k] != NULL;
+	return n;
+}
+
+/* 2^36 bits (the highest supported frame) cost a directory, not 8 GiB. */
+TEST(absent_chunks_read_clear_and_cost_nothing)
+{
+	struct vmc_bitmap b;
+	uint64_t n = 1ull << 36;
+
+	REQUIRE(vmc_bitmap_init(&b, n, &d) == VMC_OK);
+	CHECK_EQ(b.nchunks, n / CB);
+	CHECK(!vmc_bitmap_test(&b, 0) && !vmc_bitmap_test(&b, n - 1));
+	CHECK_EQ(vmc_bitmap_next_set(&b, 0), n);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, 12345), 12345);
+	CHECK_EQ(vmc_bitmap_count(&b), 0);
+	CHECK_EQ(vmc_bitmap_word(&b, 999), 0);
+	/* clearing an absent chunk does nothing, allocates nothing */
+	vmc_bitmap_clear(&b, 77);
+	vmc_bitmap_clear_range(&b, 5, 10 * CB);
+	CHECK_EQ(chunks_of(&b), 0);
+	/* one bit near the top: one chunk; scans from 0 skip 2^18 absent chunks */
+	vmc_bitmap_set(&b, n - 2);
+	CHECK_EQ(chunks_of(&b), 1);
+	CHECK(vmc_bitmap_test(&b, n - 2) && !vmc_bitmap_test(&b, n - 1));
+	CHECK_EQ(vmc_bitmap_next_set(&b, 0), n - 2);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, n - 2), n - 1);
+	CHECK_EQ(vmc_bitmap_count(&b), 1);
+	CHECK_EQ(vmc_bitmap_count_range(&b, 0, n - 2), 0);
+	CHECK_EQ(vmc_bitmap_word(&b, (n - 2) / 64), 1ull << ((n - 2) % 64));
+	CHECK(vmc_bitmap_check(&b, "test", &d) == VMC_OK);
+	vmc_bitmap_release(&b);
+	CHECK(!vmc_bitmap_live(&b));
+}
+
+TEST(ranges_across_chunk_edges)
+{
+	struct vmc_bitmap b;
+
+	REQUIRE(vmc_bitmap_init(&b, 4 * CB + 100, &d) == VMC_OK);
+	vmc_bitmap_set_range(&b, CB - 5, 10);
+	CHECK_EQ(chunks_of(&b), 2);
+	CHECK_EQ(vmc_bitmap_count(&b), 10);
+	CHECK_EQ(vmc_bitmap_count_range(&b, CB, 100), 5);
+	CHECK_EQ(vmc_bitmap_next_set(&b, 0), CB - 5);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, CB - 5), CB + 5);
+	/* a range over whole chunks and into the partial last one */
+	vmc_bitmap_set_range(&b, 2 * CB - 1, UINT64_MAX);
+	CHECK_EQ(vmc_bitmap_count(&b), 10 + 2 * CB + 101);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, 2 * CB - 1), 4 * CB + 100); /* full to the end */
+	CHECK_EQ(vmc_bitmap_count_range(&b, 3 * CB - 3, CB + 6), CB + 6);
+	/* clearing whole chunks frees them; partial clears keep theirs */
+	vmc_bitmap_clear_range(&b, 2 * CB, CB);
+	CHECK_EQ(chunks_of(&b), 4);
+	CHECK(!b.chunk[2]);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, 2 * CB - 1), 2 * CB);
+	CHECK_EQ(vmc_bitmap_next_set(&b, 2 * CB), 3 * CB);
+	vmc_bitmap_clear_range(&b, 4 * CB, 100); /* the last, partial chunk, whole */
+	CHECK(!b.chunk[4]);
+	CHECK_EQ(vmc_bitmap_count(&b), 10 + 1 + CB);
+	vmc_bitmap_release(&b);
+}
+
+TEST(next_set_and_next_clear_over_holes)
+{
+	struct vmc_bitmap b;
+	uint64_t n = 9 * CB;
+
+	REQUIRE(vmc_bitmap_init(&b, n, &d) == VMC_OK);
+	vmc_bitmap_set_range(&b, 0, CB);         /* chunk 0 full */
+	vmc_bitmap_set(&b, 5 * CB + 63);         /* chunk 5: one bit */
+	vmc_bitmap_set_range(&b, 7 * CB, 2 * CB); /* chunks 7, 8 full to the end */
+	vmc_bitmap_set(&b, 3 * CB + 1);
+	vmc_bitmap_clear(&b, 3 * CB + 1); /* chunk 3 allocated but empty */
+	CHECK_EQ(chunks_of(&b), 5);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, 0), CB);
+	CHECK_EQ(vmc_bitmap_next_set(&b, 1), 1);
+	CHECK_EQ(vmc_bitmap_next_set(&b, CB), 5 * CB + 63); /* past absent 1, 2, 4 and empty 3 */
+	CHECK_EQ(vmc_bitmap_next_set(&b, 5 * CB + 64), 7 * CB);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, 5 * CB + 63), 5 * CB + 64);
+	CHECK_EQ(vmc_bitmap_next_clear(&b, 7 * CB), n);
+	CHECK_EQ(vmc_bitmap_next_set(&b, n), n);
+	CHECK_EQ(vmc_bitmap_count_range(&b, CB / 2, 6 * CB), CB / 2 + 1);
+	vmc_bitmap_release(&b);
+}
+
+/* Random operations clustered at chunk edges, against the reference. */
+TEST(random_ops_at_chunk_edges_match_reference)
+{
+	uint64_t seed = 7, n = 3 * CB + 77;
+	uint8_t *ref = calloc(n, 1);
+	struct vmc_bitmap b;
+
+	REQUIRE(ref && vmc_bitmap_init(&b, n, &d) == VMC_OK);
+	for (int op = 0; op < 400; op++) {
+		uint64_t edge = (td_rand(&seed) % 4) * CB, i = edge + td_rand(&seed) % 300 - 150;
+		uint64_t c = td_rand(&seed) % 4 == 0 ? td_rand(&seed) % (2 * CB) : td_rand(&seed) % 300;
+		if (i >= n + 100) /* below 0 wrapped */
+			i = td_rand(&seed) % 100;
+		switch (td_rand(&seed) % 4) {
+		case 0:
+			vmc_bitmap_set(&b, i);
+			if (i < n)
+				ref[i] = 1;
+			break;
+		case 1:
+			vmc_bitmap_clear(&b, i);
+			if (i < n)
+				ref[i] = 0;
+			break;
+		case 2:
+			vmc_bitmap_set_range(&b, i, c);
+			for (uint64_t k = i; k < n && k < i + c; k++)
+				ref[k] = 1;
+			break;
+		default:
+			vmc_bitmap_clear_range(&b, i, c);
+			for (uint64_t k = i; k < n && k < i + c; k++)
+				ref[k] = 0;
+		}
+	}
+	check_against(&b, ref, n);
+	for (uint64_t s = 0; s < n; s += CB / 3) {
+		uint64_t want = 0;
+		for (uint64_t k = s; k < n && k < s + CB / 2; k++)
+			want += ref[k];
+		CHECK_EQ(vmc_bitmap_count_range(&b, s, CB / 2), want);
+	}
+	vmc_bitmap_release(&b);
+	free(ref);
+}
+
+/* Loading a block at a time (as the kdump reader streams a file's bitmap) equals loading the
+ * whole; zero blocks allocate nothing; to_bytes_at reads back any window. */
+TEST(bytes_streamed_by_block_across_chunks)
+{
+	uint64_t n = 3 * CB + 13, nb = (n + 7) / 8, seed = 3;
+	uint8_t *bytes = calloc(nb, 1), *out = malloc(nb);
+	struct vmc_bitmap whole, part;
+
+	REQUIRE(bytes && out);
+	for (uint64_t j = CB / 8 - 40; j < CB / 8 + 40; j++) /* around the edge of chunks 0 and 1 */
+		bytes[j] = (uint8_t)td_rand(&seed);
+	bytes[nb - 1] = 0xff; /* bits past n in the last byte must not load */
+	REQUIRE(vmc_bitmap_init(&whole, n, &d) == VMC_OK && vmc_bitmap_init(&part, n, &d) == VMC_OK);
+	vmc_bitmap_from_bytes(&whole, bytes, nb);
+	for (uint64_t j = 0; j < nb; j += 1000)
+		vmc_bitmap_from_bytes_at(&part, j, bytes + j, nb - j < 1000 ? nb - j : 1000);
+	CHECK_EQ(chunks_of(&whole), 3); /* chunk 2 is all zeros */
+	CHECK_EQ(chunks_of(&part), 3);
+	CHECK(!whole.chunk[2]);
+	CHECK_EQ(vmc_bitmap_count(&whole), vmc_bitmap_count(&part));
+	CHECK_EQ(vmc_bitmap_next_set(&whole, 3 * CB), 3 * CB + 8);
+	CHECK_EQ(vmc_bitmap_count_range(&whole, 3 * CB, CB), 13 - 8);
+	vmc_bitmap_to_bytes(&part, out, nb);
+	bytes[nb - 1] &= (1u << (n % 8)) - 1;
+	CHECK(memcmp(out, bytes, nb) == 0);
+	for (uint64_t j = CB / 8 - 50; j < CB / 8 + 50; j += 7) {
+		uint8_t win[13];
+		vmc_bitmap_to_bytes_at(&whole, j, win, sizeof(win));
+		CHECK(memcmp(win, bytes + j, sizeof(win)) == 0);
+	}
+	/* a zero block over an allocated chunk clears it */
+	memset(out, 0, 64);
+	vmc_bitmap_from_bytes_at(&part, CB / 8 - 32, out, 64);
+	CHECK_EQ(vmc_bitmap_count_range(&part, CB - 256, 512), 0);
+	vmc_bitmap_release(&whole);
+	vmc_bitmap_release(&part);
+	free(bytes);
+	free(out);
+}
+
+TEST(copy_and_or)
+{
+	struct vmc_bitmap a, b, c;
+
+	REQUIRE(vmc_bitmap_init(&a, 5 * CB, &d) == VMC_OK && vmc_bitmap_init(&b, 5 * CB + 9, &d) == VMC_OK);
+	vmc_bitmap_set_range(&a, CB - 3, 6);
+	vmc_bitmap_set(&a, 4 * CB + 1);
+	REQUIRE(vmc_bitmap_copy(&c, &a, &d) == VMC_OK);
+	CHECK_EQ(chunks_of(&c), 3);
+	CHECK_EQ(vmc_bitmap_count(&c), 7);
+	vmc_bitmap_clear(&a, CB);
+	CHECK(vmc_bitmap_test(&c, CB)); /* a deep copy */
+	vmc_bitmap_set(&b, 2 * CB);
+	vmc_bitmap_set(&b, 5 * CB + 3); /* past c's end: not carried */
+	vmc_bitmap_or(&c, &b);
+	CHECK_EQ(vmc_bitmap_count(&c), 8);
+	CHECK(vmc_bitmap_test(&c, 2 * CB));
+	CHECK_EQ(vmc_bitmap_next_set(&c, 4 * CB + 2), 5 * CB);
+	vmc_bitmap_release(&a);
+	vmc_bitmap_release(&b);
+	vmc_bitmap_release(&c);
 }

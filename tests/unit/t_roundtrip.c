@@ -130,7 +130,7 @@ static void check_against_spec(struct vmc_dump *dump, const struct td_spec *s)
 		for (unsigned i = 0; i < s->nsegs; i++)
 			if (pfn * ps < s->segs[i].paddr + s->segs[i].memsz && (pfn + 1) * ps > s->segs[i].paddr)
 				ram = true;
-		if (dump->missing.words && vmc_bitmap_test(&dump->missing, pfn)) {
+		if (vmc_bitmap_live(&dump->missing) && vmc_bitmap_test(&dump->missing, pfn)) {
 			CHECK(!vmc_bitmap_test(&dump->stored, pfn));
 			CHECK_EQ(vmc_dump_read_page(dump, pfn, got, scratch, &d), VMC_ERR_MISSING);
 			continue;
@@ -455,7 +455,7 @@ TEST(truncated_elf_needs_partial)
 	REQUIRE((back = open_buf(out)));
 	CHECK(back->incomplete_flag);
 	CHECK_EQ(back->nmissing, nmiss);
-	CHECK(back->missing.words && bitmaps_equal(&back->missing, &dump->missing));
+	CHECK(vmc_bitmap_live(&back->missing) && bitmaps_equal(&back->missing, &dump->missing));
 	check_against_spec(back, &spec_a);
 	CHECK_EQ(convert(back, &(struct conv){ .threads = 1 }, &el, NULL), VMC_ERR_MISSING);
 	/* through a flattened sink, the status word is rewritten by a later record */
@@ -1324,7 +1324,7 @@ static long run_cancelled(struct vmc_dump *dump, const struct conv *c, long at, 
 		/* every frame of the input is either kept (and equal) or missing, never zeros */
 		for (uint64_t pfn = vmc_bitmap_next_set(&dump->stored, 0); pfn < dump->max_pfn;
 		     pfn = vmc_bitmap_next_set(&dump->stored, pfn + 1)) {
-			if (back->missing.words && vmc_bitmap_test(&back->missing, pfn))
+			if (vmc_bitmap_live(&back->missing) && vmc_bitmap_test(&back->missing, pfn))
 				continue;
 			present++;
 			if (!vmc_bitmap_test(&back->stored, pfn) || vmc_dump_read_page(dump, pfn, pa, sa, &d) || vmc_dump_read_page(back, pfn, pb, sb, &d) ||
