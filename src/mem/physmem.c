@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytesrc.h"
+
+#define PREFAULT_MIN ((size_t)256 << 10) /* smaller reads: the faults cost less than the call */
+
 enum vmc_status vmc_physmem_init(struct vmc_physmem *pm, struct vmc_dump *dump, struct vmc_diag *d)
 {
 	memset(pm, 0, sizeof(*pm));
@@ -90,6 +94,8 @@ bool vmc_physmem_read_run(struct vmc_physmem *pm, uint64_t addr, void *buf, size
 	    pfn + count > dump->max_pfn || vmc_bitmap_next_clear(&dump->stored, pfn) < pfn + count)
 		return false;
 	vmc_diag_init(&tmp);
+	if (len >= PREFAULT_MIN)
+		vmc_bytesrc_prefault(buf, len);
 	if (dump->ops->read_run(dump, pfn, count, buf, &tmp))
 		return false;
 	pm->reads += count;
