@@ -83,6 +83,17 @@ static void drop(struct vmc_bytesrc *src, uint64_t off, uint64_t len)
 #define MADV_POPULATE_READ 22
 #endif
 #define POPULATE_STEP (2ull << 20)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void vmc_bytesrc_prefault(void *buf, size_t len)
+{
+	uintptr_t from = ((uintptr_t)buf + 4095) & ~(uintptr_t)4095, to = ((uintptr_t)buf + len) & ~(uintptr_t)4095;
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+}
 
 /* A sequential reader: map the next pages in one call rather than a fault each 16 pages
  * (faults are dear under virtualisation). Best effort: older kernels refuse, faults remain. */

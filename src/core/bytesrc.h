@@ -67,4 +67,9 @@ bool vmc_bytesrc_covered(const struct vmc_bytesrc *src, uint64_t off, uint64_t l
 
 void vmc_bytesrc_free(struct vmc_bytesrc *src);
 
+/* Map the pages of a big, freshly allocated buffer in one call before a read fills it: under
+ * virtualisation a fault per page inside pread costs more than the copy. Best effort (kernels
+ * before 5.14 refuse; then the faults happen as before). */
+void vmc_bytesrc_prefault(void *buf, size_t len);
+
 #endif

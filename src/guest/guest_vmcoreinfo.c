@@ -10,7 +10,7 @@
 #include "notes.h"
 
 #define NOTE_HDR VMC_GUEST_NOTE_HDR
-#define RUN_FRAMES 512
+#define RUN_FRAMES 64 /* 256 KiB: a buffer that stays in cache reads faster than 2 MiB runs */
 
 size_t vmc_guest_vmcoreinfo_note_at(const uint8_t *page, uint32_t page_size)
 {

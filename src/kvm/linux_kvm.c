@@ -264,9 +264,10 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 				(unsigned long long)stop);
 	if (!(buf = malloc(stop - start)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	if (!(rc = vmc_lkmem_read(&c->km, start, buf, stop - start, d)))
-		rc = vmc_btf_parse(buf, stop - start, NULL, &c->vmlinux_btf, d);
-	free(buf);
+	if ((rc = vmc_lkmem_read(&c->km, start, buf, stop - start, d)))
+		free(buf);
+	else
+		rc = vmc_btf_parse_owned(buf, stop - start, NULL, &c->vmlinux_btf, d); /* takes buf */
 	if (rc)
 		return vmc_wrap(d, rc, "vmlinux BTF at 0x%llx", (unsigned long long)start);
 	rep(&c->r, "btf.vmlinux=0x%llx+0x%llx types=%u", (unsigned long long)start, (unsigned long long)(stop - start),

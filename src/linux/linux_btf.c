@@ -52,28 +52,55 @@ static int build_index(struct vmc_btf *b)
 	return vmc_name_index_build(&b->name_index, &b->name_mask, b->ntypes, type_name, b);
 }
 
+/* The header's section bounds against the blob: h gets hdr_len, type_off, type_len, str_off, str_len. */
+static enum vmc_status check_header(const uint8_t *p, size_t len, uint32_t h[5], struct vmc_diag *d)
+{
+	if (len < 24 || (p[0] | p[1] << 8) != BTF_MAGIC || p[2] != 1)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: no BTF header (magic 0xeB9F, version 1)");
+	for (int i = 0; i < 5; i++)
+		h[i] = vmc_le32(p + 4 + 4 * i);
+	if (h[0] < 24 || h[0] > len || (uint64_t)h[0] + h[1] + h[2] > len || (uint64_t)h[0] + h[3] + h[4] > len || h[4] == 0)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: sections (types %u+%u, strings %u+%u) exceed the %zu-byte blob",
+				h[1], h[2], h[3], h[4], len);
+	return VMC_OK;
+}
+
 enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
 			      struct vmc_diag *d)
 {
-	const uint8_t *p = data;
-	uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	uint32_t h[5];
+	void *copy;
+	enum vmc_status rc;
+
+	*out = NULL;
+	if ((rc = check_header(data, len, h, d)))
+		return rc;
+	if (!(copy = malloc(len)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	memcpy(copy, data, len);
+	return vmc_btf_parse_owned(copy, len, base, out, d);
+}
+
+enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				    struct vmc_diag *d)
+{
+	uint32_t hdr_len, type_off, type_len, str_off, str_len, h[5];
 	size_t cap = 0;
 	struct vmc_btf *b;
 	size_t pos;
+	enum vmc_status rc;
 
 	*out = NULL;
-	if (len < 24 || (p[0] | p[1] << 8) != BTF_MAGIC || p[2] != 1)
-		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: no BTF header (magic 0xeB9F, version 1)");
-	hdr_len = vmc_le32(p + 4), type_off = vmc_le32(p + 8), type_len = vmc_le32(p + 12), str_off = vmc_le32(p + 16), str_len = vmc_le32(p + 20);
-	if (hdr_len < 24 || hdr_len > len || (uint64_t)hdr_len + type_off + type_len > len ||
-	    (uint64_t)hdr_len + str_off + str_len > len || str_len == 0)
-		return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: sections (types %u+%u, strings %u+%u) exceed the %zu-byte blob",
-				type_off, type_len, str_off, str_len, len);
-	if (!(b = calloc(1, sizeof(*b))) || !(b->data = malloc(len))) {
-		free(b);
+	if ((rc = check_header(data, len, h, d))) {
+		free(data);
+		return rc;
+	}
+	hdr_len = h[0], type_off = h[1], type_len = h[2], str_off = h[3], str_len = h[4];
+	if (!(b = calloc(1, sizeof(*b)))) {
+		free(data);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
-	memcpy(b->data, data, len);
+	b->data = data;
 	b->len = len;
 	b->base = base;
 	b->types = b->data + hdr_len + type_off;

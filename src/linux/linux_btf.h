@@ -30,6 +30,10 @@ struct vmc_btf {
 /* Parse (and copy) a blob; base is NULL for vmlinux BTF, vmlinux's for a module's. */
 enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
 			      struct vmc_diag *d);
+/* The same, taking a malloc'ed blob instead of copying it (a vmlinux's is megabytes); it is
+ * freed on failure. */
+enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				    struct vmc_diag *d);
 void vmc_btf_free(struct vmc_btf *btf);
 
 /* The id of the first type of that kind and name with a body (0: none). Searches a split

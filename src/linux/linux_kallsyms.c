@@ -7,124 +7,191 @@
 
 #include "array.h"
 #include "notes.h"
-#include "symtab.h"
 
 #define KSYM_MAX_SYMS (1u << 22)  /* a real kernel has ~10^5; bound hostile counts */
 #define KSYM_NAME_MAX 512         /* KSYM_NAME_LEN is 512 since 6.1 */
 
-static uint64_t sym_addr(const struct vmc_kallsyms_raw *raw, uint32_t i, enum vmc_ksyms_mode mode)
+static uint64_t sym_addr(const struct vmc_kallsyms *ks, uint32_t i, enum vmc_ksyms_mode mode)
 {
-	int32_t off = raw->offsets[i];
+	int32_t off = ks->offsets[i];
 	if (mode == VMC_KSYMS_ABS_PERCPU)
-		return off >= 0 ? (uint64_t)(uint32_t)off : raw->relative_base - 1 - (int64_t)off;
-	return raw->relative_base + (uint32_t)off;
+		return off >= 0 ? (uint64_t)(uint32_t)off : ks->relative_base - 1 - (int64_t)off;
+	return ks->relative_base + (uint32_t)off;
 }
 
-/* Name lookups run for every symbol the KVM route needs: index the ~100k names once. Symbols
- * are inserted in table order, so among equal names the probe meets the first one first. */
-static const char *ksym_name(const void *arg, uint32_t i)
+/* One entry's length prefix (1 byte, or 2 since 6.1 for big symbols); false when cut. */
+static bool entry_len(const uint8_t *names, size_t names_len, size_t *pos, size_t *len)
 {
-	const struct vmc_kallsyms *ks = arg;
-	const char *s = ks->names + ks->name_off[i];
-	return s[0] ? s + 1 : NULL; /* past the type letter */
+	if (*pos >= names_len)
+		return false;
+	*len = names[(*pos)++];
+	if (*len & 0x80) {
+		if (*pos >= names_len)
+			return false;
+		*len = (*len & 0x7f) | ((size_t)names[(*pos)++] << 7);
+	}
+	return *len <= names_len - *pos;
 }
 
-static int build_index(struct vmc_kallsyms *ks)
+/* Walk every entry once without expanding it: each must be within the table and decode to at
+ * most KSYM_NAME_MAX bytes, so lookups need no bounds checks. *end: where the last one ends. */
+static enum vmc_status check_names(const struct vmc_kallsyms_raw *raw, const uint32_t *token_len, size_t *end,
+				   struct vmc_diag *d)
 {
-	return vmc_name_index_build(&ks->index, &ks->index_mask, ks->n, ksym_name, ks);
+	size_t pos = 0, total = 0;
+
+	for (uint32_t i = 0; i < raw->num_syms; i++) {
+		size_t len, bytes = 0;
+		if (!entry_len(raw->names, raw->names_len, &pos, &len))
+			return vmc_fail(d, VMC_ERR_TRUNCATED, "kallsyms: kallsyms_names ends before symbol %u of %u", i,
+					raw->num_syms);
+		for (size_t k = 0; k < len; k++)
+			bytes += token_len[raw->names[pos + k]];
+		if ((total += bytes + 1) > (size_t)1 << 30)
+			return vmc_fail(d, VMC_ERR_LIMIT, "kallsyms: more than 1 GiB of names");
+		if (bytes > KSYM_NAME_MAX)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: symbol %u decodes to %zu bytes", i, bytes);
+		pos += len;
+	}
+	*end = pos;
+	return VMC_OK;
+}
+
+/* Check raw and take its three buffers into out (they must be malloc'ed; freed on failure). */
+static enum vmc_status adopt(const struct vmc_kallsyms_raw *raw, uint8_t *names, uint8_t *ttab, int32_t *offs,
+			     enum vmc_ksyms_mode mode, struct vmc_kallsyms *out, struct vmc_diag *d)
+{
+	uint32_t token_len[256];
+	size_t end = 0;
+	enum vmc_status rc = VMC_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (raw->num_syms == 0 || raw->num_syms > KSYM_MAX_SYMS)
+		rc = vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: implausible kallsyms_num_syms %u", raw->num_syms);
+	for (unsigned t = 0; !rc && t < 256; t++) {
+		const uint8_t *tok = raw->token_table + raw->token_index[t], *nul;
+		if (raw->token_index[t] >= raw->token_table_len ||
+		    !(nul = memchr(tok, 0, raw->token_table_len - raw->token_index[t])))
+			rc = vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: token %u at offset %u is outside the token table (%zu bytes)",
+				      t, raw->token_index[t], raw->token_table_len);
+		else
+			token_len[t] = (uint32_t)(nul - tok);
+	}
+	if (!rc)
+		rc = check_names(raw, token_len, &end, d);
+	if (rc) {
+		free(names);
+		free(ttab);
+		free(offs);
+		return rc;
+	}
+	out->n = raw->num_syms;
+	out->mode = mode;
+	out->names = names;
+	out->names_len = end;
+	out->token_table = ttab;
+	out->token_table_len = raw->token_table_len;
+	out->offsets = offs;
+	out->relative_base = raw->relative_base;
+	memcpy(out->token_index, raw->token_index, sizeof(out->token_index));
+	for (unsigned t = 0; t < 256; t++) /* tokens are short: KSYM_NAME_MAX bounds any that is used */
+		out->token_len[t] = (uint16_t)(token_len[t] > 0xffff ? 0xffff : token_len[t]);
+	return VMC_OK;
 }
 
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
 				    struct vmc_kallsyms *out, struct vmc_diag *d)
 {
-	size_t pos = 0, cap, used = 0;
-	uint32_t i;
-	char *names;
-	enum vmc_status rc;
+	uint8_t *names, *ttab;
+	int32_t *offs;
 
 	memset(out, 0, sizeof(*out));
-	if (raw->num_syms == 0 || raw->num_syms > KSYM_MAX_SYMS)
-		return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: implausible kallsyms_num_syms %u", raw->num_syms);
-	for (unsigned t = 0; t < 256; t++)
-		if (raw->token_index[t] >= raw->token_table_len ||
-		    !memchr(raw->token_table + raw->token_index[t], 0, raw->token_table_len - raw->token_index[t]))
-			return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: token %u at offset %u is outside the token table (%zu bytes)",
-					t, raw->token_index[t], raw->token_table_len);
-	cap = (size_t)raw->num_syms * 24 + 4096;
-	out->addr = malloc(raw->num_syms * sizeof(*out->addr));
-	out->name_off = malloc(raw->num_syms * sizeof(*out->name_off));
-	names = malloc(cap);
-	if (!out->addr || !out->name_off || !names) {
+	if (raw->num_syms == 0 || raw->num_syms > KSYM_MAX_SYMS) /* before sizing a copy by it */
+		return adopt(raw, NULL, NULL, NULL, mode, out, d);
+	names = malloc(raw->names_len ? raw->names_len : 1);
+	ttab = malloc(raw->token_table_len ? raw->token_table_len : 1);
+	offs = malloc((size_t)raw->num_syms * sizeof(*offs));
+	if (!names || !ttab || !offs) {
 		free(names);
-		vmc_kallsyms_free(out);
+		free(ttab);
+		free(offs);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
-	for (i = 0; i < raw->num_syms; i++) {
-		size_t len, start = used;
-
-		if (pos >= raw->names_len)
-			goto trunc;
-		len = raw->names[pos++];
-		if (len & 0x80) { /* since 6.1: a second length byte (big symbols) */
-			if (pos >= raw->names_len)
-				goto trunc;
-			len = (len & 0x7f) | ((size_t)raw->names[pos++] << 7);
-		}
-		if (len > raw->names_len - pos)
-			goto trunc;
-		if ((rc = vmc_ksym_expand(raw->names + pos, len, (const char *)raw->token_table, raw->token_index, &names,
-					  &used, &cap, d))) {
-			free(names);
-			vmc_kallsyms_free(out);
-			return rc;
-		}
-		if (used - start > KSYM_NAME_MAX) {
-			free(names);
-			vmc_kallsyms_free(out);
-			return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: symbol %u decodes to %zu bytes", i, used - start);
-		}
-		names[used++] = '\0';
-		pos += len;
-		out->name_off[i] = (uint32_t)start;
-		out->addr[i] = sym_addr(raw, i, mode);
-	}
-	out->names = names;
-	out->names_len = used;
-	out->n = raw->num_syms;
-	out->mode = mode;
-	if (build_index(out)) {
-		vmc_kallsyms_free(out);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the kallsyms index");
-	}
-	return VMC_OK;
-trunc:
-	free(names);
-	vmc_kallsyms_free(out);
-	return vmc_fail(d, VMC_ERR_TRUNCATED, "kallsyms: kallsyms_names ends before symbol %u of %u", i, raw->num_syms);
+	memcpy(names, raw->names, raw->names_len);
+	memcpy(ttab, raw->token_table, raw->token_table_len);
+	memcpy(offs, raw->offsets, (size_t)raw->num_syms * sizeof(*offs));
+	return adopt(raw, names, ttab, offs, mode, out, d);
 }
 
-bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type)
+/* Does the entry expand to a type letter followed by exactly name (nlen bytes)? */
+static bool entry_is(const struct vmc_kallsyms *ks, const uint8_t *codes, size_t ncodes, const char *name,
+		     size_t nlen, char *type)
 {
-	for (uint32_t slot = vmc_name_hash(name) & ks->index_mask; ks->index && ks->index[slot];
-	     slot = (slot + 1) & ks->index_mask) {
-		uint32_t i = ks->index[slot] - 1;
-		const char *s = ks->names + ks->name_off[i];
-		if (s[0] && strcmp(s + 1, name) == 0) {
-			*addr = ks->addr[i];
-			if (type)
-				*type = s[0];
+	size_t q = 0;
+	bool typed = false;
+
+	for (size_t k = 0; k < ncodes; k++) {
+		const char *tok = (const char *)ks->token_table + ks->token_index[codes[k]];
+		size_t tl = ks->token_len[codes[k]];
+		if (!typed) {
+			if (!tl)
+				continue;
+			*type = *tok++;
+			tl--;
+			typed = true;
+		}
+		if (tl > nlen - q || memcmp(tok, name + q, tl))
+			return false;
+		q += tl;
+	}
+	return typed && q == nlen;
+}
+
+/* The index of the first symbol called name. A first token that cannot begin "<type>name"
+ * rules an entry out without looking further (first[]), which is nearly every entry. */
+static bool find(const struct vmc_kallsyms *ks, const char *name, uint32_t *idx, char *type)
+{
+	size_t nlen = strlen(name), pos = 0;
+	uint8_t first[256];
+
+	if (!nlen || !ks->names)
+		return false;
+	for (unsigned t = 0; t < 256; t++) {
+		const char *tok = (const char *)ks->token_table + ks->token_index[t];
+		size_t tl = ks->token_len[t];
+		first[t] = tl <= 1 || (tl - 1 <= nlen && memcmp(tok + 1, name, tl - 1) == 0);
+	}
+	for (uint32_t i = 0; i < ks->n; i++) {
+		size_t len = ks->names[pos++];
+		if (len & 0x80)
+			len = (len & 0x7f) | ((size_t)ks->names[pos++] << 7);
+		if (len && first[ks->names[pos]] && entry_is(ks, ks->names + pos, len, name, nlen, type)) {
+			*idx = i;
 			return true;
 		}
+		pos += len;
 	}
 	return false;
 }
 
+bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type)
+{
+	uint32_t i;
+	char t;
+
+	if (!find(ks, name, &i, &t))
+		return false;
+	*addr = sym_addr(ks, i, ks->mode);
+	if (type)
+		*type = t;
+	return true;
+}
+
 void vmc_kallsyms_free(struct vmc_kallsyms *ks)
 {
-	free(ks->index);
-	free(ks->addr);
-	free(ks->name_off);
 	free(ks->names);
+	free(ks->token_table);
+	free(ks->offsets);
 	memset(ks, 0, sizeof(*ks));
 }
 
@@ -182,30 +249,32 @@ static bool vi_symbol(const struct vmc_lkmem *km, const char *name, uint64_t *va
 	return vmcoreinfo_get_u64(km->vmcoreinfo, km->vmcoreinfo_len, key, 16, va);
 }
 
-/* How many VMCOREINFO SYMBOL() lines agree / disagree with the decoded table. */
-static void check_against_vmcoreinfo(const struct vmc_lkmem *km, const struct vmc_kallsyms *ks, unsigned *agree,
-				     unsigned *disagree)
+/* How many VMCOREINFO SYMBOL() lines agree / disagree with the table, under each address
+ * mode (indexed by enum vmc_ksyms_mode): each name is looked up once for both. */
+static void check_against_vmcoreinfo(const struct vmc_lkmem *km, const struct vmc_kallsyms *ks, unsigned agree[2],
+				     unsigned disagree[2])
 {
 	const char *p = (const char *)km->vmcoreinfo, *end = p + km->vmcoreinfo_len;
 
-	*agree = *disagree = 0;
+	agree[0] = agree[1] = disagree[0] = disagree[1] = 0;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
 		if (le - p > 8 && memcmp(p, "SYMBOL(", 7) == 0) {
 			const char *close = memchr(p, ')', (size_t)(le - p));
-			char name[80];
-			uint64_t vi_va, ks_va;
+			char name[80], type;
+			uint64_t vi_va;
+			uint32_t i;
 			if (close && close - p - 7 < (long)sizeof(name) && close + 1 < le && close[1] == '=') {
 				memcpy(name, p + 7, (size_t)(close - p - 7));
 				name[close - p - 7] = '\0';
 				/* SYMBOL(mem_section) holds the pointer's value (VMCOREINFO_SYMBOL_ARRAY) */
-				if (strcmp(name, "mem_section") && vi_symbol(km, name, &vi_va) &&
-				    vmc_kallsyms_lookup(ks, name, &ks_va, NULL)) {
-					if (vi_va == ks_va)
-						(*agree)++;
-					else
-						(*disagree)++;
-				}
+				if (strcmp(name, "mem_section") && vi_symbol(km, name, &vi_va) && find(ks, name, &i, &type))
+					for (int m = 0; m < 2; m++) {
+						if (vi_va == sym_addr(ks, i, (enum vmc_ksyms_mode)m))
+							agree[m]++;
+						else
+							disagree[m]++;
+					}
 			}
 		}
 		p = le + 1;
@@ -255,21 +324,19 @@ enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out
 	raw.token_index = tidx;
 	raw.offsets = offs;
 	raw.num_syms = num;
-	/* the build's address mode is not recorded: take the one that agrees with VMCOREINFO */
-	if ((rc = vmc_kallsyms_decode(&raw, (enum vmc_ksyms_mode)0, out, d)))
+	rc = adopt(&raw, names, ttab, offs, VMC_KSYMS_RELATIVE, out, d); /* out owns (or freed) them */
+	names = ttab = NULL;
+	offs = NULL;
+	if (rc)
 		goto out;
-	for (int m = 0; m < 2; m++) {
-		if (m) { /* the names do not depend on the mode: only the addresses are redone */
-			for (uint32_t i = 0; i < out->n; i++)
-				out->addr[i] = sym_addr(&raw, i, (enum vmc_ksyms_mode)m);
-			out->mode = (enum vmc_ksyms_mode)m;
-		}
-		check_against_vmcoreinfo(km, out, &agree[m], &disagree[m]);
+	/* the build's address mode is not recorded: take the one that agrees with VMCOREINFO */
+	check_against_vmcoreinfo(km, out, agree, disagree);
+	for (int m = 0; m < 2; m++)
 		if (agree[m] >= 2 && disagree[m] == 0) {
+			out->mode = (enum vmc_ksyms_mode)m;
 			out->checked = agree[m];
 			goto out;
 		}
-	}
 	vmc_kallsyms_free(out);
 	rc = vmc_fail(d, VMC_ERR_CORRUPT,
 		      "kallsyms: decoded addresses disagree with VMCOREINFO (relative: %u agree, %u differ; absolute-percpu: %u agree, %u differ)",

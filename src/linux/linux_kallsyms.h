@@ -23,24 +23,29 @@ struct vmc_kallsyms_raw {
 	uint64_t relative_base;
 };
 
+/* The tables themselves, kept compressed: carving asks for a few dozen names out of ~10^5, so
+ * a lookup walks the compressed names and expands nothing that cannot match (see lookup). */
 struct vmc_kallsyms {
 	uint32_t n;
-	uint64_t *addr;
-	uint32_t *name_off;  /* into names: the type letter, then the name, NUL-terminated */
-	char *names;
-	size_t names_len;
 	enum vmc_ksyms_mode mode;
-	unsigned checked;    /* VMCOREINFO SYMBOL() values the decoded table agreed with */
-	uint32_t *index;     /* open-addressing index by name: symbol + 1, 0 = empty */
-	uint32_t index_mask;
+	unsigned checked;      /* VMCOREINFO SYMBOL() values the table agreed with */
+	uint8_t *names;        /* kallsyms_names, the n entries only */
+	size_t names_len;
+	uint8_t *token_table;
+	size_t token_table_len;
+	int32_t *offsets;      /* n */
+	uint64_t relative_base;
+	uint16_t token_index[256];
+	uint16_t token_len[256];
 };
 
+/* Check the tables (every name within KSYM_NAME_LEN, every token terminated) and keep a copy. */
 enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc_ksyms_mode mode,
 				    struct vmc_kallsyms *out, struct vmc_diag *d);
 /* Read and decode the tables of the dump's kernel; the address mode is the one under which
  * the SYMBOL() values VMCOREINFO also carries agree (at least two must be checked). */
 enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out, struct vmc_diag *d);
-/* First symbol of that name; type may be NULL. */
+/* First symbol of that name in table order; type may be NULL. */
 bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type);
 void vmc_kallsyms_free(struct vmc_kallsyms *ks);
 

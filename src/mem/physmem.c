@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytesrc.h"
+
+#define PREFAULT_MIN ((size_t)256 << 10) /* smaller reads: the faults cost less than the call */
+
 enum vmc_status vmc_physmem_init(struct vmc_physmem *pm, struct vmc_dump *dump, struct vmc_diag *d)
 {
 	memset(pm, 0, sizeof(*pm));
@@ -78,6 +82,26 @@ enum vmc_status vmc_physmem_read(struct vmc_physmem *pm, uint64_t addr, void *bu
 		addr += n;
 	}
 	return VMC_OK;
+}
+
+bool vmc_physmem_read_run(struct vmc_physmem *pm, uint64_t addr, void *buf, size_t len)
+{
+	struct vmc_dump *dump = pm->dump;
+	uint64_t pfn = addr >> dump->page_shift, count = len >> dump->page_shift;
+	struct vmc_diag tmp;
+
+	if (!dump->ops->read_run || (addr | len) & (dump->page_size - 1) || !count || pfn + count < pfn ||
+	    pfn + count > dump->max_pfn || vmc_bitmap_next_clear(&dump->stored, pfn) < pfn + count)
+		return false;
+	vmc_diag_init(&tmp);
+	if (len >= PREFAULT_MIN)
+		vmc_bytesrc_prefault(buf, len);
+	if (dump->ops->read_run(dump, pfn, count, buf, &tmp))
+		return false;
+	pm->reads += count;
+	for (uint64_t f = pfn; dump->read_log && f < pfn + count && f < dump->read_log->nbits; f++)
+		vmc_bitmap_set(dump->read_log, f);
+	return true;
 }
 
 enum vmc_status vmc_physmem_read_u64(struct vmc_physmem *pm, uint64_t addr, uint64_t *val, struct vmc_diag *d)

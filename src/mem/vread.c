@@ -1,6 +1,25 @@
 /* vread.c: the one virtual-read loop (see vread.h). */
 #include "vread.h"
 
+#define VREAD_RUN_MAX ((size_t)1 << 21) /* bytes per physical read */
+
+/* Whole pages after the one at va (page-aligned, at pa) that translate to the frames right after
+ * pa: the bytes from va that one physical run can serve (at most len). */
+static size_t contiguous(vmc_translate_fn *translate, void *arg, uint64_t va, uint64_t pa, size_t len)
+{
+	size_t run = 4096;
+
+	while (len - run >= 4096 && run < VREAD_RUN_MAX) {
+		uint64_t next = 0;
+		struct vmc_diag tmp;
+		vmc_diag_init(&tmp);
+		if (translate(arg, va + run, &next, &tmp) || next != pa + run)
+			break;
+		run += 4096;
+	}
+	return run;
+}
+
 enum vmc_status vmc_vread(vmc_translate_fn *translate, void *arg, struct vmc_physmem *pm, const char *what,
 			  uint64_t va, void *buf, size_t len, struct vmc_diag *d)
 {
@@ -15,6 +34,17 @@ enum vmc_status vmc_vread(vmc_translate_fn *translate, void *arg, struct vmc_phy
 			n = len;
 		if ((rc = translate(arg, va, &pa, d)))
 			return rc;
+		/* big reads (BTF, symbol tables) in one go where the pages are physically contiguous;
+		 * anything the run cannot serve goes page by page, with the same messages as ever */
+		if (n == 4096 && len > 4096 && !(pa & 0xfff)) {
+			size_t run = contiguous(translate, arg, va, pa, len);
+			if (run > 4096 && vmc_physmem_read_run(pm, pa, out, run)) {
+				out += run;
+				va += run;
+				len -= run;
+				continue;
+			}
+		}
 		if ((rc = vmc_physmem_read(pm, pa, out, n, d)))
 			return vmc_wrap(d, rc, "%s 0x%llx", what, (unsigned long long)va);
 		out += n;

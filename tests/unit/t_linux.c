@@ -113,6 +113,44 @@ TEST(kallsyms_decodes_tokens_lengths_and_both_address_modes)
 	vmc_kallsyms_free(&ks);
 }
 
+/* Lookups compare the compressed entries: a name split across tokens differently, a token that
+ * carries the type letter with the first characters, prefixes and duplicates. */
+TEST(kallsyms_lookup_matches_whole_names_first_in_table_order)
+{
+	struct ktab k;
+	struct vmc_kallsyms ks;
+	struct vmc_kallsyms_raw raw;
+	int32_t offs[6] = { 0x10, 0x20, 0x30, 0x40, 0x50, 0x60 };
+	uint64_t a;
+	char type;
+
+	ktab_init(&k);
+	ktab_add(&k, (const uint8_t[]){ 'T', 'f', 'o' }, 3);             /* "Tfo" */
+	ktab_add(&k, (const uint8_t[]){ 't', 0x81, '_', 'b', 'a', 'r' }, 6); /* "tfoo_bar" */
+	ktab_add(&k, (const uint8_t[]){ 'D', 'f', 'o', 'o', 0x80 }, 5);   /* "Dfoo_bar": a duplicate, other tokens */
+	ktab_add(&k, (const uint8_t[]){ 'T' }, 1);                       /* a type letter, no name */
+	ktab_add(&k, (const uint8_t[]){ 'T', 0x81, 0x80, 0x80 }, 4);      /* "Tfoo_bar_bar" */
+	ktab_add(&k, (const uint8_t[]){ 'r', 'z' }, 2);                  /* "rz" */
+	raw_of(&k, offs, 6, &raw);
+	vmc_diag_init(&d);
+	REQUIRE(vmc_kallsyms_decode(&raw, VMC_KSYMS_RELATIVE, &ks, &d) == VMC_OK);
+	CHECK(vmc_kallsyms_lookup(&ks, "foo_bar", &a, &type));
+	CHECK_EQ(a, 0xffffffff81000020ull); /* the first of the two */
+	CHECK_EQ(type, 't');
+	CHECK(vmc_kallsyms_lookup(&ks, "fo", &a, &type));
+	CHECK_EQ(a, 0xffffffff81000010ull);
+	CHECK(vmc_kallsyms_lookup(&ks, "foo_bar_bar", &a, NULL));
+	CHECK_EQ(a, 0xffffffff81000050ull);
+	CHECK(vmc_kallsyms_lookup(&ks, "z", &a, &type));
+	CHECK_EQ(type, 'r');
+	CHECK(!vmc_kallsyms_lookup(&ks, "foo_ba", &a, NULL));
+	CHECK(!vmc_kallsyms_lookup(&ks, "foo_bar_", &a, NULL));
+	CHECK(!vmc_kallsyms_lookup(&ks, "f", &a, NULL));
+	CHECK(!vmc_kallsyms_lookup(&ks, "", &a, NULL));
+	CHECK(!vmc_kallsyms_lookup(&ks, "Tfo", &a, NULL)); /* the type letter is not part of the name */
+	vmc_kallsyms_free(&ks);
+}
+
 TEST(kallsyms_rejects_corrupt_tables)
 {
 	struct ktab k;
@@ -142,7 +180,7 @@ TEST(kallsyms_rejects_corrupt_tables)
 	raw_of(&k, offs, 0xffffffffu, &raw); /* absurd count */
 	vmc_diag_init(&d);
 	CHECK(vmc_kallsyms_decode(&raw, VMC_KSYMS_RELATIVE, &ks, &d) == VMC_ERR_CORRUPT);
-	CHECK(ks.addr == NULL && ks.names == NULL);
+	CHECK(ks.offsets == NULL && ks.names == NULL);
 }
 
 /* ---- BTF ---- */
