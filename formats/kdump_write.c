@@ -547,7 +547,9 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 	} else if (pg->stable) {
 		b->page[b->n] = pg->data;
 	} else {
-		memcpy(b->in + (size_t)b->n * w->ps, pg->data, w->ps);
+		/* already in place when the pipeline read it into slots() */
+		if (pg->data != b->in + (size_t)b->n * w->ps)
+			memcpy(b->in + (size_t)b->n * w->ps, pg->data, w->ps);
 		b->page[b->n] = b->in + (size_t)b->n * w->ps;
 	}
 	if (++b->n == BATCH_PAGES) {
@@ -557,6 +559,19 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 		current(w)->n = 0;
 	}
 	return VMC_OK;
+}
+
+/* The rest of the current batch's input buffer, for the pipeline to read pages into. */
+static uint8_t *kdw_slots(struct vmc_writer *w, size_t *n)
+{
+	struct batch *b = current(w);
+
+	if (w->full) {
+		*n = 0;
+		return NULL;
+	}
+	*n = BATCH_PAGES - b->n;
+	return b->in + (size_t)b->n * w->ps;
 }
 
 /* Cancelled: possible only where ENOSPC could be survived, the descriptor table reserved. */
@@ -640,6 +655,7 @@ const struct vmc_writer_ops vmc_writer_kdump = {
 	.new = kdw_new,
 	.begin = kdw_begin,
 	.page = kdw_page,
+	.slots = kdw_slots,
 	.stop = kdw_stop,
 	.end = kdw_end,
 	.free = kdw_free,

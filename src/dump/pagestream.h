@@ -16,6 +16,12 @@ struct vmc_pagestream;
 
 struct vmc_pagestream_ops {
 	enum vmc_status (*next)(struct vmc_pagestream *ps, struct vmc_page *pg, struct vmc_diag *d);
+	/* Optional: the next pages (at least 1, at most max, *n of them) into pgs; consecutive
+	 * frames are read straight into dst (page i at dst + i * page size), so a consumer that
+	 * offers its own buffer gets them without a copy. A page may still come from elsewhere
+	 * (pgs[i].data says where), borrowed as with next(). */
+	enum vmc_status (*fill)(struct vmc_pagestream *ps, uint8_t *dst, size_t max, struct vmc_page *pgs, size_t *n,
+				struct vmc_diag *d);
 	void (*free)(struct vmc_pagestream *ps);
 };
 
