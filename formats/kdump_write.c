@@ -110,16 +110,6 @@ static bool seen_before(struct vmc_writer *w, uint64_t hash, uint32_t seq)
 	return false;
 }
 
-static bool all_zero(const uint8_t *pg, uint32_t ps)
-{
-	const uint64_t *q = (const uint64_t *)(const void *)pg;
-	size_t k = 0;
-
-	while (k < ps / 8 && q[k] == 0)
-		k++;
-	return k == ps / 8;
-}
-
 static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 {
 	struct vmc_writer *w = arg;
@@ -133,7 +123,7 @@ static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 		if (b->missing[i])
 			continue;
 		if (w->opts.dedup || w->opts.zero_share) {
-			if (all_zero(pg, w->ps)) {
+			if (vmc_page_is_zero(pg, w->ps)) {
 				b->zero[i] = 1;
 				continue;
 			}

@@ -33,6 +33,8 @@ uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint
 uint64_t vmc_bitmap_next_set(const struct vmc_bitmap *b, uint64_t i);
 /* First clear bit at or after i, or b->nbits. */
 uint64_t vmc_bitmap_next_clear(const struct vmc_bitmap *b, uint64_t i);
+/* The same, looking no further than end: end when bits i .. end - 1 are all set. */
+uint64_t vmc_bitmap_next_clear_before(const struct vmc_bitmap *b, uint64_t i, uint64_t end);
 uint64_t vmc_bitmap_count(const struct vmc_bitmap *b);
 /* Load/store kdump's on-disk byte order (bit p = byte[p/8] bit p%8). */
 void vmc_bitmap_from_bytes(struct vmc_bitmap *b, const uint8_t *bytes, size_t nbytes);

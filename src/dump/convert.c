@@ -157,11 +157,7 @@ enum vmc_status vmc_dump_drop_zero(struct vmc_dump *dump, struct vmc_bitmap *sel
 	if ((rc = vmc_dump_pagestream_new_sel(dump, select, 0, dump->max_pfn, false, threads, &ps, d)))
 		return rc;
 	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
-		const uint64_t *q = (const uint64_t *)(const void *)pg.data;
-		size_t k = 0;
-		while (k < dump->page_size / 8 && q[k] == 0)
-			k++;
-		if (k == dump->page_size / 8) {
+		if (vmc_page_is_zero(pg.data, dump->page_size)) {
 			vmc_bitmap_clear(select, pg.pfn);
 			(*dropped)++;
 		}

@@ -131,13 +131,10 @@ static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, st
 /* The end of the run of consecutive wanted, stored frames from pfn, at most max of them. */
 static uint64_t run_end(const struct dump_stream *s, uint64_t pfn, uint64_t max)
 {
-	uint64_t end = vmc_bitmap_next_clear(&s->dump->stored, pfn), send = vmc_bitmap_next_clear(s->sel, pfn);
+	uint64_t lim = s->end_pfn - pfn > max ? pfn + max : s->end_pfn; /* bounded: no scan to a long run's end */
+	uint64_t end = vmc_bitmap_next_clear_before(&s->dump->stored, pfn, lim);
 
-	if (send < end)
-		end = send;
-	if (end > s->end_pfn)
-		end = s->end_pfn;
-	return end - pfn > max ? pfn + max : end;
+	return vmc_bitmap_next_clear_before(s->sel, pfn, end);
 }
 
 /* Read ahead a run of consecutive stored frames when the reader can do it in one go. */

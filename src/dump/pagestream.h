@@ -36,6 +36,18 @@ static inline enum vmc_status vmc_pagestream_next(struct vmc_pagestream *ps, str
 	return ps->ops->next(ps, pg, d);
 }
 
+/* Whether a page (len a multiple of 64) is all zero: 64 bytes ORed at a time, which the
+ * compiler vectorises (two thirds of a host dump's pages are zero). */
+static inline bool vmc_page_is_zero(const uint8_t *p, size_t len)
+{
+	const uint64_t *q = (const uint64_t *)(const void *)p;
+
+	for (size_t k = 0; k < len / 8; k += 8)
+		if (q[k] | q[k + 1] | q[k + 2] | q[k + 3] | q[k + 4] | q[k + 5] | q[k + 6] | q[k + 7])
+			return false;
+	return true;
+}
+
 static inline void vmc_pagestream_free(struct vmc_pagestream *ps)
 {
 	if (ps)
