@@ -6,7 +6,8 @@
  * stored once: descriptors of later copies point at the first copy, after an xxh3 match and a
  * byte comparison of the stored bytes (compression is deterministic, so equal stored bytes
  * mean equal pages). Every reader follows descriptor offsets, so this stays readable.
- * A worker does not compress a page whose hash an earlier page (in frame order) already had:
+ * With zstd and zlib a worker does not compress a page whose hash an earlier page (in frame
+ * order) already had:
  * retire() then compares it with the stored copy's decompressed bytes instead, and compresses
  * it itself if they differ. That decision is the same as comparing compressed bytes, so the
  * output stays the same; the hints the workers share only decide who compresses what.
@@ -30,7 +31,7 @@
 #include "workpool.h"
 #include "writer.h"
 
-enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16 };
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64 };
 
 struct batch {
 	struct vmc_job job; /* first: the pool hands us back this pointer */
@@ -70,7 +71,11 @@ struct vmc_writer {
 	_Atomic uint32_t *hint_seq;
 	uint32_t nsubmitted;
 	struct vmc_codec_ctx *main_ctx; /* retire()'s own, for a lazy page that is no duplicate */
-	uint8_t *cmpbuf, *plain;
+	uint8_t *cmpbuf;
+	/* stored pages decompressed for same_bytes(), by data offset (written data never changes):
+	 * the same few pages (a fill pattern) come back many times */
+	uint8_t *plain;
+	uint64_t plain_off[PLAIN_SLOTS];
 	bool can_readback;
 	uint64_t expected, seen;
 	uint64_t desc_off, ndesc_zero; /* descriptor table start; offset-0 descriptors so far */
@@ -325,13 +330,16 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
 	w->cmpbuf = malloc(w->bound > w->ps ? w->bound : w->ps);
-	w->plain = malloc(w->ps);
+	w->plain = malloc((size_t)PLAIN_SLOTS * w->ps);
 	if (w->opts.dedup)
 		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
 	if (!w->cmpbuf || !w->plain || (w->opts.dedup && !w->table))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
-	/* lazy duplicates only where retire() can compare, and where compressing costs something */
-	if (w->opts.dedup && w->can_readback && w->opts.codec != VMC_CODEC_NONE) {
+	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
+	 * than the decompression that compares: zstd and zlib. For lzo (and snappy) the two cost
+	 * about the same on the KVM bed (its duplicates are mostly pairs, so each needs its own
+	 * decompression) and the work would only move from the workers to the in-order retire. */
+	if (w->opts.dedup && w->can_readback && (w->opts.codec == VMC_CODEC_ZSTD || w->opts.codec == VMC_CODEC_ZLIB)) {
 		w->hint_hash = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_hash));
 		w->hint_seq = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_seq));
 		if (!w->hint_hash || !w->hint_seq)
@@ -496,19 +504,20 @@ static enum vmc_status check_full(struct vmc_writer *w, enum vmc_status rc, stru
 static enum vmc_status same_bytes(struct vmc_writer *w, const struct dedup_entry *e, const uint8_t *pg, bool *same,
 				  struct vmc_diag *d)
 {
-	const uint8_t *plain = w->cmpbuf;
+	unsigned k = (unsigned)(e->hash & (PLAIN_SLOTS - 1));
+	uint8_t *plain = w->plain + (size_t)k * w->ps;
 	enum vmc_status rc;
 
 	*same = false;
-	if ((rc = vmc_bufw_readback(&w->data, e->off, w->cmpbuf, e->size, d)))
-		return rc;
-	if (e->flags) {
+	if (w->plain_off[k] != e->off) {
+		w->plain_off[k] = 0;
+		if ((rc = vmc_bufw_readback(&w->data, e->off, e->flags ? w->cmpbuf : plain, e->size, d)))
+			return rc;
 		/* our own output: a failure only means "not the same", the page is then stored */
-		if (vmc_codec_decompress_kdump(e->flags, w->cmpbuf, e->size, w->plain, w->ps, &(struct vmc_diag){ 0 }))
+		if (e->flags ? vmc_codec_decompress_kdump(e->flags, w->cmpbuf, e->size, plain, w->ps, &(struct vmc_diag){ 0 }) != VMC_OK
+			     : e->size != w->ps)
 			return VMC_OK;
-		plain = w->plain;
-	} else if (e->size != w->ps) {
-		return VMC_OK;
+		w->plain_off[k] = e->off;
 	}
 	*same = memcmp(plain, pg, w->ps) == 0;
 	return VMC_OK;
