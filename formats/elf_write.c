@@ -223,6 +223,16 @@ static enum vmc_status elw_page(struct vmc_writer *w, const struct vmc_page *pg,
 	return vmc_bufw_write(&w->data, pg->data, w->ps, d);
 }
 
+/* The free part of the data buffer, in whole pages, for the pipeline to read pages into. */
+static uint8_t *elw_slots(struct vmc_writer *w, size_t *n)
+{
+	size_t room = 0;
+	uint8_t *p = w->data_ready ? vmc_bufw_space(&w->data, &room) : NULL;
+
+	*n = room / w->ps;
+	return p;
+}
+
 static enum vmc_status elw_end(struct vmc_writer *w, struct vmc_writer_stats *stats, struct vmc_diag *d)
 {
 	enum vmc_status rc;
@@ -258,6 +268,7 @@ const struct vmc_writer_ops vmc_writer_elf = {
 	.new = elw_new,
 	.begin = elw_begin,
 	.page = elw_page,
+	.slots = elw_slots,
 	.end = elw_end,
 	.free = elw_free,
 };

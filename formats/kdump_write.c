@@ -6,6 +6,11 @@
  * stored once: descriptors of later copies point at the first copy, after an xxh3 match and a
  * byte comparison of the stored bytes (compression is deterministic, so equal stored bytes
  * mean equal pages). Every reader follows descriptor offsets, so this stays readable.
+ * With zstd and zlib a worker does not compress a page whose hash an earlier page (in frame
+ * order) already had:
+ * retire() then compares it with the stored copy's decompressed bytes instead, and compresses
+ * it itself if they differ. That decision is the same as comparing compressed bytes, so the
+ * output stays the same; the hints the workers share only decide who compresses what.
  *
  * Out of space (as makedumpfile): the descriptor table is allocated before any page data, and
  * page data always reaches the file before the descriptors that point at it. When a data
@@ -14,6 +19,7 @@
  * flag: only writes into space already allocated, so the file ends valid and readable. A
  * cancelled run (stop()) ends the same way, after writing out the pages it was given. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +31,7 @@
 #include "workpool.h"
 #include "writer.h"
 
-enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16 };
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64 };
 
 struct batch {
 	struct vmc_job job; /* first: the pool hands us back this pointer */
@@ -34,6 +40,8 @@ struct batch {
 	uint8_t missing[BATCH_PAGES], zero[BATCH_PAGES];
 	uint32_t size[BATCH_PAGES], flags[BATCH_PAGES];
 	uint64_t hash[BATCH_PAGES];
+	uint8_t lazy[BATCH_PAGES]; /* not compressed: a hash seen earlier, likely a duplicate */
+	uint32_t seq;              /* submission number, for the hints */
 	const uint8_t *page[BATCH_PAGES]; /* the page: a stable mapping or a copy in `in` */
 	uint8_t *in, *out;
 };
@@ -57,7 +65,17 @@ struct vmc_writer {
 	unsigned nctx;
 	uint64_t zero_off;
 	struct dedup_entry *table;
+	/* hints shared with the workers, indexed like table: a hash some worker saw, and in which
+	 * batch; racy by design (relaxed atomics), never trusted for the output */
+	_Atomic uint64_t *hint_hash;
+	_Atomic uint32_t *hint_seq;
+	uint32_t nsubmitted;
+	struct vmc_codec_ctx *main_ctx; /* retire()'s own, for a lazy page that is no duplicate */
 	uint8_t *cmpbuf;
+	/* stored pages decompressed for same_bytes(), by data offset (written data never changes):
+	 * the same few pages (a fill pattern) come back many times */
+	uint8_t *plain;
+	uint64_t plain_off[PLAIN_SLOTS];
 	bool can_readback;
 	uint64_t expected, seen;
 	uint64_t desc_off, ndesc_zero; /* descriptor table start; offset-0 descriptors so far */
@@ -70,6 +88,33 @@ struct vmc_writer {
 	struct vmc_writer_stats st;
 };
 
+static void compress_page(const struct vmc_writer *w, struct vmc_codec_ctx *ctx, const uint8_t *pg, uint8_t *out,
+			  uint32_t *size, uint32_t *flags)
+{
+	size_t n = ctx ? vmc_codec_compress(ctx, pg, w->ps, out, w->bound) : 0;
+
+	if (n) {
+		*size = (uint32_t)n;
+		*flags = vmc_codec_get(w->opts.codec)->kdump_flag;
+	} else {
+		*size = w->ps;
+		*flags = 0;
+	}
+}
+
+/* Whether a page of an earlier batch, or earlier in this one, had this hash; else note it. */
+static bool seen_before(struct vmc_writer *w, uint64_t hash, uint32_t seq)
+{
+	size_t k = hash & (((uint64_t)1 << DEDUP_BITS) - 1);
+
+	if (atomic_load_explicit(&w->hint_hash[k], memory_order_relaxed) == hash &&
+	    (int32_t)(seq - atomic_load_explicit(&w->hint_seq[k], memory_order_relaxed)) >= 0)
+		return true;
+	atomic_store_explicit(&w->hint_seq[k], seq, memory_order_relaxed);
+	atomic_store_explicit(&w->hint_hash[k], hash, memory_order_relaxed);
+	return false;
+}
+
 static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 {
 	struct vmc_writer *w = arg;
@@ -78,30 +123,23 @@ static void compress_batch(struct vmc_job *job, unsigned worker, void *arg)
 
 	for (unsigned i = 0; i < b->n; i++) {
 		const uint8_t *pg = b->page[i];
-		size_t n;
 		b->zero[i] = 0;
+		b->lazy[i] = 0;
 		if (b->missing[i])
 			continue;
 		if (w->opts.dedup || w->opts.zero_share) {
-			const uint64_t *q = (const uint64_t *)(const void *)pg;
-			size_t k = 0;
-			while (k < w->ps / 8 && q[k] == 0)
-				k++;
-			if (k == w->ps / 8) {
+			if (vmc_page_is_zero(pg, w->ps)) {
 				b->zero[i] = 1;
 				continue;
 			}
 			if (w->opts.dedup)
 				b->hash[i] = XXH3_64bits(pg, w->ps);
+			if (w->hint_hash && seen_before(w, b->hash[i], b->seq)) {
+				b->lazy[i] = 1;
+				continue;
+			}
 		}
-		n = ctx ? vmc_codec_compress(ctx, pg, w->ps, b->out + (size_t)i * w->bound, w->bound) : 0;
-		if (n) {
-			b->size[i] = (uint32_t)n;
-			b->flags[i] = vmc_codec_get(w->opts.codec)->kdump_flag;
-		} else {
-			b->size[i] = w->ps;
-			b->flags[i] = 0;
-		}
+		compress_page(w, ctx, pg, b->out + (size_t)i * w->bound, &b->size[i], &b->flags[i]);
 	}
 }
 
@@ -291,10 +329,21 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
 	w->cmpbuf = malloc(w->bound > w->ps ? w->bound : w->ps);
+	w->plain = malloc((size_t)PLAIN_SLOTS * w->ps);
 	if (w->opts.dedup)
 		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
-	if (!w->cmpbuf || (w->opts.dedup && !w->table))
+	if (!w->cmpbuf || !w->plain || (w->opts.dedup && !w->table))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
+	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
+	 * than the decompression that compares: zstd and zlib. For lzo (and snappy) the two cost
+	 * about the same on the KVM bed (its duplicates are mostly pairs, so each needs its own
+	 * decompression) and the work would only move from the workers to the in-order retire. */
+	if (w->opts.dedup && w->can_readback && (w->opts.codec == VMC_CODEC_ZSTD || w->opts.codec == VMC_CODEC_ZLIB)) {
+		w->hint_hash = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_hash));
+		w->hint_seq = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_seq));
+		if (!w->hint_hash || !w->hint_seq)
+			return vmc_fail(d, VMC_ERR_NOMEM, "dedup hints");
+	}
 	return VMC_OK;
 }
 
@@ -450,14 +499,96 @@ static enum vmc_status check_full(struct vmc_writer *w, enum vmc_status rc, stru
 	return VMC_DONE;
 }
 
+/* Whether the page stored at e holds exactly the bytes of pg (decompressed to compare). */
+static enum vmc_status same_bytes(struct vmc_writer *w, const struct dedup_entry *e, const uint8_t *pg, bool *same,
+				  struct vmc_diag *d)
+{
+	unsigned k = (unsigned)(e->hash & (PLAIN_SLOTS - 1));
+	uint8_t *plain = w->plain + (size_t)k * w->ps;
+	enum vmc_status rc;
+
+	*same = false;
+	if (w->plain_off[k] != e->off) {
+		w->plain_off[k] = 0;
+		if ((rc = vmc_bufw_readback(&w->data, e->off, e->flags ? w->cmpbuf : plain, e->size, d)))
+			return rc;
+		/* our own output: a failure only means "not the same", the page is then stored */
+		if (e->flags ? vmc_codec_decompress_kdump(e->flags, w->cmpbuf, e->size, plain, w->ps, &(struct vmc_diag){ 0 }) != VMC_OK
+			     : e->size != w->ps)
+			return VMC_OK;
+		w->plain_off[k] = e->off;
+	}
+	*same = memcmp(plain, pg, w->ps) == 0;
+	return VMC_OK;
+}
+
+/* A page the worker left uncompressed (its hash seen before): *dup when the stored copy the
+ * table points at has the same bytes (what comparing compressed bytes would decide:
+ * compression is deterministic and decompression a function), else compressed here. */
+static enum vmc_status retire_lazy(struct vmc_writer *w, struct batch *b, unsigned i, bool *dup, struct vmc_diag *d)
+{
+	struct dedup_entry *e = &w->table[b->hash[i] & (((uint64_t)1 << DEDUP_BITS) - 1)];
+	enum vmc_status rc;
+
+	*dup = false;
+	if (e->off && e->hash == b->hash[i] && ((rc = same_bytes(w, e, b->page[i], dup, d)) || *dup))
+		return rc;
+	if (!w->main_ctx && !(w->main_ctx = vmc_codec_ctx_new(w->opts.codec)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "%s codec context", vmc_codec_get(w->opts.codec)->name);
+	compress_page(w, w->main_ctx, b->page[i], b->out + (size_t)i * w->bound, &b->size[i], &b->flags[i]);
+	return VMC_OK;
+}
+
+/* A zero page: one shared copy of it in the data area. */
+static enum vmc_status put_zero(struct vmc_writer *w, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	if (!w->zero_off) {
+		w->zero_off = vmc_bufw_pos(&w->data);
+		memset(w->cmpbuf, 0, w->ps);
+		if ((rc = put_data(w, w->cmpbuf, w->ps, d)))
+			return rc;
+	}
+	w->st.zero_pages++;
+	return put_desc(w, w->zero_off, w->ps, 0, d);
+}
+
+/* Page i of b against the dedup table: *dup when its descriptor now points at an earlier
+ * copy; else the table remembers it (it is about to be stored). */
+static enum vmc_status dedup(struct vmc_writer *w, struct batch *b, unsigned i, bool *dup, struct vmc_diag *d)
+{
+	struct dedup_entry *e = &w->table[b->hash[i] & (((uint64_t)1 << DEDUP_BITS) - 1)];
+	uint32_t size = b->size[i], flags = b->flags[i];
+	enum vmc_status rc;
+
+	*dup = false;
+	if (b->lazy[i]) {
+		if ((rc = retire_lazy(w, b, i, dup, d)))
+			return rc;
+		size = b->size[i];
+		flags = b->flags[i];
+	} else if (e->off && e->hash == b->hash[i] && e->size == size && e->flags == flags) {
+		const uint8_t *blob = flags ? b->out + (size_t)i * w->bound : b->page[i];
+		if ((rc = vmc_bufw_readback(&w->data, e->off, w->cmpbuf, size, d)))
+			return rc;
+		*dup = memcmp(w->cmpbuf, blob, size) == 0;
+	}
+	if (*dup) {
+		w->st.dedup_pages++;
+		return put_desc(w, e->off, e->size, e->flags, d);
+	}
+	*e = (struct dedup_entry){ b->hash[i], vmc_bufw_pos(&w->data), size, flags };
+	return VMC_OK;
+}
+
 static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_diag *d)
 {
 	enum vmc_status rc;
 
 	for (unsigned i = 0; i < b->n; i++) {
-		const uint8_t *blob = b->flags[i] ? b->out + (size_t)i * w->bound : b->page[i];
-		uint32_t size = b->size[i], flags = b->flags[i];
 		uint64_t off;
+		bool dup = false;
 
 		if (b->missing[i]) {
 			w->st.missing_pages++;
@@ -468,35 +599,21 @@ static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_
 		}
 		w->st.pages++;
 		if (b->zero[i]) {
-			if (!w->zero_off) {
-				w->zero_off = vmc_bufw_pos(&w->data);
-				memset(w->cmpbuf, 0, w->ps);
-				if ((rc = put_data(w, w->cmpbuf, w->ps, d)))
-					return rc;
-			}
-			w->st.zero_pages++;
-			if ((rc = put_desc(w, w->zero_off, w->ps, 0, d)))
+			if ((rc = put_zero(w, d)))
 				return rc;
 			continue;
 		}
 		if (w->opts.dedup && w->can_readback) {
-			struct dedup_entry *e = &w->table[b->hash[i] & (((uint64_t)1 << DEDUP_BITS) - 1)];
-			if (e->off && e->hash == b->hash[i] && e->size == size && e->flags == flags) {
-				if ((rc = vmc_bufw_readback(&w->data, e->off, w->cmpbuf, size, d)))
-					return rc;
-				if (memcmp(w->cmpbuf, blob, size) == 0) {
-					w->st.dedup_pages++;
-					if ((rc = put_desc(w, e->off, size, flags, d)))
-						return rc;
-					continue;
-				}
-			}
-			*e = (struct dedup_entry){ b->hash[i], vmc_bufw_pos(&w->data), size, flags };
+			if ((rc = dedup(w, b, i, &dup, d)))
+				return rc;
+			if (dup)
+				continue;
 		}
-		if (!flags)
+		if (!b->flags[i])
 			w->st.raw_pages++;
 		off = vmc_bufw_pos(&w->data);
-		if ((rc = put_data(w, blob, size, d)) || (rc = put_desc(w, off, size, flags, d)))
+		if ((rc = put_data(w, b->flags[i] ? b->out + (size_t)i * w->bound : b->page[i], b->size[i], d)) ||
+		    (rc = put_desc(w, off, b->size[i], b->flags[i], d)))
 			return rc;
 	}
 	return VMC_OK;
@@ -522,6 +639,7 @@ static enum vmc_status submit_current(struct vmc_writer *w, struct vmc_diag *d)
 
 	if (!b->n)
 		return VMC_OK;
+	b->seq = w->nsubmitted++;
 	vmc_workring_submit(&w->ring);
 	if (w->ring.count == w->ring.nslots)
 		return retire_oldest(w, d);
@@ -546,7 +664,9 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 	} else if (pg->stable) {
 		b->page[b->n] = pg->data;
 	} else {
-		memcpy(b->in + (size_t)b->n * w->ps, pg->data, w->ps);
+		/* already in place when the pipeline read it into slots() */
+		if (pg->data != b->in + (size_t)b->n * w->ps)
+			memcpy(b->in + (size_t)b->n * w->ps, pg->data, w->ps);
 		b->page[b->n] = b->in + (size_t)b->n * w->ps;
 	}
 	if (++b->n == BATCH_PAGES) {
@@ -556,6 +676,19 @@ static enum vmc_status kdw_page(struct vmc_writer *w, const struct vmc_page *pg,
 		current(w)->n = 0;
 	}
 	return VMC_OK;
+}
+
+/* The rest of the current batch's input buffer, for the pipeline to read pages into. */
+static uint8_t *kdw_slots(struct vmc_writer *w, size_t *n)
+{
+	struct batch *b = current(w);
+
+	if (w->full) {
+		*n = 0;
+		return NULL;
+	}
+	*n = BATCH_PAGES - b->n;
+	return b->in + (size_t)b->n * w->ps;
 }
 
 /* Cancelled: possible only where ENOSPC could be survived, the descriptor table reserved. */
@@ -630,7 +763,11 @@ static void kdw_free(struct vmc_writer *w)
 		vmc_bufw_release(&w->data);
 	}
 	free(w->table);
+	free(w->hint_hash);
+	free(w->hint_seq);
+	vmc_codec_ctx_free(w->main_ctx);
 	free(w->cmpbuf);
+	free(w->plain);
 	free(w);
 }
 
@@ -639,6 +776,7 @@ const struct vmc_writer_ops vmc_writer_kdump = {
 	.new = kdw_new,
 	.begin = kdw_begin,
 	.page = kdw_page,
+	.slots = kdw_slots,
 	.stop = kdw_stop,
 	.end = kdw_end,
 	.free = kdw_free,

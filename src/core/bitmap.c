@@ -193,6 +193,19 @@ uint64_t vmc_bitmap_next_clear(const struct vmc_bitmap *b, uint64_t i)
 	return b->nbits;
 }
 
+uint64_t vmc_bitmap_next_clear_before(const struct vmc_bitmap *b, uint64_t i, uint64_t end)
+{
+	if (end > b->nbits)
+		end = b->nbits;
+	while (i < end) {
+		uint64_t w = ~vmc_bitmap_word(b, i >> 6) >> (i & 63);
+		if (w)
+			return i + (uint64_t)__builtin_ctzll(w) < end ? i + (uint64_t)__builtin_ctzll(w) : end;
+		i = (i | 63) + 1;
+	}
+	return end;
+}
+
 enum vmc_status vmc_bitmap_copy(struct vmc_bitmap *dst, const struct vmc_bitmap *src, struct vmc_diag *d)
 {
 	enum vmc_status rc;

@@ -76,6 +76,8 @@ uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint
 uint64_t vmc_bitmap_next_set(const struct vmc_bitmap *b, uint64_t i);
 /* First clear bit at or after i, or b->nbits. */
 uint64_t vmc_bitmap_next_clear(const struct vmc_bitmap *b, uint64_t i);
+/* The same, looking no further than end: end when bits i .. end - 1 are all set. */
+uint64_t vmc_bitmap_next_clear_before(const struct vmc_bitmap *b, uint64_t i, uint64_t end);
 uint64_t vmc_bitmap_count(const struct vmc_bitmap *b);
 /* dst = a new bitmap holding src's bits (dst uninitialised or released). */
 enum vmc_status vmc_bitmap_copy(struct vmc_bitmap *dst, const struct vmc_bitmap *src, struct vmc_diag *d);

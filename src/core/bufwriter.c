@@ -36,6 +36,10 @@ enum vmc_status vmc_bufw_write(struct vmc_bufw *w, const void *data, size_t len,
 	const uint8_t *p = data;
 	enum vmc_status rc;
 
+	if (p == w->buf + w->len && len <= w->cap - w->len) {
+		w->len += len; /* filled in place */
+		return VMC_OK;
+	}
 	while (len) {
 		size_t n = w->cap - w->len;
 		if (n == 0) {

@@ -55,27 +55,46 @@ static enum vmc_status stop_early(struct vmc_writer *w, struct vmc_bytesink *sin
 			(unsigned long long)(stats->pages + stats->missing_pages));
 }
 
+enum { FILL_MAX = 256 };
+
+/* The next pages: read straight into the writer's own buffer where both sides can (no copy
+ * of each page into a batch), else one from the stream. */
+static enum vmc_status next_pages(struct vmc_pagestream *ps, struct vmc_writer *w, const struct vmc_convert_opts *opts,
+				  struct vmc_page *pgs, size_t *n, struct vmc_diag *d)
+{
+	size_t room = 0;
+	uint8_t *dst = opts->writer->slots && ps->ops->fill ? opts->writer->slots(w, &room) : NULL;
+
+	if (dst && room)
+		return ps->ops->fill(ps, dst, room < FILL_MAX ? room : FILL_MAX, pgs, n, d);
+	*n = 1;
+	return vmc_pagestream_next(ps, pgs, d);
+}
+
 /* Every page of the stream into the writer; VMC_DONE at the end (or when the writer is full). */
 static enum vmc_status write_pages(struct vmc_pagestream *ps, struct vmc_writer *w, struct vmc_bytesink *sink,
 				   const struct vmc_convert_opts *opts, struct vmc_writer_stats *stats,
 				   struct vmc_diag *d)
 {
 	uint64_t done = 0;
-	struct vmc_page pg;
+	struct vmc_page pgs[FILL_MAX];
+	size_t n;
 	enum vmc_status rc;
 
 	for (;;) {
 		/* VMC_DONE after the last page: complete, even if a signal came just now */
-		if ((rc = vmc_pagestream_next(ps, &pg, d)))
+		if ((rc = next_pages(ps, w, opts, pgs, &n, d)))
 			return rc;
-		/* a volatile read per page: the cheapest way to stop within a page */
-		if (is_cancelled(opts))
-			return stop_early(w, sink, opts, stats, d);
-		/* VMC_DONE: the writer takes no more pages (out of space; end() keeps what it has) */
-		if ((rc = opts->writer->page(w, &pg, d)))
-			return rc;
-		if (opts->progress && (++done & 4095) == 0)
-			opts->progress(done, ps->total, opts->progress_arg);
+		for (size_t i = 0; i < n; i++) {
+			/* a volatile read per page: the cheapest way to stop within a page */
+			if (is_cancelled(opts))
+				return stop_early(w, sink, opts, stats, d);
+			/* VMC_DONE: the writer takes no more pages (out of space; end() keeps what it has) */
+			if ((rc = opts->writer->page(w, &pgs[i], d)))
+				return rc;
+			if (opts->progress && (++done & 4095) == 0)
+				opts->progress(done, ps->total, opts->progress_arg);
+		}
 	}
 }
 
@@ -138,11 +157,7 @@ enum vmc_status vmc_dump_drop_zero(struct vmc_dump *dump, struct vmc_bitmap *sel
 	if ((rc = vmc_dump_pagestream_new_sel(dump, select, 0, dump->max_pfn, false, threads, &ps, d)))
 		return rc;
 	while ((rc = vmc_pagestream_next(ps, &pg, d)) == VMC_OK) {
-		const uint64_t *q = (const uint64_t *)(const void *)pg.data;
-		size_t k = 0;
-		while (k < dump->page_size / 8 && q[k] == 0)
-			k++;
-		if (k == dump->page_size / 8) {
+		if (vmc_page_is_zero(pg.data, dump->page_size)) {
 			vmc_bitmap_clear(select, pg.pfn);
 			(*dropped)++;
 		}

@@ -55,6 +55,10 @@ struct vmc_writer_ops {
 	/* pg->missing set: the frame could not be read (only with --partial). VMC_DONE: the writer
 	 * takes no more pages (it ran out of space); end() then keeps what was written. */
 	enum vmc_status (*page)(struct vmc_writer *w, const struct vmc_page *pg, struct vmc_diag *d);
+	/* Optional: where the writer would copy the next pages to, and room for how many (*n; 0 or
+	 * NULL: none now). The pipeline reads pages straight there; page() then finds a page's data
+	 * already in place and skips the copy. */
+	uint8_t *(*slots)(struct vmc_writer *w, size_t *n);
 	/* Optional: take no more pages; end() then finishes what was written as an incomplete
 	 * output (the run was cancelled). VMC_ERR_UNSUPPORTED when this output cannot be. */
 	enum vmc_status (*stop)(struct vmc_writer *w);

@@ -31,6 +31,10 @@ static void check_against(const struct vmc_bitmap *b, const uint8_t *ref, uint64
 	for (uint64_t i = 0; i <= n + 3; i += 1 + i / 7) {
 		CHECK_EQ(vmc_bitmap_next_set(b, i), ref_next(ref, n, i, 1));
 		CHECK_EQ(vmc_bitmap_next_clear(b, i), ref_next(ref, n, i, 0));
+		for (uint64_t end = i; end <= n + 70; end += 1 + end / 5) {
+			uint64_t want = ref_next(ref, n, i, 0), lim = end < n ? end : n;
+			CHECK_EQ(vmc_bitmap_next_clear_before(b, i, end), want < lim ? want : lim);
+		}
 	}
 }
 

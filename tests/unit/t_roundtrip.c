@@ -19,6 +19,10 @@
 #include "testdump.h"
 #include "flat.h"
 
+/* inline: for XXH3_kSecret, to build a collision */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 static struct vmc_diag d;
 
 #define P4K 4096ull
@@ -359,6 +363,71 @@ TEST(dedup_on_and_off_read_back_equal)
 	vmc_dump_close(dump);
 	free(on.p);
 	free(off.p);
+	free(e.p);
+}
+
+/* Two different pages with the same XXH3-64: XXH3 adds each 8-byte word of a stripe to the
+ * neighbouring lane as it is, and multiplies the two halves of (word ^ secret) into its own
+ * lane; with the low half of (word ^ secret) zero that product is 0 whatever the high half,
+ * so moving 2^32 from the first word of stripe 0 to the first word of stripe 1 keeps the
+ * hash. The writer must then store both (the dedup byte check), even where it skipped
+ * compressing the second one as a likely duplicate. */
+static uint8_t coll_x[4096], coll_y[4096];
+
+static void make_collision(void)
+{
+	uint64_t seed = 99, s0, s1, w0, w1;
+
+	for (size_t i = 0; i < sizeof(coll_x); i += 8) {
+		uint64_t v = td_rand(&seed);
+		memcpy(coll_x + i, &v, 8);
+	}
+	memcpy(&s0, XXH3_kSecret, 8);
+	memcpy(&s1, XXH3_kSecret + 8, 8);
+	w0 = (td_rand(&seed) << 32) | (s0 & 0xffffffffu);
+	w1 = (td_rand(&seed) << 32) | (s1 & 0xffffffffu);
+	memcpy(coll_x, &w0, 8);
+	memcpy(coll_x + 64, &w1, 8);
+	memcpy(coll_y, coll_x, sizeof(coll_y));
+	w0 += 1ull << 32;
+	w1 -= 1ull << 32;
+	memcpy(coll_y, &w0, 8);
+	memcpy(coll_y + 64, &w1, 8);
+}
+
+TEST(dedup_keeps_pages_whose_hashes_collide)
+{
+	/* frames: x x y y x y x; the dedup table holds the last stored page of a hash */
+	static const struct td_seg seg[] = { { 0, 7 * P4K, 7 * P4K } };
+	struct td_patch patch[7];
+	struct td_spec spec = { .segs = seg, .nsegs = 1, .vmcoreinfo = vmci_std, .nprstatus = 1, .seed = 5,
+				.patches = patch, .npatches = 7 };
+	struct buf e, o1, o3;
+	struct vmc_dump *dump, *back;
+	struct vmc_writer_stats st;
+
+	make_collision();
+	REQUIRE(memcmp(coll_x, coll_y, sizeof(coll_x)) != 0);
+	REQUIRE(XXH3_64bits(coll_x, sizeof(coll_x)) == XXH3_64bits(coll_y, sizeof(coll_y)));
+	for (unsigned i = 0; i < 7; i++)
+		patch[i] = (struct td_patch){ i * P4K, (0x2cu >> i) & 1 ? coll_y : coll_x, P4K };
+	e = build(&spec);
+	REQUIRE((dump = open_buf(e)));
+	for (enum vmc_codec_id c = VMC_CODEC_ZLIB; c < VMC_CODEC_COUNT; c++) {
+		harness_note("codec %s", vmc_codec_get(c)->name);
+		REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 1, .dedup = true }, &o1, &st) == VMC_OK);
+		/* x at 1 refers to 0, y at 3 to 2; 4-6 each follow a stored page of the other kind */
+		CHECK_EQ(st.dedup_pages, 2);
+		CHECK_EQ(st.pages, 7);
+		REQUIRE((back = open_buf(o1)));
+		check_against_spec(back, &spec);
+		vmc_dump_close(back);
+		REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 3, .dedup = true }, &o3, NULL) == VMC_OK);
+		CHECK(o1.len == o3.len && memcmp(o1.p, o3.p, o1.len) == 0);
+		free(o1.p);
+		free(o3.p);
+	}
+	vmc_dump_close(dump);
 	free(e.p);
 }
 
