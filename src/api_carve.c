@@ -60,7 +60,7 @@ static uint64_t present_pages(const struct vmc_dump *host, const struct vmc_gues
 	uint64_t n = 0;
 	for (size_t i = 0; i < g->map.n; i++) {
 		const struct vmc_gmap_ext *e = &g->map.ext[i];
-		if (e->kind == VMC_GMAP_HOST)
+		if (vmc_gmap_kind_host(e->kind))
 			n += vmc_bitmap_count_range(&host->stored, e->src, e->count);
 		else if (e->kind != VMC_GMAP_ABSENT)
 			n += e->count;

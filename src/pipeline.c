@@ -27,7 +27,7 @@ static void keep_guest(struct vmc_carve *cv, unsigned i, struct vmc_bitmap *keep
 	}
 	for (size_t k = 0; k < g->map.n; k++) {
 		const struct vmc_gmap_ext *e = &g->map.ext[k];
-		if (e->kind != VMC_GMAP_HOST)
+		if (!vmc_gmap_kind_host(e->kind))
 			continue;
 		for (uint64_t p = vmc_bitmap_next_set(&host->stored, e->src); p < e->src + e->count && p < keep->nbits;
 		     p = vmc_bitmap_next_set(&host->stored, p + 1))

@@ -14,15 +14,24 @@ void vmc_gmap_init(struct vmc_gmap *m, uint32_t page_size)
 
 void vmc_gmap_free(struct vmc_gmap *m)
 {
+	if (m->xform_free)
+		m->xform_free(m->xform_ctx);
 	free(m->ext);
 	free(m->synth);
 	vmc_gmap_init(m, m->page_size);
 }
 
-static enum vmc_status push(struct vmc_gmap *m, uint64_t pfn, uint64_t count, uint64_t src, uint8_t kind,
+/* Whether b continues a (same kind and arg, frames and sources consecutive). */
+static bool continues(const struct vmc_gmap_ext *a, const struct vmc_gmap_ext *b)
+{
+	return a->kind == b->kind && a->arg == b->arg && a->pfn + a->count == b->pfn &&
+	       (b->kind == VMC_GMAP_ZERO || b->kind == VMC_GMAP_ABSENT || a->src + a->count == b->src);
+}
+
+static enum vmc_status push(struct vmc_gmap *m, uint64_t pfn, uint64_t count, uint64_t src, uint8_t kind, uint8_t arg,
 			    struct vmc_diag *d)
 {
-	struct vmc_gmap_ext *last = m->n ? &m->ext[m->n - 1] : NULL;
+	struct vmc_gmap_ext *last = m->n ? &m->ext[m->n - 1] : NULL, next;
 
 	if (!count)
 		return VMC_OK;
@@ -30,30 +39,45 @@ static enum vmc_status push(struct vmc_gmap *m, uint64_t pfn, uint64_t count, ui
 		return vmc_fail(d, VMC_ERR_CORRUPT, "guest frame range 0x%llx+0x%llx wraps", (unsigned long long)pfn,
 				(unsigned long long)count);
 	m->finished = false;
-	if (last && last->kind == kind && last->pfn + last->count == pfn &&
-	    (kind == VMC_GMAP_ZERO || kind == VMC_GMAP_ABSENT || last->src + last->count == src)) {
+	next = (struct vmc_gmap_ext){ .pfn = pfn, .count = count, .src = src, .kind = kind, .arg = arg };
+	if (last && continues(last, &next)) {
 		last->count += count;
 		return VMC_OK;
 	}
 	if (m->n == m->cap && vmc_grow(&m->ext, &m->cap, m->n + 1, 256, d))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a guest frame map");
-	m->ext[m->n++] = (struct vmc_gmap_ext){ .pfn = pfn, .count = count, .src = src, .kind = kind };
+	m->ext[m->n++] = next;
 	return VMC_OK;
 }
 
 enum vmc_status vmc_gmap_add(struct vmc_gmap *m, uint64_t pfn, uint64_t host_pfn, uint64_t count, struct vmc_diag *d)
 {
-	return push(m, pfn, count, host_pfn, VMC_GMAP_HOST, d);
+	return push(m, pfn, count, host_pfn, VMC_GMAP_HOST, 0, d);
 }
 
 enum vmc_status vmc_gmap_add_zero(struct vmc_gmap *m, uint64_t pfn, uint64_t count, struct vmc_diag *d)
 {
-	return push(m, pfn, count, 0, VMC_GMAP_ZERO, d);
+	return push(m, pfn, count, 0, VMC_GMAP_ZERO, 0, d);
 }
 
 enum vmc_status vmc_gmap_add_absent(struct vmc_gmap *m, uint64_t pfn, uint64_t count, struct vmc_diag *d)
 {
-	return push(m, pfn, count, 0, VMC_GMAP_ABSENT, d);
+	return push(m, pfn, count, 0, VMC_GMAP_ABSENT, 0, d);
+}
+
+enum vmc_status vmc_gmap_add_xform(struct vmc_gmap *m, uint64_t pfn, uint64_t host_pfn, uint64_t count, uint8_t arg,
+				   struct vmc_diag *d)
+{
+	return push(m, pfn, count, host_pfn, VMC_GMAP_XFORM, arg, d);
+}
+
+void vmc_gmap_set_xform(struct vmc_gmap *m, vmc_gmap_xform_fn *fn, void *ctx, void (*xform_free)(void *ctx))
+{
+	if (m->xform_free && m->xform_ctx != ctx)
+		m->xform_free(m->xform_ctx);
+	m->xform = fn;
+	m->xform_ctx = ctx;
+	m->xform_free = xform_free;
 }
 
 enum vmc_status vmc_gmap_add_synth(struct vmc_gmap *m, uint64_t pfn, const void *page, struct vmc_diag *d)
@@ -63,7 +87,7 @@ enum vmc_status vmc_gmap_add_synth(struct vmc_gmap *m, uint64_t pfn, const void 
 	    vmc_grow_((void **)&m->synth, &m->synth_cap, m->nsynth + 1, m->page_size, 16, d))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for synthesised pages");
 	memcpy(m->synth + m->nsynth * m->page_size, page, m->page_size);
-	return push(m, pfn, 1, m->nsynth++, VMC_GMAP_SYNTH, d);
+	return push(m, pfn, 1, m->nsynth++, VMC_GMAP_SYNTH, 0, d);
 }
 
 /* sort key: pfn, then the order of adding */
@@ -110,14 +134,13 @@ enum vmc_status vmc_gmap_finish(struct vmc_gmap *m, struct vmc_diag *d)
 					m->first_conflict_pfn = e.pfn;
 				m->nconflicts += cut;
 				e.pfn += cut;
-				if (e.kind == VMC_GMAP_HOST || e.kind == VMC_GMAP_SYNTH)
+				if (e.kind != VMC_GMAP_ZERO && e.kind != VMC_GMAP_ABSENT)
 					e.src += cut;
 				e.count -= cut;
 				if (!e.count)
 					continue;
 			}
-			if (p->kind == e.kind && p->pfn + p->count == e.pfn &&
-			    (e.kind == VMC_GMAP_ZERO || e.kind == VMC_GMAP_ABSENT || p->src + p->count == e.src)) {
+			if (continues(p, &e)) {
 				p->count += e.count;
 				m->npages += e.count;
 				continue;
@@ -156,7 +179,8 @@ bool vmc_gmap_lookup(const struct vmc_gmap *m, uint64_t pfn, struct vmc_gmap_ext
 	one->pfn = pfn;
 	one->count = 1;
 	one->kind = e->kind;
-	one->src = e->kind == VMC_GMAP_HOST || e->kind == VMC_GMAP_SYNTH ? e->src + (pfn - e->pfn) : 0;
+	one->arg = e->arg;
+	one->src = e->kind != VMC_GMAP_ZERO && e->kind != VMC_GMAP_ABSENT ? e->src + (pfn - e->pfn) : 0;
 	return true;
 }
 

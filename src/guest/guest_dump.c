@@ -129,6 +129,16 @@ static enum vmc_status g_read_page(struct vmc_dump *dump, uint64_t pfn, void *bu
 	switch (e.kind) {
 	case VMC_GMAP_HOST:
 		return gd->host->ops->read_page(gd->host, e.src, buf, scratch, d);
+	case VMC_GMAP_XFORM: {
+		const struct vmc_gmap *m = &gd->g->map;
+		enum vmc_status rc;
+		if (!m->xform)
+			return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: frame 0x%llx has no transform", dump->name,
+					(unsigned long long)pfn);
+		if ((rc = gd->host->ops->read_page(gd->host, e.src, buf, scratch, d)))
+			return rc;
+		return m->xform(m->xform_ctx, e.src, e.arg, buf, d);
+	}
 	case VMC_GMAP_ZERO:
 		memset(buf, 0, dump->page_size);
 		return VMC_OK;
@@ -231,7 +241,7 @@ enum vmc_status vmc_guest_dump_open(struct vmc_dump *host, struct vmc_guest *g, 
 			vmc_bitmap_set_range(&dump->stored, e->pfn, e->count);
 			continue;
 		}
-		if (e->kind != VMC_GMAP_HOST)
+		if (!vmc_gmap_kind_host(e->kind))
 			continue;
 		/* host frames the host dump holds are stored; missing ones stay missing; the rest
 		 * (excluded by the host's dumper, or not host RAM) are excluded here too */

@@ -5,11 +5,14 @@
  * replaced by the domain's pfn for it, Xen's L4 slots 256..271 zeroed, and entries that point
  * at frames the domain does not own cleared (frame 0, present bit off, other flags kept: what
  * Linux's pte_mfn_to_pfn returns for an unknown mfn). Every other page is copied unchanged.
- * The work is one pass over each table page: hostile tables cost no more than honest ones. */
+ * The work is one pass over each table page: hostile tables cost no more than honest ones.
+ * Tables are rewritten twice: while carving, for the counts list -v shows, and when the output
+ * reads them (a gmap transform), so no copy of them is kept. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "xen_pvcanon.h"
 
 #define ENTRIES 512u
@@ -20,24 +23,42 @@
 #define XEN_L4_LAST 271u   /* HYPERVISOR_VIRT_END_X86_64 (0xffff87ffffffffff) >> 39 */
 #define XEN_L4_LINEAR 258u /* LINEAR_PT_VIRT_START: every validated L4 maps itself here */
 
+/* The run holding mfn (try *hint first: a table's entries mostly run on), or NULL. */
+static const struct xen_pvrun *find_run(const struct xen_pvrun *r, size_t n, uint64_t mfn, size_t *hint)
+{
+	size_t lo = 0, hi = n;
+
+	if (*hint < n && r[*hint].mfn <= mfn && mfn - r[*hint].mfn < r[*hint].count)
+		return &r[*hint];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r[mid].mfn + r[mid].count <= mfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || r[lo].mfn > mfn)
+		return NULL;
+	*hint = lo;
+	return &r[lo];
+}
+
 /* Where the mfn of a present entry goes. */
-static uint64_t canon_entry(const struct xen_pvcanon *c, uint64_t e, struct xen_pvcanon_stats *st)
+static uint64_t canon_entry(const struct xen_pvcanon *c, uint64_t e, struct xen_pvcanon_stats *st, size_t hint[2])
 {
 	uint64_t mfn = (e & PTE_FRAME) >> 12, flags = e & ~PTE_FRAME;
+	const struct xen_pvrun *r;
 	uint32_t o;
 
-	if (mfn < c->ninv && c->inv[mfn]) {
+	if ((r = find_run(c->runs, c->nruns, mfn, &hint[0]))) {
 		st->translated++;
-		return flags | ((uint64_t)(c->inv[mfn] - 1) << 12);
+		return flags | ((r->pfn + (mfn - r->mfn)) << 12);
 	}
-	o = mfn < c->nowner ? c->owner[mfn] : 0;
-	/* an identity (MMIO) range of the p2m: pfn = mfn, unless a domain owns the frame */
-	if (mfn < c->np2m && (c->p2m[mfn] & XEN_P2M_IDENTITY_BIT) &&
-	    (c->p2m[mfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) == mfn &&
-	    (!o || (c->dom_io && XEN_OWNER_ID(o) == c->dom_io && !(o & XEN_OWNER_HEAP)))) {
+	if (find_run(c->ident, c->nident, mfn, &hint[1])) {
 		st->identity++;
 		return e;
 	}
+	o = mfn < c->nowner && c->owner ? c->owner[mfn] : 0;
 	if (o && XEN_OWNER_ID(o) == c->pickled)
 		(o & XEN_OWNER_HEAP) ? st->xen_heap++ : st->unmapped++;
 	else if (o)
@@ -49,6 +70,8 @@ static uint64_t canon_entry(const struct xen_pvcanon *c, uint64_t e, struct xen_
 
 void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned level, struct xen_pvcanon_stats *st)
 {
+	size_t hint[2] = { 0, 0 };
+
 	for (unsigned i = 0; i < ENTRIES; i++) {
 		uint64_t e = ent[i];
 		if (level == 4 && i >= XEN_L4_FIRST && i <= XEN_L4_LAST) {
@@ -64,14 +87,57 @@ void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned l
 			ent[i] = (e & ~PTE_FRAME) & ~PTE_PRESENT;
 			continue;
 		}
-		ent[i] = canon_entry(c, e, st);
+		ent[i] = canon_entry(c, e, st, hint);
 	}
 	st->tables++;
+}
+
+/* Append mfn -> pfn to the runs, extending the last one when it continues it. */
+static enum vmc_status add_run(struct xen_pvrun **r, size_t *n, size_t *cap, uint64_t mfn, uint64_t pfn,
+			       struct vmc_diag *d)
+{
+	struct xen_pvrun *last = *n ? &(*r)[*n - 1] : NULL;
+
+	if (last && last->mfn + last->count == mfn && last->pfn + last->count == pfn) {
+		last->count++;
+		return VMC_OK;
+	}
+	if (*n == *cap && vmc_grow(r, cap, *n + 1, 64, d))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the p2m inverse runs");
+	(*r)[(*n)++] = (struct xen_pvrun){ .mfn = mfn, .pfn = pfn, .count = 1 };
+	return VMC_OK;
+}
+
+/* An identity (MMIO) range of the p2m keeps pfn = mfn, unless a domain owns the frame. */
+static bool identity_kept(const struct xen_pvcanon *c, uint64_t mfn)
+{
+	uint32_t o = mfn < c->nowner ? c->owner[mfn] : 0;
+
+	return (c->p2m[mfn] & XEN_P2M_IDENTITY_BIT) &&
+	       (c->p2m[mfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) == mfn &&
+	       (!o || (c->dom_io && XEN_OWNER_ID(o) == c->dom_io && !(o & XEN_OWNER_HEAP)));
+}
+
+/* inv and the identity frames as runs by mfn, what rewriting a table looks up. */
+static enum vmc_status build_runs(struct xen_pvcanon *c, struct vmc_diag *d)
+{
+	size_t cap = 0, icap = 0;
+	enum vmc_status rc;
+
+	for (uint64_t mfn = 0; mfn < c->ninv; mfn++)
+		if (c->inv[mfn] && (rc = add_run(&c->runs, &c->nruns, &cap, mfn, c->inv[mfn] - 1ull, d)))
+			return rc;
+	for (uint64_t mfn = 0; mfn < c->np2m; mfn++)
+		if (identity_kept(c, mfn) && (rc = add_run(&c->ident, &c->nident, &icap, mfn, mfn, d)))
+			return rc;
+	return VMC_OK;
 }
 
 enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, const struct xen_host *x, const struct xen_p2m *p,
 				     uint32_t pickled, uint32_t dom_io, struct vmc_diag *d)
 {
+	enum vmc_status rc;
+
 	memset(c, 0, sizeof(*c));
 	c->owner = x->owner;
 	c->nowner = x->nowner;
@@ -94,13 +160,19 @@ enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, const struct xen_hos
 		else
 			c->inv[e] = (uint32_t)(pfn + 1);
 	}
-	return VMC_OK;
+	if ((rc = build_runs(c, d)))
+		vmc_xen_pvcanon_release(c);
+	return rc;
 }
 
 void vmc_xen_pvcanon_release(struct xen_pvcanon *c)
 {
 	free(c->inv);
+	free(c->runs);
+	free(c->ident);
 	c->inv = NULL;
+	c->runs = c->ident = NULL;
+	c->nruns = c->nident = 0;
 }
 
 /* type_info is at the offset assumed only if the domain's L4s say so: at least one frame
@@ -150,8 +222,8 @@ bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swappe
 	return true;
 }
 
-/* One frame of the output: the host frame, or its canonical copy when it is a page table the
- * host dump holds. */
+/* One frame of the output: the host frame, or, when it is a page table the host dump holds,
+ * the host frame rewritten on reading; it is rewritten here too, for the counts. */
 static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g, uint64_t pfn,
 			       uint64_t mfn, struct xen_pvcanon_stats *st, struct vmc_diag *d)
 {
@@ -170,7 +242,55 @@ static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, 
 	memcpy(page, src, sizeof(page));
 	st->by_level[level]++;
 	vmc_xen_pvcanon_page(c, page, level, st);
-	return vmc_gmap_add_synth(&g->map, pfn, page, d);
+	return vmc_gmap_add_xform(&g->map, pfn, mfn, 1, (uint8_t)level, d);
+}
+
+/* The gmap transform: a table page as the output reads it. */
+static enum vmc_status xform_page(const void *ctx, uint64_t mfn, unsigned level, void *page, struct vmc_diag *d)
+{
+	uint64_t ent[ENTRIES];
+	struct xen_pvcanon_stats st = { 0 };
+
+	if (level < 1 || level > 4)
+		return vmc_fail(d, VMC_ERR_CORRUPT, "mfn 0x%llx: page-table level %u", (unsigned long long)mfn, level);
+	memcpy(ent, page, sizeof(ent)); /* the reader's buffer need not be aligned for uint64_t */
+	vmc_xen_pvcanon_page(ctx, ent, level, &st);
+	memcpy(page, ent, sizeof(ent));
+	return VMC_OK;
+}
+
+static void xform_free(void *ctx)
+{
+	struct xen_pvcanon *c = ctx;
+
+	if (c)
+		vmc_xen_pvcanon_release(c);
+	free(c);
+}
+
+/* Hand the runs to g's map: the output's rewrite needs them, not the per-frame tables. */
+static enum vmc_status attach_xform(const struct xen_pvcanon *c, struct vmc_guest *g, struct vmc_diag *d)
+{
+	struct xen_pvcanon *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	w->pickled = c->pickled;
+	w->dom_io = c->dom_io;
+	w->nruns = c->nruns;
+	w->nident = c->nident;
+	w->runs = malloc((c->nruns ? c->nruns : 1) * sizeof(*w->runs));
+	w->ident = malloc((c->nident ? c->nident : 1) * sizeof(*w->ident));
+	if (!w->runs || !w->ident) {
+		xform_free(w);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the p2m inverse runs");
+	}
+	if (c->nruns)
+		memcpy(w->runs, c->runs, c->nruns * sizeof(*w->runs));
+	if (c->nident)
+		memcpy(w->ident, c->ident, c->nident * sizeof(*w->ident));
+	vmc_gmap_set_xform(&g->map, xform_page, w, xform_free);
+	return VMC_OK;
 }
 
 enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
@@ -178,6 +298,8 @@ enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon
 {
 	enum vmc_status rc;
 
+	if ((rc = attach_xform(c, g, d)))
+		return rc;
 	for (uint64_t pfn = 0; pfn < c->np2m; pfn++) {
 		uint64_t mfn = c->p2m[pfn];
 		if (mfn >= c->ninv || c->inv[mfn] != pfn + 1)

@@ -4,14 +4,25 @@
 
 #include "xen_host.h"
 
-/* What canonicalisation needs: ownership, the domain's p2m and its inverse. */
+/* Machine frames mfn..mfn+count-1 that an entry keeps, as pfn..pfn+count-1. */
+struct xen_pvrun {
+	uint64_t mfn, pfn, count;
+};
+
+/* What canonicalisation needs: ownership, the domain's p2m and its inverse. Rewriting a table
+ * needs only runs and ident (sized by how fragmented the domain's memory is, not by how much
+ * it has): they are what the output keeps, the rest lives only while carving. */
 struct xen_pvcanon {
-	const uint32_t *owner;  /* xen_host.owner */
+	const uint32_t *owner;  /* xen_host.owner (NULL when writing: then only the counts differ) */
 	uint64_t nowner;
 	const uint64_t *p2m;    /* xen_p2m.mfn */
 	uint64_t np2m;
 	uint32_t *inv;          /* per mfn: pfn + 1 of the domain's own RAM, 0 = none */
 	uint64_t ninv;
+	struct xen_pvrun *runs; /* inv as runs, by mfn: where a present entry's frame goes */
+	size_t nruns;
+	struct xen_pvrun *ident; /* by mfn: the identity (MMIO) frames an entry keeps as they are */
+	size_t nident;
 	uint32_t pickled;       /* the domain */
 	uint32_t dom_io;        /* pickled dom_io (owner of MMIO frames), 0 = unknown */
 	uint64_t duplicates;    /* p2m entries naming a frame an earlier pfn has (the first wins) */
@@ -35,7 +46,8 @@ void vmc_xen_pvcanon_release(struct xen_pvcanon *c);
 void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned level, struct xen_pvcanon_stats *st);
 /* Whether type_info can be trusted for this domain (why: the evidence, or what failed). */
 bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swapper_mfn, char *why, size_t len);
-/* Add every pfn of the domain's own RAM to g->map: page tables canonical, the rest as is. */
+/* Add every pfn of the domain's own RAM to g->map: page tables canonical (rewritten as the
+ * output reads them: the map's transform, which takes over c's runs), the rest as is. */
 enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
 				    struct xen_pvcanon_stats *st, struct vmc_diag *d);
 

@@ -191,6 +191,52 @@ TEST(pagewalk_translate_walk_loops_budget)
 	free(file);
 }
 
+/* Test transform: XOR every byte with arg, and check it is given the host frame. */
+static enum vmc_status xor_page(const void *ctx, uint64_t src, unsigned arg, void *page, struct vmc_diag *dg)
+{
+	uint8_t *p = page;
+
+	if (src != *(const uint64_t *)ctx)
+		return vmc_fail(dg, VMC_ERR_CORRUPT, "transform given host frame 0x%llx", (unsigned long long)src);
+	for (size_t i = 0; i < 4096; i++)
+		p[i] ^= (uint8_t)arg;
+	return VMC_OK;
+}
+
+/* A frame mapped as XFORM reads as the host frame through the map's transform; without one it
+ * is an error, not the untransformed bytes. */
+TEST(guest_dump_reads_xform_through_the_transform)
+{
+	uint8_t *file = NULL, buf[4096], exp[4096], scratch[64];
+	struct vmc_dump *host = pt_host(&file), *gd = NULL;
+	struct vmc_guest g;
+	uint64_t want_src = 0x2ff;
+
+	REQUIRE(host != NULL);
+	memset(&g, 0, sizeof(g));
+	vmc_gmap_init(&g.map, 4096);
+	strcpy(g.id, "8");
+	REQUIRE(vmc_gmap_add(&g.map, 0, 0x300, 1, &d) == VMC_OK);
+	REQUIRE(vmc_gmap_add_xform(&g.map, 1, 0x2ff, 1, 0xa5, &d) == VMC_OK);
+	g.no_vcpu_notes = true;
+	REQUIRE(vmc_guest_dump_open(host, &g, &gd, &d) == VMC_OK);
+	CHECK_EQ(vmc_bitmap_count(&gd->stored), 2);
+	CHECK(gd->ops->read_page(gd, 1, buf, scratch, &d) != VMC_OK); /* no transform set */
+	vmc_gmap_set_xform(&g.map, xor_page, &want_src, NULL);
+	REQUIRE(gd->ops->read_page(gd, 1, buf, scratch, &d) == VMC_OK);
+	td_fill(7, 0x2ff000, exp, sizeof(exp));
+	for (size_t i = 0; i < sizeof(exp); i++)
+		exp[i] ^= 0xa5;
+	CHECK(memcmp(buf, exp, 4096) == 0);
+	REQUIRE(gd->ops->read_page(gd, 0, buf, scratch, &d) == VMC_OK); /* plain host frames as they are */
+	td_fill(7, 0x300000, exp, sizeof(exp));
+	CHECK(memcmp(buf, exp, 4096) == 0);
+	vmc_dump_close(gd);
+	vmc_gmap_free(&g.map);
+	vmc_dump_close(host);
+	free(file);
+}
+
 /* A guest of 4 frames: two host frames (reversed), a zero page, a synthesised page, plus two
  * absent frames; its dump view and a kdump written from it. */
 TEST(guest_dump_view_and_write)

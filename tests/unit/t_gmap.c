@@ -91,3 +91,52 @@ TEST(synth_pages_are_copied)
 	CHECK(vmc_gmap_synth_page(&m, 40) == NULL);
 	vmc_gmap_free(&m);
 }
+
+static int xform_frees;
+static void count_free(void *ctx)
+{
+	(void)ctx;
+	xform_frees++;
+}
+
+TEST(xform_extents_keep_arg_and_own_the_transform)
+{
+	struct vmc_gmap m;
+	struct vmc_gmap_ext one;
+	int ctx = 0;
+
+	vmc_gmap_init(&m, 4096);
+	REQUIRE(vmc_gmap_add_xform(&m, 0, 50, 1, 1, &d) == VMC_OK);
+	REQUIRE(vmc_gmap_add_xform(&m, 1, 51, 1, 1, &d) == VMC_OK); /* same arg, continues: merged */
+	REQUIRE(vmc_gmap_add_xform(&m, 2, 52, 1, 2, &d) == VMC_OK); /* another arg: its own extent */
+	REQUIRE(vmc_gmap_add(&m, 3, 53, 1, &d) == VMC_OK);          /* plain host frame: not merged */
+	CHECK_EQ(m.n, 3);
+	REQUIRE(vmc_gmap_add_xform(&m, 1, 900, 1, 3, &d) == VMC_OK); /* inside 0..1, which starts lower: loses */
+	REQUIRE(vmc_gmap_add_xform(&m, 4, 60, 2, 2, &d) == VMC_OK);
+	/* 3..4 loses 3 to the host frame added first; starting lower than 4..5, it wins 4 */
+	REQUIRE(vmc_gmap_add_xform(&m, 3, 70, 2, 2, &d) == VMC_OK);
+	REQUIRE(vmc_gmap_finish(&m, &d) == VMC_OK);
+	CHECK_EQ(m.nconflicts, 1 + 1 + 1);
+	REQUIRE(vmc_gmap_lookup(&m, 1, &one));
+	CHECK_EQ(one.kind, VMC_GMAP_XFORM);
+	CHECK_EQ(one.src, 51);
+	CHECK_EQ(one.arg, 1);
+	REQUIRE(vmc_gmap_lookup(&m, 2, &one));
+	CHECK_EQ(one.arg, 2);
+	REQUIRE(vmc_gmap_lookup(&m, 3, &one));
+	CHECK_EQ(one.kind, VMC_GMAP_HOST);
+	CHECK_EQ(one.arg, 0);
+	REQUIRE(vmc_gmap_lookup(&m, 5, &one)); /* the cut extent's source moved with its start */
+	CHECK_EQ(one.kind, VMC_GMAP_XFORM);
+	CHECK_EQ(one.src, 61);
+	CHECK_EQ(one.arg, 2);
+	CHECK(vmc_gmap_kind_host(VMC_GMAP_XFORM) && vmc_gmap_kind_host(VMC_GMAP_HOST));
+	CHECK(!vmc_gmap_kind_host(VMC_GMAP_SYNTH) && !vmc_gmap_kind_host(VMC_GMAP_ZERO));
+	xform_frees = 0;
+	vmc_gmap_set_xform(&m, NULL, &ctx, count_free);
+	vmc_gmap_set_xform(&m, NULL, &ctx, count_free); /* the same context again: not freed */
+	CHECK_EQ(xform_frees, 0);
+	vmc_gmap_free(&m);
+	CHECK_EQ(xform_frees, 1);
+	CHECK(m.xform_ctx == NULL);
+}
