@@ -86,8 +86,12 @@ if "$VMCARVE" split -q -l "$WORK/host31k" -o "$WORK/split31k" > "$WORK/split31k.
 	while read -r line; do
 		name=$(sed -n 's/^name=\([^ ]*\) .*/\1/p' <<< "$line") id=$(sed -n 's/.* domid=\([0-9]*\) .*/\1/p' <<< "$line")
 		role=$(sed -n 's/.* role=\([^ ]*\) .*/\1/p' <<< "$line")
+		# the file names carry xenstore's names, read from xenstored's database in dom0's user
+		# memory: -d 31 drops it, so the filtered host's outputs may be named by id alone
 		f=$(cd "$WORK/split31k" && ls | grep -E "^$id(-.*)?\.kdump$" | head -1)
-		[ -n "$f" ] && [ -s "$WORK/split0/$f" ] || { acc_fail "split wrote no output for domain $id"; continue; }
+		f0=$(cd "$WORK/split0" && ls | grep -E "^$id(-.*)?\.kdump$" | head -1)
+		[ -n "$f" ] && [ -n "$f0" ] && [ -s "$WORK/split0/$f0" ] || { acc_fail "split wrote no output for domain $id (filtered host: '$f', unfiltered: '$f0')"; continue; }
+		[ "$f" = "$f0" ] || acc_info "domain $id: split names its output $f on the -d 31 --keep-guests host, $f0 on the unfiltered one (the name is not kept)"
 		OUT[$id]=$f
 		r=$("$COMMON/verify-markers" -q -m "$BED/truth/truth-$name.txt" "$WORK/split31k/$f" 2>&1 | grep '^TOTAL')
 		if [ "$role" = xen-domU ]; then
@@ -97,17 +101,16 @@ if "$VMCARVE" split -q -l "$WORK/host31k" -o "$WORK/split31k" > "$WORK/split31k.
 		fi
 		if [ "$role" = xen-domU ]; then
 			# every frame the carver reads for a domU is its own or Xen's: the output is the same
-			if cmp -s "$WORK/split31k/$f" "$WORK/split0/$f"; then
-				acc_pass "domU $id: split of the -d 31 --keep-guests host is byte-identical to split of the unfiltered host ($(size "$WORK/split0/$f") bytes)"
+			if cmp -s "$WORK/split31k/$f" "$WORK/split0/$f0"; then
+				acc_pass "domU $id: split of the -d 31 --keep-guests host is byte-identical to split of the unfiltered host ($(size "$WORK/split0/$f0") bytes)"
 			else
-				acc_fail "domU $id: split of the -d 31 --keep-guests host differs from split of the unfiltered host: $(cmp "$WORK/split31k/$f" "$WORK/split0/$f" 2>&1 | head -1)"
+				acc_fail "domU $id: split of the -d 31 --keep-guests host differs from split of the unfiltered host: $(cmp "$WORK/split31k/$f" "$WORK/split0/$f0" 2>&1 | head -1)"
 			fi
 		else
-			acc_info "dom0 split output: $(size "$WORK/split31k/$f") bytes from the -d 31 --keep-guests host, $(size "$WORK/split0/$f") from the unfiltered one"
+			acc_info "dom0 split output: $(size "$WORK/split31k/$f") bytes from the -d 31 --keep-guests host, $(size "$WORK/split0/$f0") from the unfiltered one"
 		fi
-		for s in split31k split0; do
-			acc_crash_job "$WORK/cmds" "$WORK/$s/$f" "$WORK/$s-$id.crash" >> "$WORK/jobs"
-		done
+		acc_crash_job "$WORK/cmds" "$WORK/split31k/$f" "$WORK/split31k-$id.crash" >> "$WORK/jobs"
+		acc_crash_job "$WORK/cmds" "$WORK/split0/$f0" "$WORK/split0-$id.crash" >> "$WORK/jobs"
 	done < <(grep '^name=' "$BED/truth/domains.txt")
 	t0=$EPOCHREALTIME
 	acc_parallel "$WORK/jobs"
