@@ -139,6 +139,31 @@ TEST(set_range_start_near_u64_max_is_noop)
 	vmc_bitmap_release(&b);
 }
 
+/* One random operation on b and the same on ref (a byte per bit, n bits): 0 set bit i, 1 clear
+ * it, 2 set bits [i, i + c), 3 clear them as a range, REF_CLEAR_EACH clear them one by one. */
+enum { REF_CLEAR_EACH = 4 };
+static void ref_apply(struct vmc_bitmap *b, uint8_t *ref, uint64_t n, unsigned op, uint64_t i, uint64_t c)
+{
+	if (op == 0)
+		vmc_bitmap_set(b, i);
+	else if (op == 1)
+		vmc_bitmap_clear(b, i);
+	else if (op == 2)
+		vmc_bitmap_set_range(b, i, c);
+	else if (op == 3)
+		vmc_bitmap_clear_range(b, i, c);
+	else
+		for (uint64_t k = i; k < n && k < i + c; k++)
+			vmc_bitmap_clear(b, k);
+	if (op < 2) {
+		if (i < n)
+			ref[i] = op == 0;
+		return;
+	}
+	for (uint64_t k = i; k < n && k < i + c; k++)
+		ref[k] = op == 2;
+}
+
 TEST(random_ops_match_reference)
 {
 	uint64_t seed = 42;
@@ -151,28 +176,8 @@ TEST(random_ops_match_reference)
 		REQUIRE(ref && vmc_bitmap_init(&b, n, &d) == VMC_OK);
 		for (int op = 0; op < 200; op++) {
 			uint64_t i = td_rand(&seed) % (n + 70), c = td_rand(&seed) % 150;
-			switch (td_rand(&seed) % 4) {
-			case 0:
-				vmc_bitmap_set(&b, i);
-				if (i < n)
-					ref[i] = 1;
-				break;
-			case 1:
-				vmc_bitmap_clear(&b, i);
-				if (i < n)
-					ref[i] = 0;
-				break;
-			case 2:
-				vmc_bitmap_set_range(&b, i, c);
-				for (uint64_t k = i; k < n && k < i + c; k++)
-					ref[k] = 1;
-				break;
-			default:
-				for (uint64_t k = i; k < n && k < i + c; k++) {
-					vmc_bitmap_clear(&b, k);
-					ref[k] = 0;
-				}
-			}
+			unsigned kind = (unsigned)(td_rand(&seed) % 4);
+			ref_apply(&b, ref, n, kind == 3 ? REF_CLEAR_EACH : kind, i, c);
 		}
 		check_against(&b, ref, n);
 		vmc_bitmap_release(&b);
@@ -351,27 +356,7 @@ TEST(random_ops_at_chunk_edges_match_reference)
 		uint64_t c = td_rand(&seed) % 4 == 0 ? td_rand(&seed) % (2 * CB) : td_rand(&seed) % 300;
 		if (i >= n + 100) /* below 0 wrapped */
 			i = td_rand(&seed) % 100;
-		switch (td_rand(&seed) % 4) {
-		case 0:
-			vmc_bitmap_set(&b, i);
-			if (i < n)
-				ref[i] = 1;
-			break;
-		case 1:
-			vmc_bitmap_clear(&b, i);
-			if (i < n)
-				ref[i] = 0;
-			break;
-		case 2:
-			vmc_bitmap_set_range(&b, i, c);
-			for (uint64_t k = i; k < n && k < i + c; k++)
-				ref[k] = 1;
-			break;
-		default:
-			vmc_bitmap_clear_range(&b, i, c);
-			for (uint64_t k = i; k < n && k < i + c; k++)
-				ref[k] = 0;
-		}
+		ref_apply(&b, ref, n, (unsigned)(td_rand(&seed) % 4), i, c);
 	}
 	check_against(&b, ref, n);
 	for (uint64_t s = 0; s < n; s += CB / 3) {
