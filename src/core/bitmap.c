@@ -1,6 +1,7 @@
 /* bitmap.c: sparse two-level bitmaps (see bitmap.h). Invariant: bits at or past nbits are
  * clear, so scans need not mask the tail. */
 #include "bitmap.h"
+#include "le.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -223,19 +224,13 @@ enum vmc_status vmc_bitmap_copy(struct vmc_bitmap *dst, const struct vmc_bitmap 
 	return VMC_OK;
 }
 
-static bool words_zero(const uint64_t *c, uint64_t n)
-{
-	for (uint64_t w = 0; w < n; w++)
-		if (c[w])
-			return false;
-	return true;
-}
-
 void vmc_bitmap_or(struct vmc_bitmap *dst, const struct vmc_bitmap *src)
 {
 	for (uint64_t k = next_present(src, 0); k < src->nchunks && k < dst->nchunks; k = next_present(src, k + 1)) {
 		uint64_t *c = dst->chunk[k], base = k << CSHIFT;
-		if (!c && (words_zero(src->chunk[k], CWORDS) || !(c = vmc_bitmap_chunk_new(dst, k))))
+		if (!c && vmc_bytes_zero((const uint8_t *)src->chunk[k], CWORDS * sizeof(uint64_t)))
+			continue;
+		if (!c && !(c = vmc_bitmap_chunk_new(dst, k)))
 			continue;
 		for (uint64_t w = 0; w < CWORDS; w++)
 			c[w] |= src->chunk[k][w];
@@ -256,20 +251,6 @@ static void put_byte(uint64_t *c, uint64_t j, uint8_t v)
 	c[j >> 3] = (c[j >> 3] & ~(0xffull << sh)) | ((uint64_t)v << sh);
 }
 
-static bool bytes_zero(const uint8_t *p, size_t n)
-{
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		if (v)
-			return false;
-	}
-	for (; n; p++, n--)
-		if (*p)
-			return false;
-	return true;
-}
-
 void vmc_bitmap_from_bytes_at(struct vmc_bitmap *b, uint64_t byte_off, const uint8_t *bytes, size_t nbytes)
 {
 	uint64_t nb = b->nbits / 8 + !!(b->nbits & 7), last;
@@ -282,7 +263,7 @@ void vmc_bitmap_from_bytes_at(struct vmc_bitmap *b, uint64_t byte_off, const uin
 		uint64_t p = byte_off + i, k = p / CBYTES, j = p % CBYTES;
 		size_t len = nbytes - i < CBYTES - j ? nbytes - i : (size_t)(CBYTES - j);
 		uint64_t *c = b->chunk[k];
-		if (!c && !bytes_zero(bytes + i, len) && !(c = vmc_bitmap_chunk_new(b, k)))
+		if (!c && !vmc_bytes_zero(bytes + i, len) && !(c = vmc_bitmap_chunk_new(b, k)))
 			return; /* out of memory: b->nomem says so */
 		for (size_t n = 0; c && n < len; n++)
 			put_byte(c, j + n, bytes[i + n]);

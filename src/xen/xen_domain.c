@@ -418,14 +418,6 @@ struct handle_ctx {
 	uint64_t size;
 };
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* dom0's handle is zero; a domain xenstore names has the UUID of its /vm path; without
  * xenstore every other domain's is a UUID as libxl generates them (RFC 4122 variant, version
  * 1-5); no two domains share one */
@@ -439,7 +431,7 @@ static bool handle_fits(const struct handle_ctx *h, uint64_t off, bool need_xs, 
 		if (!b)
 			continue;
 		if (h->doms[i].domid == 0) {
-			if (!all_zero(b, 16))
+			if (!vmc_bytes_zero(b, 16))
 				return false;
 			continue;
 		}
@@ -447,10 +439,10 @@ static bool handle_fits(const struct handle_ctx *h, uint64_t off, bool need_xs, 
 			if (memcmp(b, h->xs[i]->uuid, 16))
 				return false;
 			++*xs_matches;
-		} else if (!need_xs && (all_zero(b, 16) || (b[8] & 0xc0) != 0x80 || (b[6] >> 4) < 1 || (b[6] >> 4) > 5)) {
+		} else if (!need_xs && (vmc_bytes_zero(b, 16) || (b[8] & 0xc0) != 0x80 || (b[6] >> 4) < 1 || (b[6] >> 4) > 5)) {
 			return false; /* (with xenstore's word, a domain it does not name is not judged) */
 		}
-		for (unsigned j = 0; j < i && !all_zero(b, 16); j++)
+		for (unsigned j = 0; j < i && !vmc_bytes_zero(b, 16); j++)
 			if (h->dbs[j] && h->doms[j].domid && !memcmp(h->dbs[j] + off, b, 16))
 				return false;
 		domus++;
