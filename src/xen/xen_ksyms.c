@@ -295,7 +295,7 @@ static enum vmc_status read_token_index(struct ksyms_decode *c, struct vmc_diag 
 static enum vmc_status read_token_table(struct ksyms_decode *c, struct vmc_diag *d)
 {
 	uint64_t tlen = c->idx[255] + TOKEN_MAX + 8;
-	enum vmc_status rc;
+	enum vmc_status rc = VMC_OK;
 
 	c->twin_at = c->index_at > tlen ? c->index_at - tlen : 0;
 	tlen = c->index_at - c->twin_at;
@@ -313,7 +313,7 @@ static enum vmc_status read_token_table(struct ksyms_decode *c, struct vmc_diag 
 static enum vmc_status read_marker_window(struct ksyms_decode *c, struct vmc_diag *d)
 {
 	uint64_t mlen = sizeof(c->markers) + 8;
-	enum vmc_status rc;
+	enum vmc_status rc = VMC_OK;
 
 	c->mwin_at = c->tt_at > mlen ? c->tt_at - mlen : 0;
 	mlen = c->tt_at - c->mwin_at;

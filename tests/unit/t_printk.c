@@ -147,7 +147,7 @@ TEST(crash_reason_lines)
 	/* twelve lines: the last ten stay, oldest first; a long line is cut with "..." */
 	vmc_lcrash_init(&c);
 	for (int i = 0; i < 11; i++) {
-		char l[32];
+		char l[48];
 		snprintf(l, sizeof(l), "[ %d.0] line %d\n", i, i);
 		vmc_lcrash_write(&c, l, strlen(l));
 	}

@@ -548,7 +548,7 @@ TEST(truncated_elf_needs_partial)
 
 static void split_and_check(const struct buf *kd, struct vmc_dump *ref, const uint64_t *starts, unsigned n, bool reverse)
 {
-	struct buf parts[4];
+	struct buf parts[4] = { 0 };
 	struct vmc_dump *sp;
 
 	for (unsigned i = 0; i < n; i++) {
