@@ -31,7 +31,7 @@
 #include "workpool.h"
 #include "writer.h"
 
-enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64 };
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64, STORED_SLOTS = 64 };
 
 struct batch {
 	struct vmc_job job; /* first: the pool hands us back this pointer */
@@ -85,6 +85,10 @@ struct vmc_writer {
 	 * the same few pages (a fill pattern) come back many times */
 	uint8_t *plain;
 	uint64_t plain_off[PLAIN_SLOTS];
+	/* stored bytes read back for dedup(), by data offset, likewise: on the KVM bed 23.8 k
+	 * compares read back 8.6 k distinct pages, one of them 4.1 k times (a read each before) */
+	uint8_t *stored;
+	uint64_t stored_off[STORED_SLOTS];
 	bool can_readback;
 	uint64_t expected, seen;
 	uint64_t desc_off, ndesc_zero; /* descriptor table start; offset-0 descriptors so far */
@@ -357,9 +361,10 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->can_readback = w->sink->ops->pread != NULL;
 	w->cmpbuf = malloc(w->bound > w->ps ? w->bound : w->ps);
 	w->plain = malloc((size_t)PLAIN_SLOTS * w->ps);
+	w->stored = malloc((size_t)STORED_SLOTS * (w->bound > w->ps ? w->bound : w->ps));
 	if (w->opts.dedup)
 		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
-	if (!w->cmpbuf || !w->plain || (w->opts.dedup && !w->table))
+	if (!w->cmpbuf || !w->plain || !w->stored || (w->opts.dedup && !w->table))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
 	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
 	 * than the decompression that compares: zstd and zlib. For lzo (and snappy) the two cost
@@ -558,6 +563,24 @@ static enum vmc_status main_ctx(struct vmc_writer *w, struct vmc_codec_ctx **ctx
 	return VMC_OK;
 }
 
+/* The bytes stored at e (as written: compressed or raw), read back or from the cache. */
+static enum vmc_status stored_bytes(struct vmc_writer *w, const struct dedup_entry *e, const uint8_t **st,
+				    struct vmc_diag *d)
+{
+	unsigned k = (unsigned)(e->hash & (STORED_SLOTS - 1));
+	uint8_t *buf = w->stored + (size_t)k * (w->bound > w->ps ? w->bound : w->ps);
+	enum vmc_status rc;
+
+	*st = buf;
+	if (w->stored_off[k] == e->off)
+		return VMC_OK;
+	w->stored_off[k] = 0;
+	if ((rc = vmc_bufw_readback(&w->data, e->off, buf, e->size, d)))
+		return rc;
+	w->stored_off[k] = e->off;
+	return VMC_OK;
+}
+
 /* A page the worker left uncompressed (its hash seen before): *dup when the stored copy the
  * table points at has the same bytes (what comparing compressed bytes would decide:
  * compression is deterministic and decompression a function), else compressed here. */
@@ -629,10 +652,10 @@ static enum vmc_status dedup(struct vmc_writer *w, struct batch *b, unsigned i, 
 		size = b->size[i];
 		flags = b->flags[i];
 	} else if (e->off && e->hash == b->hash[i] && e->size == size && e->flags == flags) {
-		const uint8_t *blob = flags ? b->out + (size_t)i * w->bound : b->page[i];
-		if ((rc = vmc_bufw_readback(&w->data, e->off, w->cmpbuf, size, d)))
+		const uint8_t *blob = flags ? b->out + (size_t)i * w->bound : b->page[i], *st;
+		if ((rc = stored_bytes(w, e, &st, d)))
 			return rc;
-		*dup = memcmp(w->cmpbuf, blob, size) == 0;
+		*dup = memcmp(st, blob, size) == 0;
 	}
 	if (*dup) {
 		w->st.dedup_pages++;
@@ -646,6 +669,12 @@ static enum vmc_status retire(struct vmc_writer *w, struct batch *b, struct vmc_
 {
 	enum vmc_status rc;
 
+	/* the dedup table entries its pages will look at, loaded ahead: the table (8 MiB) is hit
+	 * at random, and the load of each entry was most of retire()'s own time (in this loop:
+	 * GCC drops a call to a function that only prefetches) */
+	for (unsigned i = 0; w->table && i < b->n; i++)
+		if (!b->missing[i] && !b->zero[i] && !b->redo[i])
+			__builtin_prefetch(&w->table[b->hash[i] & (((uint64_t)1 << DEDUP_BITS) - 1)]);
 	for (unsigned i = 0; i < b->n; i++) {
 		uint64_t off;
 		bool dup = false;
@@ -850,6 +879,7 @@ static void kdw_free(struct vmc_writer *w)
 	vmc_codec_ctx_free(w->main_ctx);
 	free(w->cmpbuf);
 	free(w->plain);
+	free(w->stored);
 	free(w);
 }
 
