@@ -58,7 +58,8 @@ static enum vmc_status stop_early(struct vmc_writer *w, struct vmc_bytesink *sin
 enum { FILL_MAX = 256 };
 
 /* The next pages: read straight into the writer's own buffer where both sides can (no copy
- * of each page into a batch), else one from the stream. */
+ * of each page into a batch; left unread for a writer that reads them on its workers), else
+ * one from the stream. */
 static enum vmc_status next_pages(struct vmc_pagestream *ps, struct vmc_writer *w, const struct vmc_convert_opts *opts,
 				  struct vmc_page *pgs, size_t *n, struct vmc_diag *d)
 {
@@ -66,7 +67,7 @@ static enum vmc_status next_pages(struct vmc_pagestream *ps, struct vmc_writer *
 	uint8_t *dst = opts->writer->slots && ps->ops->fill ? opts->writer->slots(w, &room) : NULL;
 
 	if (dst && room)
-		return ps->ops->fill(ps, dst, room < FILL_MAX ? room : FILL_MAX, pgs, n, d);
+		return ps->ops->fill(ps, dst, room < FILL_MAX ? room : FILL_MAX, opts->writer->reads_unread, pgs, n, d);
 	*n = 1;
 	return vmc_pagestream_next(ps, pgs, d);
 }

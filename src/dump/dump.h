@@ -22,7 +22,7 @@ struct vmc_reader_ops {
 	enum vmc_status (*read_page)(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch,
 				     struct vmc_diag *d);
 	/* Optional: read `count` consecutive stored frames into buf in one go, when they lie
-	 * contiguously in the file; VMC_ERR_UNSUPPORTED means "read them one by one". */
+	 * contiguously in the file; VMC_ERR_UNSUPPORTED means "read them one by one". Thread-safe. */
 	enum vmc_status (*read_run)(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf,
 				    struct vmc_diag *d);
 	/* Optional: the address of `count` consecutive stored frames in a mapping of the file

@@ -4,6 +4,7 @@
  * decompress (kdump input), so with several threads it runs ahead in batches on a worker
  * pool; frames still come out strictly in order. With partial, frames the dump lacks, or
  * that fail to read, come out as missing. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ struct dump_stream {
 	struct vmc_workring ring; /* the batches being read, retired in frame order */
 	unsigned pos;             /* next page within the oldest batch */
 	uint64_t fill_pfn;        /* next frame to schedule */
+	struct vmc_page_reader reader; /* for runs handed out unread (fill() with defer) */
 };
 
 static uint64_t next_wanted(const struct dump_stream *s, uint64_t from)
@@ -105,6 +107,7 @@ static enum vmc_status ahead_next(struct dump_stream *s, struct vmc_page *pg, st
 	pg->pfn = a->pfn[i];
 	pg->stable = false;
 	pg->missing = false;
+	pg->unread = NULL;
 	pg->data = a->buf + ((size_t)i << s->dump->page_shift);
 	if (a->st[i] == VMC_ERR_MISSING && !vmc_bitmap_test(&s->dump->stored, pg->pfn)) {
 		pg->missing = true;
@@ -176,6 +179,7 @@ static enum vmc_status ds_next(struct vmc_pagestream *ps, struct vmc_page *pg, s
 	pg->pfn = pfn;
 	pg->missing = false;
 	pg->stable = false;
+	pg->unread = NULL;
 	pg->data = NULL;
 	if (!vmc_bitmap_test(&dump->stored, pfn)) {
 		pg->missing = true;
@@ -199,11 +203,51 @@ static enum vmc_status ds_next(struct vmc_pagestream *ps, struct vmc_page *pg, s
 	return rc;
 }
 
-/* The next run of stored frames read straight into dst (one read_run, no copy); anything
- * else (a frame the dump lacks, read-ahead, a failed read, what is left of the run buffer)
- * one page at a time through ds_next. */
-static enum vmc_status ds_fill(struct vmc_pagestream *ps, uint8_t *dst, size_t max, struct vmc_page *pgs, size_t *n,
+static struct dump_stream *reader_stream(const struct vmc_page_reader *r)
+{
+	return (struct dump_stream *)(void *)((char *)(uintptr_t)r - offsetof(struct dump_stream, reader));
+}
+
+/* A run handed out unread, read by the consumer's worker: one read_run, else frame by frame
+ * (a run across two segments); a frame that fails is left to ds_redo. */
+static enum vmc_status ds_read(const struct vmc_page_reader *r, uint64_t pfn, size_t n, uint8_t *dst, size_t *bad)
+{
+	struct vmc_dump *dump = reader_stream(r)->dump;
+	uint8_t *scratch;
+	size_t i = 0;
+
+	if (dump->ops->read_run(dump, pfn, n, dst, &(struct vmc_diag){ 0 }) == VMC_OK)
+		return VMC_OK;
+	if ((scratch = malloc(dump->scratch_size ? dump->scratch_size : 1)))
+		for (; i < n; i++)
+			if (dump->ops->read_page(dump, pfn + i, dst + (i << dump->page_shift), scratch, &(struct vmc_diag){ 0 }))
+				break;
+	free(scratch);
+	*bad = i;
+	return i == n ? VMC_OK : VMC_ERR_IO;
+}
+
+/* A frame ds_read could not read, on the ordered thread: as ds_next would hand it out. */
+static enum vmc_status ds_redo(const struct vmc_page_reader *r, uint64_t pfn, uint8_t *dst, bool *missing,
 			       struct vmc_diag *d)
+{
+	struct dump_stream *s = reader_stream(r);
+	enum vmc_status rc = s->dump->ops->read_page(s->dump, pfn, dst, s->scratch, d);
+
+	*missing = false;
+	if (rc && s->partial && (rc == VMC_ERR_MISSING || rc == VMC_ERR_TRUNCATED || rc == VMC_ERR_CORRUPT)) {
+		vmc_warn(d, "frame 0x%llx kept as missing: %s", (unsigned long long)pfn, d->msg);
+		*missing = true;
+		return VMC_OK;
+	}
+	return rc;
+}
+
+/* The next run of stored frames read straight into dst (one read_run, no copy), or with defer
+ * left for the consumer to read there (ds_read); anything else (a frame the dump lacks, read-ahead, a failed read, what is left of the run buffer)
+ * one page at a time through ds_next. */
+static enum vmc_status ds_fill(struct vmc_pagestream *ps, uint8_t *dst, size_t max, bool defer, struct vmc_page *pgs,
+			       size_t *n, struct vmc_diag *d)
 {
 	struct dump_stream *s = (struct dump_stream *)ps;
 	struct vmc_dump *dump = s->dump;
@@ -217,10 +261,12 @@ static enum vmc_status ds_fill(struct vmc_pagestream *ps, uint8_t *dst, size_t m
 	    !vmc_bitmap_test(&dump->stored, pfn))
 		goto one;
 	end = run_end(s, pfn, max);
-	if (dump->ops->read_run(dump, pfn, end - pfn, dst, &(struct vmc_diag){ 0 }) != VMC_OK)
+	if (!defer && dump->ops->read_run(dump, pfn, end - pfn, dst, &(struct vmc_diag){ 0 }) != VMC_OK)
 		goto one;
 	for (uint64_t p = pfn; p < end; p++)
-		pgs[p - pfn] = (struct vmc_page){ .pfn = p, .data = dst + ((p - pfn) << dump->page_shift) };
+		pgs[p - pfn] = (struct vmc_page){ .pfn = p,
+						  .data = dst + ((p - pfn) << dump->page_shift),
+						  .unread = defer ? &s->reader : NULL };
 	*n = end - pfn;
 	s->pfn = end;
 	return VMC_OK;
@@ -268,6 +314,7 @@ enum vmc_status vmc_dump_pagestream_new_sel(struct vmc_dump *dump, const struct 
 		return vmc_fail(d, VMC_ERR_NOMEM, "page buffers");
 	}
 	s->ps.ops = &ds_ops;
+	s->reader = (struct vmc_page_reader){ .read = ds_read, .redo = ds_redo };
 	s->dump = dump;
 	s->sel = select ? select : &dump->stored;
 	s->partial = partial;

@@ -5,11 +5,26 @@
 
 #include "diag.h"
 
+/* Frames a consumer reads itself (fill() with defer): later, on any of its threads, so a
+ * writer's workers read the pages they compress (in their own cache, off the ordered thread). */
+struct vmc_page_reader {
+	/* n consecutive frames from pfn into dst (frame i at dst + i * page size). Thread-safe.
+	 * Not VMC_OK: frames from index *bad on are not read (redo() them; those before are). */
+	enum vmc_status (*read)(const struct vmc_page_reader *r, uint64_t pfn, size_t n, uint8_t *dst, size_t *bad);
+	/* A frame read() could not read, as next() would hand it out: read into dst, or *missing
+	 * (with a warning in d) where the stream keeps unreadable frames, else the failure. On the
+	 * consumer's ordered thread, in frame order. */
+	enum vmc_status (*redo)(const struct vmc_page_reader *r, uint64_t pfn, uint8_t *dst, bool *missing,
+				struct vmc_diag *d);
+};
+
 struct vmc_page {
 	uint64_t pfn;        /* in the output's physical address space */
 	const uint8_t *data; /* page_size bytes; NULL when missing */
 	bool missing;        /* could not be read (kept as missing in the output) */
 	bool stable;         /* data stays valid until the stream is freed (a file mapping) */
+	/* set: not read yet (fill() with defer); data is where the consumer reads it to, with this */
+	const struct vmc_page_reader *unread;
 };
 
 struct vmc_pagestream;
@@ -19,9 +34,10 @@ struct vmc_pagestream_ops {
 	/* Optional: the next pages (at least 1, at most max, *n of them) into pgs; consecutive
 	 * frames are read straight into dst (page i at dst + i * page size), so a consumer that
 	 * offers its own buffer gets them without a copy. A page may still come from elsewhere
-	 * (pgs[i].data says where), borrowed as with next(). */
-	enum vmc_status (*fill)(struct vmc_pagestream *ps, uint8_t *dst, size_t max, struct vmc_page *pgs, size_t *n,
-				struct vmc_diag *d);
+	 * (pgs[i].data says where), borrowed as with next(). With defer, the frames of a run are
+	 * not read: they come back with pgs[i].unread set, for the consumer to read into dst. */
+	enum vmc_status (*fill)(struct vmc_pagestream *ps, uint8_t *dst, size_t max, bool defer, struct vmc_page *pgs,
+				size_t *n, struct vmc_diag *d);
 	void (*free)(struct vmc_pagestream *ps);
 };
 

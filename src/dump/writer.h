@@ -59,6 +59,9 @@ struct vmc_writer_ops {
 	 * NULL: none now). The pipeline reads pages straight there; page() then finds a page's data
 	 * already in place and skips the copy. */
 	uint8_t *(*slots)(struct vmc_writer *w, size_t *n);
+	/* With slots(): page() also takes pages still to be read there (pg->unread): the writer
+	 * reads them itself, on its workers, before it looks at their bytes. */
+	bool reads_unread;
 	/* Optional: take no more pages; end() then finishes what was written as an incomplete
 	 * output (the run was cancelled). VMC_ERR_UNSUPPORTED when this output cannot be. */
 	enum vmc_status (*stop)(struct vmc_writer *w);

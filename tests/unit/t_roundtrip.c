@@ -1243,7 +1243,9 @@ TEST(sink_write_failure_cleans_up)
  * the conversion (also on the read-ahead workers) must end it with that error, not a hang. */
 struct flaky {
 	const uint8_t *buf;
-	long left; /* reads before failing; < 0: never */
+	long left;  /* reads before failing; < 0: never */
+	long fails; /* then this many reads fail (0: one); < 0: every read from then on */
+	long nread; /* reads since left was set (reset it with left) */
 };
 
 static enum vmc_status flaky_pread(struct vmc_bytesrc *src, void *buf, size_t len, uint64_t off, size_t *got,
@@ -1252,8 +1254,11 @@ static enum vmc_status flaky_pread(struct vmc_bytesrc *src, void *buf, size_t le
 	struct flaky *f = src->priv;
 	size_t n = 0;
 
-	if (f->left >= 0 && __atomic_fetch_sub(&f->left, 1, __ATOMIC_SEQ_CST) <= 0)
-		return vmc_fail_at(dg, VMC_ERR_IO, src->name, off, "injected read failure");
+	if (f->left >= 0) {
+		long i = __atomic_fetch_add(&f->nread, 1, __ATOMIC_SEQ_CST);
+		if (i >= f->left && (f->fails < 0 || i < f->left + (f->fails ? f->fails : 1)))
+			return vmc_fail_at(dg, VMC_ERR_IO, src->name, off, "injected read failure");
+	}
 	if (off < src->size)
 		n = src->size - off < len ? (size_t)(src->size - off) : len;
 	memcpy(buf, f->buf + off, n);
@@ -1283,6 +1288,7 @@ TEST(source_read_failure_ends_conversion)
 		for (unsigned th = 1; th <= 3; th += 2) {
 			for (int partial = 0; partial < 2; partial++) {
 				enum vmc_status rc;
+				fl.nread = 0;
 				fl.left = k;
 				rc = convert(dump, &(struct conv){ .codec = VMC_CODEC_LZO, .threads = th, .partial = partial }, &out, NULL);
 				fl.left = -1;
@@ -1297,6 +1303,64 @@ TEST(source_read_failure_ends_conversion)
 	}
 	vmc_dump_close(dump);
 	free(kd.p);
+	free(e.p);
+}
+
+/* The kdump writer's workers read ELF runs themselves (pages handed over unread): a run read
+ * that fails is read again frame by frame, and a frame that still fails is read again in frame
+ * order by the page stream (redo). One failed read is always recovered from, with the same
+ * output; two are unless both hit one frame (a frame of a segment that starts mid-frame has
+ * no run read); failures that persist end the conversion with the read's error. */
+TEST(unread_pages_failed_reads_redone)
+{
+	static const struct td_seg segs[] = { { 0, 300 * P4K, 300 * P4K }, { 0x200000, 200 * P4K, 200 * P4K },
+					      { 0x500800, 0x1800, 0x1000 } };
+	static const struct td_spec s = { .segs = segs, .nsegs = 3, .vmcoreinfo = vmci_std, .nprstatus = 1, .seed = 9 };
+	struct buf e = build(&s), ref, out;
+	struct vmc_dump *dump = NULL;
+	struct flaky fl = { .left = -1 };
+	struct vmc_bytesrc *src = vmc_bytesrc_alloc(&flaky_ops, "flaky");
+	unsigned recovered = 0, failed = 0;
+	long nreads;
+
+	REQUIRE(src);
+	fl.buf = e.p;
+	src->priv = &fl;
+	src->size = e.len;
+	REQUIRE(vmc_dump_open_srcs(&src, 1, &dump, &d) == VMC_OK);
+	fl.left = 1L << 40; /* counts the reads of one conversion */
+	REQUIRE(convert(dump, &(struct conv){ .codec = VMC_CODEC_LZO, .threads = 1 }, &ref, NULL) == VMC_OK);
+	nreads = fl.nread;
+	CHECK(nreads > 4);
+	for (long k = 0; k < nreads; k++) {
+		for (unsigned th = 1; th <= 3; th += 2) {
+			for (long fails = -1; fails <= 2; fails++) {
+				enum vmc_status rc;
+				if (!fails)
+					continue; /* the same as 1 */
+				fl.nread = 0;
+				fl.fails = fails;
+				fl.left = k;
+				rc = convert(dump, &(struct conv){ .codec = VMC_CODEC_LZO, .threads = th }, &out, NULL);
+				fl.left = -1;
+				if (fails == 1)
+					REQUIRE(rc == VMC_OK);
+				if (rc == VMC_OK) {
+					CHECK(fails > 0);
+					CHECK(out.len == ref.len && memcmp(out.p, ref.p, ref.len) == 0);
+					free(out.p);
+					recovered++;
+					continue;
+				}
+				CHECK_EQ(rc, VMC_ERR_IO);
+				CHECK(strstr(d.msg, "injected") != NULL);
+				failed++;
+			}
+		}
+	}
+	CHECK(recovered > 0 && failed > 0);
+	vmc_dump_close(dump);
+	free(ref.p);
 	free(e.p);
 }
 
