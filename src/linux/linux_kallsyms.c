@@ -147,31 +147,99 @@ static bool entry_is(const struct vmc_kallsyms *ks, const uint8_t *codes, size_t
 	return typed && q == nlen;
 }
 
-/* The index of the first symbol called name. A first token that cannot begin "<type>name"
- * rules an entry out without looking further (first[]), which is nearly every entry. */
-static bool find(const struct vmc_kallsyms *ks, const char *name, uint32_t *idx, char *type)
+/* Can token t begin an entry "<type>name"? A token of the type letter alone (or empty) can. */
+static bool may_begin(const struct vmc_kallsyms *ks, unsigned t, const char *name, size_t nlen)
 {
-	size_t nlen = strlen(name), pos = 0;
-	uint8_t first[256];
+	const char *tok = (const char *)ks->token_table + ks->token_index[t];
+	size_t tl = ks->token_len[t];
 
-	if (!nlen || !ks->names)
-		return false;
-	for (unsigned t = 0; t < 256; t++) {
-		const char *tok = (const char *)ks->token_table + ks->token_index[t];
-		size_t tl = ks->token_len[t];
-		first[t] = tl <= 1 || (tl - 1 <= nlen && memcmp(tok + 1, name, tl - 1) == 0);
+	return tl <= 1 || (tl - 1 <= nlen && memcmp(tok + 1, name, tl - 1) == 0);
+}
+
+/* Can token t follow a first token of the type letter alone? Only if name starts with it. */
+static bool may_follow_type(const struct vmc_kallsyms *ks, unsigned t, const char *name, size_t nlen)
+{
+	const char *tok = (const char *)ks->token_table + ks->token_index[t];
+	size_t tl = ks->token_len[t];
+
+	return tl == 0 || (tl <= nlen && memcmp(tok, name, tl) == 0);
+}
+
+#define FIND_BATCH 64 /* names resolved per walk: one bit each in a token's mask */
+
+/* Which of the names an entry's first codes allow: most entries are ruled out by their first
+ * token, or, when that is the type letter alone (most are), by their second. */
+struct find_masks {
+	uint64_t begins[256], follows[256];
+};
+
+static uint64_t candidates(const struct vmc_kallsyms *ks, const struct find_masks *fm, const uint8_t *codes, size_t len)
+{
+	uint64_t m = len ? fm->begins[codes[0]] : 0;
+
+	if (m && len > 1 && ks->token_len[codes[0]] == 1)
+		m &= fm->follows[codes[1]];
+	return m;
+}
+
+/* The index (and type) of the first symbol called names[j], for up to FIND_BATCH names in one
+ * walk of the table; found[j] says which were. */
+static void find_many(const struct vmc_kallsyms *ks, const char *const *names, unsigned n, uint32_t *idx, char *type,
+		      bool *found)
+{
+	struct find_masks fm;
+	uint64_t todo = 0;
+	size_t nlen[FIND_BATCH], pos = 0;
+
+	memset(&fm, 0, sizeof(fm));
+	for (unsigned j = 0; j < n && j < FIND_BATCH; j++) {
+		found[j] = false;
+		if (!(nlen[j] = strlen(names[j])) || !ks->names)
+			continue;
+		todo |= 1ull << j;
+		for (unsigned t = 0; t < 256; t++) {
+			fm.begins[t] |= (uint64_t)may_begin(ks, t, names[j], nlen[j]) << j;
+			fm.follows[t] |= (uint64_t)may_follow_type(ks, t, names[j], nlen[j]) << j;
+		}
 	}
-	for (uint32_t i = 0; i < ks->n; i++) {
+	for (uint32_t i = 0; i < ks->n && todo; i++) {
 		size_t len = ks->names[pos++];
 		if (len & 0x80)
 			len = (len & 0x7f) | ((size_t)ks->names[pos++] << 7);
-		if (len && first[ks->names[pos]] && entry_is(ks, ks->names + pos, len, name, nlen, type)) {
-			*idx = i;
-			return true;
+		for (uint64_t m = candidates(ks, &fm, ks->names + pos, len) & todo; m; m &= m - 1) {
+			unsigned j = (unsigned)__builtin_ctzll(m);
+			if (entry_is(ks, ks->names + pos, len, names[j], nlen[j], &type[j])) {
+				idx[j] = i;
+				found[j] = true;
+				todo &= ~(1ull << j);
+			}
 		}
 		pos += len;
 	}
-	return false;
+}
+
+/* The index of the first symbol called name. */
+static bool find(const struct vmc_kallsyms *ks, const char *name, uint32_t *idx, char *type)
+{
+	bool found;
+
+	find_many(ks, &name, 1, idx, type, &found);
+	return found;
+}
+
+void vmc_kallsyms_lookup_many(const struct vmc_kallsyms *ks, const char *const *names, unsigned n, uint64_t *addr,
+			      bool *found)
+{
+	uint32_t idx[FIND_BATCH];
+	char type[FIND_BATCH];
+
+	for (unsigned b = 0; b < n; b += FIND_BATCH) {
+		unsigned k = n - b < FIND_BATCH ? n - b : FIND_BATCH;
+		find_many(ks, names + b, k, idx, type, found + b);
+		for (unsigned j = 0; j < k; j++)
+			if (found[b + j])
+				addr[b + j] = sym_addr(ks, idx[j], ks->mode);
+	}
 }
 
 bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type)
@@ -249,36 +317,64 @@ static bool vi_symbol(const struct vmc_lkmem *km, const char *name, uint64_t *va
 	return vmcoreinfo_get_u64(km->vmcoreinfo, km->vmcoreinfo_len, key, 16, va);
 }
 
+/* The SYMBOL() names of VMCOREINFO, looked up FIND_BATCH at a time. */
+struct vi_batch {
+	char name[FIND_BATCH][80];
+	const char *ptr[FIND_BATCH];
+	unsigned n;
+};
+
+static void count_batch(const struct vmc_lkmem *km, const struct vmc_kallsyms *ks, struct vi_batch *b, unsigned agree[2],
+			unsigned disagree[2])
+{
+	uint32_t idx[FIND_BATCH];
+	char type[FIND_BATCH];
+	bool found[FIND_BATCH];
+	uint64_t vi_va;
+
+	find_many(ks, b->ptr, b->n, idx, type, found);
+	for (unsigned j = 0; j < b->n; j++)
+		if (found[j] && vi_symbol(km, b->name[j], &vi_va))
+			for (int m = 0; m < 2; m++) {
+				if (vi_va == sym_addr(ks, idx[j], (enum vmc_ksyms_mode)m))
+					agree[m]++;
+				else
+					disagree[m]++;
+			}
+	b->n = 0;
+}
+
 /* How many VMCOREINFO SYMBOL() lines agree / disagree with the table, under each address
- * mode (indexed by enum vmc_ksyms_mode): each name is looked up once for both. */
+ * mode (indexed by enum vmc_ksyms_mode): each name is looked up once for both, and a walk of
+ * the table resolves a batch of names (a kernel exports a few dozen). */
 static void check_against_vmcoreinfo(const struct vmc_lkmem *km, const struct vmc_kallsyms *ks, unsigned agree[2],
 				     unsigned disagree[2])
 {
 	const char *p = (const char *)km->vmcoreinfo, *end = p + km->vmcoreinfo_len;
+	struct vi_batch batch, *b = &batch;
 
 	agree[0] = agree[1] = disagree[0] = disagree[1] = 0;
+	b->n = 0;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
 		if (le - p > 8 && memcmp(p, "SYMBOL(", 7) == 0) {
 			const char *close = memchr(p, ')', (size_t)(le - p));
-			char name[80], type;
-			uint64_t vi_va;
-			uint32_t i;
-			if (close && close - p - 7 < (long)sizeof(name) && close + 1 < le && close[1] == '=') {
+			char *name = b->name[b->n];
+			if (close && close - p - 7 < 80 && close + 1 < le && close[1] == '=') {
 				memcpy(name, p + 7, (size_t)(close - p - 7));
 				name[close - p - 7] = '\0';
 				/* SYMBOL(mem_section) holds the pointer's value (VMCOREINFO_SYMBOL_ARRAY) */
-				if (strcmp(name, "mem_section") && vi_symbol(km, name, &vi_va) && find(ks, name, &i, &type))
-					for (int m = 0; m < 2; m++) {
-						if (vi_va == sym_addr(ks, i, (enum vmc_ksyms_mode)m))
-							agree[m]++;
-						else
-							disagree[m]++;
-					}
+				if (strcmp(name, "mem_section")) {
+					b->ptr[b->n] = name;
+					if (++b->n == FIND_BATCH)
+						count_batch(km, ks, b, agree, disagree);
+				}
 			}
 		}
 		p = le + 1;
 	}
+	if (b->n)
+		count_batch(km, ks, b, agree, disagree);
 }
 
 enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out, struct vmc_diag *d)

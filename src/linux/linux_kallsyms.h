@@ -47,6 +47,10 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out, struct vmc_diag *d);
 /* First symbol of that name in table order; type may be NULL. */
 bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64_t *addr, char *type);
+/* Several names, each as lookup finds it (found[j], addr[j]), in one walk of the table for
+ * every 64 of them. */
+void vmc_kallsyms_lookup_many(const struct vmc_kallsyms *ks, const char *const *names, unsigned n, uint64_t *addr,
+			      bool *found);
 void vmc_kallsyms_free(struct vmc_kallsyms *ks);
 
 #endif

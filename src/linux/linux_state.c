@@ -10,7 +10,9 @@ enum vmc_status vmc_linux_state_read(struct vmc_dump *dump, struct vmc_linux_sta
 {
 	struct vmc_lkmem km;
 	struct vmc_kallsyms ks;
-	uint64_t addr;
+	static const char *const names[2] = { "panic_cpu", "oops_in_progress" };
+	uint64_t addr[2];
+	bool found[2];
 	uint32_t v;
 	enum vmc_status rc;
 
@@ -20,15 +22,16 @@ enum vmc_status vmc_linux_state_read(struct vmc_dump *dump, struct vmc_linux_sta
 	memset(&ks, 0, sizeof(ks));
 	if ((rc = vmc_kallsyms_load(&km, &ks, d)))
 		goto out;
-	if (!vmc_kallsyms_lookup(&ks, "panic_cpu", &addr, NULL)) {
+	vmc_kallsyms_lookup_many(&ks, names, 2, addr, found); /* one walk of the table for both */
+	if (!found[0]) {
 		rc = vmc_fail(d, VMC_ERR_NOTFOUND, "%s: no panic_cpu in the kernel's symbols", dump->name);
 		goto out;
 	}
-	if ((rc = vmc_lkmem_read_u32(&km, addr, &v, d)))
+	if ((rc = vmc_lkmem_read_u32(&km, addr[0], &v, d)))
 		goto out;
 	st->panic_cpu = (int)v; /* atomic_t; PANIC_CPU_INVALID = -1 */
 	st->known = true;
-	if (vmc_kallsyms_lookup(&ks, "oops_in_progress", &addr, NULL) && !vmc_lkmem_read_u32(&km, addr, &v, d)) {
+	if (found[1] && !vmc_lkmem_read_u32(&km, addr[1], &v, d)) {
 		st->oops_in_progress = (int)v;
 		st->have_oops = true;
 	}

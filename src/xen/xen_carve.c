@@ -155,52 +155,102 @@ static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const ui
 	return *text && vmc_guest_vmcoreinfo_check(*text, *tlen, pv_kva_read, &r);
 }
 
+/* The search for the guest kernel's VMCOREINFO note over a domain's frames in pfn order. */
+struct vmci_search {
+	struct xen_host *x;
+	const struct xen_p2m *p;
+	uint32_t pickled;
+	uint8_t *run;     /* VMCI_RUN_FRAMES frames, or NULL: then frame by frame */
+	uint8_t *best;    /* the validated note's text */
+	size_t best_len;
+	uint64_t best_mfn, best_pfn, ncand;
+};
+
+#define VMCI_RUN_FRAMES 64 /* 256 KiB per pread: a look through the mapping faults every frame in */
+
+/* The mfn of pfn when the search looks at it: owned by the domain, not Xen heap, stored. */
+static bool vmci_frame(const struct vmci_search *s, uint64_t pfn, uint64_t *mfn)
+{
+	struct xen_host *x = s->x;
+
+	*mfn = s->p->mfn[pfn];
+	return *mfn != XEN_P2M_INVALID && !(*mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) &&
+	       vmc_xen_frames_owned_by(x, *mfn, s->pickled) && !(x->owner[*mfn] & XEN_OWNER_HEAP) &&
+	       vmc_bitmap_test(&x->dump->stored, *mfn);
+}
+
+/* One frame's bytes (pg may be the physmem cache): a candidate when it starts with the note
+ * name; the first that validates ends the search. */
+static void vmci_look(struct vmci_search *s, uint64_t pfn, uint64_t mfn, const uint8_t *pg)
+{
+	uint8_t *text = NULL;
+	size_t len = 0;
+
+	if (memcmp(pg + 12, "VMCOREINFO", 10))
+		return;
+	s->ncand++;
+	if (note_candidate(s->x, s->p, pg, &text, &len))
+		s->best = text, s->best_len = len, s->best_mfn = mfn, s->best_pfn = pfn;
+	else
+		free(text);
+}
+
+/* Frame by frame: one look at the note name (in place when the host is mapped), then the
+ * whole frame for a candidate. */
+static void vmci_frame_by_frame(struct vmci_search *s, uint64_t pfn, uint64_t mfn)
+{
+	const uint8_t *pg;
+	uint8_t name[10];
+	struct vmc_diag tmp;
+
+	if (!vmc_physmem_peek(&s->x->pm, mfn, 12, name, sizeof(name)) || memcmp(name, "VMCOREINFO", 10))
+		return;
+	vmc_diag_init(&tmp);
+	if ((pg = vmc_physmem_frame(&s->x->pm, mfn, &tmp)))
+		vmci_look(s, pfn, mfn, pg);
+}
+
+/* The frames from pfn on whose mfns follow each other, read in one pread: the domain's frames
+ * are mostly contiguous, and under virtualisation a copy costs less than faulting a mapping in. */
+static uint64_t vmci_run(struct vmci_search *s, uint64_t pfn, uint64_t mfn)
+{
+	uint64_t n = 1, m;
+
+	while (n < VMCI_RUN_FRAMES && pfn + n < s->p->npfn && vmci_frame(s, pfn + n, &m) && m == mfn + n)
+		n++;
+	if (s->run && n > 1 && vmc_physmem_read_run(&s->x->pm, mfn << 12, s->run, (size_t)n * 4096)) {
+		for (uint64_t k = 0; k < n && !s->best; k++)
+			vmci_look(s, pfn + k, mfn + k, s->run + k * 4096);
+		return n;
+	}
+	vmci_frame_by_frame(s, pfn, mfn);
+	return 1;
+}
+
 /* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
  * in boot, so it sits low) that holds one validated through init_uts_ns. Reading stops there. */
 static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint32_t pickled,
 			    uint64_t *pfn_out)
 {
-	struct vmc_dump *host = x->dump;
-	uint64_t best_mfn = 0, best_pfn = 0, ncand = 0;
-	uint8_t *best = NULL;
-	size_t best_len = 0;
+	struct vmci_search s = { .x = x, .p = p, .pickled = pickled };
 
-	for (uint64_t pfn = 0; pfn < p->npfn && !best; pfn++) {
-		uint64_t mfn = p->mfn[pfn];
-		const uint8_t *pg;
-		uint8_t *text = NULL, name[10];
-		size_t len = 0;
-		struct vmc_diag tmp;
-
-		if (mfn == XEN_P2M_INVALID || (mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) ||
-		    !vmc_xen_frames_owned_by(x, mfn, pickled) || (x->owner[mfn] & XEN_OWNER_HEAP) ||
-		    !vmc_bitmap_test(&host->stored, mfn))
-			continue;
-		/* one look at the note name per frame, then the whole frame for a candidate */
-		if (!vmc_physmem_peek(&x->pm, mfn, 12, name, sizeof(name)) || memcmp(name, "VMCOREINFO", 10))
-			continue;
-		vmc_diag_init(&tmp);
-		if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp)))
-			continue;
-		ncand++;
-		if (note_candidate(x, p, pg, &text, &len))
-			best = text, best_len = len, best_mfn = mfn, best_pfn = pfn;
-		else
-			free(text);
-	}
-	if (!best) {
+	s.run = malloc((size_t)VMCI_RUN_FRAMES * 4096);
+	for (uint64_t pfn = 0, mfn; pfn < p->npfn && !s.best;)
+		pfn += vmci_frame(&s, pfn, &mfn) ? vmci_run(&s, pfn, mfn) : 1;
+	free(s.run);
+	if (!s.best) {
 		vmc_guest_warn(g, "no VMCOREINFO note (checked against init_uts_ns) in the guest's memory: drgn will not open the output");
 		return;
 	}
-	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, best, best_len, &(struct vmc_diag){ 0 })) {
-		vmcoreinfo_get(best, best_len, "OSRELEASE", g->release, sizeof(g->release));
-		g->vmcoreinfo_gpa = best_mfn << 12;
-		*pfn_out = best_pfn;
+	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, s.best, s.best_len, &(struct vmc_diag){ 0 })) {
+		vmcoreinfo_get(s.best, s.best_len, "OSRELEASE", g->release, sizeof(g->release));
+		g->vmcoreinfo_gpa = s.best_mfn << 12;
+		*pfn_out = s.best_pfn;
 		g->has_vmcoreinfo = true;
 		vmc_guest_report(g, "vmcoreinfo.pfn=0x%llx mfn=0x%llx (init_uts_ns matches; %llu candidate(s) seen before it)",
-				 (unsigned long long)best_pfn, (unsigned long long)best_mfn, (unsigned long long)ncand - 1);
+				 (unsigned long long)s.best_pfn, (unsigned long long)s.best_mfn, (unsigned long long)s.ncand - 1);
 	}
-	free(best);
+	free(s.best);
 }
 
 /* The guest's utsname through its own p2m: a machine-space output cannot be followed by the

@@ -42,13 +42,42 @@ bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pi
 	return mfn < x->nowner && x->owner[mfn] && XEN_OWNER_ID(x->owner[mfn]) == pickled;
 }
 
-/* The frame table read a page at a time: the page of the last entry is kept. */
+/* The frame table read a window of pages at a time (one pread where the window is mapped
+ * contiguously), else a page at a time: the page of the last entry is kept. */
+#define FT_WINDOW ((uint64_t)64 << 12)
 struct frame_reader {
 	struct xen_host *x;
-	uint8_t *page;
+	uint8_t *page;     /* the page of the last entry: in win, or in buf */
 	uint64_t page_va;
 	bool page_ok;
+	uint8_t *win, *buf; /* FT_WINDOW bytes (may be NULL: then page by page), 4096 bytes */
+	uint64_t win_va, start_va, end_va; /* the pages holding entries: no other page is read */
+	bool win_ok;
 };
+
+/* Point r->page at the page at page_va: from the window when all of it could be read (a
+ * window with a hole in it is read page by page, so a page reads as it would alone). */
+static void frame_page(struct frame_reader *r, uint64_t page_va)
+{
+	uint64_t wva = (page_va & ~(FT_WINDOW - 1)) > r->start_va ? page_va & ~(FT_WINDOW - 1) : r->start_va;
+	struct vmc_diag tmp;
+
+	r->page_va = page_va;
+	if (r->win && wva != r->win_va) {
+		uint64_t len = r->end_va - wva < FT_WINDOW ? r->end_va - wva : FT_WINDOW;
+		vmc_diag_init(&tmp);
+		r->win_va = wva;
+		r->win_ok = page_va < r->end_va && !vmc_xen_read(r->x, wva, r->win, len, &tmp);
+	}
+	if (r->win && r->win_ok) {
+		r->page = r->win + (page_va - wva);
+		r->page_ok = true;
+		return;
+	}
+	vmc_diag_init(&tmp);
+	r->page = r->buf;
+	r->page_ok = !vmc_xen_read(r->x, page_va, r->page, 4096, &tmp);
+}
 
 /* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
  * page_info; false when it is not in the dump. */
@@ -58,11 +87,8 @@ static bool read_page_info(struct frame_reader *r, uint64_t mfn, uint64_t *count
 	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz, in = va & 0xfff;
 	struct vmc_diag tmp;
 
-	if ((va & ~0xfffull) != r->page_va) {
-		vmc_diag_init(&tmp);
-		r->page_va = va & ~0xfffull;
-		r->page_ok = !vmc_xen_read(x, r->page_va, r->page, 4096, &tmp);
-	}
+	if ((va & ~0xfffull) != r->page_va)
+		frame_page(r, va & ~0xfffull);
 	if (!r->page_ok || in + sz > 4096) {
 		/* an entry straddling pages (sizes that do not divide 4096) is read on its own */
 		uint8_t ent[256];
@@ -142,12 +168,13 @@ enum vmc_status vmc_xen_frames_owners(struct xen_host *x, const uint32_t *pickle
 enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 {
 	uint64_t n = x->max_page, holes = 0, used = 0, first_hole = 0, sz = x->size_page_info;
-	struct frame_reader r = { .x = x, .page = malloc(4096), .page_va = ~0ull };
+	struct frame_reader r = { .x = x, .buf = malloc(4096), .win = malloc(FT_WINDOW), .page_va = ~0ull, .win_va = ~0ull };
 
-	if (!r.page)
+	if (!r.buf)
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	if (sz < 16 || sz > 256 || x->off_pi_count_info + 8 > sz || x->off_pi_domain + 4 > sz) {
-		free(r.page);
+		free(r.buf);
+		free(r.win);
 		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: implausible struct page_info layout (size %llu, count_info %llu, _domain %llu)",
 				x->dump->name, (unsigned long long)sz, (unsigned long long)x->off_pi_count_info,
 				(unsigned long long)x->off_pi_domain);
@@ -158,10 +185,14 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 	if (n > (1ull << 32))
 		n = 1ull << 32;
 	if (!(x->owner = calloc(n ? n : 1, sizeof(*x->owner)))) {
-		free(r.page);
+		free(r.buf);
+		free(r.win);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame table (%llu frames)", (unsigned long long)n);
 	}
 	x->nowner = n;
+	r.start_va = x->frame_table_va & ~0xfffull;
+	if (n) /* the page after the one holding the last entry's end */
+		r.end_va = ((x->frame_table_va + mfn_to_pdx(x, n - 1) * sz + sz - 1) | 0xfff) + 1;
 	set_pgc_layout(x);
 	/* u.inuse.type_info follows count_info in the x86-64 layout (mm.h: list @0, count_info @8,
 	 * type_info @16, _domain @24); VMCOREINFO_XEN does not give it, so it is only assumed for
@@ -170,7 +201,8 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 		x->off_pi_type_info = 16;
 	x->ptype = x->off_pi_type_info ? calloc(n ? n : 1, 1) : NULL;
 	if (!(x->pstate = calloc(n ? n : 1, 1))) {
-		free(r.page);
+		free(r.buf);
+		free(r.win);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame table (%llu frames)", (unsigned long long)n);
 	}
 	for (uint64_t mfn = 0; mfn < n; mfn++) {
@@ -195,7 +227,8 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 			x->ptype[mfn] = vmc_xen_frames_ptype(type);
 		used++;
 	}
-	free(r.page);
+	free(r.buf);
+	free(r.win);
 	vmc_hv_report(x->hv, "frame_table.frames=%llu owned=%llu unmapped=%llu", (unsigned long long)n,
 		      (unsigned long long)used, (unsigned long long)holes);
 	if (holes)

@@ -84,7 +84,7 @@ struct xen_host {
 	uint64_t root_ma;         /* page-table root used for Xen virtual addresses */
 	struct vmc_pt pt;
 	uint64_t directmap_start; /* DIRECTMAP_VIRT_START, derived */
-	uint64_t xlat_va, xlat_ma; /* one-page translation cache */
+	uint64_t xlat_va, xlat_ma, xlat_span; /* the last leaf translated (4 KiB, 2 MiB or 1 GiB) */
 	bool xlat_valid;
 	uint32_t version_major, version_minor;
 	char version[64];

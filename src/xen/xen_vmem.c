@@ -59,11 +59,12 @@ static void builtin_offsets(struct xen_host *x)
 		vmc_hv_report(x->hv, "offsets.source=VMCOREINFO_XEN");
 }
 
-static enum vmc_status walk_ma(struct xen_host *x, uint64_t root, uint64_t va, uint64_t *ma, struct vmc_diag *d)
+static enum vmc_status walk_ma(struct xen_host *x, uint64_t root, uint64_t va, uint64_t *ma, uint64_t *span,
+			       struct vmc_diag *d)
 {
 	struct vmc_pt pt = x->pt;
 	pt.root = root;
-	return vmc_pt_translate(&pt, va, ma, NULL, d);
+	return vmc_pt_translate(&pt, va, ma, span, d);
 }
 
 /* Find xen_phys_start through the CPUs' CR3s: the image is mapped linearly, so the machine
@@ -74,7 +75,7 @@ static enum vmc_status locate_from_cr3(struct xen_host *x, struct vmc_diag *d)
 		uint64_t root = x->pcpu_cr3[i] & MA_MASK, ma_start, ma_l4, ma_dl;
 		struct vmc_diag tmp;
 		vmc_diag_init(&tmp);
-		if (walk_ma(x, root, x->sym_pgd_l4, &ma_l4, &tmp) || walk_ma(x, root, x->sym_domain_list, &ma_dl, &tmp))
+		if (walk_ma(x, root, x->sym_pgd_l4, &ma_l4, NULL, &tmp) || walk_ma(x, root, x->sym_domain_list, &ma_dl, NULL, &tmp))
 			continue;
 		ma_start = ma_dl - (x->sym_domain_list - x->xen_virt_start);
 		if (ma_l4 - ma_start != x->sym_pgd_l4 - x->xen_virt_start || (ma_start & 0x1fffff))
@@ -125,7 +126,7 @@ enum vmc_status vmc_xen_vmem_init(struct xen_host *x, struct vmc_diag *d)
 	/* check the root against the image: it must map domain_list where the linear rule says */
 	{
 		uint64_t ma;
-		if ((rc = walk_ma(x, x->root_ma, x->sym_domain_list, &ma, d)))
+		if ((rc = walk_ma(x, x->root_ma, x->sym_domain_list, &ma, NULL, d)))
 			return vmc_wrap(d, rc, "%s: Xen's page tables at 0x%llx do not map domain_list (xen_phys_start 0x%llx wrong?)",
 					x->dump->name, (unsigned long long)x->root_ma, (unsigned long long)x->xen_phys_start);
 		if (ma != x->xen_phys_start + (x->sym_domain_list - x->xen_virt_start))
@@ -169,20 +170,24 @@ bool vmc_xen_is_directmap(const struct xen_host *x, uint64_t va)
 
 enum vmc_status vmc_xen_va_to_ma(struct xen_host *x, uint64_t va, uint64_t *ma, struct vmc_diag *d)
 {
+	uint64_t span = 4096;
 	enum vmc_status rc;
 
 	if (x->xen_phys_start && va >= x->xen_virt_start && va - x->xen_virt_start < GIB) {
 		*ma = x->xen_phys_start + (va - x->xen_virt_start);
 		return VMC_OK;
 	}
-	if (x->xlat_valid && (va & ~0xfffull) == x->xlat_va) {
-		*ma = x->xlat_ma + (va & 0xfff);
+	if (x->xlat_valid && (va & ~(x->xlat_span - 1)) == x->xlat_va) {
+		*ma = x->xlat_ma + (va & (x->xlat_span - 1));
 		return VMC_OK;
 	}
-	if ((rc = walk_ma(x, x->root_ma, va, ma, d)))
+	/* the whole leaf is kept: the frame table and the direct map sit in 2 MiB or 1 GiB pages,
+	 * so reading them page by page walks the tables once per leaf, not per page */
+	if ((rc = walk_ma(x, x->root_ma, va, ma, &span, d)))
 		return rc;
-	x->xlat_va = va & ~0xfffull;
-	x->xlat_ma = *ma & ~0xfffull;
+	x->xlat_span = span >= 4096 && !(span & (span - 1)) ? span : 4096;
+	x->xlat_va = va & ~(x->xlat_span - 1);
+	x->xlat_ma = *ma & ~(x->xlat_span - 1);
 	x->xlat_valid = true;
 	return VMC_OK;
 }

@@ -151,6 +151,50 @@ TEST(kallsyms_lookup_matches_whole_names_first_in_table_order)
 	vmc_kallsyms_free(&ks);
 }
 
+/* Many names in one call (more than one walk's batch of 64, duplicates among them): each
+ * resolves as a lookup of its own would. */
+TEST(kallsyms_lookup_many_resolves_each_name)
+{
+	static const struct {
+		const char *name;
+		bool found;
+		uint64_t addr;
+	} want[] = { { "foo_bar", true, 0xffffffff81000020ull }, { "fo", true, 0xffffffff81000010ull },
+		     { "foo_bar_bar", true, 0xffffffff81000050ull }, { "z", true, 0xffffffff81000060ull },
+		     { "foo_ba", false, 0 }, { "foo_bar_", false, 0 }, { "f", false, 0 }, { "", false, 0 },
+		     { "Tfo", false, 0 } };
+	const unsigned nw = sizeof(want) / sizeof(want[0]), n = 8 * nw; /* 72: two batches */
+	struct ktab k;
+	struct vmc_kallsyms ks;
+	struct vmc_kallsyms_raw raw;
+	int32_t offs[6] = { 0x10, 0x20, 0x30, 0x40, 0x50, 0x60 };
+	const char *names[72];
+	uint64_t addr[72];
+	bool found[72];
+
+	ktab_init(&k);
+	ktab_add(&k, (const uint8_t[]){ 'T', 'f', 'o' }, 3);
+	ktab_add(&k, (const uint8_t[]){ 't', 0x81, '_', 'b', 'a', 'r' }, 6);
+	ktab_add(&k, (const uint8_t[]){ 'D', 'f', 'o', 'o', 0x80 }, 5);
+	ktab_add(&k, (const uint8_t[]){ 'T' }, 1);
+	ktab_add(&k, (const uint8_t[]){ 'T', 0x81, 0x80, 0x80 }, 4);
+	ktab_add(&k, (const uint8_t[]){ 'r', 'z' }, 2);
+	raw_of(&k, offs, 6, &raw);
+	vmc_diag_init(&d);
+	REQUIRE(vmc_kallsyms_decode(&raw, VMC_KSYMS_RELATIVE, &ks, &d) == VMC_OK);
+	for (unsigned j = 0; j < n; j++)
+		names[j] = want[(j * 5) % nw].name; /* an order other than the table's */
+	memset(found, 0, sizeof(found));
+	vmc_kallsyms_lookup_many(&ks, names, n, addr, found);
+	for (unsigned j = 0; j < n; j++) {
+		unsigned w = (j * 5) % nw;
+		CHECK_EQ(found[j], want[w].found);
+		if (want[w].found && found[j])
+			CHECK_EQ(addr[j], want[w].addr);
+	}
+	vmc_kallsyms_free(&ks);
+}
+
 TEST(kallsyms_rejects_corrupt_tables)
 {
 	struct ktab k;

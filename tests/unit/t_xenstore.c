@@ -91,3 +91,28 @@ TEST(xs_conflict_and_vm)
 	CHECK(doms[1].has_uuid && doms[1].uuid[0] == 0xac && doms[1].uuid[15] == 0xf5);
 	CHECK(!doms[0].has_uuid && xs.bad_vm == 1);
 }
+
+/* The search steps over blocks of words: a record is found at every aligned offset, whether it
+ * ends the buffer (the tail) or not, among filler that is all zeros or all magic words (every
+ * block then has hits that fail to parse), and not when its value is cut by a byte. */
+TEST(xs_found_at_every_offset)
+{
+	static uint8_t buf[1024];
+	const char *key = "/local/domain/1/name";
+	const uint32_t magic = 0x26011999u;
+
+	for (int fill = 0; fill < 2; fill++)
+		for (size_t o = 0; o <= 320; o += 4) {
+			size_t end = o + 24 + strlen(key) + 24 + 8 + strlen("guest1"); /* the value's last byte + 1 */
+			for (size_t k = 0; k < sizeof(buf); k += 4)
+				memcpy(buf + k, fill ? &magic : &(uint32_t){ 0 }, 4);
+			put_rec(buf + o, key, "guest1", h(key));
+			for (size_t extra = 0; extra <= 260; extra += 1) {
+				struct xen_xs_dom dom = { .domid = 1 };
+				struct xen_xs xs = { .doms = &dom, .ndoms = 1 };
+				CHECK_EQ(vmc_xen_xs_scan_buf(buf, end + extra, vmc_xen_xs_add, &xs), 1);
+				CHECK(dom.has_name && !strcmp(dom.name, "guest1"));
+			}
+			CHECK_EQ(vmc_xen_xs_scan_buf(buf, end - 1, vmc_xen_xs_add, &(struct xen_xs){ 0 }), 0);
+		}
+}
