@@ -43,6 +43,12 @@ uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
 	return (uint32_t)((domain_va - x->directmap_start) >> 12) & 0x7fffffffu;
 }
 
+/* Whether run i holds mfn. */
+static bool in_run(const struct xen_host *x, size_t i, uint64_t mfn)
+{
+	return i < x->nfruns && x->fruns[i].mfn <= mfn && (i + 1 == x->nfruns || mfn < x->fruns[i + 1].mfn);
+}
+
 const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint64_t *end)
 {
 	size_t i = x->frun_hint, lo = 0, hi = x->nfruns;
@@ -50,21 +56,16 @@ const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint
 	if (mfn >= x->nowner || !x->nfruns)
 		return NULL;
 	/* the run found last, or the next one: most lookups walk frames in order */
-	if (i < x->nfruns && x->fruns[i].mfn <= mfn) {
-		if (i + 1 == x->nfruns || mfn < x->fruns[i + 1].mfn)
-			goto found;
-		if (++i + 1 == x->nfruns || mfn < x->fruns[i + 1].mfn)
-			goto found;
+	if (!in_run(x, i, mfn) && !in_run(x, ++i, mfn)) {
+		while (hi - lo > 1) { /* the last run starting at or below mfn (run 0 starts at 0) */
+			size_t mid = lo + (hi - lo) / 2;
+			if (x->fruns[mid].mfn <= mfn)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		i = lo;
 	}
-	while (hi - lo > 1) { /* the last run starting at or below mfn (run 0 starts at 0) */
-		size_t mid = lo + (hi - lo) / 2;
-		if (x->fruns[mid].mfn <= mfn)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	i = lo;
-found:
 	x->frun_hint = i;
 	*end = i + 1 < x->nfruns ? x->fruns[i + 1].mfn : x->nowner;
 	return &x->fruns[i];
