@@ -21,9 +21,9 @@ struct hfilter {
 	struct vmc_diag *d;
 };
 
-static bool owned_by(const struct vmc_hv *hv, uint64_t mfn, unsigned gi)
+static bool owned_by(const struct vmc_hv *hv, uint64_t mfn, unsigned gi, size_t *hint)
 {
-	return mfn < hv->nframe_owner && hv->frame_owner[mfn] == VMC_HV_FRAME_GUEST + gi;
+	return vmc_hv_frame_owner(hv, mfn, hint) == VMC_HV_FRAME_GUEST + gi;
 }
 
 /* dom0's kept pfns (gkeep) carried to its machine frames: a frame goes only when every pfn
@@ -34,6 +34,7 @@ static enum vmc_status dom0_apply(struct hfilter *f, const struct vmc_guest *g, 
 	const struct vmc_hv *hv = &f->cv->hv;
 	struct vmc_bitmap kept, dropped;
 	enum vmc_status rc;
+	size_t hint = 0;
 
 	if ((rc = vmc_bitmap_init(&kept, f->keep->nbits, f->d)))
 		return rc;
@@ -45,7 +46,7 @@ static enum vmc_status dom0_apply(struct hfilter *f, const struct vmc_guest *g, 
 		const struct vmc_gmap_ext *e = &g->map.ext[k];
 		for (uint64_t i = 0; e->kind == VMC_GMAP_HOST && i < e->count; i++) {
 			uint64_t pfn = e->pfn + i, mfn = e->src + i;
-			if (mfn >= f->keep->nbits || !owned_by(hv, mfn, (unsigned)f->dom0))
+			if (mfn >= f->keep->nbits || !owned_by(hv, mfn, (unsigned)f->dom0, &hint))
 				continue;
 			/* past dom0's last mem_map section: makedumpfile's Xen path does not classify it */
 			if (pfn >= nomap_from || pfn >= gkeep->nbits || vmc_bitmap_test(gkeep, pfn))
@@ -100,20 +101,21 @@ static void by_owner(struct hfilter *f)
 	const struct vmc_hv *hv = &f->cv->hv;
 	unsigned level = (unsigned)f->opts->dump_level;
 
-	for (uint64_t m = vmc_bitmap_next_set(f->keep, 0); m < f->keep->nbits && m < hv->nframe_owner;
-	     m = vmc_bitmap_next_set(f->keep, m + 1)) {
-		uint32_t o = hv->frame_owner[m];
-		if (o == VMC_HV_FRAME_FREE && (level & VMC_DL_FREE)) {
-			vmc_bitmap_clear(f->keep, m);
-			f->filtered[VMC_PGC_FREE]++;
-		} else if (o >= VMC_HV_FRAME_GUEST && o != VMC_HV_FRAME_GUEST + (uint32_t)f->dom0 &&
-			   (level & VMC_DL_USER)) {
-			if (f->opts->keep_guests) {
-				(*f->guest_kept)++;
-				continue;
-			}
-			vmc_bitmap_clear(f->keep, m);
-			f->filtered[VMC_PGC_USER]++;
+	for (size_t i = 0; i < hv->nframe_runs; i++) {
+		uint32_t o = hv->frame_runs[i].cls;
+		uint64_t end = vmc_hv_frame_run_end(hv, i), *count;
+		bool drop = !f->opts->keep_guests;
+		if (o == VMC_HV_FRAME_FREE && (level & VMC_DL_FREE))
+			count = &f->filtered[VMC_PGC_FREE], drop = true;
+		else if (o >= VMC_HV_FRAME_GUEST && o != VMC_HV_FRAME_GUEST + (uint32_t)f->dom0 && (level & VMC_DL_USER))
+			count = drop ? &f->filtered[VMC_PGC_USER] : f->guest_kept;
+		else
+			continue;
+		for (uint64_t m = vmc_bitmap_next_set(f->keep, hv->frame_runs[i].mfn); m < end && m < f->keep->nbits;
+		     m = vmc_bitmap_next_set(f->keep, m + 1)) {
+			if (drop)
+				vmc_bitmap_clear(f->keep, m);
+			(*count)++;
 		}
 	}
 }
@@ -132,7 +134,7 @@ enum vmc_status vmc_filter_host(struct vmc_dump *dump, const struct vmc_convert_
 	/* only Xen's carver has a frame owner table; its probe is cheap (notes, CPU page tables) */
 	if (vmc_carver_xen.probe(dump, &(struct vmc_carve_opts){ 0 }) <= 0)
 		return VMC_OK;
-	if (vmc_carve(dump, &co, &f.cv, &d2) || !f.cv->hv.frame_owner) {
+	if (vmc_carve(dump, &co, &f.cv, &d2) || !f.cv->hv.frame_runs) {
 		vmc_carve_free(f.cv);
 		return VMC_OK;
 	}
@@ -155,17 +157,19 @@ enum vmc_status vmc_filter_host_keep_guests(struct vmc_dump *dump, struct vmc_bi
 	struct vmc_diag d2;
 
 	vmc_diag_init(&d2);
-	if (vmc_carve(dump, &co, &cv, &d2) || !cv->hv.frame_owner) {
+	if (vmc_carve(dump, &co, &cv, &d2) || !cv->hv.frame_runs) {
 		vmc_warn(d, "--keep-guests: %s: no guests kept beyond the level", d2.msg);
 		vmc_carve_free(cv);
 		return VMC_OK;
 	}
 	/* every frame a domU owns, zero ones too (an ELF output's zero drop must not take them) */
-	for (uint64_t m = 0; m < cv->hv.nframe_owner && m < keep->nbits; m++) {
-		uint32_t o = cv->hv.frame_owner[m];
-		if (o >= VMC_HV_FRAME_GUEST && strcmp(cv->hv.guests[o - VMC_HV_FRAME_GUEST].id, "0") &&
-		    vmc_bitmap_test(&dump->stored, m))
-			vmc_bitmap_set(keep, m);
+	for (size_t i = 0; i < cv->hv.nframe_runs; i++) {
+		uint32_t o = cv->hv.frame_runs[i].cls;
+		if (o < VMC_HV_FRAME_GUEST || !strcmp(cv->hv.guests[o - VMC_HV_FRAME_GUEST].id, "0"))
+			continue;
+		for (uint64_t m = cv->hv.frame_runs[i].mfn; m < vmc_hv_frame_run_end(&cv->hv, i) && m < keep->nbits; m++)
+			if (vmc_bitmap_test(&dump->stored, m))
+				vmc_bitmap_set(keep, m);
 	}
 	vmc_carve_free(cv);
 	return VMC_OK;

@@ -1,5 +1,5 @@
 /* bitmap.c: sparse two-level bitmaps (see bitmap.h). Invariant: bits at or past nbits are
- * clear, so scans need not mask the tail. */
+ * clear, so scans need not mask the tail (hence only chunks wholly below nbits are FULL). */
 #include "bitmap.h"
 #include "le.h"
 
@@ -10,6 +10,12 @@
 #define CBITS VMC_BITMAP_CHUNK_BITS
 #define CWORDS VMC_BITMAP_CHUNK_WORDS
 #define CBYTES (CBITS / 8)
+#define FULL VMC_BITMAP_FULL
+
+/* 4096 words of ones, written out by the preprocessor (8^4) */
+#define ONES8(x) x, x, x, x, x, x, x, x
+_Static_assert(CWORDS == 4096, "vmc_bitmap_full's initialiser writes 4096 words");
+const uint64_t vmc_bitmap_full[CWORDS] = { ONES8(ONES8(ONES8(ONES8(~0ull)))) };
 
 enum vmc_status vmc_bitmap_init(struct vmc_bitmap *b, uint64_t nbits, struct vmc_diag *d)
 {
@@ -41,7 +47,8 @@ static uint64_t next_present(const struct vmc_bitmap *b, uint64_t k)
 
 static void drop_chunk(struct vmc_bitmap *b, uint64_t k)
 {
-	free(b->chunk[k]);
+	if (b->chunk[k] != FULL)
+		free(b->chunk[k]);
 	b->chunk[k] = NULL;
 	b->present[k >> 6] &= ~(1ull << (k & 63));
 }
@@ -50,7 +57,8 @@ void vmc_bitmap_release(struct vmc_bitmap *b)
 {
 	if (b->chunk)
 		for (uint64_t k = next_present(b, 0); k < b->nchunks; k = next_present(b, k + 1))
-			free(b->chunk[k]);
+			if (b->chunk[k] != FULL)
+				free(b->chunk[k]);
 	free(b->chunk);
 	free(b->present);
 	memset(b, 0, sizeof(*b));
@@ -75,6 +83,34 @@ uint64_t *vmc_bitmap_chunk_new(struct vmc_bitmap *b, uint64_t k)
 	b->chunk[k] = c;
 	b->present[k >> 6] |= 1ull << (k & 63);
 	return c;
+}
+
+uint64_t *vmc_bitmap_chunk_own(struct vmc_bitmap *b, uint64_t k)
+{
+	uint64_t *c = malloc(CWORDS * sizeof(uint64_t));
+
+	if (!c) {
+		b->nomem = true;
+		return NULL;
+	}
+	memset(c, 0xff, CWORDS * sizeof(uint64_t));
+	b->chunk[k] = c;
+	return c;
+}
+
+/* Chunk k (wholly below nbits) becomes FULL, its own memory freed. */
+static void set_full(struct vmc_bitmap *b, uint64_t k)
+{
+	if (b->chunk[k] != FULL)
+		free(b->chunk[k]);
+	b->chunk[k] = FULL;
+	b->present[k >> 6] |= 1ull << (k & 63);
+}
+
+/* Whether chunk k lies wholly below nbits (may be FULL). */
+static bool whole_chunk(const struct vmc_bitmap *b, uint64_t k)
+{
+	return (k + 1) << CSHIFT <= b->nbits;
 }
 
 /* Set or clear bits [lo, hi) of one chunk, a word at a time. */
@@ -103,6 +139,12 @@ static void fill_range(struct vmc_bitmap *b, uint64_t start, uint64_t count, boo
 		uint64_t *c = b->chunk[k];
 		if (!value && c && start == base && (cend == base + CBITS || cend == b->nbits))
 			drop_chunk(b, k);
+		else if (value && start == base && cend == base + CBITS)
+			set_full(b, k);
+		else if (c == FULL && value)
+			; /* already set */
+		else if (c == FULL && !(c = vmc_bitmap_chunk_own(b, k)))
+			return; /* out of memory: b->nomem says so */
 		else if (c || (value && (c = vmc_bitmap_chunk_new(b, k))))
 			fill_chunk(c, start - base, cend - base, value);
 		else if (value)
@@ -146,7 +188,7 @@ uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint
 	     k = next_present(b, k + 1)) {
 		uint64_t base = k << CSHIFT, lo = start > base ? start - base : 0;
 		uint64_t hi = end - base < CBITS ? end - base : CBITS;
-		n += count_chunk(b->chunk[k], lo, hi);
+		n += b->chunk[k] == FULL ? hi - lo : count_chunk(b->chunk[k], lo, hi);
 	}
 	return n;
 }
@@ -174,7 +216,8 @@ uint64_t vmc_bitmap_next_set(const struct vmc_bitmap *b, uint64_t i)
 	if (i >= b->nbits)
 		return b->nbits;
 	for (uint64_t k = next_present(b, i >> CSHIFT); k < b->nchunks; k = next_present(b, k + 1)) {
-		uint64_t base = k << CSHIFT, at = scan_chunk(b->chunk[k], i > base ? i - base : 0, true);
+		uint64_t base = k << CSHIFT, lo = i > base ? i - base : 0;
+		uint64_t at = b->chunk[k] == FULL ? lo : scan_chunk(b->chunk[k], lo, true);
 		if (at < CBITS)
 			return base + at; /* below nbits: the bits past it are clear */
 	}
@@ -187,7 +230,7 @@ uint64_t vmc_bitmap_next_clear(const struct vmc_bitmap *b, uint64_t i)
 		uint64_t k = i >> CSHIFT, base = k << CSHIFT, at;
 		if (!b->chunk[k])
 			return i;
-		if ((at = scan_chunk(b->chunk[k], i - base, false)) < CBITS)
+		if (b->chunk[k] != FULL && (at = scan_chunk(b->chunk[k], i - base, false)) < CBITS)
 			return base + at < b->nbits ? base + at : b->nbits;
 		i = base + CBITS;
 	}
@@ -199,7 +242,12 @@ uint64_t vmc_bitmap_next_clear_before(const struct vmc_bitmap *b, uint64_t i, ui
 	if (end > b->nbits)
 		end = b->nbits;
 	while (i < end) {
-		uint64_t w = ~vmc_bitmap_word(b, i >> 6) >> (i & 63);
+		uint64_t w;
+		if (b->chunk[i >> CSHIFT] == FULL) { /* (i < end <= nbits) */
+			i = ((i >> CSHIFT) + 1) << CSHIFT;
+			continue;
+		}
+		w = ~vmc_bitmap_word(b, i >> 6) >> (i & 63);
 		if (w)
 			return i + (uint64_t)__builtin_ctzll(w) < end ? i + (uint64_t)__builtin_ctzll(w) : end;
 		i = (i | 63) + 1;
@@ -214,7 +262,12 @@ enum vmc_status vmc_bitmap_copy(struct vmc_bitmap *dst, const struct vmc_bitmap 
 	if ((rc = vmc_bitmap_init(dst, src->nbits, d)))
 		return rc;
 	for (uint64_t k = next_present(src, 0); k < src->nchunks; k = next_present(src, k + 1)) {
-		uint64_t *c = vmc_bitmap_chunk_new(dst, k);
+		uint64_t *c;
+		if (src->chunk[k] == FULL) {
+			set_full(dst, k);
+			continue;
+		}
+		c = vmc_bitmap_chunk_new(dst, k);
 		if (!c) {
 			vmc_bitmap_release(dst);
 			return vmc_fail(d, VMC_ERR_NOMEM, "copy of a bitmap of %llu bits", (unsigned long long)src->nbits);
@@ -228,6 +281,12 @@ void vmc_bitmap_or(struct vmc_bitmap *dst, const struct vmc_bitmap *src)
 {
 	for (uint64_t k = next_present(src, 0); k < src->nchunks && k < dst->nchunks; k = next_present(src, k + 1)) {
 		uint64_t *c = dst->chunk[k], base = k << CSHIFT;
+		if (c == FULL)
+			continue;
+		if (src->chunk[k] == FULL && whole_chunk(dst, k)) {
+			set_full(dst, k);
+			continue;
+		}
 		if (!c && vmc_bytes_zero((const uint8_t *)src->chunk[k], CWORDS * sizeof(uint64_t)))
 			continue;
 		if (!c && !(c = vmc_bitmap_chunk_new(dst, k)))
@@ -237,6 +296,14 @@ void vmc_bitmap_or(struct vmc_bitmap *dst, const struct vmc_bitmap *src)
 		if (dst->nbits - base < CBITS) /* src is longer: keep dst's tail clear */
 			fill_chunk(c, dst->nbits - base, CBITS, false);
 	}
+}
+
+static bool bytes_ones(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0xff)
+			return false;
+	return true;
 }
 
 /* Byte j of a chunk in kdump's order, and its store. */
@@ -263,6 +330,15 @@ void vmc_bitmap_from_bytes_at(struct vmc_bitmap *b, uint64_t byte_off, const uin
 		uint64_t p = byte_off + i, k = p / CBYTES, j = p % CBYTES;
 		size_t len = nbytes - i < CBYTES - j ? nbytes - i : (size_t)(CBYTES - j);
 		uint64_t *c = b->chunk[k];
+		bool ones = (c == FULL || (j == 0 && len == CBYTES && whole_chunk(b, k))) && bytes_ones(bytes + i, len);
+		if (ones) {
+			if (c != FULL)
+				set_full(b, k);
+			i += len;
+			continue;
+		}
+		if (c == FULL && !(c = vmc_bitmap_chunk_own(b, k)))
+			return; /* out of memory: b->nomem says so */
 		if (!c && !vmc_bytes_zero(bytes + i, len) && !(c = vmc_bitmap_chunk_new(b, k)))
 			return; /* out of memory: b->nomem says so */
 		for (size_t n = 0; c && n < len; n++)
@@ -289,8 +365,11 @@ void vmc_bitmap_to_bytes_at(const struct vmc_bitmap *b, uint64_t byte_off, uint8
 	     k = next_present(b, k + 1)) {
 		uint64_t base = k * CBYTES, lo = byte_off > base ? byte_off - base : 0;
 		uint64_t hi = byte_off + nbytes - base < CBYTES ? byte_off + nbytes - base : CBYTES;
-		for (uint64_t j = lo; j < hi; j++)
-			bytes[base + j - byte_off] = get_byte(b->chunk[k], j);
+		if (b->chunk[k] == FULL)
+			memset(bytes + base + lo - byte_off, 0xff, hi - lo);
+		else
+			for (uint64_t j = lo; j < hi; j++)
+				bytes[base + j - byte_off] = get_byte(b->chunk[k], j);
 	}
 }
 

@@ -1,6 +1,7 @@
 /* bitmap.h: sparse one-bit-per-frame bitmaps (kdump's 1st/2nd bitmaps, RAM and stored sets):
  * a directory of fixed-size chunks allocated on first set, so memory follows the frames a dump
- * describes, not its highest address. */
+ * describes, not its highest address; a chunk whose bits are all set is the shared read-only
+ * VMC_BITMAP_FULL, so what a header claims (a PT_LOAD's p_memsz) costs no chunk either. */
 #ifndef VMC_BITMAP_H
 #define VMC_BITMAP_H
 
@@ -15,7 +16,8 @@
 struct vmc_bitmap {
 	uint64_t nbits;
 	uint64_t nchunks;
-	uint64_t **chunk;  /* nchunks entries; NULL: every bit of the chunk is clear */
+	uint64_t **chunk;  /* nchunks entries; NULL: every bit of the chunk is clear; VMC_BITMAP_FULL:
+			    * every bit set (only a chunk wholly below nbits) */
 	uint64_t *present; /* bit k: chunk[k] is allocated, so scans skip 64 absent chunks a word */
 	bool nomem;        /* a set could not allocate its chunk: see vmc_bitmap_check() */
 };
@@ -31,6 +33,13 @@ static inline bool vmc_bitmap_live(const struct vmc_bitmap *b)
 enum vmc_status vmc_bitmap_check(const struct vmc_bitmap *b, const char *what, struct vmc_diag *d);
 /* The zeroed chunk k, allocated now; NULL (and b->nomem) when memory runs out. */
 uint64_t *vmc_bitmap_chunk_new(struct vmc_bitmap *b, uint64_t k);
+/* The all-ones chunk every full chunk shares: read-only (a set into it is a no-op; a clear
+ * gives the bitmap its own copy first, vmc_bitmap_chunk_own), never freed. */
+extern const uint64_t vmc_bitmap_full[VMC_BITMAP_CHUNK_WORDS];
+#define VMC_BITMAP_FULL ((uint64_t *)vmc_bitmap_full)
+/* Chunk k (VMC_BITMAP_FULL) replaced by a writable all-ones copy; NULL (and b->nomem) when
+ * memory runs out. */
+uint64_t *vmc_bitmap_chunk_own(struct vmc_bitmap *b, uint64_t k);
 
 static inline bool vmc_bitmap_test(const struct vmc_bitmap *b, uint64_t i)
 {
@@ -50,13 +59,16 @@ static inline void vmc_bitmap_set(struct vmc_bitmap *b, uint64_t i)
 	c = b->chunk[i >> VMC_BITMAP_CHUNK_SHIFT];
 	if (!c && !(c = vmc_bitmap_chunk_new(b, i >> VMC_BITMAP_CHUNK_SHIFT)))
 		return;
-	c[(i & (VMC_BITMAP_CHUNK_BITS - 1)) >> 6] |= 1ull << (i & 63);
+	if (c != VMC_BITMAP_FULL)
+		c[(i & (VMC_BITMAP_CHUNK_BITS - 1)) >> 6] |= 1ull << (i & 63);
 }
 static inline void vmc_bitmap_clear(struct vmc_bitmap *b, uint64_t i)
 {
 	uint64_t *c;
 
 	if (i >= b->nbits || !(c = b->chunk[i >> VMC_BITMAP_CHUNK_SHIFT]))
+		return;
+	if (c == VMC_BITMAP_FULL && !(c = vmc_bitmap_chunk_own(b, i >> VMC_BITMAP_CHUNK_SHIFT)))
 		return;
 	c[(i & (VMC_BITMAP_CHUNK_BITS - 1)) >> 6] &= ~(1ull << (i & 63));
 }
@@ -68,7 +80,7 @@ static inline uint64_t vmc_bitmap_word(const struct vmc_bitmap *b, uint64_t w)
 	return k < b->nchunks && b->chunk[k] ? b->chunk[k][w % VMC_BITMAP_CHUNK_WORDS] : 0;
 }
 /* Range operations clip to the bitmap; a start past the end does nothing. Clearing a whole
- * chunk frees it. */
+ * chunk frees it; setting a whole chunk makes it VMC_BITMAP_FULL (its memory freed). */
 void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count);
 void vmc_bitmap_clear_range(struct vmc_bitmap *b, uint64_t start, uint64_t count);
 uint64_t vmc_bitmap_count_range(const struct vmc_bitmap *b, uint64_t start, uint64_t count);
@@ -86,7 +98,7 @@ void vmc_bitmap_or(struct vmc_bitmap *dst, const struct vmc_bitmap *src);
 /* Load/store kdump's on-disk byte order (bit p = byte[p/8] bit p%8). from_bytes replaces the
  * whole bitmap (bytes past nbytes read as zero); the _at forms cover bytes [byte_off,
  * byte_off + nbytes) only, so a caller can stream a huge bitmap a block at a time. All-zero
- * bytes allocate nothing. */
+ * bytes allocate nothing, nor do a whole chunk's all-ones bytes. */
 void vmc_bitmap_from_bytes(struct vmc_bitmap *b, const uint8_t *bytes, size_t nbytes);
 void vmc_bitmap_from_bytes_at(struct vmc_bitmap *b, uint64_t byte_off, const uint8_t *bytes, size_t nbytes);
 void vmc_bitmap_to_bytes(const struct vmc_bitmap *b, uint8_t *bytes, size_t nbytes);

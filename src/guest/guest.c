@@ -35,9 +35,33 @@ void vmc_hv_free(struct vmc_hv *hv)
 		vmc_msgs_release(&g->msgs);
 	}
 	free(hv->guests);
-	free(hv->frame_owner);
+	free(hv->frame_runs);
 	vmc_msgs_release(&hv->msgs);
 	memset(hv, 0, sizeof(*hv));
+}
+
+uint64_t vmc_hv_frame_run_end(const struct vmc_hv *hv, size_t i)
+{
+	return i + 1 < hv->nframe_runs ? hv->frame_runs[i + 1].mfn : hv->nframe_owner;
+}
+
+uint32_t vmc_hv_frame_owner(const struct vmc_hv *hv, uint64_t mfn, size_t *hint)
+{
+	size_t lo = 0, hi = hv->nframe_runs;
+
+	if (mfn >= hv->nframe_owner || !hi)
+		return VMC_HV_FRAME_UNKNOWN;
+	if (*hint < hi && hv->frame_runs[*hint].mfn <= mfn && mfn < vmc_hv_frame_run_end(hv, *hint))
+		return hv->frame_runs[*hint].cls;
+	while (hi - lo > 1) { /* the last run starting at or below mfn */
+		size_t mid = lo + (hi - lo) / 2;
+		if (hv->frame_runs[mid].mfn <= mfn)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*hint = lo;
+	return hv->frame_runs[lo].cls;
 }
 
 void vmc_hv_warn(struct vmc_hv *hv, const char *fmt, ...)

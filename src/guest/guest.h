@@ -81,15 +81,22 @@ enum vmc_hv_frame {
 	VMC_HV_FRAME_FREE = 2,    /* free in the hypervisor's allocator */
 	VMC_HV_FRAME_GUEST = 16,  /* + the guest's index in vmc_hv.guests */
 };
+/* Host frames mfn .. (the next run's mfn, or nframe_owner) - 1 are of class cls. */
+struct vmc_hv_frun {
+	uint64_t mfn;
+	uint32_t cls; /* enum vmc_hv_frame */
+};
 
 struct vmc_hv {
 	char kind[16];     /* "xen", "kvm" */
 	char version[64];  /* "4.17.7", "Linux 6.1.0-56-amd64" */
 	struct vmc_guest *guests;
 	unsigned nguests;
-	/* per host frame (< nframe_owner) an enum vmc_hv_frame, for filtering a host dump by
-	 * owner (src/pipeline.c); NULL when the carver has no such table (KVM) */
-	uint32_t *frame_owner;
+	/* each host frame's (< nframe_owner) enum vmc_hv_frame as runs by mfn, the first at 0, for
+	 * filtering a host dump by owner (src/pipeline.c); NULL when the carver has no such table
+	 * (KVM) */
+	struct vmc_hv_frun *frame_runs;
+	size_t nframe_runs;
 	uint64_t nframe_owner;
 	union { /* warnings and report, as in vmc_guest */
 		struct vmc_msgs msgs;
@@ -98,6 +105,12 @@ struct vmc_hv {
 		};
 	};
 };
+
+/* The class of host frame mfn (VMC_HV_FRAME_UNKNOWN past nframe_owner); *hint: the run
+ * found last (start at 0). */
+uint32_t vmc_hv_frame_owner(const struct vmc_hv *hv, uint64_t mfn, size_t *hint);
+/* Where frame run i ends. */
+uint64_t vmc_hv_frame_run_end(const struct vmc_hv *hv, size_t i);
 
 /* Append a new zeroed guest (map initialised); NULL on allocation failure. */
 struct vmc_guest *vmc_hv_add_guest(struct vmc_hv *hv, uint32_t page_size);

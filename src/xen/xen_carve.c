@@ -29,13 +29,13 @@ static int probe(struct vmc_dump *host, const struct vmc_carve_opts *o)
 	return s;
 }
 
-static const char *owner_name(const struct xen_host *x, const struct xen_domain *doms, unsigned n, uint64_t mfn,
+static const char *owner_name(struct xen_host *x, const struct xen_domain *doms, unsigned n, uint64_t mfn,
 			      char *buf, size_t sz)
 {
 	uint32_t o;
 	if (mfn >= x->nowner)
 		return mfn > x->dump->max_pfn ? "outside the host's RAM" : "beyond Xen's max_page";
-	if (!(o = x->owner[mfn]))
+	if (!(o = vmc_xen_frames_owner(x, mfn)))
 		return "owned by no domain (free, or Xen's)";
 	for (unsigned i = 0; i < n; i++)
 		if (doms[i].pickled == XEN_OWNER_ID(o)) {
@@ -175,7 +175,7 @@ static bool vmci_frame(const struct vmci_search *s, uint64_t pfn, uint64_t *mfn)
 
 	*mfn = s->p->mfn[pfn];
 	return *mfn != XEN_P2M_INVALID && !(*mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) &&
-	       vmc_xen_frames_owned_by(x, *mfn, s->pickled) && !(x->owner[*mfn] & XEN_OWNER_HEAP) &&
+	       vmc_xen_frames_owned_by(x, *mfn, s->pickled) && !(vmc_xen_frames_owner(x, *mfn) & XEN_OWNER_HEAP) &&
 	       vmc_bitmap_test(&x->dump->stored, *mfn);
 }
 
@@ -321,13 +321,13 @@ static enum vmc_status map_machine(struct xen_host *x, struct xen_domain *dom, s
 
 	g->space = VMC_SPACE_MACHINE;
 	vmc_guest_report(g, "pv.space=machine (the domain's machine frames, its page tables as Xen held them: crash reads this form, drgn and gdb cannot)");
-	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
-		uint64_t run = 0;
-		while (mfn + run < x->nowner && x->owner[mfn + run] && XEN_OWNER_ID(x->owner[mfn + run]) == dom->pickled)
-			run++;
-		if (run && (rc = vmc_gmap_add(&g->map, mfn, mfn, run, d)))
+	/* the domain's runs, its Xen-heap frames with them: adjacent ones as one */
+	for (size_t r = 0; r < x->nfruns; r++) {
+		uint64_t mfn = x->fruns[r].mfn, end = mfn;
+		for (; r < x->nfruns && x->fruns[r].owner && XEN_OWNER_ID(x->fruns[r].owner) == dom->pickled; r++)
+			end = r + 1 < x->nfruns ? x->fruns[r + 1].mfn : x->nowner;
+		if (end > mfn && (rc = vmc_gmap_add(&g->map, mfn, mfn, end - mfn, d)))
 			return rc;
-		mfn += run;
 	}
 	if ((!fll_mfn || fll_mfn == ~0ull || p->linear) &&
 	    (rc = synth_tree(g, p, (top + 0x1ff) & ~0x1ffull, &fll_mfn, d)))
@@ -348,13 +348,14 @@ static enum vmc_status synth_identity(struct vmc_guest *g, const struct xen_pvca
 	uint64_t base = (c->np2m + 0x1ff) & ~0x1ffull, page[PER_PAGE];
 	struct xen_p2m id = { .nleaf = (c->np2m + PER_PAGE - 1) / PER_PAGE };
 	enum vmc_status rc = VMC_OK;
+	size_t hint = 0;
 
 	if (!(id.leaf = malloc((id.nleaf ? id.nleaf : 1) * sizeof(*id.leaf))))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	for (uint64_t i = 0; i < id.nleaf && !rc; i++) {
 		for (uint64_t j = 0; j < PER_PAGE; j++) {
-			uint64_t pfn = i * PER_PAGE + j, mfn = pfn < c->np2m ? c->p2m[pfn] : XEN_P2M_INVALID;
-			page[j] = mfn < c->ninv && c->inv[mfn] == pfn + 1 ? pfn : XEN_P2M_INVALID;
+			uint64_t pfn = i * PER_PAGE + j;
+			page[j] = pfn < c->np2m && vmc_xen_pvcanon_own(c, pfn, &hint) ? pfn : XEN_P2M_INVALID;
 		}
 		id.leaf[i] = base + i;
 		rc = vmc_gmap_add_synth(&g->map, base + i, page, d);
@@ -470,7 +471,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 		}
 		mfn = e & ~XEN_P2M_FOREIGN_BIT;
 		if ((e & XEN_P2M_FOREIGN_BIT) || !vmc_xen_frames_owned_by(x, mfn, dom->pickled) ||
-		    (x->owner[mfn] & XEN_OWNER_HEAP)) {
+		    (vmc_xen_frames_owner(x, mfn) & XEN_OWNER_HEAP)) {
 			if (!refused++)
 				vmc_guest_warn(g, "p2m: pfn 0x%llx -> mfn 0x%llx is %s: not copied", (unsigned long long)pfn,
 					       (unsigned long long)mfn,
@@ -711,9 +712,7 @@ static void xen_carve_release(struct xen_carve *c)
 
 	free(c->doms);
 	free(c->xs.doms);
-	free(x->owner);
-	free(x->ptype);
-	free(x->pstate);
+	vmc_xen_frames_release(x);
 	vmc_xen_syms_free(&x->syms);
 	vmc_xen_syms_free(&c->ksyms);
 	vmc_physmem_fini(&x->pm);
@@ -799,9 +798,13 @@ static void read_xenstore(struct xen_carve *c)
 	 * frame is still searched on its own */
 	uint8_t *run = malloc((size_t)XS_RUN_FRAMES * 4096);
 	for (uint64_t mfn = 0; mfn < x->nowner;) {
-		uint64_t n = 0;
-		while (mfn + n < x->nowner && n < XS_RUN_FRAMES && x->owner[mfn + n] == dom0->pickled &&
-		       vmc_physmem_has(&x->pm, mfn + n))
+		uint64_t n = 0, run_end;
+		const struct xen_frun *r = vmc_xen_frames_run(x, mfn, &run_end);
+		if (r->owner != dom0->pickled) { /* none of its run is dom0's */
+			mfn = run_end;
+			continue;
+		}
+		while (mfn + n < run_end && n < XS_RUN_FRAMES && vmc_physmem_has(&x->pm, mfn + n))
 			n++;
 		if (!n) {
 			mfn++;

@@ -24,7 +24,7 @@ static bool shared_info_ok(struct xen_host *x, uint64_t va, uint32_t pickled, ui
 	if ((va & 0xfff) || !vmc_xen_is_directmap(x, va) || vmc_xen_va_to_ma(x, va, &ma, &tmp))
 		return false;
 	*mfn = ma >> 12;
-	return *mfn < x->nowner && x->owner[*mfn] == (XEN_OWNER_HEAP | pickled);
+	return *mfn < x->nowner && vmc_xen_frames_owner(x, *mfn) == (XEN_OWNER_HEAP | pickled);
 }
 
 /* vcpu[0] must have id 0 and point back at d somewhere in its first 64 bytes */
@@ -83,16 +83,17 @@ static enum vmc_status discover(struct xen_host *x, const uint8_t *db, uint64_t 
 
 static void count_owned(struct xen_host *x, struct xen_domain *doms, unsigned n)
 {
-	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
-		uint32_t o = x->owner[mfn];
+	for (size_t r = 0; r < x->nfruns; r++) {
+		uint32_t o = x->fruns[r].owner;
+		uint64_t len = (r + 1 < x->nfruns ? x->fruns[r + 1].mfn : x->nowner) - x->fruns[r].mfn;
 		if (!o)
 			continue;
 		for (unsigned i = 0; i < n; i++)
 			if (doms[i].pickled == XEN_OWNER_ID(o)) {
 				if (o & XEN_OWNER_HEAP)
-					doms[i].owned_heap++;
+					doms[i].owned_heap += len;
 				else
-					doms[i].owned++;
+					doms[i].owned += len;
 				break;
 			}
 	}

@@ -1,9 +1,12 @@
 /* xen_frames.c: page ownership from Xen's frame table (struct page_info per frame, indexed by
  * pdx): which domain owns each machine frame, and whether it is a Xen-heap page shared with
- * it. The PGC state bits moved in Xen 4.17 (ae09597da3), so the layout follows the version. */
+ * it, kept as runs by mfn (a domain's frames come in long runs: a few bytes per run, not per
+ * frame); page tables in use as bitmaps, their level read again from the table when needed.
+ * The PGC state bits moved in Xen 4.17 (ae09597da3), so the layout follows the version. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "xen_host.h"
 
 #define PGC_ALLOCATED (1ull << 63)
@@ -12,6 +15,9 @@
 #define PGT_TYPE_SHIFT 61
 #define PGT_PINNED (1ull << 59)
 #define PGT_VALIDATED (1ull << 58)
+/* runs kept at most: 12 bytes each, so ~1 bit per frame beyond a floor of 12 MiB */
+#define FRUNS_FLOOR (1ull << 20)
+#define FRAMES_PER_RUN_MIN 96
 
 static uint64_t mfn_to_pdx(const struct xen_host *x, uint64_t mfn)
 {
@@ -37,75 +43,90 @@ uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
 	return (uint32_t)((domain_va - x->directmap_start) >> 12) & 0x7fffffffu;
 }
 
-bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled)
+/* Whether run i holds mfn. */
+static bool in_run(const struct xen_host *x, size_t i, uint64_t mfn)
 {
-	return mfn < x->nowner && x->owner[mfn] && XEN_OWNER_ID(x->owner[mfn]) == pickled;
+	return i < x->nfruns && x->fruns[i].mfn <= mfn && (i + 1 == x->nfruns || mfn < x->fruns[i + 1].mfn);
 }
 
-/* The frame table read a window of pages at a time (one pread where the window is mapped
- * contiguously), else a page at a time: the page of the last entry is kept. */
-#define FT_WINDOW ((uint64_t)64 << 12)
-struct frame_reader {
-	struct xen_host *x;
-	uint8_t *page;     /* the page of the last entry: in win, or in buf */
-	uint64_t page_va;
-	bool page_ok;
-	uint8_t *win, *buf; /* FT_WINDOW bytes (may be NULL: then page by page), 4096 bytes */
-	uint64_t win_va, start_va, end_va; /* the pages holding entries: no other page is read */
-	bool win_ok;
-};
-
-/* Point r->page at the page at page_va: from the window when all of it could be read (a
- * window with a hole in it is read page by page, so a page reads as it would alone). */
-static void frame_page(struct frame_reader *r, uint64_t page_va)
+const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint64_t *end)
 {
-	uint64_t wva = (page_va & ~(FT_WINDOW - 1)) > r->start_va ? page_va & ~(FT_WINDOW - 1) : r->start_va;
-	struct vmc_diag tmp;
+	size_t i = x->frun_hint, lo = 0, hi = x->nfruns;
 
-	r->page_va = page_va;
-	if (r->win && wva != r->win_va) {
-		uint64_t len = r->end_va - wva < FT_WINDOW ? r->end_va - wva : FT_WINDOW;
-		vmc_diag_init(&tmp);
-		r->win_va = wva;
-		r->win_ok = page_va < r->end_va && !vmc_xen_read(r->x, wva, r->win, len, &tmp);
+	if (mfn >= x->nowner || !x->nfruns)
+		return NULL;
+	/* the run found last, or the next one: most lookups walk frames in order */
+	if (!in_run(x, i, mfn) && !in_run(x, ++i, mfn)) {
+		while (hi - lo > 1) { /* the last run starting at or below mfn (run 0 starts at 0) */
+			size_t mid = lo + (hi - lo) / 2;
+			if (x->fruns[mid].mfn <= mfn)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		i = lo;
 	}
-	if (r->win && r->win_ok) {
-		r->page = r->win + (page_va - wva);
-		r->page_ok = true;
-		return;
-	}
-	vmc_diag_init(&tmp);
-	r->page = r->buf;
-	r->page_ok = !vmc_xen_read(r->x, page_va, r->page, 4096, &tmp);
+	x->frun_hint = i;
+	*end = i + 1 < x->nfruns ? x->fruns[i + 1].mfn : x->nowner;
+	return &x->fruns[i];
+}
+
+uint32_t vmc_xen_frames_owner(struct xen_host *x, uint64_t mfn)
+{
+	uint64_t end;
+	const struct xen_frun *r = vmc_xen_frames_run(x, mfn, &end);
+
+	return r ? r->owner : 0;
+}
+
+bool vmc_xen_frames_owned_by(struct xen_host *x, uint64_t mfn, uint32_t pickled)
+{
+	uint32_t o = vmc_xen_frames_owner(x, mfn);
+
+	return o && XEN_OWNER_ID(o) == pickled;
 }
 
 /* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
- * page_info; false when it is not in the dump. */
-static bool read_page_info(struct frame_reader *r, uint64_t mfn, uint64_t *count, uint64_t *type, uint32_t *owner)
+ * page_info; false when it is not in the dump. The frame table is read a page at a time:
+ * the page of the last entry is kept. */
+static bool read_page_info(struct xen_host *x, uint64_t mfn, uint64_t *count, uint64_t *type, uint32_t *owner)
 {
-	struct xen_host *x = r->x;
 	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz, in = va & 0xfff;
 	struct vmc_diag tmp;
 
-	if ((va & ~0xfffull) != r->page_va)
-		frame_page(r, va & ~0xfffull);
-	if (!r->page_ok || in + sz > 4096) {
+	if ((va & ~0xfffull) != x->ft_page_va) {
+		vmc_diag_init(&tmp);
+		x->ft_page_va = va & ~0xfffull;
+		x->ft_page_ok = !vmc_xen_read(x, x->ft_page_va, x->ft_page, 4096, &tmp);
+	}
+	if (!x->ft_page_ok || in + sz > 4096) {
 		/* an entry straddling pages (sizes that do not divide 4096) is read on its own */
 		uint8_t ent[256];
 		vmc_diag_init(&tmp);
-		if ((!r->page_ok && in + sz <= 4096) || vmc_xen_read(x, va, ent, sz, &tmp))
+		if ((!x->ft_page_ok && in + sz <= 4096) || vmc_xen_read(x, va, ent, sz, &tmp))
 			return false;
 		memcpy(count, ent + x->off_pi_count_info, 8);
 		memcpy(owner, ent + x->off_pi_domain, 4);
 		if (x->off_pi_type_info)
 			memcpy(type, ent + x->off_pi_type_info, 8);
 	} else {
-		memcpy(count, r->page + in + x->off_pi_count_info, 8);
-		memcpy(owner, r->page + in + x->off_pi_domain, 4);
+		memcpy(count, x->ft_page + in + x->off_pi_count_info, 8);
+		memcpy(owner, x->ft_page + in + x->off_pi_domain, 4);
 		if (x->off_pi_type_info)
-			memcpy(type, r->page + in + x->off_pi_type_info, 8);
+			memcpy(type, x->ft_page + in + x->off_pi_type_info, 8);
 	}
 	return true;
+}
+
+uint8_t vmc_xen_frames_ptype_of(struct xen_host *x, uint64_t mfn)
+{
+	uint64_t count, type = 0;
+	uint32_t owner;
+
+	/* ptab has exactly the frames the scan found a page type for: read it again */
+	if (!x->has_ptype || !vmc_bitmap_test(&x->ptab, mfn) || !read_page_info(x, mfn, &count, &type, &owner))
+		return 0;
+	return vmc_xen_frames_ptype(type);
 }
 
 /* Xen 4.17 re-laid the PGC bits: state moved from 56:55 to 59:58 */
@@ -131,15 +152,14 @@ static uint8_t frame_state(const struct xen_host *x, uint64_t count)
 	return st == free_st && !(count & PGC_XEN_HEAP) ? XEN_PS_FREE : XEN_PS_OTHER;
 }
 
-/* The owner class of one frame (enum vmc_hv_frame). */
-static uint32_t frame_class(const struct xen_host *x, uint64_t mfn, const uint32_t *pickled, const int *guest_of,
-			    unsigned n)
+/* The owner class of one run's frames (enum vmc_hv_frame). */
+static uint32_t frame_class(const struct xen_frun *r, const uint32_t *pickled, const int *guest_of, unsigned n)
 {
-	uint32_t o = x->owner[mfn];
+	uint32_t o = r->owner;
 
-	if (x->pstate[mfn] == XEN_PS_FREE)
+	if (r->state == XEN_PS_FREE)
 		return VMC_HV_FRAME_FREE;
-	if (x->pstate[mfn] != XEN_PS_INUSE)
+	if (r->state != XEN_PS_INUSE)
 		return VMC_HV_FRAME_UNKNOWN;
 	/* in use by no domain (Xen's static data, page tables) or a Xen-heap page */
 	if (!o || (o & XEN_OWNER_HEAP))
@@ -153,85 +173,137 @@ static uint32_t frame_class(const struct xen_host *x, uint64_t mfn, const uint32
 enum vmc_status vmc_xen_frames_owners(struct xen_host *x, const uint32_t *pickled, const int *guest_of, unsigned n,
 				      struct vmc_diag *d)
 {
-	uint32_t *fo = calloc(x->nowner ? x->nowner : 1, sizeof(*fo));
+	struct vmc_hv_frun *fo = malloc((x->nfruns ? x->nfruns : 1) * sizeof(*fo));
+	size_t k = 0;
 
 	if (!fo)
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame owners (%llu frames)",
-				(unsigned long long)x->nowner);
-	for (uint64_t mfn = 0; mfn < x->nowner; mfn++)
-		fo[mfn] = frame_class(x, mfn, pickled, guest_of, n);
-	x->hv->frame_owner = fo;
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame owners (%zu runs)", x->nfruns);
+	for (size_t i = 0; i < x->nfruns; i++) {
+		uint32_t cls = frame_class(&x->fruns[i], pickled, guest_of, n);
+		if (!k || fo[k - 1].cls != cls)
+			fo[k++] = (struct vmc_hv_frun){ .mfn = x->fruns[i].mfn, .cls = cls };
+	}
+	x->hv->frame_runs = fo;
+	x->hv->nframe_runs = k;
 	x->hv->nframe_owner = x->nowner;
+	return VMC_OK;
+}
+
+/* One more frame with this owner and state: the last run grows, or a new one starts. */
+static enum vmc_status add_frame(struct xen_host *x, uint64_t mfn, uint32_t owner, uint8_t state, size_t *cap,
+				 struct vmc_diag *d)
+{
+	const struct xen_frun *last = x->nfruns ? &x->fruns[x->nfruns - 1] : NULL;
+	uint64_t max = x->nowner / FRAMES_PER_RUN_MIN > FRUNS_FLOOR ? x->nowner / FRAMES_PER_RUN_MIN : FRUNS_FLOOR;
+
+	if (last && last->owner == owner && last->state == state)
+		return VMC_OK;
+	if (x->nfruns == max)
+		return vmc_fail(d, VMC_ERR_LIMIT, "%s: Xen's frame table changes owner or state more than %llu times in %llu frames (from mfn 0x%llx): too fragmented to hold within the memory budget",
+				x->dump->name, (unsigned long long)max, (unsigned long long)x->nowner, (unsigned long long)mfn);
+	if (x->nfruns == *cap && vmc_grow(&x->fruns, cap, x->nfruns + 1, 1024, d))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame owners (%zu runs)", x->nfruns);
+	x->fruns[x->nfruns++] = (struct xen_frun){ .mfn = (uint32_t)mfn, .owner = owner, .state = state };
+	return VMC_OK;
+}
+
+/* What the frame table says of one readable frame: its owner word and state, and its page
+ * type into ptab/ptab4. Returns whether a domain owns it. */
+static bool classify(struct xen_host *x, uint64_t mfn, uint64_t count, uint64_t type, uint32_t raw, uint32_t *owner,
+		     uint8_t *state)
+{
+	uint8_t pt;
+
+	*state = frame_state(x, count);
+	*owner = 0;
+	if ((count & x->pgc_state_mask) != x->pgc_state_inuse || !raw)
+		return false;
+	if (count & PGC_XEN_HEAP)
+		*owner = XEN_OWNER_HEAP | (raw & 0x7fffffffu);
+	else if (count & PGC_ALLOCATED)
+		*owner = raw & 0x7fffffffu;
+	else
+		return false;
+	if (x->has_ptype && !(count & PGC_XEN_HEAP) && (pt = vmc_xen_frames_ptype(type))) {
+		vmc_bitmap_set(&x->ptab, mfn);
+		if (XEN_PT_LEVEL(pt) == 4)
+			vmc_bitmap_set(&x->ptab4, mfn);
+	}
+	return true;
+}
+
+void vmc_xen_frames_release(struct xen_host *x)
+{
+	free(x->fruns);
+	free(x->ft_page);
+	vmc_bitmap_release(&x->ptab);
+	vmc_bitmap_release(&x->ptab4);
+	x->fruns = NULL;
+	x->ft_page = NULL;
+	x->nfruns = 0;
+}
+
+/* Frames the scan may read: what the dump can hold (a hostile max_page must not size memory). */
+static uint64_t scan_frames(const struct xen_host *x)
+{
+	uint64_t n = x->max_page;
+
+	if (n > x->dump->max_pfn + 1)
+		n = x->dump->max_pfn + 1;
+	return n > (1ull << 32) ? 1ull << 32 : n;
+}
+
+/* Every frame's page_info into fruns, ptab and ptab4. */
+static enum vmc_status scan_table(struct xen_host *x, struct vmc_diag *d)
+{
+	uint64_t holes = 0, used = 0, first_hole = 0;
+	size_t cap = 0;
+	enum vmc_status rc;
+
+	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
+		uint64_t count, type = 0;
+		uint32_t raw, owner = 0;
+		uint8_t state = XEN_PS_UNREAD;
+
+		if (!read_page_info(x, mfn, &count, &type, &raw)) {
+			if (!holes++)
+				first_hole = mfn;
+		} else if (classify(x, mfn, count, type, raw, &owner, &state)) {
+			used++;
+		}
+		if ((rc = add_frame(x, mfn, owner, state, &cap, d)))
+			return rc;
+	}
+	if ((rc = vmc_bitmap_check(&x->ptab, "page-table frames", d)) || (rc = vmc_bitmap_check(&x->ptab4, "L4 frames", d)))
+		return rc;
+	vmc_hv_report(x->hv, "frame_table.frames=%llu owned=%llu unmapped=%llu", (unsigned long long)x->nowner,
+		      (unsigned long long)used, (unsigned long long)holes);
+	if (holes)
+		vmc_hv_report(x->hv, "frame_table.first_unmapped_mfn=0x%llx", (unsigned long long)first_hole);
 	return VMC_OK;
 }
 
 enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 {
-	uint64_t n = x->max_page, holes = 0, used = 0, first_hole = 0, sz = x->size_page_info;
-	struct frame_reader r = { .x = x, .buf = malloc(4096), .win = malloc(FT_WINDOW), .page_va = ~0ull, .win_va = ~0ull };
+	uint64_t n = scan_frames(x), sz = x->size_page_info;
+	enum vmc_status rc;
 
-	if (!r.buf)
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	if (sz < 16 || sz > 256 || x->off_pi_count_info + 8 > sz || x->off_pi_domain + 4 > sz) {
-		free(r.buf);
-		free(r.win);
+	if (sz < 16 || sz > 256 || x->off_pi_count_info + 8 > sz || x->off_pi_domain + 4 > sz)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: implausible struct page_info layout (size %llu, count_info %llu, _domain %llu)",
 				x->dump->name, (unsigned long long)sz, (unsigned long long)x->off_pi_count_info,
 				(unsigned long long)x->off_pi_domain);
-	}
-	/* frames the dump cannot hold are of no use, and a hostile max_page must not size memory */
-	if (n > x->dump->max_pfn + 1)
-		n = x->dump->max_pfn + 1;
-	if (n > (1ull << 32))
-		n = 1ull << 32;
-	if (!(x->owner = calloc(n ? n : 1, sizeof(*x->owner)))) {
-		free(r.buf);
-		free(r.win);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame table (%llu frames)", (unsigned long long)n);
-	}
+	if (!(x->ft_page = malloc(4096)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	x->ft_page_va = ~0ull;
 	x->nowner = n;
-	r.start_va = x->frame_table_va & ~0xfffull;
-	if (n) /* the page after the one holding the last entry's end */
-		r.end_va = ((x->frame_table_va + mfn_to_pdx(x, n - 1) * sz + sz - 1) | 0xfff) + 1;
 	set_pgc_layout(x);
 	/* u.inuse.type_info follows count_info in the x86-64 layout (mm.h: list @0, count_info @8,
 	 * type_info @16, _domain @24); VMCOREINFO_XEN does not give it, so it is only assumed for
 	 * that layout and checked against the domains' page tables before it is trusted (xen_pvcanon.c) */
 	if (x->off_pi_count_info == 8 && x->off_pi_domain == 24 && sz >= 32)
 		x->off_pi_type_info = 16;
-	x->ptype = x->off_pi_type_info ? calloc(n ? n : 1, 1) : NULL;
-	if (!(x->pstate = calloc(n ? n : 1, 1))) {
-		free(r.buf);
-		free(r.win);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the frame table (%llu frames)", (unsigned long long)n);
-	}
-	for (uint64_t mfn = 0; mfn < n; mfn++) {
-		uint64_t count, type = 0;
-		uint32_t owner;
-
-		if (!read_page_info(&r, mfn, &count, &type, &owner)) {
-			if (!holes++)
-				first_hole = mfn;
-			continue;
-		}
-		x->pstate[mfn] = frame_state(x, count);
-		if ((count & x->pgc_state_mask) != x->pgc_state_inuse || !owner)
-			continue;
-		if (count & PGC_XEN_HEAP)
-			x->owner[mfn] = XEN_OWNER_HEAP | (owner & 0x7fffffffu);
-		else if (count & PGC_ALLOCATED)
-			x->owner[mfn] = owner & 0x7fffffffu;
-		else
-			continue;
-		if (x->ptype && !(count & PGC_XEN_HEAP))
-			x->ptype[mfn] = vmc_xen_frames_ptype(type);
-		used++;
-	}
-	free(r.buf);
-	free(r.win);
-	vmc_hv_report(x->hv, "frame_table.frames=%llu owned=%llu unmapped=%llu", (unsigned long long)n,
-		      (unsigned long long)used, (unsigned long long)holes);
-	if (holes)
-		vmc_hv_report(x->hv, "frame_table.first_unmapped_mfn=0x%llx", (unsigned long long)first_hole);
-	return VMC_OK;
+	x->has_ptype = x->off_pi_type_info != 0;
+	if ((rc = vmc_bitmap_init(&x->ptab, n, d)) || (rc = vmc_bitmap_init(&x->ptab4, n, d)))
+		return rc;
+	return scan_table(x, d);
 }

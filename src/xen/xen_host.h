@@ -57,6 +57,13 @@ void vmc_xen_ksyms_free(struct xen_ksyms *k);
 /* ---- the hypervisor ------------------------------------------------------------------------ */
 #define XEN_MAX_PCPUS 64
 
+/* Frames mfn .. (the next run's mfn or nowner) - 1 share an owner word and a state. */
+struct xen_frun {
+	uint32_t mfn;   /* < nowner <= 2^32 */
+	uint32_t owner; /* pickled owner id | XEN_OWNER_HEAP, 0 = none */
+	uint8_t state;  /* XEN_PS_* */
+};
+
 struct xen_host {
 	struct vmc_dump *dump;
 	struct vmc_physmem pm;
@@ -94,21 +101,28 @@ struct xen_host {
 
 	/* frame table (xen_frames.c) */
 	uint64_t frame_table_va, max_page;
-	uint32_t *owner;          /* per mfn: pickled owner id | flags below, 0 = none */
+	/* every frame's owner and state as runs by mfn over [0, nowner): a domain's frames, free
+	 * memory and holes come in long runs (a frame table too fragmented for the budget fails) */
+	struct xen_frun *fruns;
+	size_t nfruns, frun_hint; /* hint: the run found last (lookups mostly run on) */
 	uint64_t nowner;
-	uint8_t *ptype;           /* per mfn (nowner): page-table level 1..4 | XEN_PT_*, 0 = not one
-				   * in use (NULL when the layout gives no type_info) */
+	bool has_ptype;           /* the layout gives type_info (ptab, ptab4 filled) */
+	struct vmc_bitmap ptab;    /* owned non-heap frames type_info calls a page table in use */
+	struct vmc_bitmap ptab4;   /* those at level 4; a frame's level and flags are read again */
 	uint64_t pgc_xen_heap, pgc_allocated, pgc_state_mask, pgc_state_inuse;
-	uint8_t *pstate;          /* per mfn (nowner): XEN_PS_* as count_info says */
+	/* the frame-table page read last (the scan, and reads of one frame's type later) */
+	uint8_t *ft_page;
+	uint64_t ft_page_va;
+	bool ft_page_ok;
 };
 
-/* pstate[] values: the frame's allocation state in its page_info */
+/* xen_frun.state: the frame's allocation state in its page_info */
 enum { XEN_PS_UNREAD = 0, XEN_PS_INUSE = 1, XEN_PS_FREE = 2, XEN_PS_OTHER = 3 /* offlining, offlined */ };
 
-/* owner[] encoding: low 31 bits = _domain (pickled), bit 31 = a Xen-heap page */
+/* owner word: low 31 bits = _domain (pickled), bit 31 = a Xen-heap page */
 #define XEN_OWNER_HEAP 0x80000000u
 #define XEN_OWNER_ID(x) ((x) & 0x7fffffffu)
-/* ptype[] encoding: low 3 bits the level, and how type_info said it is in use */
+/* page type (vmc_xen_frames_ptype): low 3 bits the level, and how type_info said it is in use */
 #define XEN_PT_LEVEL(x) ((x) & 7u)
 #define XEN_PT_VALIDATED 0x08u
 #define XEN_PT_PINNED 0x10u
@@ -133,15 +147,21 @@ enum vmc_status vmc_xen_read(struct xen_host *x, uint64_t va, void *buf, size_t 
 enum vmc_status vmc_xen_read_u64(struct xen_host *x, uint64_t va, uint64_t *v, struct vmc_diag *d);
 bool vmc_xen_is_directmap(const struct xen_host *x, uint64_t va);
 
-/* xen_frames.c: read the whole frame table into owner[]. */
+/* xen_frames.c: read the whole frame table into fruns, ptab and ptab4. */
 enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d);
+void vmc_xen_frames_release(struct xen_host *x);
 uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va);
-bool vmc_xen_frames_owned_by(const struct xen_host *x, uint64_t mfn, uint32_t pickled);
-/* Fill hv->frame_owner from owner[] and pstate[]: doms[i] is the domain of guest guest_of[i]
- * (-1: none). */
+/* The run holding mfn and where it ends (NULL past nowner). */
+const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint64_t *end);
+/* mfn's owner word (0 past nowner). */
+uint32_t vmc_xen_frames_owner(struct xen_host *x, uint64_t mfn);
+bool vmc_xen_frames_owned_by(struct xen_host *x, uint64_t mfn, uint32_t pickled);
+/* mfn's page type (vmc_xen_frames_ptype of its type_info) when ptab has it, else 0. */
+uint8_t vmc_xen_frames_ptype_of(struct xen_host *x, uint64_t mfn);
+/* Fill hv's frame classes from fruns: doms[i] is the domain of guest guest_of[i] (-1: none). */
 enum vmc_status vmc_xen_frames_owners(struct xen_host *x, const uint32_t *pickled, const int *guest_of, unsigned n,
 				      struct vmc_diag *d);
-/* type_info -> ptype[] value (0 unless L1..L4 and validated or pinned). */
+/* type_info -> page type (0 unless L1..L4 and validated or pinned). */
 uint8_t vmc_xen_frames_ptype(uint64_t type_info);
 
 /* xen_domain.c */

@@ -79,7 +79,7 @@ static enum vmc_status leaf(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t 
 		}
 		/* the domain's own Xen-heap pages (shared_info, grant-table frames) that the guest
 		 * mapped into its physical space: part of it, as xl dump-core writes them */
-		if (w->x->owner[mfn + i] & XEN_OWNER_HEAP)
+		if (vmc_xen_frames_owner(w->x, mfn + i) & XEN_OWNER_HEAP)
 			w->heap++;
 		else
 			w->owned++;

@@ -21,7 +21,7 @@ struct lin {
 	uint64_t refused, first_refused;
 };
 
-static bool owned(const struct xen_host *x, const struct xen_domain *dom, uint64_t mfn)
+static bool owned(struct xen_host *x, const struct xen_domain *dom, uint64_t mfn)
 {
 	return vmc_xen_frames_owned_by(x, mfn, dom->pickled);
 }

@@ -58,7 +58,7 @@ static uint64_t canon_entry(const struct xen_pvcanon *c, uint64_t e, struct xen_
 		st->identity++;
 		return e;
 	}
-	o = mfn < c->nowner && c->owner ? c->owner[mfn] : 0;
+	o = c->x ? vmc_xen_frames_owner(c->x, mfn) : 0;
 	if (o && XEN_OWNER_ID(o) == c->pickled)
 		(o & XEN_OWNER_HEAP) ? st->xen_heap++ : st->unmapped++;
 	else if (o)
@@ -111,66 +111,96 @@ static enum vmc_status add_run(struct xen_pvrun **r, size_t *n, size_t *cap, uin
 /* An identity (MMIO) range of the p2m keeps pfn = mfn, unless a domain owns the frame. */
 static bool identity_kept(const struct xen_pvcanon *c, uint64_t mfn)
 {
-	uint32_t o = mfn < c->nowner ? c->owner[mfn] : 0;
+	uint32_t o;
 
-	return (c->p2m[mfn] & XEN_P2M_IDENTITY_BIT) &&
-	       (c->p2m[mfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) == mfn &&
-	       (!o || (c->dom_io && XEN_OWNER_ID(o) == c->dom_io && !(o & XEN_OWNER_HEAP)));
+	if (!(c->p2m[mfn] & XEN_P2M_IDENTITY_BIT) || (c->p2m[mfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) != mfn)
+		return false;
+	o = vmc_xen_frames_owner(c->x, mfn);
+	return !o || (c->dom_io && XEN_OWNER_ID(o) == c->dom_io && !(o & XEN_OWNER_HEAP));
 }
 
-/* inv and the identity frames as runs by mfn, what rewriting a table looks up. */
-static enum vmc_status build_runs(struct xen_pvcanon *c, struct vmc_diag *d)
+static int run_by_mfn(const void *a, const void *b)
 {
-	size_t cap = 0, icap = 0;
+	const struct xen_pvrun *ra = a, *rb = b;
+
+	return ra->mfn < rb->mfn ? -1 : ra->mfn > rb->mfn;
+}
+
+/* The domain's own RAM: p2m entries to frames it owns (not Xen-heap), the first pfn naming a
+ * frame winning (seen: 1 bit per host frame), as runs, built in pfn order and sorted by mfn:
+ * the runs are maximal either way, a pair (mfn, pfn) followed by (mfn + 1, pfn + 1). */
+static enum vmc_status build_inverse(struct xen_pvcanon *c, const struct xen_p2m *p, struct vmc_diag *d)
+{
+	struct xen_host *x = c->x;
+	struct vmc_bitmap seen;
+	size_t cap = 0;
 	enum vmc_status rc;
 
-	for (uint64_t mfn = 0; mfn < c->ninv; mfn++)
-		if (c->inv[mfn] && (rc = add_run(&c->runs, &c->nruns, &cap, mfn, c->inv[mfn] - 1ull, d)))
-			return rc;
+	if ((rc = vmc_bitmap_init(&seen, x->nowner, d)))
+		return rc;
+	for (uint64_t pfn = 0; pfn < p->npfn && !rc; pfn++) {
+		uint64_t e = p->mfn[pfn];
+		uint32_t o;
+		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= x->nowner)
+			continue;
+		o = vmc_xen_frames_owner(x, e);
+		if (!o || o != c->pickled) /* not its own, or a Xen-heap page (the flag set) */
+			continue;
+		if (vmc_bitmap_test(&seen, e)) {
+			c->duplicates++;
+			continue;
+		}
+		vmc_bitmap_set(&seen, e);
+		rc = add_run(&c->runs, &c->nruns, &cap, e, pfn, d);
+	}
+	if (!rc)
+		rc = vmc_bitmap_check(&seen, "p2m inverse", d);
+	vmc_bitmap_release(&seen);
+	if (!rc && c->nruns > 1)
+		qsort(c->runs, c->nruns, sizeof(*c->runs), run_by_mfn);
+	return rc;
+}
+
+bool vmc_xen_pvcanon_own(const struct xen_pvcanon *c, uint64_t pfn, size_t *hint)
+{
+	uint64_t mfn = c->p2m[pfn];
+	const struct xen_pvrun *r = find_run(c->runs, c->nruns, mfn, hint);
+
+	return r && r->pfn + (mfn - r->mfn) == pfn;
+}
+
+/* The identity frames as runs by mfn, what rewriting a table looks up besides the inverse. */
+static enum vmc_status build_ident(struct xen_pvcanon *c, struct vmc_diag *d)
+{
+	size_t icap = 0;
+	enum vmc_status rc;
+
 	for (uint64_t mfn = 0; mfn < c->np2m; mfn++)
 		if (identity_kept(c, mfn) && (rc = add_run(&c->ident, &c->nident, &icap, mfn, mfn, d)))
 			return rc;
 	return VMC_OK;
 }
 
-enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, const struct xen_host *x, const struct xen_p2m *p,
+enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, struct xen_host *x, const struct xen_p2m *p,
 				     uint32_t pickled, uint32_t dom_io, struct vmc_diag *d)
 {
 	enum vmc_status rc;
 
 	memset(c, 0, sizeof(*c));
-	c->owner = x->owner;
-	c->nowner = x->nowner;
+	c->x = x;
 	c->p2m = p->mfn;
 	c->np2m = p->npfn;
 	c->pickled = pickled;
 	c->dom_io = dom_io;
-	c->ninv = x->nowner;
-	if (!(c->inv = calloc(c->ninv ? c->ninv : 1, sizeof(*c->inv))))
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the p2m inverse (%llu frames)",
-				(unsigned long long)c->ninv);
-	/* the domain's own RAM: p2m entries to frames it owns (not Xen-heap), first pfn wins */
-	for (uint64_t pfn = 0; pfn < p->npfn; pfn++) {
-		uint64_t e = p->mfn[pfn];
-		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= c->ninv ||
-		    !vmc_xen_frames_owned_by(x, e, pickled) || (x->owner[e] & XEN_OWNER_HEAP))
-			continue;
-		if (c->inv[e])
-			c->duplicates++;
-		else
-			c->inv[e] = (uint32_t)(pfn + 1);
-	}
-	if ((rc = build_runs(c, d)))
+	if ((rc = build_inverse(c, p, d)) || (rc = build_ident(c, d)))
 		vmc_xen_pvcanon_release(c);
 	return rc;
 }
 
 void vmc_xen_pvcanon_release(struct xen_pvcanon *c)
 {
-	free(c->inv);
 	free(c->runs);
 	free(c->ident);
-	c->inv = NULL;
 	c->runs = c->ident = NULL;
 	c->nruns = c->nident = 0;
 }
@@ -181,16 +211,17 @@ void vmc_xen_pvcanon_release(struct xen_pvcanon *c)
 bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swapper_mfn, char *why, size_t len)
 {
 	uint64_t n4 = 0, bad = 0, first_bad = 0;
+	uint8_t ptype;
 
-	if (!x->ptype) {
+	if (!x->has_ptype) {
 		snprintf(why, len, "struct page_info has no known type_info offset (SIZE %llu, count_info @%llu, _domain @%llu)",
 			 (unsigned long long)x->size_page_info, (unsigned long long)x->off_pi_count_info,
 			 (unsigned long long)x->off_pi_domain);
 		return false;
 	}
-	for (uint64_t mfn = 0; mfn < x->nowner; mfn++) {
+	for (uint64_t mfn = vmc_bitmap_next_set(&x->ptab4, 0); mfn < x->ptab4.nbits; mfn = vmc_bitmap_next_set(&x->ptab4, mfn + 1)) {
 		uint64_t e;
-		if (XEN_PT_LEVEL(x->ptype[mfn]) != 4 || !vmc_xen_frames_owned_by(x, mfn, pickled))
+		if (!vmc_xen_frames_owned_by(x, mfn, pickled))
 			continue;
 		n4++;
 		if (!vmc_physmem_peek(&x->pm, mfn, XEN_L4_LINEAR * 8, &e, 8))
@@ -211,10 +242,9 @@ bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swappe
 			 (unsigned long long)first_bad, XEN_L4_LINEAR);
 		return false;
 	}
-	if (swapper_mfn != ~0ull &&
-	    (swapper_mfn >= x->nowner || x->ptype[swapper_mfn] != (4 | XEN_PT_VALIDATED | XEN_PT_PINNED))) {
+	if (swapper_mfn != ~0ull && (ptype = vmc_xen_frames_ptype_of(x, swapper_mfn)) != (4 | XEN_PT_VALIDATED | XEN_PT_PINNED)) {
 		snprintf(why, len, "the kernel's swapper_pg_dir (mfn 0x%llx) is not typed L4|validated|pinned (0x%x)",
-			 (unsigned long long)swapper_mfn, swapper_mfn < x->nowner ? x->ptype[swapper_mfn] : 0);
+			 (unsigned long long)swapper_mfn, ptype);
 		return false;
 	}
 	snprintf(why, len, "%llu L4 tables with Xen's self-map%s", (unsigned long long)n4,
@@ -227,7 +257,7 @@ bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swappe
 static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g, uint64_t pfn,
 			       uint64_t mfn, struct xen_pvcanon_stats *st, struct vmc_diag *d)
 {
-	unsigned level = XEN_PT_LEVEL(x->ptype[mfn]);
+	unsigned level = XEN_PT_LEVEL(vmc_xen_frames_ptype_of(x, mfn));
 	uint64_t page[ENTRIES];
 	const uint8_t *src;
 	struct vmc_diag tmp;
@@ -297,12 +327,13 @@ enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon
 				    struct xen_pvcanon_stats *st, struct vmc_diag *d)
 {
 	enum vmc_status rc;
+	size_t hint = 0;
 
 	if ((rc = attach_xform(c, g, d)))
 		return rc;
 	for (uint64_t pfn = 0; pfn < c->np2m; pfn++) {
 		uint64_t mfn = c->p2m[pfn];
-		if (mfn >= c->ninv || c->inv[mfn] != pfn + 1)
+		if (!vmc_xen_pvcanon_own(c, pfn, &hint))
 			continue; /* not the domain's own RAM (refused and counted by the caller), or a duplicate */
 		if ((rc = map_one(x, c, g, pfn, mfn, st, d)))
 			return rc;

@@ -13,13 +13,11 @@ struct xen_pvrun {
  * needs only runs and ident (sized by how fragmented the domain's memory is, not by how much
  * it has): they are what the output keeps, the rest lives only while carving. */
 struct xen_pvcanon {
-	const uint32_t *owner;  /* xen_host.owner (NULL when writing: then only the counts differ) */
-	uint64_t nowner;
+	struct xen_host *x;     /* ownership (NULL when writing: then only the counts differ) */
 	const uint64_t *p2m;    /* xen_p2m.mfn */
 	uint64_t np2m;
-	uint32_t *inv;          /* per mfn: pfn + 1 of the domain's own RAM, 0 = none */
-	uint64_t ninv;
-	struct xen_pvrun *runs; /* inv as runs, by mfn: where a present entry's frame goes */
+	struct xen_pvrun *runs; /* the p2m inverse for the domain's own RAM (the first pfn naming
+				 * a frame), as runs by mfn: where a present entry's frame goes */
 	size_t nruns;
 	struct xen_pvrun *ident; /* by mfn: the identity (MMIO) frames an entry keeps as they are */
 	size_t nident;
@@ -39,13 +37,15 @@ struct xen_pvcanon_stats {
 	uint64_t pse;                   /* cleared: PSE at L2..L4 (PV has no superpages: corruption) */
 };
 
-enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, const struct xen_host *x, const struct xen_p2m *p,
+enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, struct xen_host *x, const struct xen_p2m *p,
 				     uint32_t pickled, uint32_t dom_io, struct vmc_diag *d);
 void vmc_xen_pvcanon_release(struct xen_pvcanon *c);
 /* Canonicalise one table page of the given level (1..4) in place. */
 void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned level, struct xen_pvcanon_stats *st);
 /* Whether type_info can be trusted for this domain (why: the evidence, or what failed). */
 bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swapper_mfn, char *why, size_t len);
+/* Whether pfn is the domain's own RAM: its p2m entry is in runs, for this pfn. */
+bool vmc_xen_pvcanon_own(const struct xen_pvcanon *c, uint64_t pfn, size_t *hint);
 /* Add every pfn of the domain's own RAM to g->map: page tables canonical (rewritten as the
  * output reads them: the map's transform, which takes over c's runs), the rest as is. */
 enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,

@@ -478,27 +478,42 @@ TEST(random_corruption_never_crashes)
 TEST(frame_owners_by_state_and_domain)
 {
 	struct vmc_hv hv = { 0 };
-	struct xen_host x = { .hv = &hv, .nowner = 8 };
-	uint32_t owner[8] = { 0, 0x100, 0x200, XEN_OWNER_HEAP | 0x100, 0x300, 0, 0x100, 0x200 };
-	uint8_t pstate[8] = { XEN_PS_INUSE, XEN_PS_INUSE, XEN_PS_INUSE, XEN_PS_INUSE,
-			      XEN_PS_INUSE, XEN_PS_FREE, XEN_PS_OTHER, XEN_PS_UNREAD };
+	struct xen_host x = { .hv = &hv, .nowner = 10 };
+	/* runs of frames 0, 1, 2, 3, 4, 5, 6, 7-8 and 9 (9 is dom 0x100's again) */
+	struct xen_frun runs[] = {
+		{ 0, 0, XEN_PS_INUSE }, { 1, 0x100, XEN_PS_INUSE }, { 2, 0x200, XEN_PS_INUSE },
+		{ 3, XEN_OWNER_HEAP | 0x100, XEN_PS_INUSE }, { 4, 0x300, XEN_PS_INUSE }, { 5, 0, XEN_PS_FREE },
+		{ 6, 0x100, XEN_PS_OTHER }, { 7, 0, XEN_PS_UNREAD }, { 9, 0x100, XEN_PS_INUSE },
+	};
+	const uint32_t want[10] = { VMC_HV_FRAME_HV,      /* in use by no domain: Xen's */
+				    VMC_HV_FRAME_GUEST + 1, VMC_HV_FRAME_GUEST + 0,
+				    VMC_HV_FRAME_HV,      /* a Xen-heap page shared with a domain */
+				    VMC_HV_FRAME_UNKNOWN, /* owner is no guest */
+				    VMC_HV_FRAME_FREE,
+				    VMC_HV_FRAME_UNKNOWN, /* offlining/offlined */
+				    VMC_HV_FRAME_UNKNOWN, VMC_HV_FRAME_UNKNOWN, /* page_info not in the dump */
+				    VMC_HV_FRAME_GUEST + 1 };
 	const uint32_t pickled[3] = { 0x100, 0x200, 0x300 };
 	const int guest_of[3] = { 1, 0, -1 }; /* 0x300: a domain that is no guest (dom_io, dying) */
 	struct vmc_diag d;
+	size_t hint = 0;
 
 	vmc_diag_init(&d);
-	x.owner = owner;
-	x.pstate = pstate;
+	x.fruns = runs;
+	x.nfruns = sizeof(runs) / sizeof(runs[0]);
+	/* owner lookups in any order, past the end too */
+	for (uint64_t k = 0; k < 23; k++) {
+		uint64_t mfn = (k * 7) % 12;
+		CHECK_EQ(vmc_xen_frames_owner(&x, mfn), mfn >= 10 ? 0 : mfn == 8 ? 0 : mfn == 9 ? 0x100 : runs[mfn].owner);
+	}
+	CHECK(vmc_xen_frames_owned_by(&x, 3, 0x100) && !vmc_xen_frames_owned_by(&x, 5, 0));
 	REQUIRE(vmc_xen_frames_owners(&x, pickled, guest_of, 3, &d) == VMC_OK);
-	REQUIRE(hv.frame_owner != NULL);
-	CHECK_EQ(hv.nframe_owner, 8);
-	CHECK_EQ(hv.frame_owner[0], VMC_HV_FRAME_HV);        /* in use by no domain: Xen's */
-	CHECK_EQ(hv.frame_owner[1], VMC_HV_FRAME_GUEST + 1);
-	CHECK_EQ(hv.frame_owner[2], VMC_HV_FRAME_GUEST + 0);
-	CHECK_EQ(hv.frame_owner[3], VMC_HV_FRAME_HV);        /* a Xen-heap page shared with a domain */
-	CHECK_EQ(hv.frame_owner[4], VMC_HV_FRAME_UNKNOWN);   /* owner is no guest */
-	CHECK_EQ(hv.frame_owner[5], VMC_HV_FRAME_FREE);
-	CHECK_EQ(hv.frame_owner[6], VMC_HV_FRAME_UNKNOWN);   /* offlining/offlined */
-	CHECK_EQ(hv.frame_owner[7], VMC_HV_FRAME_UNKNOWN);   /* page_info not in the dump */
-	free(hv.frame_owner);
+	REQUIRE(hv.frame_runs != NULL);
+	CHECK_EQ(hv.nframe_owner, 10);
+	CHECK_EQ(hv.nframe_runs, 8); /* 3 and 4's HV and UNKNOWN stay apart; 6 to 8 are one UNKNOWN run */
+	for (uint64_t mfn = 0; mfn < 12; mfn++)
+		CHECK_EQ(vmc_hv_frame_owner(&hv, mfn, &hint), mfn < 10 ? want[mfn] : VMC_HV_FRAME_UNKNOWN);
+	for (uint64_t mfn = 10; mfn-- > 0;)
+		CHECK_EQ(vmc_hv_frame_owner(&hv, mfn, &hint), want[mfn]);
+	free(hv.frame_runs);
 }
