@@ -175,7 +175,7 @@ static bool vmci_frame(const struct vmci_search *s, uint64_t pfn, uint64_t *mfn)
 
 	*mfn = s->p->mfn[pfn];
 	return *mfn != XEN_P2M_INVALID && !(*mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) &&
-	       vmc_xen_frames_owned_by(x, *mfn, s->pickled) && !(vmc_xen_frames_owner(x, *mfn) & XEN_OWNER_HEAP) &&
+	       vmc_xen_frames_own_ram(x, *mfn, s->pickled) &&
 	       vmc_bitmap_test(&x->dump->stored, *mfn);
 }
 
@@ -470,8 +470,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 			continue;
 		}
 		mfn = e & ~XEN_P2M_FOREIGN_BIT;
-		if ((e & XEN_P2M_FOREIGN_BIT) || !vmc_xen_frames_owned_by(x, mfn, dom->pickled) ||
-		    (vmc_xen_frames_owner(x, mfn) & XEN_OWNER_HEAP)) {
+		if ((e & XEN_P2M_FOREIGN_BIT) || !vmc_xen_frames_own_ram(x, mfn, dom->pickled)) {
 			if (!refused++)
 				vmc_guest_warn(g, "p2m: pfn 0x%llx -> mfn 0x%llx is %s: not copied", (unsigned long long)pfn,
 					       (unsigned long long)mfn,

@@ -86,6 +86,13 @@ bool vmc_xen_frames_owned_by(struct xen_host *x, uint64_t mfn, uint32_t pickled)
 	return o && XEN_OWNER_ID(o) == pickled;
 }
 
+bool vmc_xen_frames_own_ram(struct xen_host *x, uint64_t mfn, uint32_t pickled)
+{
+	uint32_t o = vmc_xen_frames_owner(x, mfn);
+
+	return o && !(o & XEN_OWNER_HEAP) && XEN_OWNER_ID(o) == pickled;
+}
+
 /* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
  * page_info; false when it is not in the dump. The frame table is read a page at a time:
  * the page of the last entry is kept. */

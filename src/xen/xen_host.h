@@ -156,6 +156,8 @@ const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint
 /* mfn's owner word (0 past nowner). */
 uint32_t vmc_xen_frames_owner(struct xen_host *x, uint64_t mfn);
 bool vmc_xen_frames_owned_by(struct xen_host *x, uint64_t mfn, uint32_t pickled);
+/* The domain's own RAM: owned by it and not a Xen-heap page (one run lookup). */
+bool vmc_xen_frames_own_ram(struct xen_host *x, uint64_t mfn, uint32_t pickled);
 /* mfn's page type (vmc_xen_frames_ptype of its type_info) when ptab has it, else 0. */
 uint8_t vmc_xen_frames_ptype_of(struct xen_host *x, uint64_t mfn);
 /* Fill hv's frame classes from fruns: doms[i] is the domain of guest guest_of[i] (-1: none). */

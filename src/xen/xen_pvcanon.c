@@ -140,11 +140,8 @@ static enum vmc_status build_inverse(struct xen_pvcanon *c, const struct xen_p2m
 		return rc;
 	for (uint64_t pfn = 0; pfn < p->npfn && !rc; pfn++) {
 		uint64_t e = p->mfn[pfn];
-		uint32_t o;
-		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= x->nowner)
-			continue;
-		o = vmc_xen_frames_owner(x, e);
-		if (!o || o != c->pickled) /* not its own, or a Xen-heap page (the flag set) */
+		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= x->nowner ||
+		    !vmc_xen_frames_own_ram(x, e, c->pickled))
 			continue;
 		if (vmc_bitmap_test(&seen, e)) {
 			c->duplicates++;
