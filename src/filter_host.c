@@ -1,7 +1,8 @@
 /* filter_host.c: the dump level on a hypervisor host whose carver knows every frame's owner
  * (Xen's frame table): the hypervisor's own frames stay, free frames go with bit 16, each
  * domU's frames go with bit 8 (as makedumpfile -X) unless --keep-guests, and dom0's frames
- * are classified by dom0's own struct pages through its p2m. An unknown owner is kept. */
+ * are classified by dom0's own struct pages through its p2m. An unknown owner is kept. With
+ * --keep-guests the frames the guests' names were read from (vmc_hv.name_frames) stay too. */
 #include <string.h>
 
 #include "api.h"
@@ -120,6 +121,20 @@ static void by_owner(struct hfilter *f)
 	}
 }
 
+uint64_t vmc_filter_host_keep_names(const struct vmc_hv *hv, const struct vmc_dump *host, struct vmc_bitmap *keep)
+{
+	uint64_t kept = 0;
+
+	for (size_t i = 0; i < hv->nname_frames; i++) {
+		uint64_t m = hv->name_frames[i];
+		if (m < keep->nbits && vmc_bitmap_test(&host->stored, m) && !vmc_bitmap_test(keep, m)) {
+			vmc_bitmap_set(keep, m);
+			kept++;
+		}
+	}
+	return kept;
+}
+
 enum vmc_status vmc_filter_host(struct vmc_dump *dump, const struct vmc_convert_opts *opts, struct vmc_bitmap *keep,
 				uint64_t *filtered, uint64_t *guest_kept, bool *handled, struct vmc_diag *d)
 {
@@ -146,6 +161,9 @@ enum vmc_status vmc_filter_host(struct vmc_dump *dump, const struct vmc_convert_
 		rc = dom0_filter(&f);
 	if (!rc)
 		by_owner(&f);
+	/* the guests' names live in dom0 (xenstored's database, user memory): kept with them */
+	if (!rc && opts->keep_guests)
+		*guest_kept += vmc_filter_host_keep_names(&f.cv->hv, dump, keep);
 	vmc_carve_free(f.cv);
 	return rc;
 }

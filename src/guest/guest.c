@@ -36,6 +36,7 @@ void vmc_hv_free(struct vmc_hv *hv)
 	}
 	free(hv->guests);
 	free(hv->frame_runs);
+	free(hv->name_frames);
 	vmc_msgs_release(&hv->msgs);
 	memset(hv, 0, sizeof(*hv));
 }

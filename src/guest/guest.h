@@ -98,6 +98,11 @@ struct vmc_hv {
 	struct vmc_hv_frun *frame_runs;
 	size_t nframe_runs;
 	uint64_t nframe_owner;
+	/* host frames holding the records the guests' names and handles were read from (Xen: the
+	 * xenstore TDB records in dom0's memory), ascending, each once: a host filter that keeps
+	 * the guests keeps these too, so the filtered dump names them as the unfiltered one does */
+	uint64_t *name_frames;
+	size_t nname_frames;
 	union { /* warnings and report, as in vmc_guest */
 		struct vmc_msgs msgs;
 		struct {

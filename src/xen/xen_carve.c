@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "guest_dump.h"
 #include "linux_info.h"
 #include "notes.h"
@@ -561,6 +562,8 @@ struct xen_carve {
 	struct xen_hvm_vcpu_layout hvm_vcpu_lay;
 	struct xen_syms ksyms;   /* the table embedded in Xen's image, while not taken into x->syms */
 	struct xen_xs xs;        /* names and UUIDs found in xenstored's database in dom0 */
+	size_t name_cap;         /* allocated entries of hv->name_frames */
+	bool name_nomem;         /* a name frame could not be recorded (warned once) */
 };
 
 /* HVM or PVH, from d->arch.emulation_flags: an emulated PC platform (PIC, PIT, RTC...: a
@@ -772,6 +775,29 @@ static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts
 
 #define XS_RUN_FRAMES 64 /* 256 KiB per read: stays in cache */
 
+/* One of dom0's frames searched for xenstore records; a frame holding one for a domain Xen
+ * has is recorded in hv->name_frames (ascending: frames are searched in mfn order), for the
+ * host filter to keep with the guests. */
+static void xs_scan_frame(struct xen_carve *c, uint64_t mfn, const uint8_t *pg)
+{
+	struct vmc_hv *hv = c->x->hv;
+	struct vmc_diag tmp;
+
+	c->xs.hit = false;
+	vmc_xen_xs_scan_buf(pg, 4096, vmc_xen_xs_add, &c->xs);
+	if (!c->xs.hit)
+		return;
+	vmc_diag_init(&tmp);
+	if (hv->nname_frames == c->name_cap && vmc_grow(&hv->name_frames, &c->name_cap, hv->nname_frames + 1, 16, &tmp)) {
+		if (!c->name_nomem)
+			vmc_hv_warn(hv, "xenstore: %s: the frame of a name at mfn 0x%llx is not recorded, so a filtered dump may not keep it",
+				    tmp.msg, (unsigned long long)mfn);
+		c->name_nomem = true;
+		return;
+	}
+	hv->name_frames[hv->nname_frames++] = mfn;
+}
+
 /* xenstore as dom0's xenstored holds it: every frame dom0 owns is searched for TDB records
  * of /local/domain/<id>/name and /vm (a record that straddles two frames is not seen: the
  * heap is contiguous only in xenstored's virtual memory). Best effort: never fails the scan. */
@@ -811,7 +837,7 @@ static void read_xenstore(struct xen_carve *c)
 		}
 		if (run && n > 1 && vmc_physmem_read_run(&x->pm, mfn << 12, run, (size_t)n * 4096)) {
 			for (uint64_t k = 0; k < n; k++)
-				vmc_xen_xs_scan_buf(run + k * 4096, 4096, vmc_xen_xs_add, &c->xs);
+				xs_scan_frame(c, mfn + k, run + k * 4096);
 			frames += n;
 			mfn += n;
 			continue;
@@ -825,7 +851,7 @@ static void read_xenstore(struct xen_carve *c)
 				continue;
 			}
 			frames++;
-			vmc_xen_xs_scan_buf(pg, 4096, vmc_xen_xs_add, &c->xs);
+			xs_scan_frame(c, mfn, pg);
 		}
 	}
 	free(run);

@@ -240,6 +240,7 @@ void vmc_xen_xs_add(void *arg, const struct xen_xs_rec *r)
 				 r->field == XEN_XS_NAME ? "name" : "vm");
 		return;
 	}
+	s->hit = true;
 	if (r->field == XEN_XS_NAME)
 		add_name(s, dm, r);
 	else

@@ -50,6 +50,8 @@ struct xen_xs {
 	uint64_t unknown_id;   /* for a domain id Xen does not have */
 	uint64_t bad_name;     /* empty, over-long or non-printable names */
 	uint64_t bad_vm;       /* a vm value that is not /vm/<uuid> */
+	bool hit;              /* set by a record for a domain id Xen has (the caller clears it):
+				* the buffer scanned holds what the names are read from */
 	char first_unknown[96], first_bad_name[96], first_bad_vm[96];
 };
 /* The record callback (arg = struct xen_xs *). */

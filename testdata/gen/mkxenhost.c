@@ -213,11 +213,21 @@ static uint64_t xs_rec(uint64_t ma, const char *key, const char *val, size_t vle
 	return ma + 24 + rl;
 }
 
+/* The frames holding a name or vm record of a domain the host has, that a carver can read
+ * (whole in one frame, its hash right): what the names come from, ascending. */
+static uint64_t name_frames[8];
+static unsigned nname_frames;
+
 static uint64_t xs_str(uint64_t ma, unsigned domid, const char *field, const char *val, bool bad_hash)
 {
 	char key[64];
+	uint64_t end;
 	snprintf(key, sizeof(key), "/local/domain/%u/%s", domid, field);
-	return xs_rec(ma, key, val, strlen(val), domid, bad_hash);
+	end = xs_rec(ma, key, val, strlen(val), domid, bad_hash);
+	if (domid != 9 && !bad_hash && (!strcmp(field, "name") || !strcmp(field, "vm")) && ma / PAGE == (end - 1) / PAGE &&
+	    (!nname_frames || name_frames[nname_frames - 1] != ma / PAGE))
+		name_frames[nname_frames++] = ma / PAGE;
+	return end;
 }
 
 #define UUID1 "5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5"
@@ -245,6 +255,7 @@ static void xenstore(bool hostile)
 	char longname[81];
 
 	memset(mem + 0x3f0 * PAGE, 0, 3 * PAGE);
+	nname_frames = 0;
 	a = xs_str(a, 0, "name", "Domain-0", false);
 	a = xs_str(a, 1, "name", "web-01", false);
 	a = xs_str(a, 1, "vm", "/vm/" UUID1, false);
@@ -397,7 +408,9 @@ static bool write_syms(const char *prefix, const uint8_t *bid, bool wrong)
 	return fclose(f) == 0;
 }
 
-int main(int argc, char **argv)
+/* main, or what the unit tests call (built with MKXENHOST_NO_MAIN) */
+int mkxenhost_main(int argc, char **argv);
+int mkxenhost_main(int argc, char **argv)
 {
 	bool hostile;
 	char path[4096];
@@ -601,6 +614,11 @@ int main(int argc, char **argv)
 		free(mem);
 		return 0;
 	}
+	/* the frames the domains' names come from (t_xen_names: a filter that keeps them) */
+	fprintf(e, "nameframes");
+	for (unsigned i = 0; i < nname_frames; i++)
+		fprintf(e, " 0x%llx", (unsigned long long)name_frames[i]);
+	fprintf(e, "\n");
 	if (pvpt) {
 		/* pfn space: domain 0 its 500 pfns + identity p2m (1 leaf, fl, fll at 0x200..);
 		 * domain 1 its 256 pfns + 2 leaves, fl, fll at 0x400.. */
@@ -688,3 +706,10 @@ int main(int argc, char **argv)
 	free(mem);
 	return 0;
 }
+
+#ifndef MKXENHOST_NO_MAIN
+int main(int argc, char **argv)
+{
+	return mkxenhost_main(argc, argv);
+}
+#endif
