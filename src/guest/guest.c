@@ -2,9 +2,12 @@
 #include "guest.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runfind.h"
 
 /* A hostile guest must not make the report unbounded. */
 static const struct vmc_msgs_caps caps = { .max_warnings = 1000, .max_report = 1u << 20, .max_line = 511,
@@ -48,21 +51,14 @@ uint64_t vmc_hv_frame_run_end(const struct vmc_hv *hv, size_t i)
 
 uint32_t vmc_hv_frame_owner(const struct vmc_hv *hv, uint64_t mfn, size_t *hint)
 {
-	size_t lo = 0, hi = hv->nframe_runs;
+	size_t i;
 
-	if (mfn >= hv->nframe_owner || !hi)
+	if (mfn >= hv->nframe_owner || !hv->nframe_runs)
 		return VMC_HV_FRAME_UNKNOWN;
-	if (*hint < hi && hv->frame_runs[*hint].mfn <= mfn && mfn < vmc_hv_frame_run_end(hv, *hint))
-		return hv->frame_runs[*hint].cls;
-	while (hi - lo > 1) { /* the last run starting at or below mfn */
-		size_t mid = lo + (hi - lo) / 2;
-		if (hv->frame_runs[mid].mfn <= mfn)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	*hint = lo;
-	return hv->frame_runs[lo].cls;
+	/* the last run starting at or below mfn (the first starts at 0) */
+	i = vmc_runfind(hv->frame_runs, hv->nframe_runs, sizeof(*hv->frame_runs), offsetof(struct vmc_hv_frun, mfn), 8, mfn,
+			hint);
+	return i < hv->nframe_runs ? hv->frame_runs[i].cls : VMC_HV_FRAME_UNKNOWN;
 }
 
 void vmc_hv_warn(struct vmc_hv *hv, const char *fmt, ...)

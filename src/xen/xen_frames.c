@@ -3,10 +3,12 @@
  * it, kept as runs by mfn (a domain's frames come in long runs: a few bytes per run, not per
  * frame); page tables in use as bitmaps, their level read again from the table when needed.
  * The PGC state bits moved in Xen 4.17 (ae09597da3), so the layout follows the version. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
+#include "runfind.h"
 #include "xen_host.h"
 
 #define PGC_ALLOCATED (1ull << 63)
@@ -43,30 +45,16 @@ uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
 	return (uint32_t)((domain_va - x->directmap_start) >> 12) & 0x7fffffffu;
 }
 
-/* Whether run i holds mfn. */
-static bool in_run(const struct xen_host *x, size_t i, uint64_t mfn)
-{
-	return i < x->nfruns && x->fruns[i].mfn <= mfn && (i + 1 == x->nfruns || mfn < x->fruns[i + 1].mfn);
-}
-
 const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint64_t *end)
 {
-	size_t i = x->frun_hint, lo = 0, hi = x->nfruns;
+	size_t i;
 
 	if (mfn >= x->nowner || !x->nfruns)
 		return NULL;
-	/* the run found last, or the next one: most lookups walk frames in order */
-	if (!in_run(x, i, mfn) && !in_run(x, ++i, mfn)) {
-		while (hi - lo > 1) { /* the last run starting at or below mfn (run 0 starts at 0) */
-			size_t mid = lo + (hi - lo) / 2;
-			if (x->fruns[mid].mfn <= mfn)
-				lo = mid;
-			else
-				hi = mid;
-		}
-		i = lo;
-	}
-	x->frun_hint = i;
+	/* the last run starting at or below mfn (run 0 starts at 0) */
+	i = vmc_runfind(x->fruns, x->nfruns, sizeof(*x->fruns), offsetof(struct xen_frun, mfn), 4, mfn, &x->frun_hint);
+	if (i == x->nfruns)
+		return NULL;
 	*end = i + 1 < x->nfruns ? x->fruns[i + 1].mfn : x->nowner;
 	return &x->fruns[i];
 }

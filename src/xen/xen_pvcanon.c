@@ -8,11 +8,13 @@
  * The work is one pass over each table page: hostile tables cost no more than honest ones.
  * Tables are rewritten twice: while carving, for the counts list -v shows, and when the output
  * reads them (a gmap transform), so no copy of them is kept. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
+#include "runfind.h"
 #include "xen_pvcanon.h"
 
 #define ENTRIES 512u
@@ -26,21 +28,10 @@
 /* The run holding mfn (try *hint first: a table's entries mostly run on), or NULL. */
 static const struct xen_pvrun *find_run(const struct xen_pvrun *r, size_t n, uint64_t mfn, size_t *hint)
 {
-	size_t lo = 0, hi = n;
+	/* the runs are disjoint: only the last one starting at or below mfn can hold it */
+	size_t i = vmc_runfind(r, n, sizeof(*r), offsetof(struct xen_pvrun, mfn), 8, mfn, hint);
 
-	if (*hint < n && r[*hint].mfn <= mfn && mfn - r[*hint].mfn < r[*hint].count)
-		return &r[*hint];
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (r[mid].mfn + r[mid].count <= mfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == n || r[lo].mfn > mfn)
-		return NULL;
-	*hint = lo;
-	return &r[lo];
+	return i < n && mfn - r[i].mfn < r[i].count ? &r[i] : NULL;
 }
 
 /* Where the mfn of a present entry goes. */
