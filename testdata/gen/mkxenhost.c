@@ -6,7 +6,7 @@
  * struct domain / vcpu heads, shared_info.arch, the PV p2m as a frame-list tree and as a
  * linear list behind p2m_cr3) and writes what a correct carver must report.
  *
- * Usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt OUTPREFIX
+ * Usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX
  *   writes OUTPREFIX.elf (the host dump), OUTPREFIX.expected (what `vmcarve list --json`
  *   and the extracted outputs must show) and OUTPREFIX.p2m-<domid>.txt (each carvable
  *   domain's valid pfn -> mfn entries, "R pfn mfn 1" lines).
@@ -36,6 +36,11 @@
  * frames, its Xen-heap shared_info, Xen's image, outside RAM, an identity (MMIO) pfn, and
  * hold PSE corruption and Xen's L4 slots; domain 1's L4 0x4e0 shares domain 0's L3. Both
  * domains are then written in pfn space, the tables canonical (expected entries given).
+ * fragunder and fragover are pv on a machine of about 2^20 frames whose frame table, past the
+ * 4096 frames above, alternates free and in-use frame by frame (every page_info page there is
+ * one machine frame, mapped again and again; the RAM past 16 MiB is a p_filesz 0 PT_LOAD):
+ * Xen's frame table then changes owner or state exactly 2^20 times (fragunder: carved as pv)
+ * or once more (fragover: refused, the carver holds at most max(2^20, frames / 96) runs).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -408,6 +413,53 @@ static bool write_syms(const char *prefix, const uint8_t *bid, bool wrong)
 	return fclose(f) == 0;
 }
 
+/* ---- frag: a frame table that changes owner or state at every frame past NFRAMES ---------- */
+#define FRAG_RUNS (1ull << 20)  /* the runs a carver holding 12 bytes a run keeps at most here */
+#define FRAG_PAGE 0x50000ull     /* image offsets: the page_info page every frame past NFRAMES */
+#define FRAG_L1 0x51000ull       /* shares (free, in use, free...), and an L1 mapping only it */
+
+/* The runs of (owner word, state) over frames 0..NFRAMES-1 as Xen's page_info says them:
+ * state from count_info's PGC_state (inuse 0, free 3 unless a Xen-heap page, else other);
+ * the owner only of an in-use page that is allocated or Xen-heap (the heap bit part of it). */
+static uint64_t runs_below(uint64_t *last_key)
+{
+	uint64_t runs = 0, last = ~0ull;
+	for (uint64_t m = 0; m < NFRAMES; m++) {
+		uint64_t count = *q(img(0x10000) + m * 32 + 8), st = count & (3ull << 58), key;
+		uint32_t raw;
+		memcpy(&raw, mem + img(0x10000) + m * 32 + 24, 4);
+		unsigned state = st == 0 ? 0 : st == PGC_STATE_FREE && !(count & PGC_XEN_HEAP) ? 1 : 2;
+		uint64_t owner = 0;
+		if (state == 0 && raw && (count & (PGC_XEN_HEAP | PGC_ALLOCATED)))
+			owner = (count & PGC_XEN_HEAP ? 1ull << 31 : 0) | (raw & 0x7fffffffu);
+		key = (uint64_t)state << 32 | owner;
+		runs += key != last;
+		last = key;
+	}
+	*last_key = last;
+	return runs;
+}
+
+/* Map every frame-table page past the 32 real ones to FRAG_PAGE (entries alternate free and
+ * in use, a free one first) and set max_page so the
+ * table has FRAG_RUNS runs (over: one more). Returns the machine's frames. */
+static uint64_t frag_table(uint64_t l2f, uint64_t l1f, bool over)
+{
+	uint64_t last, below = runs_below(&last);
+	/* frame NFRAMES (free) starts a run unless frame NFRAMES - 1 is free too */
+	uint64_t n = NFRAMES + FRAG_RUNS - below + (last == 1ull << 32 ? 1 : 0) + (over ? 1 : 0);
+	for (unsigned i = 0; i < PAGE / 32; i++)
+		*q(img(FRAG_PAGE) + i * 32 + 8) = i % 2 ? 0 : PGC_STATE_FREE;
+	for (unsigned i = NFRAMES * 32 / PAGE; i < 512; i++)
+		q(l1f)[i] = img(FRAG_PAGE) | 3;
+	for (unsigned i = 0; i < 512; i++)
+		q(img(FRAG_L1))[i] = img(FRAG_PAGE) | 3;
+	for (uint64_t k = 1; k * 512 * PAGE / 32 < n; k++)   /* 2 MiB of page_info per L2 entry */
+		q(l2f)[idx(FRAMETABLE, 2) + k] = img(FRAG_L1) | 3;
+	*q(img(0x100010)) = n;   /* max_page */
+	return n;
+}
+
 /* main, or what the unit tests call (built with MKXENHOST_NO_MAIN) */
 int mkxenhost_main(int argc, char **argv);
 int mkxenhost_main(int argc, char **argv)
@@ -421,14 +473,18 @@ int mkxenhost_main(int argc, char **argv)
 		   d6 = { 6, 0x40, 0x20, 0x160, 0x164 };
 	uint64_t p2m0[512];
 
-	bool qemu, wrongsyms, pvpt;
+	bool qemu, wrongsyms, pvpt, frag, fragover;
+	uint64_t nframes = NFRAMES;   /* the machine's frames (frag: ~2^20, most of them not stored) */
 	static uint64_t want[4][512];
 	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
-			  strcmp(argv[1], "wrongsyms") && strcmp(argv[1], "pvpt"))) {
-		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt OUTPREFIX\n");
+			  strcmp(argv[1], "wrongsyms") && strcmp(argv[1], "pvpt") && strcmp(argv[1], "fragunder") &&
+			  strcmp(argv[1], "fragover"))) {
+		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX\n");
 		return 2;
 	}
 	pvpt = !strcmp(argv[1], "pvpt");
+	fragover = !strcmp(argv[1], "fragover");
+	frag = fragover || !strcmp(argv[1], "fragunder");
 	hostile = !strcmp(argv[1], "hostile");
 	wrongsyms = !strcmp(argv[1], "wrongsyms");
 	qemu = wrongsyms || !strcmp(argv[1], "qemu");
@@ -537,6 +593,9 @@ int mkxenhost_main(int argc, char **argv)
 	q(0x149 * PAGE)[17] = 0x210000 | 7;
 	q(0x149 * PAGE)[18] = (5ull << 52) | 0xfee000 | 3;
 
+	if (frag)
+		nframes = frag_table(l2f, l1f, fragover);
+
 	/* ---- the ELF vmcore ------------------------------------------------------------------ */
 	char vmci[1024];
 	uint64_t ci[10] = { 4, 17, 0, 0, 0, 0, 0, 0, XEN_PHYS, 0x3fd };
@@ -569,21 +628,29 @@ int mkxenhost_main(int argc, char **argv)
 	{
 		uint8_t eh[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
 		uint16_t h16[] = { 4 /* ET_CORE */, 62 };
-		uint64_t phoff = 64, dataoff = (64 + 2 * 56 + notes + PAGE - 1) & ~(PAGE - 1);
+		uint16_t nph = frag ? 3 : 2;
+		uint64_t phoff = 64, dataoff = (64 + nph * 56 + notes + PAGE - 1) & ~(PAGE - 1);
 		uint32_t ver = 1;
-		uint16_t sizes[] = { 64, 56, 2, 64, 0, 0 };
+		uint16_t sizes[] = { 64, 56, nph, 64, 0, 0 };
 		memcpy(eh + 16, h16, 4);
 		memcpy(eh + 20, &ver, 4);
 		memcpy(eh + 32, &phoff, 8);
 		memcpy(eh + 52, sizes, 12);
 		fwrite(eh, 64, 1, f);
 		uint32_t pn[2] = { 4, 0 }, pl[2] = { 1, 7 };
-		uint64_t nrest[6] = { 64 + 2 * 56, 0, 0, notes, notes, 0 };
+		uint64_t nrest[6] = { 64 + nph * 56, 0, 0, notes, notes, 0 };
 		uint64_t lrest[6] = { dataoff, DIRECTMAP, 0, NFRAMES * PAGE, NFRAMES * PAGE, 0 };
+		/* frag: the RAM above 16 MiB, in the dump's RAM but not stored */
+		uint64_t hrest[6] = { dataoff + NFRAMES * PAGE, DIRECTMAP + NFRAMES * PAGE, NFRAMES * PAGE, 0,
+				      (nframes - NFRAMES) * PAGE, 0 };
 		fwrite(pn, 8, 1, f);
 		fwrite(nrest, 48, 1, f);
 		fwrite(pl, 8, 1, f);
 		fwrite(lrest, 48, 1, f);
+		if (frag) {
+			fwrite(pl, 8, 1, f);
+			fwrite(hrest, 48, 1, f);
+		}
 		if (qemu) {
 			note(f, "QEMU", 0, qcpu, 440);
 		} else {
@@ -603,8 +670,16 @@ int mkxenhost_main(int argc, char **argv)
 		return 1;
 	if (qemu && !write_syms(argv[2], bid, wrongsyms))
 		return 1;
-	fprintf(e, "exit %d\n", hostile ? 4 : wrongsyms ? 1 : 0);
-	fprintf(e, "host_max_pfn 0x%llx\n", (unsigned long long)NFRAMES);
+	fprintf(e, "exit %d\n", hostile ? 4 : wrongsyms || fragover ? 1 : 0);
+	fprintf(e, "host_max_pfn 0x%llx\n", (unsigned long long)nframes);
+	if (fragover) {
+		/* the run past the limit starts at the last frame */
+		fprintf(e, "stderr %s.elf: Xen's frame table changes owner or state more than %llu times in %llu frames (from mfn 0x%llx): too fragmented\n",
+			argv[2], (unsigned long long)FRAG_RUNS, (unsigned long long)nframes, (unsigned long long)(nframes - 1));
+		fclose(e);
+		free(mem);
+		return 0;
+	}
 	if (qemu)
 		fprintf(e, "args --xen-syms %s.syms\n", argv[2]);
 	if (wrongsyms) {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """xen_synth_check.py VMCARVE MKXENHOST SCENARIO WORKDIR
 
-Generates a synthetic Xen host dump with testdata/gen/mkxenhost (pv or hostile), runs
+Generates a synthetic Xen host dump with testdata/gen/mkxenhost (pv, hostile, qemu, wrongsyms,
+pvpt, fragunder, fragover), runs
 `vmcarve list --json` and `vmcarve extract --format elf` on it, and compares with what the
 generator says a correct carver must produce: per domain the type, page counts, refused p2m
 entries, max gfn, failure and its message, warnings, the exact set of machine frames in the
@@ -62,6 +63,9 @@ def main():
     check(r.returncode == want_exit, "list exit %d (want %d) %s" % (r.returncode, want_exit, r.stderr.strip()[:300]))
     if want_exit == 1:
         check(want_err in r.stderr, "list says '%s' (%s)" % (want_err, r.stderr.strip()))
+        check(len(r.stderr.strip().splitlines()) == 1 and not r.stdout,
+              "list refuses in one line on stderr and prints nothing else (%d lines, %d bytes on stdout)"
+              % (len(r.stderr.strip().splitlines()), len(r.stdout)))
         print("RESULT xen-synth %s: %s" % (scen, "PASS" if not fails else "FAIL (%d)" % fails))
         return 1 if fails else 0
     try:
