@@ -25,6 +25,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "bigmem.h"
 #include "bufwriter.h"
 #include "kdump_layout.h"
 #include "notes.h"
@@ -363,7 +364,7 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->plain = malloc((size_t)PLAIN_SLOTS * w->ps);
 	w->stored = malloc((size_t)STORED_SLOTS * (w->bound > w->ps ? w->bound : w->ps));
 	if (w->opts.dedup)
-		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
+		w->table = vmc_bigmem_alloc(sizeof(*w->table) << DEDUP_BITS);
 	if (!w->cmpbuf || !w->plain || !w->stored || (w->opts.dedup && !w->table))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
 	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
@@ -371,8 +372,8 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	 * about the same on the KVM bed (its duplicates are mostly pairs, so each needs its own
 	 * decompression) and the work would only move from the workers to the in-order retire. */
 	if (w->opts.dedup && w->can_readback && (w->opts.codec == VMC_CODEC_ZSTD || w->opts.codec == VMC_CODEC_ZLIB)) {
-		w->hint_hash = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_hash));
-		w->hint_seq = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_seq));
+		w->hint_hash = vmc_bigmem_alloc(sizeof(*w->hint_hash) << DEDUP_BITS);
+		w->hint_seq = vmc_bigmem_alloc(sizeof(*w->hint_seq) << DEDUP_BITS);
 		if (!w->hint_hash || !w->hint_seq)
 			return vmc_fail(d, VMC_ERR_NOMEM, "dedup hints");
 	}
@@ -873,9 +874,9 @@ static void kdw_free(struct vmc_writer *w)
 		vmc_bufw_release(&w->desc);
 		vmc_bufw_release(&w->data);
 	}
-	free(w->table);
-	free(w->hint_hash);
-	free(w->hint_seq);
+	vmc_bigmem_free(w->table, sizeof(*w->table) << DEDUP_BITS);
+	vmc_bigmem_free(w->hint_hash, sizeof(*w->hint_hash) << DEDUP_BITS);
+	vmc_bigmem_free(w->hint_seq, sizeof(*w->hint_seq) << DEDUP_BITS);
 	vmc_codec_ctx_free(w->main_ctx);
 	free(w->cmpbuf);
 	free(w->plain);
