@@ -23,12 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "bigmem.h"
 #include "bufwriter.h"
 #include "kdump_layout.h"
 #include "notes.h"
+#include "pagehash.h"
 #include "workpool.h"
 #include "writer.h"
 
@@ -140,7 +140,7 @@ static void prepare_page(struct vmc_writer *w, struct vmc_codec_ctx *ctx, struct
 			return;
 		}
 		if (w->opts.dedup)
-			b->hash[i] = XXH3_64bits(pg, w->ps);
+			b->hash[i] = vmc_pagehash(pg, w->ps);
 		if (w->hint_hash && seen_before(w, b->hash[i], b->seq)) {
 			b->lazy[i] = 1;
 			return;
