@@ -32,7 +32,7 @@
 #include "workpool.h"
 #include "writer.h"
 
-enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64, STORED_SLOTS = 64 };
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64, STORED_SLOTS = 64, BATCH_MEM_MIN = 2 << 20 };
 
 struct batch {
 	struct vmc_job job; /* first: the pool hands us back this pointer */
@@ -70,6 +70,8 @@ struct vmc_writer {
 	bool bufs_ready;
 	struct batch *batches;
 	unsigned nbatches;
+	uint8_t *batch_mem; /* every batch's in and out buffers, one bigmem block */
+	size_t batch_mem_len;
 	struct vmc_workring ring; /* the batches being compressed, retired in frame order */
 	struct vmc_codec_ctx **ctx;
 	unsigned nctx;
@@ -384,6 +386,7 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 {
 	unsigned nthreads = w->opts.threads;
+	size_t slot;
 
 	w->nctx = nthreads;
 	w->ctx = calloc(nthreads, sizeof(*w->ctx));
@@ -397,11 +400,16 @@ static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 	w->batches = calloc(w->nbatches, sizeof(*w->batches));
 	if (!w->batches)
 		return vmc_fail(d, VMC_ERR_NOMEM, "batches");
+	/* one block on huge pages, at least one of them: the input of every page is read into
+	 * it (by the kernel's copy) and then scanned, hashed and compressed from it, and 4 KiB
+	 * pages cost a TLB miss each time round */
+	slot = ((size_t)BATCH_PAGES * (w->ps + w->bound) + 4095) / 4096 * 4096;
+	w->batch_mem_len = (size_t)w->nbatches * slot < BATCH_MEM_MIN ? BATCH_MEM_MIN : (size_t)w->nbatches * slot;
+	if (!(w->batch_mem = vmc_bigmem_alloc(w->batch_mem_len)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
 	for (unsigned i = 0; i < w->nbatches; i++) {
-		w->batches[i].in = malloc((size_t)BATCH_PAGES * w->ps);
-		w->batches[i].out = malloc((size_t)BATCH_PAGES * w->bound);
-		if (!w->batches[i].in || !w->batches[i].out)
-			return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
+		w->batches[i].in = w->batch_mem + i * slot;
+		w->batches[i].out = w->batches[i].in + (size_t)BATCH_PAGES * w->ps;
 	}
 	return vmc_workring_init(&w->ring, nthreads > 1 ? nthreads : 0, compress_batch, w, w->batches,
 				 sizeof(*w->batches), w->nbatches, d);
@@ -862,10 +870,7 @@ static void kdw_free(struct vmc_writer *w)
 	if (!w)
 		return;
 	vmc_workring_release(&w->ring);
-	for (unsigned i = 0; w->batches && i < w->nbatches; i++) {
-		free(w->batches[i].in);
-		free(w->batches[i].out);
-	}
+	vmc_bigmem_free(w->batch_mem, w->batch_mem_len);
 	free(w->batches);
 	for (unsigned i = 0; w->ctx && i < w->nctx; i++)
 		vmc_codec_ctx_free(w->ctx[i]);
