@@ -32,7 +32,7 @@
 #include "workpool.h"
 #include "writer.h"
 
-enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64, STORED_SLOTS = 64, BATCH_MEM_MIN = 2 << 20 };
+enum { BATCH_PAGES = 128, DEDUP_BITS = 18, DATA_CHUNK = 1 << 16, PLAIN_SLOTS = 64, STORED_SLOTS = 64 };
 
 struct batch {
 	struct vmc_job job; /* first: the pool hands us back this pointer */
@@ -70,7 +70,7 @@ struct vmc_writer {
 	bool bufs_ready;
 	struct batch *batches;
 	unsigned nbatches;
-	uint8_t *batch_mem; /* every batch's in and out buffers, one bigmem block */
+	uint8_t *batch_mem; /* every batch's in and out buffers, plain, stored, cmpbuf: one bigmem block */
 	size_t batch_mem_len;
 	struct vmc_workring ring; /* the batches being compressed, retired in frame order */
 	struct vmc_codec_ctx **ctx;
@@ -362,12 +362,7 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->data_end = w->data.start;
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
-	w->cmpbuf = malloc(w->bound > w->ps ? w->bound : w->ps);
-	w->plain = malloc((size_t)PLAIN_SLOTS * w->ps);
-	w->stored = malloc((size_t)STORED_SLOTS * (w->bound > w->ps ? w->bound : w->ps));
-	if (w->opts.dedup)
-		w->table = vmc_bigmem_alloc(sizeof(*w->table) << DEDUP_BITS);
-	if (!w->cmpbuf || !w->plain || !w->stored || (w->opts.dedup && !w->table))
+	if (w->opts.dedup && !(w->table = vmc_bigmem_alloc(sizeof(*w->table) << DEDUP_BITS)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
 	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
 	 * than the decompression that compares: zstd and zlib. For lzo (and snappy) the two cost
@@ -386,7 +381,7 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 {
 	unsigned nthreads = w->opts.threads;
-	size_t slot;
+	size_t slot, blob;
 
 	w->nctx = nthreads;
 	w->ctx = calloc(nthreads, sizeof(*w->ctx));
@@ -400,17 +395,22 @@ static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 	w->batches = calloc(w->nbatches, sizeof(*w->batches));
 	if (!w->batches)
 		return vmc_fail(d, VMC_ERR_NOMEM, "batches");
-	/* one block on huge pages, at least one of them: the input of every page is read into
+	/* one block on huge pages (bigmem): the input of every page is read into
 	 * it (by the kernel's copy) and then scanned, hashed and compressed from it, and 4 KiB
-	 * pages cost a TLB miss each time round */
+	 * pages cost a TLB miss each time round and a dear fault the first time (under
+	 * virtualisation); retire()'s buffers fit in what one batch leaves of 2 MiB */
 	slot = ((size_t)BATCH_PAGES * (w->ps + w->bound) + 4095) / 4096 * 4096;
-	w->batch_mem_len = (size_t)w->nbatches * slot < BATCH_MEM_MIN ? BATCH_MEM_MIN : (size_t)w->nbatches * slot;
+	blob = w->bound > w->ps ? w->bound : w->ps;
+	w->batch_mem_len = (size_t)w->nbatches * slot + (1 + STORED_SLOTS) * blob + (size_t)PLAIN_SLOTS * w->ps;
 	if (!(w->batch_mem = vmc_bigmem_alloc(w->batch_mem_len)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
 	for (unsigned i = 0; i < w->nbatches; i++) {
 		w->batches[i].in = w->batch_mem + i * slot;
 		w->batches[i].out = w->batches[i].in + (size_t)BATCH_PAGES * w->ps;
 	}
+	w->plain = w->batch_mem + (size_t)w->nbatches * slot;
+	w->stored = w->plain + (size_t)PLAIN_SLOTS * w->ps;
+	w->cmpbuf = w->stored + STORED_SLOTS * blob;
 	return vmc_workring_init(&w->ring, nthreads > 1 ? nthreads : 0, compress_batch, w, w->batches,
 				 sizeof(*w->batches), w->nbatches, d);
 }
@@ -883,9 +883,6 @@ static void kdw_free(struct vmc_writer *w)
 	vmc_bigmem_free(w->hint_hash, sizeof(*w->hint_hash) << DEDUP_BITS);
 	vmc_bigmem_free(w->hint_seq, sizeof(*w->hint_seq) << DEDUP_BITS);
 	vmc_codec_ctx_free(w->main_ctx);
-	free(w->cmpbuf);
-	free(w->plain);
-	free(w->stored);
 	free(w);
 }
 

@@ -177,6 +177,11 @@ TEST(big_buffer_from_bigmem)
 	CHECK(zero);
 	memset(p, 0xa5, 3u << 20); /* all of it is writable */
 	vmc_bigmem_free(p, 3u << 20);
+	p = vmc_bigmem_alloc(1536u << 10); /* from 1 MiB up: a whole huge page */
+	REQUIRE(p);
+	CHECK_EQ((uintptr_t)p % (2u << 20), 0);
+	memset(p, 0x5a, 1536u << 10);
+	vmc_bigmem_free(p, 1536u << 10);
 	REQUIRE(vmc_bytesink_new_mem(&s, &d) == VMC_OK);
 	REQUIRE(vmc_bufw_init(&w, s, 4096, cap, &d) == VMC_OK);
 	write_pattern(&w, 4096, n, 64);
