@@ -8,11 +8,8 @@
 uint64_t vmc_pagehash(const void *p, size_t len)
 {
 #if VMC_PAGEHASH_AVX2
-	static int avx2 = -1; /* racy but idempotent: every thread computes the same answer */
-
-	if (avx2 < 0)
-		avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (avx2)
+	/* a load and a test of libgcc's CPU model (filled at start-up), no shared state of ours */
+	if (__builtin_cpu_supports("avx2"))
 		return vmc_pagehash_avx2(p, len);
 #endif
 	return XXH3_64bits(p, len);
