@@ -23,11 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
+#include "bigmem.h"
 #include "bufwriter.h"
 #include "kdump_layout.h"
 #include "notes.h"
+#include "pagehash.h"
 #include "workpool.h"
 #include "writer.h"
 
@@ -69,6 +70,8 @@ struct vmc_writer {
 	bool bufs_ready;
 	struct batch *batches;
 	unsigned nbatches;
+	uint8_t *batch_mem; /* every batch's in and out buffers, plain, stored, cmpbuf: one bigmem block */
+	size_t batch_mem_len;
 	struct vmc_workring ring; /* the batches being compressed, retired in frame order */
 	struct vmc_codec_ctx **ctx;
 	unsigned nctx;
@@ -139,7 +142,7 @@ static void prepare_page(struct vmc_writer *w, struct vmc_codec_ctx *ctx, struct
 			return;
 		}
 		if (w->opts.dedup)
-			b->hash[i] = XXH3_64bits(pg, w->ps);
+			b->hash[i] = vmc_pagehash(pg, w->ps);
 		if (w->hint_hash && seen_before(w, b->hash[i], b->seq)) {
 			b->lazy[i] = 1;
 			return;
@@ -359,20 +362,15 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->data_end = w->data.start;
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
-	w->cmpbuf = malloc(w->bound > w->ps ? w->bound : w->ps);
-	w->plain = malloc((size_t)PLAIN_SLOTS * w->ps);
-	w->stored = malloc((size_t)STORED_SLOTS * (w->bound > w->ps ? w->bound : w->ps));
-	if (w->opts.dedup)
-		w->table = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->table));
-	if (!w->cmpbuf || !w->plain || !w->stored || (w->opts.dedup && !w->table))
+	if (w->opts.dedup && !(w->table = vmc_bigmem_alloc(sizeof(*w->table) << DEDUP_BITS)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
 	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
 	 * than the decompression that compares: zstd and zlib. For lzo (and snappy) the two cost
 	 * about the same on the KVM bed (its duplicates are mostly pairs, so each needs its own
 	 * decompression) and the work would only move from the workers to the in-order retire. */
 	if (w->opts.dedup && w->can_readback && (w->opts.codec == VMC_CODEC_ZSTD || w->opts.codec == VMC_CODEC_ZLIB)) {
-		w->hint_hash = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_hash));
-		w->hint_seq = calloc((size_t)1 << DEDUP_BITS, sizeof(*w->hint_seq));
+		w->hint_hash = vmc_bigmem_alloc(sizeof(*w->hint_hash) << DEDUP_BITS);
+		w->hint_seq = vmc_bigmem_alloc(sizeof(*w->hint_seq) << DEDUP_BITS);
 		if (!w->hint_hash || !w->hint_seq)
 			return vmc_fail(d, VMC_ERR_NOMEM, "dedup hints");
 	}
@@ -383,6 +381,7 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 {
 	unsigned nthreads = w->opts.threads;
+	size_t slot, blob;
 
 	w->nctx = nthreads;
 	w->ctx = calloc(nthreads, sizeof(*w->ctx));
@@ -396,12 +395,22 @@ static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 	w->batches = calloc(w->nbatches, sizeof(*w->batches));
 	if (!w->batches)
 		return vmc_fail(d, VMC_ERR_NOMEM, "batches");
+	/* one block on huge pages (bigmem): the input of every page is read into
+	 * it (by the kernel's copy) and then scanned, hashed and compressed from it, and 4 KiB
+	 * pages cost a TLB miss each time round and a dear fault the first time (under
+	 * virtualisation); retire()'s buffers fit in what one batch leaves of 2 MiB */
+	slot = ((size_t)BATCH_PAGES * (w->ps + w->bound) + 4095) / 4096 * 4096;
+	blob = w->bound > w->ps ? w->bound : w->ps;
+	w->batch_mem_len = (size_t)w->nbatches * slot + (1 + STORED_SLOTS) * blob + (size_t)PLAIN_SLOTS * w->ps;
+	if (!(w->batch_mem = vmc_bigmem_alloc(w->batch_mem_len)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
 	for (unsigned i = 0; i < w->nbatches; i++) {
-		w->batches[i].in = malloc((size_t)BATCH_PAGES * w->ps);
-		w->batches[i].out = malloc((size_t)BATCH_PAGES * w->bound);
-		if (!w->batches[i].in || !w->batches[i].out)
-			return vmc_fail(d, VMC_ERR_NOMEM, "batch buffers");
+		w->batches[i].in = w->batch_mem + i * slot;
+		w->batches[i].out = w->batches[i].in + (size_t)BATCH_PAGES * w->ps;
 	}
+	w->plain = w->batch_mem + (size_t)w->nbatches * slot;
+	w->stored = w->plain + (size_t)PLAIN_SLOTS * w->ps;
+	w->cmpbuf = w->stored + STORED_SLOTS * blob;
 	return vmc_workring_init(&w->ring, nthreads > 1 ? nthreads : 0, compress_batch, w, w->batches,
 				 sizeof(*w->batches), w->nbatches, d);
 }
@@ -861,10 +870,7 @@ static void kdw_free(struct vmc_writer *w)
 	if (!w)
 		return;
 	vmc_workring_release(&w->ring);
-	for (unsigned i = 0; w->batches && i < w->nbatches; i++) {
-		free(w->batches[i].in);
-		free(w->batches[i].out);
-	}
+	vmc_bigmem_free(w->batch_mem, w->batch_mem_len);
 	free(w->batches);
 	for (unsigned i = 0; w->ctx && i < w->nctx; i++)
 		vmc_codec_ctx_free(w->ctx[i]);
@@ -873,13 +879,10 @@ static void kdw_free(struct vmc_writer *w)
 		vmc_bufw_release(&w->desc);
 		vmc_bufw_release(&w->data);
 	}
-	free(w->table);
-	free(w->hint_hash);
-	free(w->hint_seq);
+	vmc_bigmem_free(w->table, sizeof(*w->table) << DEDUP_BITS);
+	vmc_bigmem_free(w->hint_hash, sizeof(*w->hint_hash) << DEDUP_BITS);
+	vmc_bigmem_free(w->hint_seq, sizeof(*w->hint_seq) << DEDUP_BITS);
 	vmc_codec_ctx_free(w->main_ctx);
-	free(w->cmpbuf);
-	free(w->plain);
-	free(w->stored);
 	free(w);
 }
 

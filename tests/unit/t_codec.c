@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "codec.h"
+#include "pagehash.h"
+#include "pagehash_avx2.h"
+#include <xxhash.h>
 #include "harness.h"
 #include "testdump.h"
 
@@ -217,4 +220,32 @@ TEST(flag_precedence_zlib_first)
 	CHECK(memcmp(back, page, PS) == 0);
 	vmc_codec_ctx_free(ctx);
 	free(out);
+}
+
+/* The dedup hash is XXH3_64bits whichever build of it runs (the AVX2 one where the CPU has
+ * it): the same value for every length around the vector blocks and for pages of noise,
+ * text-like bytes and zeros. */
+TEST(pagehash_is_xxh3)
+{
+	size_t n = 3 * 65536;
+	uint8_t *b = malloc(n);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	REQUIRE(b);
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		b[i] = i < 65536 ? (uint8_t)x : i < 131072 ? (uint8_t)('a' + x % 7) : 0;
+	}
+	for (size_t len = 0; len <= 1100; len++)
+		CHECK_EQ(vmc_pagehash(b + len % 61, len), XXH3_64bits(b + len % 61, len));
+	for (size_t off = 0; off + 65536 <= n; off += 4096 + 64) {
+		CHECK_EQ(vmc_pagehash(b + off, 4096), XXH3_64bits(b + off, 4096));
+		CHECK_EQ(vmc_pagehash(b + off, 65536), XXH3_64bits(b + off, 65536));
+	}
+#if VMC_PAGEHASH_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		for (size_t off = 0; off + 16384 <= n; off += 4096 + 8)
+			CHECK_EQ(vmc_pagehash_avx2(b + off, 16384), XXH3_64bits(b + off, 16384));
+#endif
+	free(b);
 }
