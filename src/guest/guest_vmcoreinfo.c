@@ -247,11 +247,11 @@ static enum vmc_status prepare(struct vmc_dump *host, struct vmc_guest *g, struc
 		struct vmc_guest_vmci *w = calloc(1, sizeof(*w));
 		if (!w || !(w->checked = calloc(gd->max_pfn / 64 + 1, sizeof(uint64_t)))) {
 			free(w);
-			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-			goto out;
+			search_frames(&s, stop, NULL, false); /* no memory to defer: count the rest now */
+		} else {
+			*w = (struct vmc_guest_vmci){ .from = stop, .ncand = s.ncand, .best_pfn = s.best_pfn, .checked = w->checked };
+			*watch = w;
 		}
-		*w = (struct vmc_guest_vmci){ .from = stop, .ncand = s.ncand, .best_pfn = s.best_pfn, .checked = w->checked };
-		*watch = w;
 	}
 	rc = search_conclude(&s, !watch || !*watch, d);
 	if (rc && watch) {
