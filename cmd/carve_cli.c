@@ -137,15 +137,15 @@ struct vmc_guest_info carve_cli_guest(struct vmc_carve *cv, unsigned i)
 	return g;
 }
 
-void carve_cli_guest_messages(const struct vmc_guest_info *g)
+void carve_cli_guest_messages(const struct vmc_guest_info *g, unsigned from)
 {
 	unsigned shown = g->nwarnings < 8 ? g->nwarnings : 8;
 
-	for (unsigned i = 0; i < shown; i++)
+	for (unsigned i = from; i < shown; i++)
 		fprintf(stderr, "vmcarve: warning: guest %s: %s\n", g->id, g->warnings[i]);
-	if (g->nwarnings > shown)
+	if (g->nwarnings > shown && g->nwarnings > from)
 		fprintf(stderr, "vmcarve: warning: guest %s: ... and %u more (vmcarve list -v)\n", g->id,
-			g->nwarnings - shown);
+			g->nwarnings - (shown > from ? shown : from));
 }
 
 int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, const struct carve_cli *c,
@@ -156,6 +156,7 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 	struct vmc_write_stats stats;
 	struct vmc_diag d;
 	enum vmc_status rc;
+	unsigned shown;
 	char what[96];
 
 	vmc_diag_init(&d);
@@ -167,15 +168,18 @@ int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, con
 		fprintf(stderr, "vmcarve: %s: the output is the input file; refusing to overwrite it\n", path);
 		return EXIT_USAGE;
 	}
-	if (vmc_guest_open(cv, i, &gd, &d)) {
+	if (vmc_guest_open_stream(cv, i, &gd, &d)) {
 		fprintf(stderr, "vmcarve: guest %s: %s\n", g.id, d.msg);
 		return EXIT_FAIL;
 	}
 	g = carve_cli_guest(cv, i); /* with what opening found: warnings, VMCOREINFO */
-	carve_cli_guest_messages(&g);
+	carve_cli_guest_messages(&g, 0);
+	shown = g.nwarnings;
 	snprintf(what, sizeof(what), "guest %s", g.id);
 	rc = cli_write_dump(gd, path, &c->w, what, &stats, &d);
 	vmc_dump_close(gd);
+	g = carve_cli_guest(cv, i); /* closing counted the VMCOREINFO notes in what was written */
+	carve_cli_guest_messages(&g, shown);
 	if (rc && !stats.output_opened)
 		return cli_error(&d);
 	if (rc == VMC_ERR_CANCELLED)

@@ -22,7 +22,7 @@ struct vmc_guest_info carve_cli_guest(struct vmc_carve *cv, unsigned i);
 /* Write guest i to path: EXIT_OK, EXIT_INCOMPLETE, or EXIT_FAIL (message printed). */
 int carve_cli_write(struct vmc_dump *host, struct vmc_carve *cv, unsigned i, const struct carve_cli *c,
 		    const char *path);
-void carve_cli_guest_messages(const struct vmc_guest_info *g);
+void carve_cli_guest_messages(const struct vmc_guest_info *g, unsigned from);
 /* dir/<id>[-<name>].<ext>, with anything but [A-Za-z0-9._-] in the name replaced */
 void carve_cli_file_name(char *buf, size_t n, const char *dir, const struct vmc_guest_info *g, const char *ext);
 /* What the guest's own kernel says (from its memory, the guest opened once): guest-controlled

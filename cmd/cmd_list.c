@@ -141,7 +141,7 @@ static void list_text(const char *host, const struct vmc_carve_info *hv, const s
 			for (unsigned k = 0; k < gs[i].nwarnings; k++)
 				fprintf(stderr, "vmcarve: warning: guest %s: %s\n", gs[i].id, gs[i].warnings[k]);
 		} else
-			carve_cli_guest_messages(&gs[i]);
+			carve_cli_guest_messages(&gs[i], 0);
 	if (verbose) {
 		printf("\n[hypervisor]\n%s", hv->report);
 		for (unsigned i = 0; i < hv->nguests; i++)

@@ -227,6 +227,13 @@ VMC_API enum vmc_status vmc_carve_guest_info(struct vmc_carve *cv, unsigned inde
  * VMCOREINFO looked up first. Close it with vmc_dump_close() before vmc_carve_free(). */
 VMC_API enum vmc_status vmc_guest_open(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret,
 				       struct vmc_diag *d);
+/* vmc_guest_open() for a caller about to read every page once (a writer): the guest's memory is
+ * searched for its VMCOREINFO only up to the note chosen, the same one; the frames after it are
+ * checked for more candidate notes (a guest may plant fakes) as the caller reads them, and
+ * vmc_dump_close() reads those it did not and adds the warning about several notes to the
+ * guest's warnings (vmc_carve_guest_info after the close). Each frame is read once, not twice. */
+VMC_API enum vmc_status vmc_guest_open_stream(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret,
+					      struct vmc_diag *d);
 
 /* ---- writing a dump ---- */
 

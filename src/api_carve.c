@@ -127,3 +127,25 @@ enum vmc_status vmc_guest_open(struct vmc_carve *cv, unsigned index, struct vmc_
 		return rc;
 	return vmc_guest_dump_open(cv->host, g, ret, d);
 }
+
+enum vmc_status vmc_guest_open_stream(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret, struct vmc_diag *d)
+{
+	struct vmc_guest_vmci *watch = NULL;
+	struct vmc_guest *g = NULL;
+	enum vmc_status rc;
+
+	*ret = NULL;
+	if ((rc = guest_at(cv, index, &g, d)))
+		return rc;
+	if (g->status)
+		return vmc_fail(d, g->status, "%s", g->error);
+	if ((rc = vmc_guest_prepare_stream(cv->host, g, &watch, d)))
+		return rc;
+	if ((rc = vmc_guest_dump_open(cv->host, g, ret, d))) {
+		vmc_guest_vmci_free(watch);
+		return rc;
+	}
+	if (watch)
+		vmc_guest_dump_watch(*ret, watch);
+	return VMC_OK;
+}

@@ -14,6 +14,7 @@
 struct gdump {
 	struct vmc_dump *host;
 	struct vmc_guest *g;
+	struct vmc_guest_vmci *watch; /* VMCOREINFO candidates still to count, or NULL */
 };
 
 /* ---- notes ------------------------------------------------------------------------------ */
@@ -119,7 +120,7 @@ static enum vmc_status build_notes(struct vmc_dump *dump, const struct vmc_guest
 
 /* ---- reader ops over the map -------------------------------------------------------------- */
 
-static enum vmc_status g_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch, struct vmc_diag *d)
+static enum vmc_status read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch, struct vmc_diag *d)
 {
 	struct gdump *gd = dump->priv;
 	struct vmc_gmap_ext e;
@@ -151,6 +152,16 @@ static enum vmc_status g_read_page(struct vmc_dump *dump, uint64_t pfn, void *bu
 	}
 }
 
+static enum vmc_status g_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch, struct vmc_diag *d)
+{
+	struct gdump *gd = dump->priv;
+	enum vmc_status rc = read_page(dump, pfn, buf, scratch, d);
+
+	if (rc == VMC_OK && gd->watch)
+		vmc_guest_vmci_seen(gd->watch, pfn, 1, buf, dump->page_size, dump->page_shift);
+	return rc;
+}
+
 /* A run inside one host-backed extent is a run of the host dump. */
 static const struct vmc_gmap_ext *host_extent(struct gdump *gd, uint64_t pfn, uint64_t count)
 {
@@ -168,11 +179,17 @@ static enum vmc_status g_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t 
 	struct gdump *gd = dump->priv;
 	const struct vmc_gmap_ext *e = host_extent(gd, pfn, count);
 
+	enum vmc_status rc;
+
 	if (!e || !gd->host->ops->read_run)
 		return VMC_ERR_UNSUPPORTED;
-	return gd->host->ops->read_run(gd->host, e->src + (pfn - e->pfn), count, buf, d);
+	rc = gd->host->ops->read_run(gd->host, e->src + (pfn - e->pfn), count, buf, d);
+	if (rc == VMC_OK && gd->watch)
+		vmc_guest_vmci_seen(gd->watch, pfn, count, buf, dump->page_size, dump->page_shift);
+	return rc;
 }
 
+/* a mapped run is not counted (its pages may never be touched): the watch's finish reads them */
 static const uint8_t *g_map_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count)
 {
 	struct gdump *gd = dump->priv;
@@ -185,7 +202,23 @@ static const uint8_t *g_map_run(struct vmc_dump *dump, uint64_t pfn, uint64_t co
 
 static void g_close(struct vmc_dump *dump)
 {
-	free(dump->priv);
+	struct gdump *gd = dump->priv;
+	struct vmc_guest_vmci *w = gd->watch;
+
+	if (w) {
+		gd->watch = NULL; /* the finish's own reads are not counted twice */
+		vmc_guest_vmci_finish(w, dump, gd->g);
+		vmc_guest_vmci_free(w);
+	}
+	free(gd);
+}
+
+void vmc_guest_dump_watch(struct vmc_dump *dump, struct vmc_guest_vmci *w)
+{
+	struct gdump *gd = dump->priv;
+
+	vmc_guest_vmci_free(gd->watch);
+	gd->watch = w;
 }
 
 /* Three variants so the page stream picks the same strategy it would for the host: a mapped

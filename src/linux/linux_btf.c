@@ -37,19 +37,21 @@ static long extra_len(unsigned kind, unsigned vlen)
 static const char *str_at(const struct vmc_btf *b, uint32_t off);
 
 /* Lookups by name are what the KVM route does thousands of times: index the names once.
- * Types are inserted in id order, so among equal names the probe meets the lowest id first. */
+ * Types are inserted in id order, so among equal names the probe meets the lowest id first.
+ * Only structs and unions are looked up by the layout questions: indexing just them hashes a
+ * tenth of vmlinux's names (functions are most of them; issue 14); other kinds are scanned. */
+static bool indexed_kind(unsigned kind)
+{
+	return kind == VMC_BTF_STRUCT || kind == VMC_BTF_UNION;
+}
+
 static const char *type_name(const void *arg, uint32_t i)
 {
 	const struct vmc_btf *b = arg;
 	uint32_t name_off;
 
 	memcpy(&name_off, b->types + b->type_off[i], 4);
-	return str_at(b, name_off); /* "" for anonymous types (most of them): never looked up by name */
-}
-
-static int build_index(struct vmc_btf *b)
-{
-	return vmc_name_index_build(&b->name_index, &b->name_mask, b->ntypes, type_name, b);
+	return str_at(b, name_off); /* "" for anonymous types: never looked up by name */
 }
 
 /* The header's section bounds against the blob: h gets hdr_len, type_off, type_len, str_off, str_len. */
@@ -81,13 +83,40 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 	return vmc_btf_parse_owned(copy, len, base, out, d);
 }
 
+/* Every type's offset into b->type_off, and the structs and unions with a name into *named. */
+static enum vmc_status walk_types(struct vmc_btf *b, uint32_t **named, uint32_t *nnamed, struct vmc_diag *d)
+{
+	size_t cap = 0, ncap = 0;
+
+	for (size_t pos = 0; pos < b->types_len;) {
+		struct btf_type t;
+		long extra;
+		if (b->types_len - pos < 12)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u is cut at offset %zu", b->start_id + b->ntypes, pos);
+		memcpy(&t, b->types + pos, 12);
+		extra = extra_len(t_kind(&t), t_vlen(&t));
+		if (extra < 0 || (size_t)extra > b->types_len - pos - 12)
+			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) at offset %zu is unknown or cut",
+					b->start_id + b->ntypes, t_kind(&t), pos);
+		if (b->ntypes == cap && (cap >= BTF_MAX_TYPES || vmc_grow(&b->type_off, &cap, cap + 1, 1024, d)))
+			return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
+		if (indexed_kind(t_kind(&t)) && t.name_off) {
+			if (*nnamed == ncap && vmc_grow(named, &ncap, ncap + 1, 1024, d))
+				return VMC_ERR_NOMEM;
+			(*named)[(*nnamed)++] = b->ntypes;
+		}
+		b->type_off[b->ntypes++] = (uint32_t)pos;
+		pos += 12 + (size_t)extra;
+	}
+	return VMC_OK;
+}
+
 enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
 				    struct vmc_diag *d)
 {
 	uint32_t hdr_len, type_off, type_len, str_off, str_len, h[5];
-	size_t cap = 0;
 	struct vmc_btf *b;
-	size_t pos;
+	uint32_t *named = NULL, nnamed = 0; /* the types to index */
 	enum vmc_status rc;
 
 	*out = NULL;
@@ -113,32 +142,13 @@ enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf
 	}
 	b->start_id = base ? base->start_id + base->ntypes : 1;
 	b->start_str = base ? base->start_str + base->strs_len : 0;
-	for (pos = 0; pos < type_len;) {
-		struct btf_type t;
-		long extra;
-		if (type_len - pos < 12) {
-			uint32_t id = b->start_id + b->ntypes;
-			vmc_btf_free(b);
-			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u is cut at offset %zu", id, pos);
-		}
-		memcpy(&t, b->types + pos, 12);
-		extra = extra_len(t_kind(&t), t_vlen(&t));
-		if (extra < 0 || (size_t)extra > type_len - pos - 12) {
-			uint32_t id = b->start_id + b->ntypes;
-			vmc_btf_free(b);
-			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) at offset %zu is unknown or cut", id,
-					t_kind(&t), pos);
-		}
-		if (b->ntypes == cap && (cap >= BTF_MAX_TYPES || vmc_grow(&b->type_off, &cap, cap + 1, 1024, d))) {
-			vmc_btf_free(b);
-			return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
-		}
-		b->type_off[b->ntypes++] = (uint32_t)pos;
-		pos += 12 + (size_t)extra;
-	}
-	if (build_index(b)) {
+	rc = walk_types(b, &named, &nnamed, d);
+	if (!rc && vmc_name_index_build(&b->name_index, &b->name_mask, nnamed, named, type_name, b))
+		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a BTF index");
+	free(named);
+	if (rc) {
 		vmc_btf_free(b);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a BTF index");
+		return rc;
 	}
 	*out = b;
 	return VMC_OK;
@@ -174,24 +184,36 @@ static const uint8_t *type_at(const struct vmc_btf *b, uint32_t id, struct btf_t
 	return b->types + b->type_off[id - b->start_id];
 }
 
+/* Type i of b is `kind name` with a body. */
+static bool is_named(const struct vmc_btf *btf, const struct vmc_btf *b, uint32_t i, const char *name, unsigned kind)
+{
+	struct btf_type t;
+
+	memcpy(&t, b->types + b->type_off[i], 12);
+	if (t_kind(&t) != kind || strcmp(str_at(btf, t.name_off), name))
+		return false;
+	/* an empty declaration: look for the body */
+	return !((kind == VMC_BTF_STRUCT || kind == VMC_BTF_UNION) && t.size_type == 0 && t_vlen(&t) == 0);
+}
+
 uint32_t vmc_btf_find(const struct vmc_btf *btf, const char *name, unsigned kind)
 {
 	uint32_t h = vmc_name_hash(name);
 
 	if (!name[0])
 		return 0;
-	for (const struct vmc_btf *b = btf; b; b = b->base)
-		for (uint32_t slot = h & b->name_mask; b->name_index && b->name_index[slot];
-		     slot = (slot + 1) & b->name_mask) {
-			uint32_t i = b->name_index[slot] - 1;
-			struct btf_type t;
-			memcpy(&t, b->types + b->type_off[i], 12);
-			if (t_kind(&t) != kind || strcmp(str_at(btf, t.name_off), name))
-				continue;
-			if ((kind == VMC_BTF_STRUCT || kind == VMC_BTF_UNION) && t.size_type == 0 && t_vlen(&t) == 0)
-				continue; /* an empty declaration; look for the body */
-			return b->start_id + i;
+	for (const struct vmc_btf *b = btf; b; b = b->base) {
+		if (!indexed_kind(kind)) {
+			for (uint32_t i = 0; i < b->ntypes; i++)
+				if (is_named(btf, b, i, name, kind))
+					return b->start_id + i;
+			continue;
 		}
+		for (uint32_t slot = h & b->name_mask; b->name_index && b->name_index[slot];
+		     slot = (slot + 1) & b->name_mask)
+			if (is_named(btf, b, b->name_index[slot] - 1, name, kind))
+				return b->start_id + b->name_index[slot] - 1;
+	}
 	return 0;
 }
 

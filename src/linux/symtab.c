@@ -14,18 +14,19 @@ uint32_t vmc_name_hash(const char *s)
 	return h;
 }
 
-int vmc_name_index_build(uint32_t **index, uint32_t *mask, uint32_t n, vmc_name_fn *name, const void *arg)
+int vmc_name_index_build(uint32_t **index, uint32_t *mask, uint32_t n, const uint32_t *items, vmc_name_fn *name,
+			 const void *arg)
 {
 	uint32_t cap = 1024;
 
-	while (cap < 2 * n + 2)
+	while (cap < 2 * (uint64_t)n + 2)
 		cap *= 2;
 	if (!(*index = calloc(cap, sizeof(**index))))
 		return -1;
 	*mask = cap - 1;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t i = items ? items[j] : j, slot;
 		const char *s = name(arg, i);
-		uint32_t slot;
 		if (!s || !s[0])
 			continue;
 		slot = vmc_name_hash(s) & *mask;

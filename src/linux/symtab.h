@@ -13,9 +13,11 @@ uint32_t vmc_name_hash(const char *s);
 /* The name of item i, or NULL or "" when it is not to be indexed. */
 typedef const char *vmc_name_fn(const void *arg, uint32_t i);
 
-/* Index items 0..n-1 by name in that order, so among equal names a probe meets the lowest
- * item first. -1 when out of memory (nothing allocated). */
-int vmc_name_index_build(uint32_t **index, uint32_t *mask, uint32_t n, vmc_name_fn *name, const void *arg);
+/* Index items by name in increasing order, so among equal names a probe meets the lowest item
+ * first: items 0..n-1, or with `items` the n item numbers it lists (increasing). -1 when out of
+ * memory (nothing allocated). */
+int vmc_name_index_build(uint32_t **index, uint32_t *mask, uint32_t n, const uint32_t *items, vmc_name_fn *name,
+			 const void *arg);
 
 /* The kallsyms token-table expansion, Linux's and Xen's (whose symbols.c descends from it):
  * append to *names (at *used, growing *cap) the tokens the ncodes codes name, token c being the

@@ -12,6 +12,8 @@ struct vmc_physmem {
 	uint64_t cached_pfn;
 	bool cached;
 	uint64_t reads;    /* frames fetched (statistics, walk budgets) */
+	const void *prefaulted; /* the last buffer read_run prefaulted (a scan reuses one per run) */
+	size_t prefaulted_len;
 };
 
 enum vmc_status vmc_physmem_init(struct vmc_physmem *pm, struct vmc_dump *dump, struct vmc_diag *d);

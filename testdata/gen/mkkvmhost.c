@@ -6,14 +6,15 @@
  * 5 levels, 4K/2M/1G leaves, holes, a non-present entry with stray bits) and guest pages whose
  * bytes derive from (vm, gfn); VM 1 has the guest kernel's VMCOREINFO note in its RAM.
  * Hostile scenarios plant VMCS look-alikes in guest RAM, EPTs pointing outside RAM or looping,
- * VMs claiming each other's frames. Shares no code with vmcarve.
+ * VMs claiming each other's frames; `notes` plants two more VMCOREINFO notes in VM 1 (a guest
+ * faking its kernel's). Shares no code with vmcarve.
  *
  * Usage: mkkvmhost SCENARIO file|note|haswell OUTDIR
  *   writes OUTDIR/host.vmcore, OUTDIR/layout.txt, OUTDIR/wrong-layout.txt, OUTDIR/expect.txt
  *   (expect.txt: "vm ID eptp 0x.. levels N accepted 0|1 vcpus N vmcoreinfo_gfn 0x..",
  *   "vcpu VM IDX vmcs 0x.. vpid N rip 0x.. rsp 0x.. rflags 0x.. cr0 0x.. cr3 0x.. cr4 0x..
  *   efer 0x..", "map VM gfn 0x.. hpa 0x.. npages N", "fake 0x..").
- * Scenarios: basic, hostile, mutual, shared, mini (a 56 KiB fuzz seed) (see build()). */
+ * Scenarios: basic, hostile, mutual, shared, notes, mini (a 56 KiB fuzz seed) (see build()). */
 #include "mkkvmhost.h"
 
 #include <elf.h>
@@ -364,15 +365,16 @@ static void fill_guest(struct gen *g, struct kh_vm *vm, uint64_t gfn, uint64_t h
 
 /* The guest kernel's VMCOREINFO note page (Linux: page-aligned, "VMCOREINFO" note) and the
  * init_uts_ns release it points at, as vmcarve's guest_vmcoreinfo.c validates them. */
-static void plant_vmcoreinfo(struct gen *g, struct kh_vm *vm, uint64_t note_gfn, uint64_t uts_gfn)
+static void plant_note(struct gen *g, struct kh_vm *vm, uint64_t note_gfn, uint64_t uts_gfn, const char *release,
+		       unsigned crashtime)
 {
 	char text[512];
 	uint8_t page[4096] = { 0 };
 	uint64_t hpa, sym = 0xffffffff80000000ull + uts_gfn * 4096 + 0x100;
 	int n = snprintf(text, sizeof(text),
-			 "OSRELEASE=6.1.0-vmxtest\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=%llx\nOFFSET(uts_namespace.name)=4\n"
-			 "NUMBER(phys_base)=0\nKERNELOFFSET=0\nCRASHTIME=1700000000\n",
-			 (unsigned long long)sym);
+			 "OSRELEASE=%s\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=%llx\nOFFSET(uts_namespace.name)=4\n"
+			 "NUMBER(phys_base)=0\nKERNELOFFSET=0\nCRASHTIME=%u\n",
+			 release, (unsigned long long)sym, crashtime);
 	uint32_t h[3] = { 11, (uint32_t)n, 0 };
 
 	memcpy(page, h, 12);
@@ -381,6 +383,13 @@ static void plant_vmcoreinfo(struct gen *g, struct kh_vm *vm, uint64_t note_gfn,
 	if (!kh_translate(vm, note_gfn, &hpa))
 		abort();
 	wbytes(g, hpa, page, sizeof(page));
+}
+
+static void plant_vmcoreinfo(struct gen *g, struct kh_vm *vm, uint64_t note_gfn, uint64_t uts_gfn)
+{
+	uint64_t hpa;
+
+	plant_note(g, vm, note_gfn, uts_gfn, "6.1.0-vmxtest", 1700000000);
 	if (!kh_translate(vm, uts_gfn, &hpa))
 		abort();
 	wbytes(g, hpa + 0x100 + 4 + 2 * 65, "6.1.0-vmxtest", 14);
@@ -479,7 +488,7 @@ static int build(struct gen *g, const char *scenario)
 	struct vmspec s1 = { 1, 4, 2, 128, 100, 110, 2 * MB, true, false, 0 };
 	struct vmspec s2 = { 2, 5, 1, 64, 0, 0, 4 * MB, false, true, 1 };
 	bool hostile = !strcmp(scenario, "hostile"), mutual = !strcmp(scenario, "mutual"),
-	     shared = !strcmp(scenario, "shared");
+	     shared = !strcmp(scenario, "shared"), notes = !strcmp(scenario, "notes");
 
 	if (!strcmp(scenario, "mini")) { /* a fuzz seed: one VM, one vCPU, two guest pages */
 		struct vmspec m = { 1, 4, 1, 2, 0, 0, 0, false, false, 0 };
@@ -488,7 +497,7 @@ static int build(struct gen *g, const char *scenario)
 		r->nvms = 1;
 		return 0;
 	}
-	if (!hostile && !mutual && !shared && strcmp(scenario, "basic"))
+	if (!hostile && !mutual && !shared && !notes && strcmp(scenario, "basic"))
 		return -1;
 	make_host_tables(g);
 	make_vm(g, &r->vms[0], &s1, NULL);
@@ -496,6 +505,13 @@ static int build(struct gen *g, const char *scenario)
 	plant_vmcoreinfo(g, &r->vms[0], 0x40, 0x50);
 	make_vm(g, &r->vms[1], &s2, NULL);
 	r->nvms = 2;
+	if (notes) {
+		/* VM 1 plants two more VMCOREINFO notes: one before the kernel's whose init_uts_ns does
+		 * not hold its release, one after it that passes the same check; the kernel's (gfn
+		 * 0x40, the first that passes) is used and all three are counted in a warning */
+		plant_note(g, &r->vms[0], 0x20, 0x50, "6.1.0-fake", 1700000001);
+		plant_note(g, &r->vms[0], 0x60, 0x50, "6.1.0-vmxtest", 1700000002);
+	}
 	if (shared) {
 		/* VM 2 also maps 4 of VM 1's frames at gfns 80..83 (KSM-like): both stay, with a warning */
 		struct pool p = { g, NULL, 0, 0 };
@@ -724,7 +740,7 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: mkkvmhost basic|hostile|mutual|shared|mini file|note|haswell OUTDIR\n");
+		fprintf(stderr, "usage: mkkvmhost basic|hostile|mutual|shared|notes|mini file|note|haswell OUTDIR\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "file"))

@@ -78,14 +78,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FZ_ASSERT(g->error[0] != 0); /* a failed guest says why */
 				continue;
 			}
-			if (vmc_guest_prepare(host, g, &d) != VMC_OK)
+			/* odd guests as a writer opens them: the VMCOREINFO count finished on close */
+			struct vmc_guest_vmci *watch = NULL;
+			if ((i & 1 ? vmc_guest_prepare_stream(host, g, &watch, &d) : vmc_guest_prepare(host, g, &d)) != VMC_OK)
 				continue;
 			if (vmc_guest_dump_open(host, g, &gd, &d) == VMC_OK) {
+				if (watch)
+					vmc_guest_dump_watch(gd, watch);
+				watch = NULL;
 				fz_check_dump(gd);
 				fz_touch_notes(gd);
 				fz_read_pages(gd, 64);
 				vmc_dump_close(gd);
 			}
+			vmc_guest_vmci_free(watch);
 		}
 	} else {
 		FZ_ASSERT(d.msg[0] != 0);

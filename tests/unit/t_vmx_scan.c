@@ -2,7 +2,8 @@
  * exact VMs, vCPUs (order, VMCS address, registers), every gfn -> hpa of the EPT found and every
  * stored guest page's bytes; layouts from a file, a VMCSINFO note and the built-in Haswell table;
  * a wrong layout; hostile dumps (look-alikes in guest RAM, a HOST_CR3 that does not map its VMCS,
- * malformed EPTPs, a looping EPT, VMs claiming frames, mutual containment). */
+ * malformed EPTPs, a looping EPT, VMs claiming frames, mutual containment); a guest with three
+ * VMCOREINFO notes, opened for a writer (vmc_guest_open_stream) however much of it is read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "kvm_hw.h"
 #include "mkkvmhost.h"
 #include "vmcs_layout.h"
+#include "vmcarve.h"
 
 struct fx {
 	struct kh_result r;
@@ -380,4 +382,72 @@ TEST(truncated_dump_does_not_crash)
 		vmc_dump_close(dump);
 	}
 	kh_free(&r);
+}
+
+/* How often guest 1's warnings say that all three of its notes were counted, the kernel's used. */
+static unsigned note_warnings(struct vmc_carve *cv)
+{
+	struct vmc_guest_info g = { .size = sizeof(g) };
+	struct vmc_diag d;
+	unsigned n = 0;
+
+	vmc_diag_init(&d);
+	REQUIRE(vmc_carve_guest_info(cv, 0, &g, &d) == VMC_OK && !strcmp(g.id, "1"));
+	for (unsigned i = 0; i < g.nwarnings; i++)
+		n += strstr(g.warnings[i], "VMCOREINFO notes") != NULL &&
+		     strstr(g.warnings[i], "3 VMCOREINFO notes in the guest's memory; using the one at frame 0x40 "
+					   "(its init_uts_ns matches)") != NULL;
+	return g.has_vmcoreinfo ? n : 100;
+}
+
+/* Opened for a writer, the search stops at the kernel's note (gfn 0x40); the copy after it is
+ * counted from what the caller reads, and closing reads what it did not: every = 0 reads
+ * nothing, 1 every frame, 2 every other one, 3 every third from the copy's frame 0x60 on. */
+static void stream_case(struct fx *f, unsigned every)
+{
+	struct vmc_carve_options o = { .size = sizeof(o), .vmcs_layout = f->layout_path };
+	struct vmc_carve *cv = NULL;
+	struct vmc_dump *gd = NULL;
+	char rel[65] = "";
+	uint8_t *buf;
+	void *scratch;
+
+	vmc_diag_init(&f->d);
+	REQUIRE(vmc_carve(f->dump, &o, &cv, &f->d) == VMC_OK);
+	REQUIRE(vmc_guest_open_stream(cv, 0, &gd, &f->d) == VMC_OK);
+	CHECK(vmc_dump_vmcoreinfo(gd, "OSRELEASE", rel, sizeof(rel)) && !strcmp(rel, "6.1.0-vmxtest"));
+	CHECK_EQ(note_warnings(cv), 0); /* not yet: the copy at 0x60 is past the search */
+	buf = malloc(gd->page_size);
+	scratch = malloc(gd->scratch_size ? gd->scratch_size : 1);
+	REQUIRE(buf && scratch);
+	for (uint64_t pfn = 0; every && pfn < gd->max_pfn; pfn += every)
+		if (vmc_bitmap_test(&gd->stored, pfn) && (every != 3 || pfn >= 0x60))
+			CHECK(vmc_dump_read_page(gd, pfn, buf, scratch, &f->d) == VMC_OK);
+	free(buf);
+	free(scratch);
+	vmc_dump_close(gd);
+	CHECK_EQ(note_warnings(cv), 1);
+	vmc_carve_free(cv);
+}
+
+TEST(vmcoreinfo_notes_counted_once_read)
+{
+	struct fx f;
+	struct vmc_carve_options o;
+	struct vmc_carve *cv = NULL;
+	struct vmc_dump *gd = NULL;
+
+	run(&f, "notes", KH_LAYOUT_FILE, 1);
+	REQUIRE(f.rc == VMC_OK);
+	/* vmc_guest_open searches everything up front */
+	o = (struct vmc_carve_options){ .size = sizeof(o), .vmcs_layout = f.layout_path };
+	REQUIRE(vmc_carve(f.dump, &o, &cv, &f.d) == VMC_OK);
+	REQUIRE(vmc_guest_open(cv, 0, &gd, &f.d) == VMC_OK);
+	CHECK_EQ(note_warnings(cv), 1);
+	vmc_dump_close(gd);
+	CHECK_EQ(note_warnings(cv), 1);
+	vmc_carve_free(cv);
+	for (unsigned every = 0; every < 4; every++)
+		stream_case(&f, every);
+	done(&f);
 }
