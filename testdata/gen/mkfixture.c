@@ -1701,14 +1701,6 @@ static void usage(void)
 	exit(2);
 }
 
-/* The generator is test tooling that exits right after writing its files; when the tree is
- * built with ASan, leak reports from it would only hide the library's own. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-
 int main(int argc, char **argv)
 {
 	struct spec sp;

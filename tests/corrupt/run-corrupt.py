@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """run-corrupt.py: run vmcarve over the corrupt corpus (mkcorrupt.py) and check the contract.
 
-  run-corrupt.py --vmcarve V --mkfixture M --workdir W [--seed N] [--jobs J] [--timeout S] SPEC...
+  run-corrupt.py --vmcarve V --mkfixture M --workdir W [--seed N] [--jobs J] [--timeout S]
+                 [--shard K/N] SPEC...
 
 Each spec is generated with mkfixture, mkcorrupt.cases() derives the corrupt inputs, and every
 case runs `vmcarve info` and `vmcarve convert` to kdump (codec, threads and dedup rotate with
@@ -20,7 +21,9 @@ Checked for every run:
     incomplete; after exit 3 it is there, readable, and its header says incomplete (kdump
     status bit 0x8, ELF e_flags bit 0);
   * the input files are unchanged.
-Prints a table of exit codes per command; a passing case's files are removed, a failing
+With --shard K/N only the cases numbered K-1 modulo N are run (their number still chooses
+codec, threads, dedup and form), so N ctest tests together run exactly the whole corpus, side
+by side. Prints a table of exit codes per command; a passing case's files are removed, a failing
 one's are kept under W/cases/. Exit 0 when every check passed, 1 otherwise.
 """
 import argparse
@@ -212,11 +215,18 @@ def main():
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--one-form", action="store_true",
                     help="convert each case to one output form (kdump, ELF, flat in turn), not all")
+    ap.add_argument("--shard", default="1/1", help="K/N: run only the cases numbered K-1 modulo N")
     ap.add_argument("--cpu-limit", type=int, default=10, help="CPU seconds per run")
     ap.add_argument("--timeout", type=float, default=60, help="wall seconds per run")
     ap.add_argument("specs", nargs="+")
     o = ap.parse_args()
     o.vmcarve = os.path.abspath(o.vmcarve)
+    try:
+        shard_k, shard_n = (int(x) for x in o.shard.split("/"))
+        if not 1 <= shard_k <= shard_n:
+            raise ValueError
+    except ValueError:
+        ap.error("--shard wants K/N with 1 <= K <= N")
     shutil.rmtree(o.workdir, ignore_errors=True)
     os.makedirs(os.path.join(o.workdir, "fixtures"))
     t0 = time.time()
@@ -227,7 +237,7 @@ def main():
         prefixes.append(prefix)
 
     r = Runner(o)
-    ncases = nbytes = 0
+    ncases = nrun = nbytes = 0
     per_fixture = collections.Counter()
     def collect(done):
         nonlocal nbytes
@@ -244,18 +254,22 @@ def main():
         pending = set()
         for prefix in prefixes:
             for c in mkcorrupt.cases(prefix, o.seed):
+                if ncases % shard_n != shard_k - 1:
+                    ncases += 1
+                    continue
                 if len(pending) >= 2 * o.jobs:
                     done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                     collect(done)
                 pending.add(pool.submit(r.case, ncases, c))
                 per_fixture[os.path.basename(prefix)] += 1
+                nrun += 1
                 ncases += 1
         collect(concurrent.futures.wait(pending)[0])
 
     cols = [0, 1, 2, 3, "other"]
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    lines = ["corrupt corpus: %d cases (%.1f MB) from %d fixtures, seed %d; %.0f s wall, %.0f s CPU" % (
-        ncases, nbytes / 1e6, len(prefixes), o.seed, time.time() - t0, ru.ru_utime + ru.ru_stime),
+    lines = ["corrupt corpus: %d cases (%.1f MB) from %d fixtures, seed %d, shard %s (%d cases in all); %.0f s wall, %.0f s CPU" % (
+        nrun, nbytes / 1e6, len(prefixes), o.seed, o.shard, ncases, time.time() - t0, ru.ru_utime + ru.ru_stime),
         "  " + ", ".join("%s %d" % kv for kv in sorted(per_fixture.items())),
         "%-16s %7s %7s %7s %7s %7s %7s" % ("command", "runs", "exit 0", "exit 1", "exit 2", "exit 3", "other")]
     tot = collections.Counter()
@@ -279,6 +293,9 @@ def main():
         f.write(summary + "\n")
     with open(os.path.join(o.workdir, "failures.txt"), "w") as f:
         f.write("".join(x + "\n" for x in r.failures))
+    if nrun == 0:
+        print("FAIL: shard %s ran no case" % o.shard)
+        return 1
     return 1 if r.failures else 0
 
 
