@@ -113,22 +113,11 @@ enum vmc_status vmc_carve_guest_info(struct vmc_carve *cv, unsigned index, struc
 	return vmc_api_info_out(info, &in, sizeof(in), "struct vmc_guest_info", d);
 }
 
-enum vmc_status vmc_guest_open(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret, struct vmc_diag *d)
-{
-	struct vmc_guest *g = NULL;
-	enum vmc_status rc;
-
-	*ret = NULL;
-	if ((rc = guest_at(cv, index, &g, d)))
-		return rc;
-	if (g->status)
-		return vmc_fail(d, g->status, "%s", g->error);
-	if ((rc = vmc_guest_prepare(cv->host, g, d)))
-		return rc;
-	return vmc_guest_dump_open(cv->host, g, ret, d);
-}
-
-enum vmc_status vmc_guest_open_stream(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret, struct vmc_diag *d)
+/* Opens guest index as a dump. With stream, the VMCOREINFO search stops at the note it uses and
+ * the frames after it are checked for more candidates as the caller reads them (a writer reads
+ * each frame once); without, the whole guest is searched first. */
+static enum vmc_status guest_open(struct vmc_carve *cv, unsigned index, bool stream, struct vmc_dump **ret,
+				  struct vmc_diag *d)
 {
 	struct vmc_guest_vmci *watch = NULL;
 	struct vmc_guest *g = NULL;
@@ -139,7 +128,8 @@ enum vmc_status vmc_guest_open_stream(struct vmc_carve *cv, unsigned index, stru
 		return rc;
 	if (g->status)
 		return vmc_fail(d, g->status, "%s", g->error);
-	if ((rc = vmc_guest_prepare_stream(cv->host, g, &watch, d)))
+	rc = stream ? vmc_guest_prepare_stream(cv->host, g, &watch, d) : vmc_guest_prepare(cv->host, g, d);
+	if (rc)
 		return rc;
 	if ((rc = vmc_guest_dump_open(cv->host, g, ret, d))) {
 		vmc_guest_vmci_free(watch);
@@ -148,4 +138,14 @@ enum vmc_status vmc_guest_open_stream(struct vmc_carve *cv, unsigned index, stru
 	if (watch)
 		vmc_guest_dump_watch(*ret, watch);
 	return VMC_OK;
+}
+
+enum vmc_status vmc_guest_open(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret, struct vmc_diag *d)
+{
+	return guest_open(cv, index, false, ret, d);
+}
+
+enum vmc_status vmc_guest_open_stream(struct vmc_carve *cv, unsigned index, struct vmc_dump **ret, struct vmc_diag *d)
+{
+	return guest_open(cv, index, true, ret, d);
 }
