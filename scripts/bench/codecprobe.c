@@ -10,8 +10,8 @@
  * at least spend on reading and compressing, with no output, no bitmaps and no dedup.
  * -u compresses each distinct page once: an untimed pre-pass hashes every page (XXH3-64)
  * and drops the repeats, so the timed loop is the floor for a converter that dedups
- * (vmcarve stores identical pages once; on a real dump most pages are zero or repeats). Codec settings as in makedumpfile/vmcarve: lzo1x_1, zlib deflate level 1
- * (Z_BEST_SPEED), snappy, zstd level 1.
+ * (vmcarve stores identical pages once; on a real dump most pages are zero or repeats). Codec settings as in vmcarve: lzo1x_1, zlib deflate level 1
+ * (Z_BEST_SPEED), snappy, zstd level -1 (ZSTD_LEVEL, as src/core/codec.c; makedumpfile: 1).
  * Prints one line: codec, threads, pages, pages compressed, all-zero pages among them,
  * compressed bytes, pages that did
  * not shrink, and the wall and CPU time of the read+compress loop (header parsing excluded).
@@ -40,6 +40,9 @@
 
 #define PG 4096u
 #define BATCH 512u
+#ifndef ZSTD_LEVEL
+#define ZSTD_LEVEL (-1)
+#endif
 
 enum codec { C_LZO, C_ZLIB, C_SNAPPY, C_ZSTD };
 static const char *codec_name[] = { "lzo", "zlib", "snappy", "zstd" };
@@ -164,7 +167,7 @@ static void *worker(void *arg)
 					die("snappy_compress failed");
 				break;
 			case C_ZSTD:
-				n = ZSTD_compressCCtx(zc, dst, n, src, PG, 1);
+				n = ZSTD_compressCCtx(zc, dst, n, src, PG, ZSTD_LEVEL);
 				if (ZSTD_isError(n))
 					die("ZSTD_compressCCtx failed");
 				break;

@@ -9,6 +9,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
+/* zstd's level: -1, the first of its fast levels (literals stored raw, no Huffman stage). On the
+ * KVM bed's kdump it costs a quarter less CPU than level 1 (makedumpfile's) for output 5.7 %
+ * larger (175.6 against 166.2 MiB; makedumpfile -c: 219 MiB): README "Performance". Any zstd
+ * frame decompresses the same way, so readers (crash, libkdumpfile, makedumpfile) need nothing. */
+enum { ZSTD_LEVEL = -1 };
+
 static size_t none_bound(size_t len) { return len; }
 static size_t zlib_bound(size_t len) { return compressBound(len); }
 static size_t lzo_bound(size_t len) { return len + len / 16 + 64 + 3; }
@@ -136,7 +142,7 @@ size_t vmc_codec_compress(struct vmc_codec_ctx *c, const void *src, size_t len, 
 		break;
 	}
 	case VMC_CODEC_ZSTD:
-		out = ZSTD_compressCCtx(c->zcc, dst, maxlen, src, len, 1);
+		out = ZSTD_compressCCtx(c->zcc, dst, maxlen, src, len, ZSTD_LEVEL);
 		if (ZSTD_isError(out))
 			return 0;
 		break;
