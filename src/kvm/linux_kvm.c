@@ -255,6 +255,7 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 {
 	uint64_t start, stop;
 	uint8_t *buf;
+	const void *view;
 	enum vmc_status rc;
 
 	if (!vmlinux_symbol(c, "__start_BTF", &start) || !vmlinux_symbol(c, "__stop_BTF", &stop))
@@ -262,9 +263,12 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 	if (stop <= start || stop - start > MAX_VMLINUX_BTF)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "vmlinux BTF 0x%llx..0x%llx is implausible", (unsigned long long)start,
 				(unsigned long long)stop);
-	if (!(buf = malloc(stop - start)))
+	/* in place when the dump maps it (the BTF outlives neither c nor the dump), else a copy */
+	if ((view = vmc_lkmem_map(&c->km, start, stop - start)))
+		rc = vmc_btf_parse_view(view, stop - start, NULL, &c->vmlinux_btf, d);
+	else if (!(buf = malloc(stop - start)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	if ((rc = vmc_lkmem_read(&c->km, start, buf, stop - start, d)))
+	else if ((rc = vmc_lkmem_read(&c->km, start, buf, stop - start, d)))
 		free(buf);
 	else
 		rc = vmc_btf_parse_owned(buf, stop - start, NULL, &c->vmlinux_btf, d); /* takes buf */

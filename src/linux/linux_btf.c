@@ -111,8 +111,9 @@ static enum vmc_status walk_types(struct vmc_btf *b, uint32_t **named, uint32_t 
 	return VMC_OK;
 }
 
-enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
-				    struct vmc_diag *d)
+/* Parse data (owned: freed with the result, or at once on failure). */
+static enum vmc_status parse(const void *data, bool owned, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+			     struct vmc_diag *d)
 {
 	uint32_t hdr_len, type_off, type_len, str_off, str_len, h[5];
 	struct vmc_btf *b;
@@ -120,16 +121,14 @@ enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf
 	enum vmc_status rc;
 
 	*out = NULL;
-	if ((rc = check_header(data, len, h, d))) {
-		free(data);
-		return rc;
+	if ((rc = check_header(data, len, h, d)) || !(b = calloc(1, sizeof(*b)))) {
+		if (owned)
+			free((void *)data);
+		return rc ? rc : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
 	hdr_len = h[0], type_off = h[1], type_len = h[2], str_off = h[3], str_len = h[4];
-	if (!(b = calloc(1, sizeof(*b)))) {
-		free(data);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	}
 	b->data = data;
+	b->owns_data = owned;
 	b->len = len;
 	b->base = base;
 	b->types = b->data + hdr_len + type_off;
@@ -154,13 +153,26 @@ enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf
 	return VMC_OK;
 }
 
+enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				    struct vmc_diag *d)
+{
+	return parse(data, true, len, base, out, d);
+}
+
+enum vmc_status vmc_btf_parse_view(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				   struct vmc_diag *d)
+{
+	return parse(data, false, len, base, out, d);
+}
+
 void vmc_btf_free(struct vmc_btf *btf)
 {
 	if (!btf)
 		return;
 	free(btf->name_index);
 	free(btf->type_off);
-	free(btf->data);
+	if (btf->owns_data)
+		free((void *)btf->data);
 	free(btf);
 }
 
