@@ -727,7 +727,8 @@ static void add_module_btf(struct ctx *c)
 			rep(&c->r, "btf.%s=unavailable: %s", m->name, m->btf_where);
 			continue;
 		}
-		if (vmc_btf_parse(m->btf_blob, m->btf_len, c->vmlinux_btf, &c->mod_btf[i], &tmp)) {
+		/* no copy: c->mods holds the blob as long as c->mod_btf[i] lives */
+		if (vmc_btf_parse_view(m->btf_blob, m->btf_len, c->vmlinux_btf, &c->mod_btf[i], &tmp)) {
 			warn(c, "module %s: BTF from %s: %s", m->name, m->btf_where, tmp.msg);
 			continue;
 		}

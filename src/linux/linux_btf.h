@@ -23,7 +23,8 @@ struct vmc_btf {
 	uint32_t start_id;          /* id of this blob's first type */
 	uint32_t start_str;         /* string offsets below this are the base's */
 	uint32_t ntypes;
-	uint32_t *type_off;         /* offset of each type record in the type section */
+	uint32_t *type_off;         /* offset of each type record in the type section (bigmem) */
+	size_t type_off_bytes;      /* its mapping, shared with the parse's own list of names */
 	uint32_t *name_index;       /* open-addressing index by name: type index + 1, 0 = empty */
 	uint32_t name_mask;
 };
