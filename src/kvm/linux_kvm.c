@@ -178,6 +178,8 @@ struct ctx {
 	struct vmc_lkmem km;
 	struct vmc_kallsyms ks;
 	bool have_ks;
+	uint64_t early_va[5];    /* early_syms[] looked up together (one walk of kallsyms, not five) */
+	bool early_found[5];
 	struct vmc_lmods mods;
 	struct vmc_btf *vmlinux_btf, *mod_btf[3];
 	struct vmc_btf_set btfset;
@@ -223,8 +225,18 @@ static enum vmc_status rd32(struct ctx *c, uint64_t va, uint32_t *v)
 
 /* ---- symbols ---- */
 
+/* The vmlinux symbols the route asks for first, resolved in one walk once kallsyms is loaded. */
+static const char *const early_syms[5] = { "page_offset_base", "__start_BTF", "__stop_BTF", "modules", "btf_modules" };
+
 static bool vmlinux_symbol(struct ctx *c, const char *name, uint64_t *va)
 {
+	for (int i = 0; c->have_ks && i < 5; i++)
+		if (!strcmp(name, early_syms[i])) {
+			if (!c->early_found[i])
+				break;
+			*va = c->early_va[i];
+			return true;
+		}
 	if (c->have_ks && vmc_kallsyms_lookup(&c->ks, name, va, NULL))
 		return true;
 	return c->dwarf && vmc_ldwarf_symbol(c->dwarf, name, va);
@@ -750,6 +762,7 @@ static enum vmc_status load_symbols(struct ctx *c, const char *debuginfo_dir, un
 		rep(&c->r, "kallsyms=not used");
 	} else if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
 		c->have_ks = true;
+		vmc_kallsyms_lookup_many(&c->ks, early_syms, 5, c->early_va, c->early_found);
 		rep(&c->r, "kallsyms=%u symbols, %s addresses, %u checked against VMCOREINFO", c->ks.n,
 		    c->ks.mode == VMC_KSYMS_ABS_PERCPU ? "absolute-percpu" : "relative", c->ks.checked);
 	} else {
