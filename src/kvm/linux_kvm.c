@@ -178,6 +178,8 @@ struct ctx {
 	struct vmc_lkmem km;
 	struct vmc_kallsyms ks;
 	bool have_ks;
+	uint64_t early_va[5];    /* early_syms[] looked up together (one walk of kallsyms, not five) */
+	bool early_found[5];
 	struct vmc_lmods mods;
 	struct vmc_btf *vmlinux_btf, *mod_btf[3];
 	struct vmc_btf_set btfset;
@@ -223,8 +225,18 @@ static enum vmc_status rd32(struct ctx *c, uint64_t va, uint32_t *v)
 
 /* ---- symbols ---- */
 
+/* The vmlinux symbols the route asks for first, resolved in one walk once kallsyms is loaded. */
+static const char *const early_syms[5] = { "page_offset_base", "__start_BTF", "__stop_BTF", "modules", "btf_modules" };
+
 static bool vmlinux_symbol(struct ctx *c, const char *name, uint64_t *va)
 {
+	for (int i = 0; c->have_ks && i < 5; i++)
+		if (!strcmp(name, early_syms[i])) {
+			if (!c->early_found[i])
+				break;
+			*va = c->early_va[i];
+			return true;
+		}
 	if (c->have_ks && vmc_kallsyms_lookup(&c->ks, name, va, NULL))
 		return true;
 	return c->dwarf && vmc_ldwarf_symbol(c->dwarf, name, va);
@@ -255,6 +267,7 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 {
 	uint64_t start, stop;
 	uint8_t *buf;
+	const void *view;
 	enum vmc_status rc;
 
 	if (!vmlinux_symbol(c, "__start_BTF", &start) || !vmlinux_symbol(c, "__stop_BTF", &stop))
@@ -262,9 +275,12 @@ static enum vmc_status load_vmlinux_btf(struct ctx *c, struct vmc_diag *d)
 	if (stop <= start || stop - start > MAX_VMLINUX_BTF)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "vmlinux BTF 0x%llx..0x%llx is implausible", (unsigned long long)start,
 				(unsigned long long)stop);
-	if (!(buf = malloc(stop - start)))
+	/* in place when the dump maps it (the BTF outlives neither c nor the dump), else a copy */
+	if ((view = vmc_lkmem_map(&c->km, start, stop - start)))
+		rc = vmc_btf_parse_view(view, stop - start, NULL, &c->vmlinux_btf, d);
+	else if (!(buf = malloc(stop - start)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	if ((rc = vmc_lkmem_read(&c->km, start, buf, stop - start, d)))
+	else if ((rc = vmc_lkmem_read(&c->km, start, buf, stop - start, d)))
 		free(buf);
 	else
 		rc = vmc_btf_parse_owned(buf, stop - start, NULL, &c->vmlinux_btf, d); /* takes buf */
@@ -723,7 +739,8 @@ static void add_module_btf(struct ctx *c)
 			rep(&c->r, "btf.%s=unavailable: %s", m->name, m->btf_where);
 			continue;
 		}
-		if (vmc_btf_parse(m->btf_blob, m->btf_len, c->vmlinux_btf, &c->mod_btf[i], &tmp)) {
+		/* no copy: c->mods holds the blob as long as c->mod_btf[i] lives */
+		if (vmc_btf_parse_view(m->btf_blob, m->btf_len, c->vmlinux_btf, &c->mod_btf[i], &tmp)) {
 			warn(c, "module %s: BTF from %s: %s", m->name, m->btf_where, tmp.msg);
 			continue;
 		}
@@ -745,6 +762,7 @@ static enum vmc_status load_symbols(struct ctx *c, const char *debuginfo_dir, un
 		rep(&c->r, "kallsyms=not used");
 	} else if (!vmc_kallsyms_load(&c->km, &c->ks, &tmp)) {
 		c->have_ks = true;
+		vmc_kallsyms_lookup_many(&c->ks, early_syms, 5, c->early_va, c->early_found);
 		rep(&c->r, "kallsyms=%u symbols, %s addresses, %u checked against VMCOREINFO", c->ks.n,
 		    c->ks.mode == VMC_KSYMS_ABS_PERCPU ? "absolute-percpu" : "relative", c->ks.checked);
 	} else {

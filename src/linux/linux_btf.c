@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "bigmem.h"
 #include "le.h"
 #include "symtab.h"
 
@@ -83,11 +84,23 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
 	return vmc_btf_parse_owned(copy, len, base, out, d);
 }
 
-/* Every type's offset into b->type_off, and the structs and unions with a name into *named. */
+/* Every type's offset into b->type_off, and the structs and unions with a name into named. Both
+ * arrays are sized for the most types the section can hold (12 bytes each) in one bigmem block:
+ * a vmlinux has 10^5 types, and growing arrays page by page faults in fresh pages, each dear
+ * under virtualisation (issue 14). */
 static enum vmc_status walk_types(struct vmc_btf *b, uint32_t **named, uint32_t *nnamed, struct vmc_diag *d)
 {
-	size_t cap = 0, ncap = 0;
+	size_t cap = b->types_len / 12, bytes;
 
+	if (cap > BTF_MAX_TYPES)
+		cap = BTF_MAX_TYPES;
+	bytes = 2 * (cap + 1) * sizeof(uint32_t);
+	if (bytes >= (size_t)256 << 10 && bytes < (size_t)1 << 20)
+		bytes = (size_t)1 << 20; /* one huge page rather than a few hundred small ones */
+	if (!(b->type_off = vmc_bigmem_alloc(bytes)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "BTF: too many types");
+	b->type_off_bytes = bytes;
+	*named = b->type_off + cap + 1;
 	for (size_t pos = 0; pos < b->types_len;) {
 		struct btf_type t;
 		long extra;
@@ -98,21 +111,19 @@ static enum vmc_status walk_types(struct vmc_btf *b, uint32_t **named, uint32_t 
 		if (extra < 0 || (size_t)extra > b->types_len - pos - 12)
 			return vmc_fail(d, VMC_ERR_CORRUPT, "BTF: type %u (kind %u) at offset %zu is unknown or cut",
 					b->start_id + b->ntypes, t_kind(&t), pos);
-		if (b->ntypes == cap && (cap >= BTF_MAX_TYPES || vmc_grow(&b->type_off, &cap, cap + 1, 1024, d)))
-			return vmc_fail(d, cap >= BTF_MAX_TYPES ? VMC_ERR_LIMIT : VMC_ERR_NOMEM, "BTF: too many types");
-		if (indexed_kind(t_kind(&t)) && t.name_off) {
-			if (*nnamed == ncap && vmc_grow(named, &ncap, ncap + 1, 1024, d))
-				return VMC_ERR_NOMEM;
+		if (b->ntypes == cap) /* only at BTF_MAX_TYPES: a type is at least 12 bytes */
+			return vmc_fail(d, VMC_ERR_LIMIT, "BTF: too many types");
+		if (indexed_kind(t_kind(&t)) && t.name_off)
 			(*named)[(*nnamed)++] = b->ntypes;
-		}
 		b->type_off[b->ntypes++] = (uint32_t)pos;
 		pos += 12 + (size_t)extra;
 	}
 	return VMC_OK;
 }
 
-enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
-				    struct vmc_diag *d)
+/* Parse data (owned: freed with the result, or at once on failure). */
+static enum vmc_status parse(const void *data, bool owned, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+			     struct vmc_diag *d)
 {
 	uint32_t hdr_len, type_off, type_len, str_off, str_len, h[5];
 	struct vmc_btf *b;
@@ -120,16 +131,14 @@ enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf
 	enum vmc_status rc;
 
 	*out = NULL;
-	if ((rc = check_header(data, len, h, d))) {
-		free(data);
-		return rc;
+	if ((rc = check_header(data, len, h, d)) || !(b = calloc(1, sizeof(*b)))) {
+		if (owned)
+			free((void *)data);
+		return rc ? rc : vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	}
 	hdr_len = h[0], type_off = h[1], type_len = h[2], str_off = h[3], str_len = h[4];
-	if (!(b = calloc(1, sizeof(*b)))) {
-		free(data);
-		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	}
 	b->data = data;
+	b->owns_data = owned;
 	b->len = len;
 	b->base = base;
 	b->types = b->data + hdr_len + type_off;
@@ -145,7 +154,6 @@ enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf
 	rc = walk_types(b, &named, &nnamed, d);
 	if (!rc && vmc_name_index_build(&b->name_index, &b->name_mask, nnamed, named, type_name, b))
 		rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory for a BTF index");
-	free(named);
 	if (rc) {
 		vmc_btf_free(b);
 		return rc;
@@ -154,13 +162,26 @@ enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf
 	return VMC_OK;
 }
 
+enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				    struct vmc_diag *d)
+{
+	return parse(data, true, len, base, out, d);
+}
+
+enum vmc_status vmc_btf_parse_view(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				   struct vmc_diag *d)
+{
+	return parse(data, false, len, base, out, d);
+}
+
 void vmc_btf_free(struct vmc_btf *btf)
 {
 	if (!btf)
 		return;
 	free(btf->name_index);
-	free(btf->type_off);
-	free(btf->data);
+	vmc_bigmem_free(btf->type_off, btf->type_off_bytes);
+	if (btf->owns_data)
+		free((void *)btf->data);
 	free(btf);
 }
 

@@ -14,7 +14,8 @@ enum {
 
 struct vmc_btf {
 	const struct vmc_btf *base; /* split BTF: the vmlinux BTF it extends */
-	uint8_t *data;              /* owned copy of the blob */
+	const uint8_t *data;        /* the blob: an owned copy, or a view (below) */
+	bool owns_data;
 	size_t len;
 	const uint8_t *types;       /* type section */
 	const char *strs;
@@ -22,7 +23,8 @@ struct vmc_btf {
 	uint32_t start_id;          /* id of this blob's first type */
 	uint32_t start_str;         /* string offsets below this are the base's */
 	uint32_t ntypes;
-	uint32_t *type_off;         /* offset of each type record in the type section */
+	uint32_t *type_off;         /* offset of each type record in the type section (bigmem) */
+	size_t type_off_bytes;      /* its mapping, shared with the parse's own list of names */
 	uint32_t *name_index;       /* open-addressing index by name: type index + 1, 0 = empty */
 	uint32_t name_mask;
 };
@@ -34,6 +36,11 @@ enum vmc_status vmc_btf_parse(const void *data, size_t len, const struct vmc_btf
  * freed on failure. */
 enum vmc_status vmc_btf_parse_owned(void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
 				    struct vmc_diag *d);
+/* The same without a copy, for a blob that stays valid and unchanged while the result lives
+ * (the dump's own mapping: a vmlinux's BTF is 4 MiB, and a copy's first touch of fresh pages
+ * is dear under virtualisation; issue 14). */
+enum vmc_status vmc_btf_parse_view(const void *data, size_t len, const struct vmc_btf *base, struct vmc_btf **out,
+				   struct vmc_diag *d);
 void vmc_btf_free(struct vmc_btf *btf);
 
 /* The id of the first type of that kind and name with a body (0: none). Searches a split

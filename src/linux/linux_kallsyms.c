@@ -38,13 +38,24 @@ static bool entry_len(const uint8_t *names, size_t names_len, size_t *pos, size_
 static enum vmc_status check_names(const struct vmc_kallsyms_raw *raw, const uint32_t *token_len, size_t *end,
 				   struct vmc_diag *d)
 {
-	size_t pos = 0, total = 0;
+	size_t pos = 0, total = 0, max_tok = 0;
+	bool bounded;
 
+	/* an entry of len codes decodes to at most len * max_tok bytes: when that cannot break a
+	 * limit, its codes need not be summed (a real table: tokens of a few bytes, 1.2 M codes).
+	 * Only when the whole table cannot pass the 1 GiB limit, which needs the exact sum. */
+	for (unsigned t = 0; t < 256; t++)
+		max_tok = token_len[t] > max_tok ? token_len[t] : max_tok;
+	bounded = (uint64_t)raw->names_len * max_tok + raw->num_syms <= (uint64_t)1 << 30;
 	for (uint32_t i = 0; i < raw->num_syms; i++) {
 		size_t len, bytes = 0;
 		if (!entry_len(raw->names, raw->names_len, &pos, &len))
 			return vmc_fail(d, VMC_ERR_TRUNCATED, "kallsyms: kallsyms_names ends before symbol %u of %u", i,
 					raw->num_syms);
+		if (bounded && (uint64_t)len * max_tok <= KSYM_NAME_MAX) {
+			pos += len;
+			continue;
+		}
 		for (size_t k = 0; k < len; k++)
 			bytes += token_len[raw->names[pos + k]];
 		if ((total += bytes + 1) > (size_t)1 << 30)
@@ -57,9 +68,11 @@ static enum vmc_status check_names(const struct vmc_kallsyms_raw *raw, const uin
 	return VMC_OK;
 }
 
-/* Check raw and take its three buffers into out (they must be malloc'ed; freed on failure). */
-static enum vmc_status adopt(const struct vmc_kallsyms_raw *raw, uint8_t *names, uint8_t *ttab, int32_t *offs,
-			     enum vmc_ksyms_mode mode, struct vmc_kallsyms *out, struct vmc_diag *d)
+/* Check raw and keep names, ttab and offs (raw's tables, or copies of them) in out; own holds
+ * the malloc'ed ones among them, which out takes (freed on failure). */
+static enum vmc_status adopt(const struct vmc_kallsyms_raw *raw, const uint8_t *names, const uint8_t *ttab,
+			     const int32_t *offs, void *const own[3], enum vmc_ksyms_mode mode, struct vmc_kallsyms *out,
+			     struct vmc_diag *d)
 {
 	uint32_t token_len[256];
 	size_t end = 0;
@@ -80,9 +93,8 @@ static enum vmc_status adopt(const struct vmc_kallsyms_raw *raw, uint8_t *names,
 	if (!rc)
 		rc = check_names(raw, token_len, &end, d);
 	if (rc) {
-		free(names);
-		free(ttab);
-		free(offs);
+		for (int k = 0; k < 3; k++)
+			free(own[k]);
 		return rc;
 	}
 	out->n = raw->num_syms;
@@ -93,6 +105,7 @@ static enum vmc_status adopt(const struct vmc_kallsyms_raw *raw, uint8_t *names,
 	out->token_table_len = raw->token_table_len;
 	out->offsets = offs;
 	out->relative_base = raw->relative_base;
+	memcpy(out->owned, own, sizeof(out->owned));
 	memcpy(out->token_index, raw->token_index, sizeof(out->token_index));
 	for (unsigned t = 0; t < 256; t++) /* tokens are short: KSYM_NAME_MAX bounds any that is used */
 		out->token_len[t] = (uint16_t)(token_len[t] > 0xffff ? 0xffff : token_len[t]);
@@ -104,10 +117,11 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 {
 	uint8_t *names, *ttab;
 	int32_t *offs;
+	void *none[3] = { NULL, NULL, NULL };
 
 	memset(out, 0, sizeof(*out));
 	if (raw->num_syms == 0 || raw->num_syms > KSYM_MAX_SYMS) /* before sizing a copy by it */
-		return adopt(raw, NULL, NULL, NULL, mode, out, d);
+		return adopt(raw, NULL, NULL, NULL, none, mode, out, d);
 	names = malloc(raw->names_len ? raw->names_len : 1);
 	ttab = malloc(raw->token_table_len ? raw->token_table_len : 1);
 	offs = malloc((size_t)raw->num_syms * sizeof(*offs));
@@ -120,7 +134,7 @@ enum vmc_status vmc_kallsyms_decode(const struct vmc_kallsyms_raw *raw, enum vmc
 	memcpy(names, raw->names, raw->names_len);
 	memcpy(ttab, raw->token_table, raw->token_table_len);
 	memcpy(offs, raw->offsets, (size_t)raw->num_syms * sizeof(*offs));
-	return adopt(raw, names, ttab, offs, mode, out, d);
+	return adopt(raw, names, ttab, offs, (void *const[3]){ names, ttab, offs }, mode, out, d);
 }
 
 /* Does the entry expand to a type letter followed by exactly name (nlen bytes)? */
@@ -257,9 +271,8 @@ bool vmc_kallsyms_lookup(const struct vmc_kallsyms *ks, const char *name, uint64
 
 void vmc_kallsyms_free(struct vmc_kallsyms *ks)
 {
-	free(ks->names);
-	free(ks->token_table);
-	free(ks->offsets);
+	for (int k = 0; k < 3; k++)
+		free(ks->owned[k]);
 	memset(ks, 0, sizeof(*ks));
 }
 
@@ -308,6 +321,62 @@ static enum vmc_status read_names(struct vmc_lkmem *km, uint64_t va, uint32_t n,
 fail:
 	free(nb.b);
 	return rc;
+}
+
+/* Extend the view *p of the names at va so that it covers what read_names would have read to
+ * see need bytes (whole 64 KiB chunks): false when that is not one mapped run, or is more than
+ * read_names itself may take (it then reads and judges). */
+static bool cover(struct vmc_lkmem *km, uint64_t va, const uint8_t **p, size_t *win, size_t *have, size_t need)
+{
+	while (*have < need)
+		if ((*have += 65536) > (size_t)128 << 20)
+			return false;
+	if (*have <= *win)
+		return true;
+	while (*win < *have)
+		*win = *win ? *win * 2 : 65536;
+	return (*p = vmc_lkmem_map(km, va, *win)) != NULL;
+}
+
+/* kallsyms_names in place, in the dump's mapping: the n entries' extent, found as read_names
+ * finds it and in a window holding every chunk read_names would read, so the mapping is used
+ * only where read_names would have succeeded. NULL: read_names must copy it. */
+static const uint8_t *names_view(struct vmc_lkmem *km, uint64_t va, uint32_t n, size_t *len)
+{
+	const uint8_t *p = NULL;
+	size_t win = 0, have = 0, pos = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		size_t l;
+		if (!cover(km, va, &p, &win, &have, pos + 2))
+			return NULL;
+		l = p[pos];
+		pos += (l & 0x80) ? 2 + ((l & 0x7f) | ((size_t)p[pos + 1] << 7)) : 1 + l;
+		if (!cover(km, va, &p, &win, &have, pos))
+			return NULL;
+	}
+	*len = pos;
+	return p;
+}
+
+/* A table of len bytes at va: in place in the dump's mapping, else a copy in *copy. */
+static enum vmc_status table_at(struct vmc_lkmem *km, uint64_t va, size_t len, const void **p, void **copy,
+				struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	*copy = NULL;
+	if ((*p = vmc_lkmem_map(km, va, len)))
+		return VMC_OK;
+	if (!(*copy = malloc(len ? len : 1)))
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	if ((rc = vmc_lkmem_read(km, va, *copy, len, d))) {
+		free(*copy);
+		*copy = NULL;
+		return rc;
+	}
+	*p = *copy;
+	return VMC_OK;
 }
 
 static bool vi_symbol(const struct vmc_lkmem *km, const char *name, uint64_t *va)
@@ -377,15 +446,33 @@ static void check_against_vmcoreinfo(const struct vmc_lkmem *km, const struct vm
 		count_batch(km, ks, b, agree, disagree);
 }
 
+/* The three tables (kallsyms_token_table, _offsets, _names) in place or copied; own gets the copies. */
+static enum vmc_status load_tables(struct vmc_lkmem *km, const uint64_t va[3], struct vmc_kallsyms_raw *raw,
+				   void *own[3], struct vmc_diag *d)
+{
+	const void *ttab, *offs;
+	enum vmc_status rc;
+
+	if ((rc = table_at(km, va[0], raw->token_table_len, &ttab, &own[0], d)) ||
+	    (rc = table_at(km, va[1], (size_t)raw->num_syms * 4, &offs, &own[1], d)))
+		return rc;
+	raw->token_table = ttab;
+	raw->offsets = offs;
+	if ((raw->names = names_view(km, va[2], raw->num_syms, &raw->names_len)))
+		return VMC_OK;
+	if ((rc = read_names(km, va[2], raw->num_syms, (uint8_t **)&own[2], &raw->names_len, d)))
+		return rc;
+	raw->names = own[2];
+	return VMC_OK;
+}
+
 enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out, struct vmc_diag *d)
 {
 	uint64_t va_names, va_num, va_ttab, va_tidx, va_offs, va_base;
 	struct vmc_kallsyms_raw raw;
 	uint16_t tidx[256];
-	uint8_t *names = NULL, *ttab = NULL;
-	int32_t *offs = NULL;
+	void *own[3] = { NULL, NULL, NULL };
 	uint32_t num;
-	size_t names_len = 0, ttab_len = 0;
 	enum vmc_status rc;
 	unsigned agree[2], disagree[2];
 
@@ -403,46 +490,27 @@ enum vmc_status vmc_kallsyms_load(struct vmc_lkmem *km, struct vmc_kallsyms *out
 	if (num == 0 || num > KSYM_MAX_SYMS)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "kallsyms: kallsyms_num_syms at 0x%llx is %u", (unsigned long long)va_num, num);
 	for (unsigned t = 0; t < 256; t++)
-		if (tidx[t] + (size_t)64 > ttab_len)
-			ttab_len = tidx[t] + (size_t)64; /* tokens are short; the decoder checks the NUL */
-	rc = VMC_ERR_NOMEM;
-	if (!(ttab = malloc(ttab_len)) || !(offs = malloc((size_t)num * 4)))
-		goto nomem;
-	if ((rc = vmc_lkmem_read(km, va_ttab, ttab, ttab_len, d)) || (rc = vmc_lkmem_read(km, va_offs, offs, (size_t)num * 4, d)) ||
-	    (rc = read_names(km, va_names, num, &names, &names_len, d))) {
-		vmc_wrap(d, rc, "kallsyms");
-		goto out;
-	}
-	raw.names = names;
-	raw.names_len = names_len;
-	raw.token_table = ttab;
-	raw.token_table_len = ttab_len;
+		if (tidx[t] + (size_t)64 > raw.token_table_len)
+			raw.token_table_len = tidx[t] + (size_t)64; /* tokens are short; the decoder checks the NUL */
 	raw.token_index = tidx;
-	raw.offsets = offs;
 	raw.num_syms = num;
-	rc = adopt(&raw, names, ttab, offs, VMC_KSYMS_RELATIVE, out, d); /* out owns (or freed) them */
-	names = ttab = NULL;
-	offs = NULL;
-	if (rc)
-		goto out;
+	if ((rc = load_tables(km, (const uint64_t[3]){ va_ttab, va_offs, va_names }, &raw, own, d))) {
+		for (int k = 0; k < 3; k++)
+			free(own[k]);
+		return rc == VMC_ERR_NOMEM ? rc : vmc_wrap(d, rc, "kallsyms");
+	}
+	if ((rc = adopt(&raw, raw.names, raw.token_table, raw.offsets, own, VMC_KSYMS_RELATIVE, out, d)))
+		return rc; /* adopt freed own */
 	/* the build's address mode is not recorded: take the one that agrees with VMCOREINFO */
 	check_against_vmcoreinfo(km, out, agree, disagree);
 	for (int m = 0; m < 2; m++)
 		if (agree[m] >= 2 && disagree[m] == 0) {
 			out->mode = (enum vmc_ksyms_mode)m;
 			out->checked = agree[m];
-			goto out;
+			return VMC_OK;
 		}
 	vmc_kallsyms_free(out);
-	rc = vmc_fail(d, VMC_ERR_CORRUPT,
-		      "kallsyms: decoded addresses disagree with VMCOREINFO (relative: %u agree, %u differ; absolute-percpu: %u agree, %u differ)",
-		      agree[0], disagree[0], agree[1], disagree[1]);
-	goto out;
-nomem:
-	vmc_fail(d, rc, "out of memory");
-out:
-	free(names);
-	free(ttab);
-	free(offs);
-	return rc;
+	return vmc_fail(d, VMC_ERR_CORRUPT,
+			"kallsyms: decoded addresses disagree with VMCOREINFO (relative: %u agree, %u differ; absolute-percpu: %u agree, %u differ)",
+			agree[0], disagree[0], agree[1], disagree[1]);
 }

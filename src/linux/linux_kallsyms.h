@@ -29,11 +29,12 @@ struct vmc_kallsyms {
 	uint32_t n;
 	enum vmc_ksyms_mode mode;
 	unsigned checked;      /* VMCOREINFO SYMBOL() values the table agreed with */
-	uint8_t *names;        /* kallsyms_names, the n entries only */
+	const uint8_t *names;  /* kallsyms_names, the n entries only */
 	size_t names_len;
-	uint8_t *token_table;
+	const uint8_t *token_table;
 	size_t token_table_len;
-	int32_t *offsets;      /* n */
+	const int32_t *offsets; /* n */
+	void *owned[3];        /* the copies among them (the rest is the dump's mapping) */
 	uint64_t relative_base;
 	uint16_t token_index[256];
 	uint16_t token_len[256];

@@ -160,6 +160,11 @@ enum vmc_status vmc_lkmem_read(struct vmc_lkmem *km, uint64_t va, void *buf, siz
 	return vmc_vread(lkmem_translate, km, &km->pm, "kernel address", va, buf, len, d);
 }
 
+const void *vmc_lkmem_map(struct vmc_lkmem *km, uint64_t va, size_t len)
+{
+	return vmc_vmap(lkmem_translate, km, &km->pm, va, len);
+}
+
 enum vmc_status vmc_lkmem_read_u64(struct vmc_lkmem *km, uint64_t va, uint64_t *val, struct vmc_diag *d)
 {
 	return vmc_lkmem_read(km, va, val, 8, d);

@@ -36,6 +36,9 @@ enum vmc_status vmc_lkmem_v2p(struct vmc_lkmem *km, uint64_t va, uint64_t *pa, s
 /* Direct-map virtual -> physical without a page walk (page tables, mm->pgd). */
 enum vmc_status vmc_lkmem_dmap_pa(const struct vmc_lkmem *km, uint64_t va, uint64_t *pa, struct vmc_diag *d);
 enum vmc_status vmc_lkmem_read(struct vmc_lkmem *km, uint64_t va, void *buf, size_t len, struct vmc_diag *d);
+/* len bytes at va in place, in the dump's mapping (valid until the dump is closed), or NULL when
+ * they are not one mapped physical run (then vmc_lkmem_read). */
+const void *vmc_lkmem_map(struct vmc_lkmem *km, uint64_t va, size_t len);
 enum vmc_status vmc_lkmem_read_u64(struct vmc_lkmem *km, uint64_t va, uint64_t *val, struct vmc_diag *d);
 enum vmc_status vmc_lkmem_read_u32(struct vmc_lkmem *km, uint64_t va, uint32_t *val, struct vmc_diag *d);
 /* A NUL-terminated string of at most max-1 bytes; VMC_ERR_CORRUPT when it does not end. */

@@ -84,14 +84,43 @@ enum vmc_status vmc_physmem_read(struct vmc_physmem *pm, uint64_t addr, void *bu
 	return VMC_OK;
 }
 
+/* addr..addr+len are whole frames of the dump, all stored. */
+static bool whole_stored(const struct vmc_dump *dump, uint64_t addr, size_t len)
+{
+	uint64_t pfn = addr >> dump->page_shift, count = len >> dump->page_shift;
+
+	return !((addr | len) & (dump->page_size - 1)) && count && pfn + count >= pfn && pfn + count <= dump->max_pfn &&
+	       vmc_bitmap_next_clear_before(&dump->stored, pfn, pfn + count) >= pfn + count;
+}
+
+static void log_run(struct vmc_physmem *pm, uint64_t pfn, uint64_t count)
+{
+	struct vmc_dump *dump = pm->dump;
+
+	pm->reads += count;
+	for (uint64_t f = pfn; dump->read_log && f < pfn + count && f < dump->read_log->nbits; f++)
+		vmc_bitmap_set(dump->read_log, f);
+}
+
+const uint8_t *vmc_physmem_map_run(struct vmc_physmem *pm, uint64_t addr, size_t len)
+{
+	struct vmc_dump *dump = pm->dump;
+	uint64_t pfn = addr >> dump->page_shift, count = len >> dump->page_shift;
+	const uint8_t *p;
+
+	if (!dump->ops->map_run || !whole_stored(dump, addr, len) || !(p = dump->ops->map_run(dump, pfn, count)))
+		return NULL;
+	log_run(pm, pfn, count);
+	return p;
+}
+
 bool vmc_physmem_read_run(struct vmc_physmem *pm, uint64_t addr, void *buf, size_t len)
 {
 	struct vmc_dump *dump = pm->dump;
 	uint64_t pfn = addr >> dump->page_shift, count = len >> dump->page_shift;
 	struct vmc_diag tmp;
 
-	if (!dump->ops->read_run || (addr | len) & (dump->page_size - 1) || !count || pfn + count < pfn ||
-	    pfn + count > dump->max_pfn || vmc_bitmap_next_clear_before(&dump->stored, pfn, pfn + count) < pfn + count)
+	if (!dump->ops->read_run || !whole_stored(dump, addr, len))
 		return false;
 	vmc_diag_init(&tmp);
 	/* a fresh buffer only: prefaulting one already in use is a wasted walk of its page table
@@ -103,9 +132,7 @@ bool vmc_physmem_read_run(struct vmc_physmem *pm, uint64_t addr, void *buf, size
 	}
 	if (dump->ops->read_run(dump, pfn, count, buf, &tmp))
 		return false;
-	pm->reads += count;
-	for (uint64_t f = pfn; dump->read_log && f < pfn + count && f < dump->read_log->nbits; f++)
-		vmc_bitmap_set(dump->read_log, f);
+	log_run(pm, pfn, count);
 	return true;
 }
 

@@ -28,6 +28,9 @@ enum vmc_status vmc_physmem_read(struct vmc_physmem *pm, uint64_t addr, void *bu
 /* Whole frames addr..addr+len (page-aligned), all stored, with the reader's read_run straight
  * into buf: false (nothing reported) when any of that does not hold; then read them as above. */
 bool vmc_physmem_read_run(struct vmc_physmem *pm, uint64_t addr, void *buf, size_t len);
+/* The same frames in place, in the dump's mapping of its file (valid until the dump is closed),
+ * or NULL when the reader maps no such run (compressed, or not contiguous in the file). */
+const uint8_t *vmc_physmem_map_run(struct vmc_physmem *pm, uint64_t addr, size_t len);
 enum vmc_status vmc_physmem_read_u64(struct vmc_physmem *pm, uint64_t addr, uint64_t *val, struct vmc_diag *d);
 enum vmc_status vmc_physmem_read_u32(struct vmc_physmem *pm, uint64_t addr, uint32_t *val, struct vmc_diag *d);
 /* Copy len bytes at offset off of a stored frame without reading the whole frame when the

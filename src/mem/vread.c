@@ -53,3 +53,22 @@ enum vmc_status vmc_vread(vmc_translate_fn *translate, void *arg, struct vmc_phy
 	}
 	return VMC_OK;
 }
+
+const void *vmc_vmap(vmc_translate_fn *translate, void *arg, struct vmc_physmem *pm, uint64_t va, size_t len)
+{
+	uint64_t vpage = va & ~0xfffull, pa0 = 0, span = ((va & 0xfff) + len + 0xfff) & ~0xfffull;
+	const uint8_t *p;
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	if (!len || va + len < va || pm->dump->page_size != 4096 || translate(arg, vpage, &pa0, &tmp) || (pa0 & 0xfff))
+		return NULL;
+	for (uint64_t off = 4096; off < span; off += 4096) {
+		uint64_t pa = 0;
+		if (translate(arg, vpage + off, &pa, &tmp) || pa != pa0 + off)
+			return NULL;
+	}
+	if (!(p = vmc_physmem_map_run(pm, pa0, span)))
+		return NULL;
+	return p + (va & 0xfff);
+}

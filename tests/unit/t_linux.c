@@ -227,6 +227,40 @@ TEST(kallsyms_rejects_corrupt_tables)
 	CHECK(ks.offsets == NULL && ks.names == NULL);
 }
 
+/* check_names sums an entry's token lengths only when len x the longest token could pass
+ * KSYM_NAME_MAX: a long token must still be counted, short entries still pass. */
+TEST(kallsyms_long_tokens_are_still_counted)
+{
+	struct ktab k;
+	struct vmc_kallsyms ks;
+	struct vmc_kallsyms_raw raw;
+	int32_t offs[3] = { 0, 0, 0 };
+	uint8_t ids[40];
+	uint64_t a;
+
+	ktab_init(&k);
+	/* token 0x82 becomes 100 bytes of 'q' (its slot in the table now holds a long token) */
+	k.ti[0x82] = (uint16_t)k.ttlen;
+	memset(k.tt + k.ttlen, 'q', 100);
+	k.tt[k.ttlen + 100] = 0;
+	k.ttlen += 101;
+	ktab_add(&k, (const uint8_t[]){ 'T', 0x81 }, 2);           /* 2 x 100 <= 512: not summed */
+	ktab_add(&k, (const uint8_t[]){ 't', 0x82, 0x82, 0x82 }, 4); /* 301 bytes: summed, passes */
+	raw_of(&k, offs, 2, &raw);
+	vmc_diag_init(&d);
+	REQUIRE(vmc_kallsyms_decode(&raw, VMC_KSYMS_RELATIVE, &ks, &d) == VMC_OK);
+	CHECK(vmc_kallsyms_lookup(&ks, "foo", &a, NULL));
+	vmc_kallsyms_free(&ks);
+	ids[0] = 'T';
+	memset(ids + 1, 0x82, 6);                                /* 601 bytes: too long */
+	ktab_add(&k, ids, 7);
+	raw_of(&k, offs, 3, &raw);
+	vmc_diag_init(&d);
+	CHECK(vmc_kallsyms_decode(&raw, VMC_KSYMS_RELATIVE, &ks, &d) == VMC_ERR_CORRUPT);
+	CHECK(strstr(d.msg, "symbol 2 decodes to 601 bytes") != NULL);
+	harness_note("%s", d.msg);
+}
+
 /* ---- BTF ---- */
 
 struct bb {
@@ -396,6 +430,33 @@ TEST(btf_split_module_types_extend_the_base)
 	vmc_btf_free(base);
 	free(split_blob);
 	free(base_blob);
+}
+
+/* A view parses the caller's blob in place: the same answers as a copy, the blob is the
+ * caller's to free after the BTF, and a corrupt one is refused without freeing it. */
+TEST(btf_view_answers_as_a_copy_and_leaves_the_blob)
+{
+	size_t len;
+	uint8_t *blob = base_btf(&len);
+	struct vmc_btf *copy, *view;
+	struct vmc_lmember mc, mv;
+
+	vmc_diag_init(&d);
+	REQUIRE(vmc_btf_parse(blob, len, NULL, &copy, &d) == VMC_OK);
+	REQUIRE(vmc_btf_parse_view(blob, len, NULL, &view, &d) == VMC_OK);
+	CHECK(view->data == blob && copy->data != blob);
+	CHECK_EQ(view->ntypes, copy->ntypes);
+	CHECK_EQ(vmc_btf_find(view, "outer", VMC_BTF_STRUCT), vmc_btf_find(copy, "outer", VMC_BTF_STRUCT));
+	REQUIRE(vmc_btf_member(view, 5, "in.b", &mv, &d) == VMC_OK);
+	REQUIRE(vmc_btf_member(copy, 5, "in.b", &mc, &d) == VMC_OK);
+	CHECK(memcmp(&mv, &mc, sizeof(mv)) == 0);
+	vmc_btf_free(view);
+	vmc_btf_free(copy);
+	blob[24 + 7] = 0x1f; /* type 1's kind: unknown */
+	vmc_diag_init(&d);
+	CHECK(vmc_btf_parse_view(blob, len, NULL, &view, &d) == VMC_ERR_CORRUPT && view == NULL);
+	CHECK_EQ(blob[24 + 7], 0x1f); /* still the caller's */
+	free(blob);
 }
 
 TEST(btf_rejects_corrupt_blobs)
