@@ -1042,16 +1042,36 @@ struct xen_late {
 	pthread_mutex_t lock; /* c.xs and hv->name_frames, while the tap is fed from several threads */
 };
 
-/* The names and UUIDs applied, as the scan would have (after the search). */
-static void late_apply(struct xen_late *l)
+/* Warnings from `from` on moved before the others (the order the scan gives them). */
+static void warnings_first(struct vmc_guest *g, unsigned from)
+{
+	unsigned n = g->nwarnings - from;
+	char **tmp;
+
+	if (!n || !from || !(tmp = malloc(n * sizeof(*tmp))))
+		return;
+	memcpy(tmp, g->warnings + from, n * sizeof(*tmp));
+	memmove(g->warnings + n, g->warnings, from * sizeof(*tmp));
+	memcpy(g->warnings, tmp, n * sizeof(*tmp));
+	free(tmp);
+}
+
+/* The names and UUIDs applied, as the scan would have (after the search): each guest's
+ * xenstore warnings first, as the scan puts them, but for the guest being closed (streamed:
+ * its warnings so far are already shown, these follow them). */
+static void late_apply(struct xen_late *l, unsigned closing)
 {
 	struct xen_carve *c = &l->c;
 	struct vmc_hv *hv = c->x->hv;
 
 	vmc_xen_domains_find_handle(c->x, c->doms, c->ndoms, &c->xs, &c->lay);
 	report_handle(c->x, &c->lay);
-	for (unsigned i = 0; i < c->ndoms && i < hv->nguests; i++)
+	for (unsigned i = 0; i < c->ndoms && i < hv->nguests; i++) {
+		unsigned from = hv->guests[i].nwarnings;
 		name_domain(c, &c->doms[i], &hv->guests[i]);
+		if (i != closing)
+			warnings_first(&hv->guests[i], from);
+	}
 	l->done = true;
 }
 
@@ -1075,7 +1095,7 @@ static void late_resolve(struct vmc_hv *hv)
 		xs_search(&l->c, l->dom0, NULL, &frames, &unreadable);
 		xs_conclude(&l->c, frames, unreadable);
 	}
-	late_apply(l);
+	late_apply(l, ~0u);
 }
 
 /* A record found by the tap: the collector is shared by the writer's threads. */
@@ -1151,7 +1171,7 @@ static void late_close(void *arg)
 	free(l->seen);
 	l->want = l->seen = NULL;
 	l->tapped = false;
-	late_apply(l);
+	late_apply(l, (unsigned)(l->dom0 - l->c.doms));
 }
 
 /* The tap over dom0's stream: which frames the search wants. */

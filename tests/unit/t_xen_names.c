@@ -201,6 +201,9 @@ static void names_match(const struct vmc_hv *ref, const struct vmc_hv *late)
 		for (unsigned k = 0; k < b->nwarnings; k++)
 			if (strstr(b->warnings[k], "xenstore"))
 				CHECK(has_warning(&a->msgs, b->warnings[k]));
+		/* and in the scan's order, but for dom0 when its stream found them (they follow) */
+		for (unsigned k = 0; strcmp(a->id, "0") && k < a->nwarnings && k < b->nwarnings; k++)
+			CHECK_STR_EQ(a->warnings[k], b->warnings[k]);
 	}
 	CHECK_EQ(late->nname_frames, ref->nname_frames);
 	for (size_t k = 0; k < ref->nname_frames && k < late->nname_frames; k++)
