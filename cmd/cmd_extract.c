@@ -4,6 +4,19 @@
 
 #include "carve_cli.h"
 
+/* Whether a guest has this name (the names found first). */
+static bool named(struct vmc_carve *cv, unsigned n, const char *name)
+{
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	vmc_carve_names(cv, &d);
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(carve_cli_guest(cv, i).name, name))
+			return true;
+	return false;
+}
+
 int cmd_extract(int argc, char **argv)
 {
 	struct carve_cli c;
@@ -19,11 +32,27 @@ int cmd_extract(int argc, char **argv)
 	if (ex >= 0)
 		return ex;
 	cli_stale_temps_of(c.out);
+	/* a number is a domain id (as xl takes it): the guests' names are not needed to find it,
+	 * and dom0's are found as it is written (each of its frames read once) */
+	c.copts.names_late = c.domain[0] && strspn(c.domain, "0123456789") == strlen(c.domain);
 	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
 		return ex;
 	vmc_diag_init(&d);
 	vmc_carve_get_info(cv, &hv, &d);
-	for (unsigned i = 0; i < hv.nguests; i++) {
+	for (unsigned i = 0; c.copts.names_late && i < hv.nguests && !have; i++)
+		if (!strcmp(carve_cli_guest(cv, i).id, c.domain))
+			found = i, have = true;
+	if (c.copts.names_late && !have && named(cv, hv.nguests, c.domain)) {
+		/* no such id, but a guest has the number as its name: the carve needs to know that
+		 * to build its map, so it is carved again with the names */
+		vmc_carve_free(cv);
+		vmc_dump_close(host);
+		c.copts.names_late = false;
+		if ((ex = carve_cli_scan(path, &c, &host, &cv)))
+			return ex;
+		vmc_carve_get_info(cv, &hv, &d);
+	}
+	for (unsigned i = 0; i < hv.nguests && !c.copts.names_late; i++) {
 		struct vmc_guest_info g = carve_cli_guest(cv, i);
 		if (!strcmp(g.id, c.domain) || (g.name[0] && !strcmp(g.name, c.domain))) {
 			found = i; /* the last one that matches */

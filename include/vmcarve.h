@@ -173,6 +173,12 @@ struct vmc_carve_options {
 	const char *host_debuginfo; /* a folder with the host vmlinux and kvm*.ko with DWARF */
 	const char *only;           /* build the frame map of this guest (an id or a name) only (NULL = all) */
 	const char *hypervisor;     /* "xen" or "kvm": do not probe (NULL = probe) */
+	/* Xen: do not search dom0's memory for the guests' names and UUIDs (xenstore) in
+	 * vmc_carve() but later, in one of: vmc_carve_names(); vmc_guest_open_stream() of dom0,
+	 * as the caller reads dom0 (vmc_dump_close() ends the search: each frame is read once);
+	 * the open of any other guest. Until then guest info has no names (dom0's is "Domain-0")
+	 * and no UUIDs, and `only` takes ids only. */
+	bool names_late;
 };
 
 /* Find the hypervisor and every guest; host must stay open until vmc_carve_free(). A guest
@@ -181,6 +187,9 @@ VMC_API enum vmc_status vmc_carve(struct vmc_dump *host, const struct vmc_carve_
 				  struct vmc_diag *d);
 /* NULL is a no-op. */
 VMC_API void vmc_carve_free(struct vmc_carve *cv);
+/* With vmc_carve_options.names_late: find the guests' names and UUIDs now, if not yet done (a
+ * no-op otherwise). Not while a guest opened with vmc_guest_open_stream() is open. */
+VMC_API enum vmc_status vmc_carve_names(struct vmc_carve *cv, struct vmc_diag *d);
 
 struct vmc_carve_info {
 	size_t size;                 /* sizeof(struct vmc_carve_info), set by the caller */

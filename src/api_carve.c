@@ -20,7 +20,7 @@ enum vmc_status vmc_carve(struct vmc_dump *host, const struct vmc_carve_options 
 		return rc;
 	copts = (struct vmc_carve_opts){ .xen_syms = opts.xen_syms, .vmcs_layout = opts.vmcs_layout,
 					 .host_debuginfo = opts.host_debuginfo, .only = opts.only,
-					 .force = opts.hypervisor };
+					 .force = opts.hypervisor, .names_late = opts.names_late };
 	if (!(cv = calloc(1, sizeof(*cv))))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	cv->host = host;
@@ -38,6 +38,14 @@ void vmc_carve_free(struct vmc_carve *cv)
 		return;
 	vmc_hv_free(&cv->hv);
 	free(cv);
+}
+
+enum vmc_status vmc_carve_names(struct vmc_carve *cv, struct vmc_diag *d)
+{
+	(void)d;
+	if (cv->hv.late_ops)
+		cv->hv.late_ops->resolve(&cv->hv);
+	return VMC_OK;
 }
 
 enum vmc_status vmc_carve_get_info(struct vmc_carve *cv, struct vmc_carve_info *info, struct vmc_diag *d)
@@ -120,6 +128,7 @@ static enum vmc_status guest_open(struct vmc_carve *cv, unsigned index, bool str
 				  struct vmc_diag *d)
 {
 	struct vmc_guest_vmci *watch = NULL;
+	struct vmc_guest_tap tap = { 0 };
 	struct vmc_guest *g = NULL;
 	enum vmc_status rc;
 
@@ -128,15 +137,21 @@ static enum vmc_status guest_open(struct vmc_carve *cv, unsigned index, bool str
 		return rc;
 	if (g->status)
 		return vmc_fail(d, g->status, "%s", g->error);
+	/* work the carver left for later (names_late): done now, or as the caller reads */
+	if (cv->hv.late_ops)
+		cv->hv.late_ops->open(&cv->hv, index, stream, &tap);
 	rc = stream ? vmc_guest_prepare_stream(cv->host, g, &watch, d) : vmc_guest_prepare(cv->host, g, d);
-	if (rc)
-		return rc;
-	if ((rc = vmc_guest_dump_open(cv->host, g, ret, d))) {
+	if (!rc && (rc = vmc_guest_dump_open(cv->host, g, ret, d)))
 		vmc_guest_vmci_free(watch);
+	if (rc) {
+		if (tap.seen)
+			tap.close(tap.arg); /* nothing was read: the tap does the whole work */
 		return rc;
 	}
 	if (watch)
 		vmc_guest_dump_watch(*ret, watch);
+	if (tap.seen)
+		vmc_guest_dump_tap(*ret, &tap);
 	return VMC_OK;
 }
 

@@ -12,6 +12,7 @@ struct vmc_carve_opts {
 	const char *host_debuginfo; /* --host-debuginfo DIR: host vmlinux and kvm*.ko with DWARF */
 	const char *only;           /* build the map of this guest id only (NULL = all) */
 	const char *force;          /* --hypervisor xen|kvm: skip probing */
+	bool names_late;            /* Xen: xenstore searched as dom0 is written, or when asked (vmc_hv_late_ops) */
 };
 
 struct vmc_carver_ops {

@@ -37,6 +37,8 @@ void vmc_hv_free(struct vmc_hv *hv)
 		free(g->notes);
 		vmc_msgs_release(&g->msgs);
 	}
+	if (hv->late_ops)
+		hv->late_ops->free(hv->late);
 	free(hv->guests);
 	free(hv->frame_runs);
 	free(hv->name_frames);

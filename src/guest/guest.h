@@ -87,6 +87,26 @@ struct vmc_hv_frun {
 	uint32_t cls; /* enum vmc_hv_frame */
 };
 
+/* A carver's look at the host frames a writer reads through a carved guest (vmc_guest_dump_tap):
+ * seen gets host frames mfn .. mfn + count - 1 as the host dump holds them, just read (from
+ * several threads at once); close runs once when the guest dump closes, the carver's state
+ * still live (it looks at what was not seen). seen NULL: no tap. */
+struct vmc_guest_tap {
+	void (*seen)(void *arg, uint64_t mfn, uint64_t count, const uint8_t *data);
+	void (*close)(void *arg);
+	void *arg;
+};
+
+struct vmc_hv;
+/* Work a carver leaves for later (vmc_carve_opts.names_late): done at the latest by resolve. */
+struct vmc_hv_late_ops {
+	/* guest index is about to be opened (stream: every frame read once by a writer): may set a
+	 * tap that does the work as that guest is read, else does what that guest needs now */
+	void (*open)(struct vmc_hv *hv, unsigned index, bool stream, struct vmc_guest_tap *tap);
+	void (*resolve)(struct vmc_hv *hv); /* now, unless done */
+	void (*free)(void *late);
+};
+
 struct vmc_hv {
 	char kind[16];     /* "xen", "kvm" */
 	char version[64];  /* "4.17.7", "Linux 6.1.0-56-amd64" */
@@ -103,6 +123,9 @@ struct vmc_hv {
 	 * the guests keeps these too, so the filtered dump names them as the unfiltered one does */
 	uint64_t *name_frames;
 	size_t nname_frames;
+	/* the carver's state for work left for later, and its hooks (NULL: none) */
+	void *late;
+	const struct vmc_hv_late_ops *late_ops;
 	union { /* warnings and report, as in vmc_guest */
 		struct vmc_msgs msgs;
 		struct {

@@ -15,6 +15,7 @@ struct gdump {
 	struct vmc_dump *host;
 	struct vmc_guest *g;
 	struct vmc_guest_vmci *watch; /* VMCOREINFO candidates still to count, or NULL */
+	struct vmc_guest_tap tap;     /* the carver's look at the host frames read */
 };
 
 /* ---- notes ------------------------------------------------------------------------------ */
@@ -120,15 +121,19 @@ static enum vmc_status build_notes(struct vmc_dump *dump, const struct vmc_guest
 
 /* ---- reader ops over the map -------------------------------------------------------------- */
 
-static enum vmc_status read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch, struct vmc_diag *d)
+/* *host_mfn: the host frame whose bytes buf holds as the host dump has them (~0 when none) */
+static enum vmc_status read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch, uint64_t *host_mfn,
+				 struct vmc_diag *d)
 {
 	struct gdump *gd = dump->priv;
 	struct vmc_gmap_ext e;
 
+	*host_mfn = ~0ull;
 	if (!vmc_gmap_lookup(&gd->g->map, pfn, &e))
 		return vmc_fail(d, VMC_ERR_MISSING, "%s: frame 0x%llx is not mapped", dump->name, (unsigned long long)pfn);
 	switch (e.kind) {
 	case VMC_GMAP_HOST:
+		*host_mfn = e.src;
 		return gd->host->ops->read_page(gd->host, e.src, buf, scratch, d);
 	case VMC_GMAP_XFORM: {
 		const struct vmc_gmap *m = &gd->g->map;
@@ -155,10 +160,13 @@ static enum vmc_status read_page(struct vmc_dump *dump, uint64_t pfn, void *buf,
 static enum vmc_status g_read_page(struct vmc_dump *dump, uint64_t pfn, void *buf, void *scratch, struct vmc_diag *d)
 {
 	struct gdump *gd = dump->priv;
-	enum vmc_status rc = read_page(dump, pfn, buf, scratch, d);
+	uint64_t mfn;
+	enum vmc_status rc = read_page(dump, pfn, buf, scratch, &mfn, d);
 
 	if (rc == VMC_OK && gd->watch)
 		vmc_guest_vmci_seen(gd->watch, pfn, 1, buf, dump->page_size, dump->page_shift);
+	if (rc == VMC_OK && gd->tap.seen && mfn != ~0ull)
+		gd->tap.seen(gd->tap.arg, mfn, 1, buf);
 	return rc;
 }
 
@@ -174,22 +182,54 @@ static const struct vmc_gmap_ext *host_extent(struct gdump *gd, uint64_t pfn, ui
 	return &m->ext[i];
 }
 
-static enum vmc_status g_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf, struct vmc_diag *d)
+/* One host-backed piece of a run, as the host dump reads it. */
+static enum vmc_status read_host_piece(struct gdump *gd, struct vmc_dump *dump, const struct vmc_gmap_ext *e,
+				       uint64_t pfn, uint64_t n, uint8_t *buf, struct vmc_diag *d)
 {
-	struct gdump *gd = dump->priv;
-	const struct vmc_gmap_ext *e = host_extent(gd, pfn, count);
+	enum vmc_status rc = gd->host->ops->read_run(gd->host, e->src + (pfn - e->pfn), n, buf, d);
 
-	enum vmc_status rc;
-
-	if (!e || !gd->host->ops->read_run)
-		return VMC_ERR_UNSUPPORTED;
-	rc = gd->host->ops->read_run(gd->host, e->src + (pfn - e->pfn), count, buf, d);
 	if (rc == VMC_OK && gd->watch)
-		vmc_guest_vmci_seen(gd->watch, pfn, count, buf, dump->page_size, dump->page_shift);
+		vmc_guest_vmci_seen(gd->watch, pfn, n, buf, dump->page_size, dump->page_shift);
+	if (rc == VMC_OK && gd->tap.seen)
+		gd->tap.seen(gd->tap.arg, e->src + (pfn - e->pfn), n, buf);
 	return rc;
 }
 
-/* a mapped run is not counted (its pages may never be touched): the watch's finish reads them */
+/* A run across several extents (a guest's memory is mostly many host runs: a writer's batch
+ * crosses their ends) is read piece by piece: host runs as host runs, other frames one by one,
+ * rather than the whole batch frame by frame. */
+static enum vmc_status g_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf, struct vmc_diag *d)
+{
+	struct gdump *gd = dump->priv;
+	const struct vmc_gmap *m = &gd->g->map;
+	uint8_t *out = buf, *scratch = NULL;
+	enum vmc_status rc = VMC_OK;
+
+	if (!gd->host->ops->read_run)
+		return VMC_ERR_UNSUPPORTED;
+	for (size_t i = vmc_gmap_seek(m, pfn); count && !rc;) {
+		const struct vmc_gmap_ext *e = i < m->n ? &m->ext[i] : NULL;
+		uint64_t n = 1;
+		if (e && e->pfn <= pfn && pfn < e->pfn + e->count && e->kind == VMC_GMAP_HOST) {
+			n = e->pfn + e->count - pfn < count ? e->pfn + e->count - pfn : count;
+			rc = read_host_piece(gd, dump, e, pfn, n, out, d);
+		} else if (scratch || (scratch = malloc(dump->scratch_size ? dump->scratch_size : 1))) {
+			rc = g_read_page(dump, pfn, out, scratch, d);
+		} else {
+			rc = vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+		}
+		pfn += n;
+		count -= n;
+		out += n << dump->page_shift;
+		while (i < m->n && m->ext[i].pfn + m->ext[i].count <= pfn)
+			i++;
+	}
+	free(scratch);
+	return rc;
+}
+
+/* a mapped run is not counted (its pages may never be touched): the watch's finish and the
+ * tap's close read them */
 static const uint8_t *g_map_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count)
 {
 	struct gdump *gd = dump->priv;
@@ -210,7 +250,19 @@ static void g_close(struct vmc_dump *dump)
 		vmc_guest_vmci_finish(w, dump, gd->g);
 		vmc_guest_vmci_free(w);
 	}
+	if (gd->tap.seen) {
+		struct vmc_guest_tap t = gd->tap;
+		gd->tap.seen = NULL;
+		t.close(t.arg);
+	}
 	free(gd);
+}
+
+void vmc_guest_dump_tap(struct vmc_dump *dump, const struct vmc_guest_tap *tap)
+{
+	struct gdump *gd = dump->priv;
+
+	gd->tap = *tap;
 }
 
 void vmc_guest_dump_watch(struct vmc_dump *dump, struct vmc_guest_vmci *w)

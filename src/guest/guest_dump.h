@@ -44,6 +44,9 @@ enum vmc_status vmc_guest_dump_open(struct vmc_dump *host, struct vmc_guest *g, 
 /* gd (from vmc_guest_dump_open) counts the frames it reads into w, which it owns from now on;
  * vmc_dump_close(gd) finishes the count (vmc_guest_vmci_finish) before it closes. */
 void vmc_guest_dump_watch(struct vmc_dump *gd, struct vmc_guest_vmci *w);
+/* gd shows the host frames it reads to tap (vmc_guest_tap: the carver's fused work, e.g. Xen's
+ * xenstore search over dom0), and calls tap->close when it closes. */
+void vmc_guest_dump_tap(struct vmc_dump *gd, const struct vmc_guest_tap *tap);
 
 /* Note builders (exposed for tests): size in bytes of the note; writes it when out != NULL. */
 size_t vmc_note_prstatus_x86_64(const struct vmc_vcpu *v, uint8_t *out);

@@ -5,6 +5,7 @@
  * host's highest frame when the guest published ~0), and the guest kernel's utsname. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "array.h"
@@ -616,7 +617,17 @@ static enum vmc_status carve_hvm(struct xen_carve *c, const struct xen_domain *d
 	return VMC_OK;
 }
 
-static void report_layout(struct xen_host *x, const struct xen_layout *lay)
+static void report_handle(struct xen_host *x, const struct xen_layout *lay)
+{
+	if (lay->off_handle)
+		vmc_hv_report(x->hv, "OFFSET(domain.handle)=%llu (%s)", (unsigned long long)lay->off_handle,
+			      lay->handle_source);
+	else
+		vmc_hv_report(x->hv, "OFFSET(domain.handle)=unknown (%u offsets fit)", lay->handle_candidates);
+}
+
+/* with_handle false: the handle is found later (names_late), and reported then */
+static void report_layout(struct xen_host *x, const struct xen_layout *lay, bool with_handle)
 {
 	vmc_hv_report(x->hv, "struct_domain.source=%s", lay->source ? lay->source : "none");
 	vmc_hv_report(x->hv, "OFFSET(domain.domain_id)=%llu", (unsigned long long)x->off_d_domain_id);
@@ -629,11 +640,8 @@ static void report_layout(struct xen_host *x, const struct xen_layout *lay)
 			      (unsigned long long)lay->off_tot_pages);
 	else
 		vmc_hv_report(x->hv, "OFFSET(domain.tot_pages)=unknown");
-	if (lay->off_handle)
-		vmc_hv_report(x->hv, "OFFSET(domain.handle)=%llu (%s)", (unsigned long long)lay->off_handle,
-			      lay->handle_source);
-	else
-		vmc_hv_report(x->hv, "OFFSET(domain.handle)=unknown (%u offsets fit)", lay->handle_candidates);
+	if (with_handle)
+		report_handle(x, lay);
 	vmc_hv_report(x->hv, "OFFSET(vcpu.vcpu_id)=0");
 	vmc_hv_report(x->hv, "OFFSET(vcpu.domain)=%llu", (unsigned long long)lay->off_vcpu_domain);
 	if (lay->off_user_regs)
@@ -775,18 +783,13 @@ static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts
 
 #define XS_RUN_FRAMES 64 /* 256 KiB per read: stays in cache */
 
-/* One of dom0's frames searched for xenstore records; a frame holding one for a domain Xen
- * has is recorded in hv->name_frames (ascending: frames are searched in mfn order), for the
- * host filter to keep with the guests. */
-static void xs_scan_frame(struct xen_carve *c, uint64_t mfn, const uint8_t *pg)
+/* A frame of dom0's holding a xenstore record for a domain Xen has, recorded in
+ * hv->name_frames for the host filter to keep with the guests. */
+static void xs_record_frame(struct xen_carve *c, uint64_t mfn)
 {
 	struct vmc_hv *hv = c->x->hv;
 	struct vmc_diag tmp;
 
-	c->xs.hit = false;
-	vmc_xen_xs_scan_buf(pg, 4096, vmc_xen_xs_add, &c->xs);
-	if (!c->xs.hit)
-		return;
 	vmc_diag_init(&tmp);
 	if (hv->nname_frames == c->name_cap && vmc_grow(&hv->name_frames, &c->name_cap, hv->nname_frames + 1, 16, &tmp)) {
 		if (!c->name_nomem)
@@ -798,17 +801,24 @@ static void xs_scan_frame(struct xen_carve *c, uint64_t mfn, const uint8_t *pg)
 	hv->name_frames[hv->nname_frames++] = mfn;
 }
 
-/* xenstore as dom0's xenstored holds it: every frame dom0 owns is searched for TDB records
- * of /local/domain/<id>/name and /vm (a record that straddles two frames is not seen: the
- * heap is contiguous only in xenstored's virtual memory). Best effort: never fails the scan. */
-static void read_xenstore(struct xen_carve *c)
+/* One of dom0's frames searched for xenstore records (frames are searched in mfn order, so
+ * hv->name_frames stays ascending). */
+static void xs_scan_frame(struct xen_carve *c, uint64_t mfn, const uint8_t *pg)
+{
+	c->xs.hit = false;
+	vmc_xen_xs_scan_buf(pg, 4096, vmc_xen_xs_add, &c->xs);
+	if (c->xs.hit)
+		xs_record_frame(c, mfn);
+}
+
+/* The collector over the domains Xen has; dom0, or NULL when there is none to search. */
+static const struct xen_domain *xs_begin(struct xen_carve *c)
 {
 	struct xen_host *x = c->x;
 	const struct xen_domain *dom0 = NULL;
-	uint64_t frames = 0, unreadable = 0;
 
 	if (!(c->xs.doms = calloc(c->ndoms ? c->ndoms : 1, sizeof(*c->xs.doms))))
-		return;
+		return NULL;
 	c->xs.ndoms = c->ndoms;
 	for (unsigned i = 0; i < c->ndoms; i++) {
 		c->xs.doms[i].domid = c->doms[i].domid;
@@ -817,11 +827,25 @@ static void read_xenstore(struct xen_carve *c)
 	}
 	if (!dom0 || x->dump->page_size != 4096) {
 		vmc_hv_report(x->hv, "xenstore=not searched (%s)", dom0 ? "page size" : "no dom0");
-		return;
+		return NULL;
 	}
-	/* one pread per run of dom0's frames, not per frame (a syscall each is dear here); each
-	 * frame is still searched on its own */
+	return dom0;
+}
+
+static bool word_bit(const uint64_t *w, uint64_t i)
+{
+	return w && (w[i >> 6] >> (i & 63) & 1);
+}
+
+/* Every frame dom0 owns and the dump holds, but those in skip (a bit per mfn; NULL: none), is
+ * searched: one pread per run of them, not per frame (a syscall each is dear here); each frame
+ * is still searched on its own. Counts into *frames and *unreadable. */
+static void xs_search(struct xen_carve *c, const struct xen_domain *dom0, const uint64_t *skip, uint64_t *frames,
+		      uint64_t *unreadable)
+{
+	struct xen_host *x = c->x;
 	uint8_t *run = malloc((size_t)XS_RUN_FRAMES * 4096);
+
 	for (uint64_t mfn = 0; mfn < x->nowner;) {
 		uint64_t n = 0, run_end;
 		const struct xen_frun *r = vmc_xen_frames_run(x, mfn, &run_end);
@@ -829,7 +853,7 @@ static void read_xenstore(struct xen_carve *c)
 			mfn = run_end;
 			continue;
 		}
-		while (mfn + n < run_end && n < XS_RUN_FRAMES && vmc_physmem_has(&x->pm, mfn + n))
+		while (mfn + n < run_end && n < XS_RUN_FRAMES && !word_bit(skip, mfn + n) && vmc_physmem_has(&x->pm, mfn + n))
 			n++;
 		if (!n) {
 			mfn++;
@@ -838,7 +862,7 @@ static void read_xenstore(struct xen_carve *c)
 		if (run && n > 1 && vmc_physmem_read_run(&x->pm, mfn << 12, run, (size_t)n * 4096)) {
 			for (uint64_t k = 0; k < n; k++)
 				xs_scan_frame(c, mfn + k, run + k * 4096);
-			frames += n;
+			*frames += n;
 			mfn += n;
 			continue;
 		}
@@ -847,14 +871,20 @@ static void read_xenstore(struct xen_carve *c)
 			struct vmc_diag tmp;
 			vmc_diag_init(&tmp);
 			if (!(pg = vmc_physmem_frame(&x->pm, mfn, &tmp))) {
-				unreadable++;
+				++*unreadable;
 				continue;
 			}
-			frames++;
+			++*frames;
 			xs_scan_frame(c, mfn, pg);
 		}
 	}
 	free(run);
+}
+
+static void xs_conclude(struct xen_carve *c, uint64_t frames, uint64_t unreadable)
+{
+	struct xen_host *x = c->x;
+
 	vmc_hv_report(x->hv, "xenstore=%llu records of /local/domain/<id>/{name,vm} in %llu dom0 frames (%llu unreadable)",
 		      (unsigned long long)c->xs.records, (unsigned long long)frames, (unsigned long long)unreadable);
 	if (c->xs.unknown_id)
@@ -866,6 +896,20 @@ static void read_xenstore(struct xen_carve *c)
 	if (c->xs.bad_vm)
 		vmc_hv_warn(x->hv, "xenstore: %llu vm paths refused (%s)", (unsigned long long)c->xs.bad_vm,
 			    c->xs.first_bad_vm);
+}
+
+/* xenstore as dom0's xenstored holds it: every frame dom0 owns is searched for TDB records
+ * of /local/domain/<id>/name and /vm (a record that straddles two frames is not seen: the
+ * heap is contiguous only in xenstored's virtual memory). Best effort: never fails the scan. */
+static void read_xenstore(struct xen_carve *c)
+{
+	const struct xen_domain *dom0 = xs_begin(c);
+	uint64_t frames = 0, unreadable = 0;
+
+	if (!dom0)
+		return;
+	xs_search(c, dom0, NULL, &frames, &unreadable);
+	xs_conclude(c, frames, unreadable);
 }
 
 /* The domain's name from xenstore (dom0 keeps "Domain-0" without one) and its handle. */
@@ -926,7 +970,8 @@ static enum vmc_status carve_domain(struct xen_carve *c, struct xen_domain *dom,
 	snprintf(g->id, sizeof(g->id), "%u", dom->domid);
 	if (dom->domid == 0)
 		snprintf(g->name, sizeof(g->name), "Domain-0");
-	name_domain(c, dom, g);
+	if (!o->names_late)
+		name_domain(c, dom, g);
 	g->space = VMC_SPACE_MACHINE;
 	g->pages_expected = dom->has_tot_pages ? dom->tot_pages : dom->owned;
 	report_domain(g, dom);
@@ -981,6 +1026,220 @@ static enum vmc_status owners(struct xen_carve *c, struct vmc_diag *d)
 	return rc;
 }
 
+/* ---- names_late: xenstore searched after the scan ---------------------------------------
+ * The search reads every frame dom0 owns; with names_late it is left out of the scan and made
+ * as a writer reads dom0 (a tap on dom0's stream: each frame searched as it goes by, the rest
+ * read at the close), or all at once when something else needs the names first. */
+
+/* What the scan leaves in hv->late: its whole state (the frame table, Xen's memory). */
+struct xen_late {
+	struct xen_carve c;
+	const struct xen_domain *dom0;
+	bool begun, done, tapped;
+	uint64_t *want;       /* dom0's stored frames (a bit per mfn < nowner) */
+	uint64_t *seen;       /* of those, the ones searched as the writer read them (atomic words) */
+	uint64_t frames;      /* frames searched by the tap (atomic) */
+	pthread_mutex_t lock; /* c.xs and hv->name_frames, while the tap is fed from several threads */
+};
+
+/* Warnings from `from` on moved before the others (the order the scan gives them). */
+static void warnings_first(struct vmc_guest *g, unsigned from)
+{
+	unsigned n = g->nwarnings - from;
+	char **tmp;
+
+	if (!n || !from || !(tmp = malloc(n * sizeof(*tmp))))
+		return;
+	memcpy(tmp, g->warnings + from, n * sizeof(*tmp));
+	memmove(g->warnings + n, g->warnings, from * sizeof(*tmp));
+	memcpy(g->warnings, tmp, n * sizeof(*tmp));
+	free(tmp);
+}
+
+/* The names and UUIDs applied, as the scan would have (after the search): each guest's
+ * xenstore warnings first, as the scan puts them, but for the guest being closed (streamed:
+ * its warnings so far are already shown, these follow them). */
+static void late_apply(struct xen_late *l, unsigned closing)
+{
+	struct xen_carve *c = &l->c;
+	struct vmc_hv *hv = c->x->hv;
+
+	vmc_xen_domains_find_handle(c->x, c->doms, c->ndoms, &c->xs, &c->lay);
+	report_handle(c->x, &c->lay);
+	for (unsigned i = 0; i < c->ndoms && i < hv->nguests; i++) {
+		unsigned from = hv->guests[i].nwarnings;
+		name_domain(c, &c->doms[i], &hv->guests[i]);
+		if (i != closing)
+			warnings_first(&hv->guests[i], from);
+	}
+	l->done = true;
+}
+
+static const struct xen_domain *late_begin(struct xen_late *l)
+{
+	if (!l->begun) {
+		l->begun = true;
+		l->dom0 = xs_begin(&l->c);
+	}
+	return l->dom0;
+}
+
+static void late_resolve(struct vmc_hv *hv)
+{
+	struct xen_late *l = hv->late;
+	uint64_t frames = 0, unreadable = 0;
+
+	if (l->done || l->tapped)
+		return;
+	if (late_begin(l)) {
+		xs_search(&l->c, l->dom0, NULL, &frames, &unreadable);
+		xs_conclude(&l->c, frames, unreadable);
+	}
+	late_apply(l, ~0u);
+}
+
+/* A record found by the tap: the collector is shared by the writer's threads. */
+struct late_hit {
+	struct xen_late *l;
+	bool hit;
+};
+
+static void late_add(void *arg, const struct xen_xs_rec *r)
+{
+	struct late_hit *h = arg;
+
+	pthread_mutex_lock(&h->l->lock);
+	h->l->c.xs.hit = false;
+	vmc_xen_xs_add(&h->l->c.xs, r);
+	h->hit |= h->l->c.xs.hit;
+	pthread_mutex_unlock(&h->l->lock);
+}
+
+/* Host frames the writer just read: dom0's not searched yet are searched now (one atomic
+ * fetch_or per 64 frames). */
+static void late_seen(void *arg, uint64_t mfn, uint64_t count, const uint8_t *data)
+{
+	struct xen_late *l = arg;
+	uint64_t nowner = l->c.x->nowner, searched = 0;
+
+	for (uint64_t k = 0; k < count && mfn + k < nowner;) {
+		uint64_t f = mfn + k, lo = f & 63, n = 64 - lo, mask, fresh;
+		if (n > count - k)
+			n = count - k;
+		if (n > nowner - f)
+			n = nowner - f;
+		mask = (n == 64 ? ~0ull : (1ull << n) - 1) << lo & l->want[f >> 6];
+		fresh = mask ? mask & ~__atomic_fetch_or(&l->seen[f >> 6], mask, __ATOMIC_RELAXED) : 0;
+		for (uint64_t j = 0; fresh && j < n; j++) {
+			struct late_hit h = { .l = l };
+			if (!(fresh >> (lo + j) & 1))
+				continue;
+			searched++;
+			vmc_xen_xs_scan_buf(data + ((k + j) << 12), 4096, late_add, &h);
+			if (h.hit) {
+				pthread_mutex_lock(&l->lock);
+				xs_record_frame(&l->c, f + j);
+				pthread_mutex_unlock(&l->lock);
+			}
+		}
+		k += n;
+	}
+	if (searched)
+		__atomic_fetch_add(&l->frames, searched, __ATOMIC_RELAXED);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* dom0's stream closes: the frames it did not read are searched, then the names applied. */
+static void late_close(void *arg)
+{
+	struct xen_late *l = arg;
+	struct vmc_hv *hv = l->c.x->hv;
+	uint64_t frames = l->frames, unreadable = 0;
+
+	xs_search(&l->c, l->dom0, l->seen, &frames, &unreadable);
+	if (hv->nname_frames) /* found in the writer's order: ascending as the scan's */
+		qsort(hv->name_frames, hv->nname_frames, sizeof(*hv->name_frames), cmp_u64);
+	xs_conclude(&l->c, frames, unreadable);
+	vmc_hv_report(hv, "xenstore.fused=%llu of those frames searched as dom0 was written, %llu read for the search",
+		      (unsigned long long)l->frames, (unsigned long long)(frames - l->frames));
+	free(l->want);
+	free(l->seen);
+	l->want = l->seen = NULL;
+	l->tapped = false;
+	late_apply(l, (unsigned)(l->dom0 - l->c.doms));
+}
+
+/* The tap over dom0's stream: which frames the search wants. */
+static bool late_tap_init(struct xen_late *l)
+{
+	struct xen_host *x = l->c.x;
+	size_t words = x->nowner / 64 + 1;
+
+	if (!late_begin(l) || !(l->want = calloc(words, 8)) || !(l->seen = calloc(words, 8))) {
+		free(l->want);
+		l->want = NULL;
+		return false;
+	}
+	for (uint64_t mfn = 0; mfn < x->nowner;) {
+		uint64_t run_end;
+		const struct xen_frun *r = vmc_xen_frames_run(x, mfn, &run_end);
+		for (; mfn < run_end; mfn++)
+			if (r->owner == l->dom0->pickled && vmc_physmem_has(&x->pm, mfn))
+				l->want[mfn >> 6] |= 1ull << (mfn & 63);
+	}
+	return true;
+}
+
+static void late_open(struct vmc_hv *hv, unsigned index, bool stream, struct vmc_guest_tap *tap)
+{
+	struct xen_late *l = hv->late;
+
+	if (l->done || l->tapped)
+		return;
+	if (stream && index < l->c.ndoms && l->c.doms[index].domid == 0 && late_tap_init(l)) {
+		*tap = (struct vmc_guest_tap){ .seen = late_seen, .close = late_close, .arg = l };
+		l->tapped = true;
+		return;
+	}
+	late_resolve(hv);
+}
+
+static void late_free(void *arg)
+{
+	struct xen_late *l = arg;
+
+	if (!l)
+		return;
+	xen_carve_release(&l->c);
+	free(l->want);
+	free(l->seen);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+static const struct vmc_hv_late_ops late_ops = { .open = late_open, .resolve = late_resolve, .free = late_free };
+
+/* The scan's state handed to hv for the search to come. */
+static enum vmc_status late_keep(struct xen_carve *c, struct vmc_hv *hv, struct vmc_diag *d)
+{
+	struct xen_late *l = calloc(1, sizeof(*l));
+
+	if (!l || pthread_mutex_init(&l->lock, NULL)) {
+		free(l);
+		xen_carve_release(c);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
+	}
+	l->c = *c;
+	hv->late = l;
+	hv->late_ops = &late_ops;
+	return VMC_OK;
+}
+
 static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *o, struct vmc_hv *hv,
 			    struct vmc_diag *d)
 {
@@ -996,14 +1255,18 @@ static enum vmc_status scan(struct vmc_dump *host, const struct vmc_carve_opts *
 		xen_carve_release(&c);
 		return rc;
 	}
-	read_xenstore(&c);
-	vmc_xen_domains_find_handle(c.x, c.doms, c.ndoms, &c.xs, &c.lay);
-	report_layout(c.x, &c.lay);
+	if (!o->names_late) {
+		read_xenstore(&c);
+		vmc_xen_domains_find_handle(c.x, c.doms, c.ndoms, &c.xs, &c.lay);
+	}
+	report_layout(c.x, &c.lay, !o->names_late);
 	vmc_xen_vcpus_locate(c.x, c.doms, c.ndoms);
 	for (unsigned i = 0; i < c.ndoms && !rc; i++)
 		rc = carve_domain(&c, &c.doms[i], o, d);
 	if (!rc)
 		rc = owners(&c, d);
+	if (!rc && o->names_late)
+		return late_keep(&c, hv, d);
 	xen_carve_release(&c);
 	return rc;
 }

@@ -158,3 +158,141 @@ TEST(xen_name_frames_hostile)
 {
 	names_kept("hostile");
 }
+
+/* ---- names_late: the xenstore search made as dom0 is written ---- */
+
+#define CHECK_STR_EQ(a, b) CHECK(!strcmp((a), (b)))
+
+static unsigned guest_index(const struct vmc_hv *hv, const char *id)
+{
+	for (unsigned i = 0; i < hv->nguests; i++)
+		if (!strcmp(hv->guests[i].id, id))
+			return i;
+	return hv->nguests;
+}
+
+/* The number after key in report ("key=N ..."), or ~0 when absent. */
+static uint64_t report_num(const char *report, const char *key)
+{
+	const char *p = report ? strstr(report, key) : NULL;
+	return p ? strtoull(p + strlen(key), NULL, 10) : ~0ull;
+}
+
+static bool has_warning(const struct vmc_msgs *m, const char *w)
+{
+	for (unsigned i = 0; i < m->nwarnings; i++)
+		if (!strcmp(m->warnings[i], w))
+			return true;
+	return false;
+}
+
+/* Every guest's name, handle and xenstore warnings, the name frames and the hypervisor's
+ * warnings: as the up-front search has them. */
+static void names_match(const struct vmc_hv *ref, const struct vmc_hv *late)
+{
+	REQUIRE(ref->nguests == late->nguests);
+	for (unsigned i = 0; i < ref->nguests; i++) {
+		const struct vmc_guest *a = &ref->guests[i], *b = &late->guests[i];
+		CHECK_STR_EQ(a->name, b->name);
+		CHECK_STR_EQ(a->uuid, b->uuid);
+		/* (opening a guest adds warnings of its own: only xenstore's must be the same) */
+		for (unsigned k = 0; k < a->nwarnings; k++)
+			CHECK(has_warning(&b->msgs, a->warnings[k]));
+		for (unsigned k = 0; k < b->nwarnings; k++)
+			if (strstr(b->warnings[k], "xenstore"))
+				CHECK(has_warning(&a->msgs, b->warnings[k]));
+		/* and in the scan's order, but for dom0 when its stream found them (they follow) */
+		for (unsigned k = 0; strcmp(a->id, "0") && k < a->nwarnings && k < b->nwarnings; k++)
+			CHECK_STR_EQ(a->warnings[k], b->warnings[k]);
+	}
+	CHECK_EQ(late->nname_frames, ref->nname_frames);
+	for (size_t k = 0; k < ref->nname_frames && k < late->nname_frames; k++)
+		CHECK_EQ(late->name_frames[k], ref->name_frames[k]);
+	CHECK_EQ(late->nwarnings, ref->nwarnings);
+}
+
+static struct vmc_carve *carve_late(struct vmc_dump *dump)
+{
+	struct vmc_carve *cv = NULL;
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	REQUIRE(vmc_carve(dump, &(struct vmc_carve_options){ .size = sizeof(struct vmc_carve_options), .hypervisor = "xen", .names_late = true },
+			  &cv, &d) == VMC_OK);
+	return cv;
+}
+
+/* Guest id of cv streamed through a writer (two threads) into path. */
+static void write_guest(struct vmc_carve *cv, const char *id, const char *path)
+{
+	struct vmc_dump *g = NULL;
+	struct vmc_bytesink *sink;
+	struct vmc_writer_stats st;
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	REQUIRE(vmc_guest_open_stream(cv, guest_index(&cv->hv, id), &g, &d) == VMC_OK);
+	REQUIRE(vmc_bytesink_open_file(path, &sink, &d) == VMC_OK);
+	CHECK(vmc_write_dump(g, sink, &(struct vmc_convert_opts){ .writer = &vmc_writer_elf, .wopts = { .threads = 2 } }, &st, &d) == VMC_OK);
+	vmc_bytesink_free(sink);
+	vmc_dump_close(g);
+}
+
+static void names_late(const char *scen)
+{
+	struct synth s;
+	struct vmc_carve *cv;
+	uint64_t frames, fused, reread;
+	char out[160];
+	unsigned named = 0;
+
+	synth_make(&s, scen);
+	snprintf(out, sizeof(out), "%s/g.elf", s.dir);
+	frames = report_num(s.cv->hv.report, "records of /local/domain/<id>/{name,vm} in ");
+	REQUIRE(frames != ~0ull && frames > 0);
+	/* nothing searched by the carve: no domU name, no handle, dom0 the default */
+	cv = carve_late(s.dump);
+	for (unsigned i = 0; i < cv->hv.nguests; i++) {
+		const struct vmc_guest *g = &cv->hv.guests[i];
+		CHECK_STR_EQ(g->name, strcmp(g->id, "0") ? "" : "Domain-0");
+		CHECK_STR_EQ(g->uuid, "");
+		named += s.cv->hv.guests[i].name[0] && strcmp(g->id, "0");
+	}
+	CHECK(named > 0); /* (the control: the up-front carve names domUs) */
+	CHECK(!strstr(cv->hv.report, "xenstore="));
+	/* dom0 written: the search rode on the writer's reads; every frame once */
+	write_guest(cv, "0", out);
+	names_match(&s.cv->hv, &cv->hv);
+	fused = report_num(cv->hv.report, "xenstore.fused=");
+	reread = report_num(cv->hv.report, " of those frames searched as dom0 was written, ");
+	CHECK_EQ(report_num(cv->hv.report, "records of /local/domain/<id>/{name,vm} in "), frames);
+	CHECK(fused != ~0ull && fused > 0);
+	CHECK_EQ(fused + reread, frames);
+	CHECK(reread < fused); /* only what the output does not hold as the host has it is read again */
+	harness_note("%s: %llu dom0 frames searched as written, %llu read for the search", scen, (unsigned long long)fused,
+		     (unsigned long long)reread);
+	vmc_carve_free(cv);
+	/* a domU first: the names are found before it is written, by a whole search */
+	cv = carve_late(s.dump);
+	write_guest(cv, "1", out);
+	names_match(&s.cv->hv, &cv->hv);
+	CHECK(!strstr(cv->hv.report, "xenstore.fused="));
+	CHECK_EQ(report_num(cv->hv.report, "records of /local/domain/<id>/{name,vm} in "), frames);
+	vmc_carve_free(cv);
+	/* asked for */
+	cv = carve_late(s.dump);
+	CHECK(vmc_carve_names(cv, &(struct vmc_diag){ 0 }) == VMC_OK);
+	names_match(&s.cv->hv, &cv->hv);
+	vmc_carve_free(cv);
+	synth_free(&s);
+}
+
+TEST(xen_names_late_pv)
+{
+	names_late("pv");
+}
+
+TEST(xen_names_late_hostile)
+{
+	names_late("hostile");
+}
