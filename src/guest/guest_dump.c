@@ -178,7 +178,6 @@ static enum vmc_status g_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t 
 {
 	struct gdump *gd = dump->priv;
 	const struct vmc_gmap_ext *e = host_extent(gd, pfn, count);
-
 	enum vmc_status rc;
 
 	if (!e || !gd->host->ops->read_run)
