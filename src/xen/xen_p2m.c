@@ -11,7 +11,7 @@
 
 #define PER_PAGE ((uint64_t)XEN_P2M_PER_PAGE)
 #define MA_MASK 0x000ffffffffff000ull
-#define MAX_PFN_LIMIT (1ull << 28) /* 1 TiB of guest: bounds the arrays a hostile max_pfn asks for */
+#define MAX_PFN_LIMIT (1ull << 28) /* 1 TiB of guest: bounds the leaf array (4 MiB) a hostile max_pfn asks for */
 
 struct lin {
 	struct xen_host *x;
