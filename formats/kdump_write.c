@@ -78,6 +78,7 @@ struct vmc_writer {
 	unsigned nctx;
 	uint64_t zero_off;
 	struct dedup_entry *table;
+	size_t table_len, hint_hash_len, hint_seq_len; /* bytes asked of bigmem, for its free */
 	/* hints shared with the workers, indexed like table: a hash some worker saw, and in which
 	 * batch; racy by design (relaxed atomics), never trusted for the output */
 	_Atomic uint64_t *hint_hash;
@@ -368,15 +369,15 @@ static enum vmc_status reserve_descs(struct vmc_writer *w, const struct kdw_layo
 	w->data_end = w->data.start;
 	w->bufs_ready = true;
 	w->can_readback = w->sink->ops->pread != NULL;
-	if (w->opts.dedup && !(w->table = vmc_bigmem_alloc(sizeof(*w->table) << DEDUP_BITS)))
+	if (w->opts.dedup && !(w->table = vmc_bigmem_alloc(w->table_len = sizeof(*w->table) << DEDUP_BITS)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "dedup table");
 	/* lazy duplicates only where retire() can compare, and where compressing costs clearly more
 	 * than the decompression that compares: zstd and zlib. For lzo (and snappy) the two cost
 	 * about the same on the KVM bed (its duplicates are mostly pairs, so each needs its own
 	 * decompression) and the work would only move from the workers to the in-order retire. */
 	if (w->opts.dedup && w->can_readback && (w->opts.codec == VMC_CODEC_ZSTD || w->opts.codec == VMC_CODEC_ZLIB)) {
-		w->hint_hash = vmc_bigmem_alloc(sizeof(*w->hint_hash) << DEDUP_BITS);
-		w->hint_seq = vmc_bigmem_alloc(sizeof(*w->hint_seq) << DEDUP_BITS);
+		w->hint_hash = vmc_bigmem_alloc(w->hint_hash_len = sizeof(*w->hint_hash) << DEDUP_BITS);
+		w->hint_seq = vmc_bigmem_alloc(w->hint_seq_len = sizeof(*w->hint_seq) << DEDUP_BITS);
 		if (!w->hint_hash || !w->hint_seq)
 			return vmc_fail(d, VMC_ERR_NOMEM, "dedup hints");
 	}
@@ -921,9 +922,9 @@ static void kdw_free(struct vmc_writer *w)
 		vmc_bufw_release(&w->desc);
 		vmc_bufw_release(&w->data);
 	}
-	vmc_bigmem_free(w->table, sizeof(*w->table) << DEDUP_BITS);
-	vmc_bigmem_free(w->hint_hash, sizeof(*w->hint_hash) << DEDUP_BITS);
-	vmc_bigmem_free(w->hint_seq, sizeof(*w->hint_seq) << DEDUP_BITS);
+	vmc_bigmem_free(w->table, w->table_len);
+	vmc_bigmem_free(w->hint_hash, w->hint_hash_len);
+	vmc_bigmem_free(w->hint_seq, w->hint_seq_len);
 	vmc_codec_ctx_free(w->main_ctx);
 	free(w);
 }

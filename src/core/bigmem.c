@@ -1,36 +1,42 @@
 /* bigmem.c: huge-page-advised anonymous buffers (see bigmem.h). */
 #include "bigmem.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 enum { HUGE = 2 << 20 };
 
-/* Bytes mapped for n: whole huge pages from 1 MiB up (at most 1 MiB more than asked, against
- * 256 dear faults), else whole 4 KiB pages. */
+/* The one threshold: from 1 MiB up, whole huge pages (at most 1 MiB more than asked, against
+ * 256 dear faults); below it, the heap. */
+static bool is_big(size_t n)
+{
+	return n >= HUGE / 2;
+}
+
 static size_t mapped_len(size_t n)
 {
-	size_t unit = n >= HUGE / 2 ? HUGE : 4096;
-
-	return (n + unit - 1) / unit * unit;
+	return (n + HUGE - 1) / HUGE * HUGE;
 }
 
 void *vmc_bigmem_alloc(size_t n)
 {
-	size_t len = mapped_len(n ? n : 1), extra = len >= HUGE ? HUGE : 0;
-	uint8_t *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len = mapped_len(n);
+	uint8_t *p;
 	uintptr_t head;
 
+	if (!is_big(n))
+		return calloc(1, n ? n : 1);
+	p = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (!extra)
-		return p;
 	/* align to 2 MiB (a huge page needs an aligned range), unmap the slack on both sides */
 	head = (HUGE - (uintptr_t)p % HUGE) % HUGE;
 	if (head)
 		munmap(p, head);
-	if (extra - head)
-		munmap(p + head + len, extra - head);
+	if (HUGE - head)
+		munmap(p + head + len, HUGE - head);
 #ifdef MADV_HUGEPAGE
 	madvise(p + head, len, MADV_HUGEPAGE);
 #endif
@@ -39,6 +45,8 @@ void *vmc_bigmem_alloc(size_t n)
 
 void vmc_bigmem_free(void *p, size_t n)
 {
-	if (p)
-		munmap(p, mapped_len(n ? n : 1));
+	if (!is_big(n))
+		free(p);
+	else if (p)
+		munmap(p, mapped_len(n));
 }

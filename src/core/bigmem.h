@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-/* n zeroed bytes, or NULL. From 1 MiB up the mapping is whole 2 MiB pages, 2 MiB aligned and
- * advised for transparent huge pages: a writer's dedup table, batches and write buffer are
+/* n zeroed bytes, or NULL. bigmem alone decides what is big: from 1 MiB up the mapping is
+ * whole 2 MiB pages, 2 MiB aligned and advised for transparent huge pages (below, the heap): a writer's dedup table, batches and write buffer are
  * touched all over, and under virtualisation each 4 KiB first-touch fault is dear (30 us
  * here; 3.2 k of them per convert -l of the KVM bed before, 5.3 k with zstd). Best effort:
  * without THP it is plain anonymous memory. Free with vmc_bigmem_free and the same n. */

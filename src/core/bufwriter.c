@@ -3,17 +3,15 @@
 
 #include "bigmem.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-enum { BIG = 2 << 20 };
 
 enum vmc_status vmc_bufw_init(struct vmc_bufw *w, struct vmc_bytesink *sink, uint64_t off, size_t cap,
 			      struct vmc_diag *d)
 {
 	memset(w, 0, sizeof(*w));
-	/* a big buffer on huge pages: it is filled through whole, a first-touch fault per 4 KiB */
-	w->buf = cap >= BIG ? vmc_bigmem_alloc(cap) : malloc(cap);
+	/* a big buffer on huge pages (bigmem decides what is big): it is filled through whole, a
+	 * first-touch fault per 4 KiB */
+	w->buf = vmc_bigmem_alloc(cap);
 	if (!w->buf)
 		return vmc_fail(d, VMC_ERR_NOMEM, "write buffer of %zu bytes", cap);
 	w->sink = sink;
@@ -88,9 +86,6 @@ enum vmc_status vmc_bufw_readback(struct vmc_bufw *w, uint64_t off, void *dst, s
 
 void vmc_bufw_release(struct vmc_bufw *w)
 {
-	if (w->cap >= BIG)
-		vmc_bigmem_free(w->buf, w->cap);
-	else
-		free(w->buf);
+	vmc_bigmem_free(w->buf, w->cap);
 	w->buf = NULL;
 }

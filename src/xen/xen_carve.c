@@ -110,16 +110,17 @@ static bool read_guest_kva(struct xen_host *x, const struct xen_p2m *p, uint64_t
 {
 	uint8_t *out = buf;
 	while (len) {
-		uint64_t pa = kva - VMC_X86_64_START_KERNEL_MAP + phys_base, pfn = pa >> 12, mfn;
+		uint64_t pa = kva - VMC_X86_64_START_KERNEL_MAP + phys_base, pfn = pa >> 12, mfn, e;
 		size_t n = 4096 - (pa & 0xfff);
 		struct vmc_diag tmp;
 		if (n > len)
 			n = len;
 		if (kva < VMC_X86_64_START_KERNEL_MAP || pfn >= p->npfn)
 			return false;
-		mfn = p->mfn[pfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT);
+		e = vmc_xen_p2m_get(p, pfn);
+		mfn = e & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT);
 		vmc_diag_init(&tmp);
-		if (p->mfn[pfn] == XEN_P2M_INVALID || vmc_physmem_read(&x->pm, (mfn << 12) | (pa & 0xfff), out, n, &tmp))
+		if (e == XEN_P2M_INVALID || vmc_physmem_read(&x->pm, (mfn << 12) | (pa & 0xfff), out, n, &tmp))
 			return false;
 		out += n;
 		kva += n;
@@ -175,7 +176,7 @@ static bool vmci_frame(const struct vmci_search *s, uint64_t pfn, uint64_t *mfn)
 {
 	struct xen_host *x = s->x;
 
-	*mfn = s->p->mfn[pfn];
+	*mfn = vmc_xen_p2m_get(s->p, pfn);
 	return *mfn != XEN_P2M_INVALID && !(*mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) &&
 	       vmc_xen_frames_own_ram(x, *mfn, s->pickled) &&
 	       vmc_bitmap_test(&x->dump->stored, *mfn);
@@ -300,7 +301,7 @@ static void crosscheck_linear(struct xen_host *x, const struct xen_domain *dom, 
 		return;
 	}
 	for (uint64_t pfn = 0; pfn < tree->npfn && pfn < lin.npfn; pfn++) {
-		if (tree->mfn[pfn] == lin.mfn[pfn])
+		if (vmc_xen_p2m_get(tree, pfn) == vmc_xen_p2m_get(&lin, pfn))
 			same++;
 		else if (first_diff == ~0ull)
 			first_diff = pfn;
@@ -383,9 +384,9 @@ static uint64_t swapper_mfn(const struct vmc_guest *g, const struct xen_p2m *p)
 		return ~0ull;
 	vmcoreinfo_get_u64(vi.desc, vi.desc_len, "NUMBER(phys_base)", 0, &phys_base);
 	pfn = (sym - VMC_X86_64_START_KERNEL_MAP + phys_base) >> 12;
-	if (pfn >= p->npfn || (p->mfn[pfn] & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)))
+	if (pfn >= p->npfn || (vmc_xen_p2m_get(p, pfn) & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)))
 		return ~0ull;
-	return p->mfn[pfn];
+	return vmc_xen_p2m_get(p, pfn);
 }
 
 static void report_canon(struct vmc_guest *g, const struct xen_pvcanon *c, const struct xen_pvcanon_stats *st)
@@ -462,7 +463,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 											 : "p2m frame-list tree");
 	/* what the guest's p2m claims that the frame table does not confirm is refused */
 	for (uint64_t pfn = 0; pfn < p.npfn; pfn++) {
-		uint64_t e = p.mfn[pfn], mfn;
+		uint64_t e = vmc_xen_p2m_get(&p, pfn), mfn;
 		if (e == XEN_P2M_INVALID) {
 			invalid++;
 			continue;

@@ -226,16 +226,24 @@ void vmc_xen_domains_find_handle(struct xen_host *x, struct xen_domain *doms, un
 /* xen_vcpu.c: mark the vCPUs loaded on a pCPU and take their live registers (needs syms). */
 void vmc_xen_vcpus_locate(struct xen_host *x, struct xen_domain *doms, unsigned n);
 
-/* xen_p2m.c: a PV domain's p2m. mfn[pfn] (INVALID ~0), leaf[i] = MFN of the p2m page for pfns
- * i*512.., from the frame-list tree (fll_mfn) or the linear list (p2m_cr3/p2m_vaddr). */
+/* xen_p2m.c: a PV domain's p2m. leaf[i] = MFN of the p2m page for pfns i*512.., from the
+ * frame-list tree (fll_mfn) or the linear list (p2m_cr3/p2m_vaddr). The entries themselves are
+ * read from those pages when asked for (vmc_xen_p2m_get), one page held at a time: 8 bytes per
+ * 512 pfns, not 8 per pfn (a 1 TiB guest's p2m is 2 GiB). */
 #define XEN_P2M_INVALID (~0ull)
 #define XEN_P2M_IDENTITY_BIT (1ull << 62)
 #define XEN_P2M_FOREIGN_BIT (1ull << 63)
+#define XEN_P2M_PER_PAGE 512u
+struct xen_p2m_page {
+	uint64_t leaf;     /* index of the page held (~0: none) */
+	uint64_t mfn[XEN_P2M_PER_PAGE];
+};
 struct xen_p2m {
-	uint64_t *mfn;
+	struct xen_host *x; /* where the leaf pages are read */
 	uint64_t npfn;
 	uint64_t *leaf;    /* MFN of each p2m leaf page (XEN_P2M_INVALID when a hole) */
 	uint64_t nleaf;
+	struct xen_p2m_page *page; /* the leaf page last read (lookups mostly walk pfns in order) */
 	bool linear;       /* built from p2m_cr3/p2m_vaddr */
 	uint64_t tables;   /* page-table / frame-list pages read */
 	uint64_t loops;    /* page-table entries pointing back up their own path */
@@ -243,6 +251,15 @@ struct xen_p2m {
 };
 enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *dom, struct xen_p2m *p,
 				 struct vmc_diag *d);
+/* Reads leaf page i into p->page: all XEN_P2M_INVALID when a hole or not in the dump. */
+void vmc_xen_p2m_load(const struct xen_p2m *p, uint64_t i);
+/* The entry of pfn (< npfn): the guest's word, XEN_P2M_INVALID where it has none. */
+static inline uint64_t vmc_xen_p2m_get(const struct xen_p2m *p, uint64_t pfn)
+{
+	if (p->page->leaf != pfn / XEN_P2M_PER_PAGE)
+		vmc_xen_p2m_load(p, pfn / XEN_P2M_PER_PAGE);
+	return p->page->mfn[pfn % XEN_P2M_PER_PAGE];
+}
 void vmc_xen_p2m_free(struct xen_p2m *p);
 
 #endif

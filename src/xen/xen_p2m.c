@@ -9,9 +9,9 @@
 
 #include "xen_host.h"
 
-#define PER_PAGE 512ull
+#define PER_PAGE ((uint64_t)XEN_P2M_PER_PAGE)
 #define MA_MASK 0x000ffffffffff000ull
-#define MAX_PFN_LIMIT (1ull << 28) /* 1 TiB of guest: bounds the arrays a hostile max_pfn asks for */
+#define MAX_PFN_LIMIT (1ull << 28) /* 1 TiB of guest: bounds the leaf array (4 MiB) a hostile max_pfn asks for */
 
 struct lin {
 	struct xen_host *x;
@@ -105,14 +105,15 @@ enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *do
 	if (!p->npfn || p->npfn > MAX_PFN_LIMIT || p->npfn > bound)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: shared_info.arch.max_pfn 0x%llx is implausible (the domain owns %llu frames)",
 				dom->domid, (unsigned long long)dom->max_pfn, (unsigned long long)dom->owned);
+	p->x = x;
 	p->nleaf = (p->npfn + PER_PAGE - 1) / PER_PAGE;
-	p->mfn = malloc(p->npfn * sizeof(*p->mfn));
 	p->leaf = malloc(p->nleaf * sizeof(*p->leaf));
-	if (!p->mfn || !p->leaf) {
+	p->page = malloc(sizeof(*p->page));
+	if (!p->page || !p->leaf) {
 		vmc_xen_p2m_free(p);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for domain %u's p2m", dom->domid);
 	}
-	memset(p->mfn, 0xff, p->npfn * sizeof(*p->mfn));
+	p->page->leaf = ~0ull;
 	memset(p->leaf, 0xff, p->nleaf * sizeof(*p->leaf));
 	if (dom->fll_mfn && dom->fll_mfn != ~0ull) {
 		rc = tree(x, dom, p, d);
@@ -153,27 +154,32 @@ enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *do
 		return vmc_fail(d, VMC_ERR_UNSUPPORTED, "domain %u publishes no p2m (frame_list_list 0x%llx, p2m_cr3 0x%llx)",
 				dom->domid, (unsigned long long)dom->fll_mfn, (unsigned long long)dom->p2m_cr3);
 	}
-	if (rc) {
+	if (rc)
 		vmc_xen_p2m_free(p);
-		return rc;
-	}
-	for (uint64_t i = 0; i < p->nleaf; i++) {
-		uint64_t n = p->npfn - i * PER_PAGE < PER_PAGE ? p->npfn - i * PER_PAGE : PER_PAGE;
-		const uint8_t *pg;
-		struct vmc_diag tmp;
-		if (p->leaf[i] == XEN_P2M_INVALID)
-			continue;
-		vmc_diag_init(&tmp);
-		if (!(pg = vmc_physmem_frame(&x->pm, p->leaf[i], &tmp)))
-			continue;
-		memcpy(p->mfn + i * PER_PAGE, pg, n * 8);
-	}
-	return VMC_OK;
+	return rc;
+}
+
+/* The page as it was read whole into an array before (a hole or an unreadable page: all
+ * invalid; the last page's entries past npfn too), so every lookup answers as that did. */
+void vmc_xen_p2m_load(const struct xen_p2m *p, uint64_t i)
+{
+	uint64_t n = p->npfn - i * PER_PAGE < PER_PAGE ? p->npfn - i * PER_PAGE : PER_PAGE;
+	const uint8_t *pg = NULL;
+	struct vmc_diag tmp;
+
+	p->page->leaf = i;
+	vmc_diag_init(&tmp);
+	if (p->leaf[i] != XEN_P2M_INVALID)
+		pg = vmc_physmem_frame(&p->x->pm, p->leaf[i], &tmp);
+	memset(p->page->mfn, 0xff, sizeof(p->page->mfn));
+	if (pg)
+		memcpy(p->page->mfn, pg, n * 8);
 }
 
 void vmc_xen_p2m_free(struct xen_p2m *p)
 {
-	free(p->mfn);
 	free(p->leaf);
-	p->mfn = p->leaf = NULL;
+	free(p->page);
+	p->leaf = NULL;
+	p->page = NULL;
 }

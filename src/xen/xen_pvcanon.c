@@ -104,7 +104,9 @@ static bool identity_kept(const struct xen_pvcanon *c, uint64_t mfn)
 {
 	uint32_t o;
 
-	if (!(c->p2m[mfn] & XEN_P2M_IDENTITY_BIT) || (c->p2m[mfn] & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) != mfn)
+	uint64_t e = vmc_xen_p2m_get(c->p2m, mfn);
+
+	if (!(e & XEN_P2M_IDENTITY_BIT) || (e & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) != mfn)
 		return false;
 	o = vmc_xen_frames_owner(c->x, mfn);
 	return !o || (c->dom_io && XEN_OWNER_ID(o) == c->dom_io && !(o & XEN_OWNER_HEAP));
@@ -130,7 +132,7 @@ static enum vmc_status build_inverse(struct xen_pvcanon *c, const struct xen_p2m
 	if ((rc = vmc_bitmap_init(&seen, x->nowner, d)))
 		return rc;
 	for (uint64_t pfn = 0; pfn < p->npfn && !rc; pfn++) {
-		uint64_t e = p->mfn[pfn];
+		uint64_t e = vmc_xen_p2m_get(p, pfn);
 		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= x->nowner ||
 		    !vmc_xen_frames_own_ram(x, e, c->pickled))
 			continue;
@@ -151,7 +153,7 @@ static enum vmc_status build_inverse(struct xen_pvcanon *c, const struct xen_p2m
 
 bool vmc_xen_pvcanon_own(const struct xen_pvcanon *c, uint64_t pfn, size_t *hint)
 {
-	uint64_t mfn = c->p2m[pfn];
+	uint64_t mfn = vmc_xen_p2m_get(c->p2m, pfn);
 	const struct xen_pvrun *r = find_run(c->runs, c->nruns, mfn, hint);
 
 	return r && r->pfn + (mfn - r->mfn) == pfn;
@@ -176,7 +178,7 @@ enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, struct xen_host *x, 
 
 	memset(c, 0, sizeof(*c));
 	c->x = x;
-	c->p2m = p->mfn;
+	c->p2m = p;
 	c->np2m = p->npfn;
 	c->pickled = pickled;
 	c->dom_io = dom_io;
@@ -320,9 +322,10 @@ enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon
 	if ((rc = attach_xform(c, g, d)))
 		return rc;
 	for (uint64_t pfn = 0; pfn < c->np2m; pfn++) {
-		uint64_t mfn = c->p2m[pfn];
+		uint64_t mfn;
 		if (!vmc_xen_pvcanon_own(c, pfn, &hint))
 			continue; /* not the domain's own RAM (refused and counted by the caller), or a duplicate */
+		mfn = vmc_xen_p2m_get(c->p2m, pfn);
 		if ((rc = map_one(x, c, g, pfn, mfn, st, d)))
 			return rc;
 		st->pages++;

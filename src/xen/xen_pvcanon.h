@@ -14,7 +14,7 @@ struct xen_pvrun {
  * it has): they are what the output keeps, the rest lives only while carving. */
 struct xen_pvcanon {
 	struct xen_host *x;     /* ownership (NULL when writing: then only the counts differ) */
-	const uint64_t *p2m;    /* xen_p2m.mfn */
+	const struct xen_p2m *p2m; /* the domain's p2m (NULL when writing) */
 	uint64_t np2m;
 	struct xen_pvrun *runs; /* the p2m inverse for the domain's own RAM (the first pfn naming
 				 * a frame), as runs by mfn: where a present entry's frame goes */

@@ -7,6 +7,7 @@
  * linear list behind p2m_cr3) and writes what a correct carver must report.
  *
  * Usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX
+ *        mkxenhost bigpv OUTPREFIX [GIB]
  *   writes OUTPREFIX.elf (the host dump), OUTPREFIX.expected (what `vmcarve list --json`
  *   and the extracted outputs must show) and OUTPREFIX.p2m-<domid>.txt (each carvable
  *   domain's valid pfn -> mfn entries, "R pfn mfn 1" lines).
@@ -41,6 +42,14 @@
  * one machine frame, mapped again and again; the RAM past 16 MiB is a p_filesz 0 PT_LOAD):
  * Xen's frame table then changes owner or state exactly 2^20 times (fragunder: carved as pv)
  * or once more (fragover: refused, the carver holds at most max(2^20, frames / 96) runs).
+ * bigpv is pv on a machine of GIB GiB (default 64, at most 128) where domain 0 owns every frame
+ * past the first 16 MiB (its page_info entries one page mapped again and again, as in frag) and
+ * its p2m tree maps 3/4 of the machine more, pfns from 512 on to consecutive frames past its
+ * p2m pages: a PV domain of tens of GiB whose RAM is not in the dump (a p_filesz 0 PT_LOAD),
+ * only its frame-list and leaf pages are (8 bytes a pfn: 96 MiB of the file at 64 GiB). For
+ * peak-RSS tests (issue 14): what the carver holds must not grow with the domain's pfns. It
+ * writes OUTPREFIX.elf and prints "frames=N dom0_pfns=P dom0_valid=V p2m_pages=S" (S: the pages
+ * stored past 16 MiB).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -460,6 +469,62 @@ static uint64_t frag_table(uint64_t l2f, uint64_t l1f, bool over)
 	return n;
 }
 
+/* ---- bigpv: domain 0 owns every frame past NFRAMES and maps 3/4 of the machine ----------- */
+#define BIG_PAGE 0x52000ull      /* image offsets: the page_info page of every frame past NFRAMES */
+#define BIG_L1 0x53000ull        /* and an L1 mapping only it */
+
+struct big {
+	uint64_t frames;   /* the machine's */
+	uint64_t pfns;     /* domain 0's pfns past its first 512 */
+	uint64_t nfl;      /* frame-list pages past 0x3fe, at NFRAMES.. */
+	uint64_t nleaf;    /* leaf pages past 0x3ff, after them */
+};
+
+static uint64_t big_first_mfn(const struct big *b) { return NFRAMES + b->nfl + b->nleaf; }
+
+/* Frame table and tree pointers: every page_info past NFRAMES in use by domain 0; fll entries
+ * 1.. and fl page 0x3fe's entries 1.. name the pages bigpv_page writes. */
+static void big_table(struct big *b, uint64_t l2f, uint64_t l1f, uint32_t owner, uint64_t gib)
+{
+	b->frames = gib << 18;
+	b->pfns = (b->frames * 3 / 4) & ~511ull;
+	b->nleaf = b->pfns / 512;
+	b->nfl = (b->nleaf + 1 + 511) / 512 - 1;   /* fl page 0x3fe holds leaf 0x3ff and 511 more */
+	for (unsigned i = 0; i < PAGE / 32; i++) {
+		*q(img(BIG_PAGE) + i * 32 + 8) = PGC_ALLOCATED | 1;
+		put32(img(BIG_PAGE) + i * 32 + 24, owner);
+	}
+	for (unsigned i = NFRAMES * 32 / PAGE; i < 512; i++)
+		q(l1f)[i] = img(BIG_PAGE) | 3;
+	for (unsigned i = 0; i < 512; i++)
+		q(img(BIG_L1))[i] = img(BIG_PAGE) | 3;
+	for (uint64_t k = 1; k * 512 * PAGE / 32 < b->frames; k++)
+		q(l2f)[idx(FRAMETABLE, 2) + k] = img(BIG_L1) | 3;
+	*q(img(0x100010)) = b->frames;
+	for (uint64_t i = 1; i <= b->nfl; i++)
+		q(0x3fd * PAGE)[i] = NFRAMES + i - 1;
+	for (uint64_t j = 1; j < 512 && j <= b->nleaf; j++)
+		q(0x3fe * PAGE)[j] = NFRAMES + b->nfl + j - 1;
+	*q(0x104 * PAGE + 0xc10) = 512 + b->pfns;   /* domain 0's shared_info.arch.max_pfn */
+}
+
+/* Page k of the stored region past NFRAMES: the frame lists, then the leaves, whose pfns
+ * 512.. go to consecutive frames from big_first_mfn on. */
+static void big_page(const struct big *b, uint64_t k, uint64_t *pg)
+{
+	memset(pg, 0, PAGE);
+	if (k < b->nfl) {
+		for (uint64_t j = 0; j < 512; j++) {
+			uint64_t leaf = (k + 1) * 512 + j;   /* leaf index over the whole tree */
+			if (leaf - 1 < b->nleaf)
+				pg[j] = NFRAMES + b->nfl + leaf - 1;
+		}
+		return;
+	}
+	for (uint64_t j = 0; j < 512; j++)
+		pg[j] = big_first_mfn(b) + (k - b->nfl) * 512 + j;
+}
+
 /* main, or what the unit tests call (built with MKXENHOST_NO_MAIN) */
 int mkxenhost_main(int argc, char **argv);
 int mkxenhost_main(int argc, char **argv)
@@ -473,13 +538,18 @@ int mkxenhost_main(int argc, char **argv)
 		   d6 = { 6, 0x40, 0x20, 0x160, 0x164 };
 	uint64_t p2m0[512];
 
-	bool qemu, wrongsyms, pvpt, frag, fragover;
+	bool qemu, wrongsyms, pvpt, frag, fragover, bigpv;
+	struct big big = { 0 };
 	uint64_t nframes = NFRAMES;   /* the machine's frames (frag: ~2^20, most of them not stored) */
 	static uint64_t want[4][512];
-	if (argc != 3 || (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
-			  strcmp(argv[1], "wrongsyms") && strcmp(argv[1], "pvpt") && strcmp(argv[1], "fragunder") &&
-			  strcmp(argv[1], "fragover"))) {
-		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX\n");
+	bigpv = argc >= 3 && !strcmp(argv[1], "bigpv");
+	uint64_t gib = bigpv && argc == 4 ? strtoull(argv[3], NULL, 0) : 64;
+	if ((argc != 3 && !(bigpv && argc == 4)) || gib < 1 || gib > 128 ||
+	    (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
+	     strcmp(argv[1], "wrongsyms") && strcmp(argv[1], "pvpt") && strcmp(argv[1], "fragunder") &&
+	     strcmp(argv[1], "fragover") && !bigpv)) {
+		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX\n"
+				"       mkxenhost bigpv OUTPREFIX [GIB]\n");
 		return 2;
 	}
 	pvpt = !strcmp(argv[1], "pvpt");
@@ -595,6 +665,10 @@ int mkxenhost_main(int argc, char **argv)
 
 	if (frag)
 		nframes = frag_table(l2f, l1f, fragover);
+	if (bigpv) {
+		big_table(&big, l2f, l1f, (uint32_t)d0.dmfn, gib);
+		nframes = big.frames;
+	}
 
 	/* ---- the ELF vmcore ------------------------------------------------------------------ */
 	char vmci[1024];
@@ -628,7 +702,7 @@ int mkxenhost_main(int argc, char **argv)
 	{
 		uint8_t eh[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
 		uint16_t h16[] = { 4 /* ET_CORE */, 62 };
-		uint16_t nph = frag ? 3 : 2;
+		uint16_t nph = frag ? 3 : bigpv ? 4 : 2;
 		uint64_t phoff = 64, dataoff = (64 + nph * 56 + notes + PAGE - 1) & ~(PAGE - 1);
 		uint32_t ver = 1;
 		uint16_t sizes[] = { 64, 56, nph, 64, 0, 0 };
@@ -643,6 +717,12 @@ int mkxenhost_main(int argc, char **argv)
 		/* frag: the RAM above 16 MiB, in the dump's RAM but not stored */
 		uint64_t hrest[6] = { dataoff + NFRAMES * PAGE, DIRECTMAP + NFRAMES * PAGE, NFRAMES * PAGE, 0,
 				      (nframes - NFRAMES) * PAGE, 0 };
+		/* bigpv: the p2m pages past 16 MiB stored, then the rest of the RAM not */
+		uint64_t nbig = big.nfl + big.nleaf, mbig = NFRAMES + nbig;
+		uint64_t brest[6] = { dataoff + NFRAMES * PAGE, DIRECTMAP + NFRAMES * PAGE, NFRAMES * PAGE, nbig * PAGE,
+				      nbig * PAGE, 0 };
+		uint64_t b2rest[6] = { dataoff + mbig * PAGE, DIRECTMAP + mbig * PAGE, mbig * PAGE, 0,
+				       (nframes - mbig) * PAGE, 0 };
 		fwrite(pn, 8, 1, f);
 		fwrite(nrest, 48, 1, f);
 		fwrite(pl, 8, 1, f);
@@ -650,6 +730,12 @@ int mkxenhost_main(int argc, char **argv)
 		if (frag) {
 			fwrite(pl, 8, 1, f);
 			fwrite(hrest, 48, 1, f);
+		}
+		if (bigpv) {
+			fwrite(pl, 8, 1, f);
+			fwrite(brest, 48, 1, f);
+			fwrite(pl, 8, 1, f);
+			fwrite(b2rest, 48, 1, f);
 		}
 		if (qemu) {
 			note(f, "QEMU", 0, qcpu, 440);
@@ -660,9 +746,22 @@ int mkxenhost_main(int argc, char **argv)
 		}
 		fseek(f, (long)dataoff, SEEK_SET);
 		fwrite(mem, PAGE, NFRAMES, f);
+		for (uint64_t k = 0; k < nbig; k++) {
+			static uint64_t pg[PAGE / 8];
+			big_page(&big, k, pg);
+			fwrite(pg, PAGE, 1, f);
+		}
 	}
 	if (fclose(f))
 		return 1;
+	if (bigpv) {
+		/* valid: pv's 500 pfns below 500 and 502 (0x5000, domain 0's here), and the new ones */
+		printf("frames=%llu dom0_pfns=%llu dom0_valid=%llu p2m_pages=%llu\n", (unsigned long long)nframes,
+		       (unsigned long long)(512 + big.pfns), (unsigned long long)(501 + big.pfns),
+		       (unsigned long long)(big.nfl + big.nleaf));
+		free(mem);
+		return 0;
+	}
 
 	/* ---- expectations ------------------------------------------------------------------- */
 	snprintf(path, sizeof(path), "%s.expected", argv[2]);

@@ -160,8 +160,9 @@ TEST(mem_sink_rejects_absurd_offsets)
 	vmc_bytesink_free(s);
 }
 
-/* A buffer of 2 MiB and more comes from bigmem (huge-page-advised): zeroed, 2 MiB aligned,
- * and a writer with such a buffer appends, flushes and reads back like any other. */
+/* bigmem: from 1 MiB up huge-page-advised (zeroed, 2 MiB aligned), below it zeroed heap
+ * memory; a writer's buffer comes from it whatever its size, and one with a big buffer
+ * appends, flushes and reads back like any other. */
 TEST(big_buffer_from_bigmem)
 {
 	const size_t cap = 4u << 20, n = 10u << 20;
@@ -182,6 +183,13 @@ TEST(big_buffer_from_bigmem)
 	CHECK_EQ((uintptr_t)p % (2u << 20), 0);
 	memset(p, 0x5a, 1536u << 10);
 	vmc_bigmem_free(p, 1536u << 10);
+	p = vmc_bigmem_alloc(64u << 10); /* below 1 MiB: the heap, zeroed too */
+	REQUIRE(p);
+	zero = true;
+	for (size_t i = 0; i < (64u << 10); i++)
+		zero = zero && p[i] == 0;
+	CHECK(zero);
+	vmc_bigmem_free(p, 64u << 10);
 	REQUIRE(vmc_bytesink_new_mem(&s, &d) == VMC_OK);
 	REQUIRE(vmc_bufw_init(&w, s, 4096, cap, &d) == VMC_OK);
 	write_pattern(&w, 4096, n, 64);
