@@ -71,6 +71,12 @@ enum vmc_status vmc_gmap_add_xform(struct vmc_gmap *m, uint64_t pfn, uint64_t ho
 	return push(m, pfn, count, host_pfn, VMC_GMAP_XFORM, arg, d);
 }
 
+enum vmc_status vmc_gmap_add_gen(struct vmc_gmap *m, uint64_t pfn, uint64_t src, uint64_t count, uint8_t arg,
+				 struct vmc_diag *d)
+{
+	return push(m, pfn, count, src, VMC_GMAP_GEN, arg, d);
+}
+
 void vmc_gmap_set_xform(struct vmc_gmap *m, vmc_gmap_xform_fn *fn, void *ctx, void (*xform_free)(void *ctx))
 {
 	if (m->xform_free && m->xform_ctx != ctx)

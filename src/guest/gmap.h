@@ -15,17 +15,21 @@ enum vmc_gmap_kind {
 	VMC_GMAP_SYNTH = 2,  /* a page vmcarve built (src indexes the synthesised pages) */
 	VMC_GMAP_ABSENT = 3, /* guest RAM whose bytes cannot be had (written as excluded) */
 	VMC_GMAP_XFORM = 4,  /* a host frame (src), rewritten on reading by the map's transform (arg says how) */
+	VMC_GMAP_GEN = 5,    /* a page the map's transform builds on reading from src and arg alone
+			      * (e.g. Xen PV's identity p2m leaves: built, not held) */
 };
 
-/* Rewrite one page read from host frame src in place; arg is the extent's. Called from the
- * page stream's reader threads at once: ctx must not change. */
+/* Rewrite one page read from host frame src in place (XFORM), or fill a zeroed page (GEN: src
+ * is then the extent's own index); arg is the extent's. Called from the page stream's reader
+ * threads at once: ctx must not change. */
 typedef enum vmc_status vmc_gmap_xform_fn(const void *ctx, uint64_t src, unsigned arg, void *page,
 					  struct vmc_diag *d);
 
 struct vmc_gmap_ext {
 	uint64_t pfn;      /* first output frame */
 	uint64_t count;
-	uint64_t src;      /* HOST, XFORM: first host frame; SYNTH: index of the first synthesised page */
+	uint64_t src;      /* HOST, XFORM: first host frame; SYNTH: index of the first synthesised
+			    * page; GEN: the transform's index of the first page */
 	uint8_t kind;      /* enum vmc_gmap_kind */
 	uint8_t arg;       /* XFORM: passed to the transform (Xen PV: the page-table level) */
 };
@@ -56,7 +60,10 @@ enum vmc_status vmc_gmap_add_synth(struct vmc_gmap *m, uint64_t pfn, const void 
 /* count host frames from host_pfn, each rewritten by the map's transform with arg. */
 enum vmc_status vmc_gmap_add_xform(struct vmc_gmap *m, uint64_t pfn, uint64_t host_pfn, uint64_t count, uint8_t arg,
 				   struct vmc_diag *d);
-/* Set the transform of XFORM extents; the map owns ctx from now on (xform_free at vmc_gmap_free). */
+/* count pages the map's transform builds, the first with index src, the rest src+1... */
+enum vmc_status vmc_gmap_add_gen(struct vmc_gmap *m, uint64_t pfn, uint64_t src, uint64_t count, uint8_t arg,
+				 struct vmc_diag *d);
+/* Set the transform of XFORM and GEN extents; the map owns ctx from now on (xform_free at vmc_gmap_free). */
 void vmc_gmap_set_xform(struct vmc_gmap *m, vmc_gmap_xform_fn *fn, void *ctx, void (*xform_free)(void *ctx));
 /* Whether an extent's src names host frames (HOST, XFORM) */
 static inline bool vmc_gmap_kind_host(uint8_t kind)

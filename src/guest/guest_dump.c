@@ -135,13 +135,16 @@ static enum vmc_status read_page(struct vmc_dump *dump, uint64_t pfn, void *buf,
 	case VMC_GMAP_HOST:
 		*host_mfn = e.src;
 		return gd->host->ops->read_page(gd->host, e.src, buf, scratch, d);
-	case VMC_GMAP_XFORM: {
+	case VMC_GMAP_XFORM:
+	case VMC_GMAP_GEN: {
 		const struct vmc_gmap *m = &gd->g->map;
 		enum vmc_status rc;
 		if (!m->xform)
 			return vmc_fail(d, VMC_ERR_UNSUPPORTED, "%s: frame 0x%llx has no transform", dump->name,
 					(unsigned long long)pfn);
-		if ((rc = gd->host->ops->read_page(gd->host, e.src, buf, scratch, d)))
+		if (e.kind == VMC_GMAP_GEN)
+			memset(buf, 0, dump->page_size);
+		else if ((rc = gd->host->ops->read_page(gd->host, e.src, buf, scratch, d)))
 			return rc;
 		return m->xform(m->xform_ctx, e.src, e.arg, buf, d);
 	}
@@ -322,7 +325,7 @@ enum vmc_status vmc_guest_dump_open(struct vmc_dump *host, struct vmc_guest *g, 
 	for (size_t i = 0; i < m->n; i++) {
 		const struct vmc_gmap_ext *e = &m->ext[i];
 		vmc_bitmap_set_range(&dump->ram, e->pfn, e->count);
-		if (e->kind == VMC_GMAP_ZERO || e->kind == VMC_GMAP_SYNTH) {
+		if (e->kind == VMC_GMAP_ZERO || e->kind == VMC_GMAP_SYNTH || e->kind == VMC_GMAP_GEN) {
 			vmc_bitmap_set_range(&dump->stored, e->pfn, e->count);
 			continue;
 		}

@@ -344,25 +344,21 @@ static enum vmc_status map_machine(struct xen_host *x, struct xen_domain *dom, s
 /* The identity p2m crash's Xen-kdump path gets for a pfn-space output (it decides on Xen PV
  * from the kernel's xen_start_info, not from the dump, and then translates every physical
  * read and every PTE through the p2m): leaves p2m[pfn] = pfn for the frames the output holds
- * (~0 elsewhere, MMIO included) and their tree, all above the output's highest frame. */
+ * (~0 elsewhere, MMIO included) and their tree, all above the output's highest frame. The
+ * leaves are built as the output reads them (8 bytes a pfn if held: 2 GiB for a 1 TiB guest);
+ * the tree above them is held (8 bytes per 512 pfns). */
 static enum vmc_status synth_identity(struct vmc_guest *g, const struct xen_pvcanon *c, uint64_t *fll_mfn,
 				      struct vmc_diag *d)
 {
-	uint64_t base = (c->np2m + 0x1ff) & ~0x1ffull, page[PER_PAGE];
+	uint64_t base = (c->np2m + 0x1ff) & ~0x1ffull;
 	struct xen_p2m id = { .nleaf = (c->np2m + PER_PAGE - 1) / PER_PAGE };
-	enum vmc_status rc = VMC_OK;
-	size_t hint = 0;
+	enum vmc_status rc;
 
 	if (!(id.leaf = malloc((id.nleaf ? id.nleaf : 1) * sizeof(*id.leaf))))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	for (uint64_t i = 0; i < id.nleaf && !rc; i++) {
-		for (uint64_t j = 0; j < PER_PAGE; j++) {
-			uint64_t pfn = i * PER_PAGE + j;
-			page[j] = pfn < c->np2m && vmc_xen_pvcanon_own(c, pfn, &hint) ? pfn : XEN_P2M_INVALID;
-		}
+	for (uint64_t i = 0; i < id.nleaf; i++)
 		id.leaf[i] = base + i;
-		rc = vmc_gmap_add_synth(&g->map, base + i, page, d);
-	}
+	rc = vmc_xen_pvcanon_add_identity(g, base, id.nleaf, d);
 	if (!rc)
 		rc = synth_tree(g, &id, (base + id.nleaf + 0x1ff) & ~0x1ffull, fll_mfn, d);
 	if (!rc)

@@ -119,6 +119,13 @@ static int run_by_mfn(const void *a, const void *b)
 	return ra->mfn < rb->mfn ? -1 : ra->mfn > rb->mfn;
 }
 
+static int run_by_pfn(const void *a, const void *b)
+{
+	const struct xen_pvrun *ra = a, *rb = b;
+
+	return ra->pfn < rb->pfn ? -1 : ra->pfn > rb->pfn;
+}
+
 /* The domain's own RAM: p2m entries to frames it owns (not Xen-heap), the first pfn naming a
  * frame winning (seen: 1 bit per host frame), as runs, built in pfn order and sorted by mfn:
  * the runs are maximal either way, a pair (mfn, pfn) followed by (mfn + 1, pfn + 1). */
@@ -191,8 +198,9 @@ void vmc_xen_pvcanon_release(struct xen_pvcanon *c)
 {
 	free(c->runs);
 	free(c->ident);
-	c->runs = c->ident = NULL;
-	c->nruns = c->nident = 0;
+	free(c->own);
+	c->runs = c->ident = c->own = NULL;
+	c->nruns = c->nident = c->nown = 0;
 }
 
 /* type_info is at the offset assumed only if the domain's L4s say so: at least one frame
@@ -265,12 +273,29 @@ static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, 
 	return vmc_gmap_add_xform(&g->map, pfn, mfn, 1, (uint8_t)level, d);
 }
 
-/* The gmap transform: a table page as the output reads it. */
+/* Identity p2m leaf i: p2m[pfn] = pfn where pfn is the domain's own RAM, ~0 elsewhere. */
+static void identity_leaf(const struct xen_pvcanon *c, uint64_t i, uint64_t *ent)
+{
+	size_t hint = 0;
+
+	for (uint64_t j = 0; j < ENTRIES; j++) {
+		uint64_t pfn = i * ENTRIES + j;
+		size_t k = vmc_runfind(c->own, c->nown, sizeof(*c->own), offsetof(struct xen_pvrun, pfn), 8, pfn, &hint);
+		ent[j] = k < c->nown && pfn - c->own[k].pfn < c->own[k].count ? pfn : XEN_P2M_INVALID;
+	}
+}
+
+/* The gmap transform: a table page as the output reads it, or an identity p2m leaf. */
 static enum vmc_status xform_page(const void *ctx, uint64_t mfn, unsigned level, void *page, struct vmc_diag *d)
 {
 	uint64_t ent[ENTRIES];
 	struct xen_pvcanon_stats st = { 0 };
 
+	if (level == XEN_PVCANON_GEN_IDENTITY) {
+		identity_leaf(ctx, mfn, ent);
+		memcpy(page, ent, sizeof(ent));
+		return VMC_OK;
+	}
 	if (level < 1 || level > 4)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "mfn 0x%llx: page-table level %u", (unsigned long long)mfn, level);
 	memcpy(ent, page, sizeof(ent)); /* the reader's buffer need not be aligned for uint64_t */
@@ -309,8 +334,21 @@ static enum vmc_status attach_xform(const struct xen_pvcanon *c, struct vmc_gues
 		memcpy(w->runs, c->runs, c->nruns * sizeof(*w->runs));
 	if (c->nident)
 		memcpy(w->ident, c->ident, c->nident * sizeof(*w->ident));
+	if (!(w->own = malloc((c->nruns ? c->nruns : 1) * sizeof(*w->own)))) {
+		xform_free(w);
+		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the p2m inverse runs");
+	}
+	w->nown = c->nruns;
+	if (c->nruns)
+		memcpy(w->own, c->runs, c->nruns * sizeof(*w->own));
+	qsort(w->own, w->nown, sizeof(*w->own), run_by_pfn);
 	vmc_gmap_set_xform(&g->map, xform_page, w, xform_free);
 	return VMC_OK;
+}
+
+enum vmc_status vmc_xen_pvcanon_add_identity(struct vmc_guest *g, uint64_t base, uint64_t nleaf, struct vmc_diag *d)
+{
+	return vmc_gmap_add_gen(&g->map, base, 0, nleaf, XEN_PVCANON_GEN_IDENTITY, d);
 }
 
 enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,

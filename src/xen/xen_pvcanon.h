@@ -21,6 +21,8 @@ struct xen_pvcanon {
 	size_t nruns;
 	struct xen_pvrun *ident; /* by mfn: the identity (MMIO) frames an entry keeps as they are */
 	size_t nident;
+	struct xen_pvrun *own;  /* the transform's copy of runs, by pfn: the identity p2m leaves */
+	size_t nown;
 	uint32_t pickled;       /* the domain */
 	uint32_t dom_io;        /* pickled dom_io (owner of MMIO frames), 0 = unknown */
 	uint64_t duplicates;    /* p2m entries naming a frame an earlier pfn has (the first wins) */
@@ -46,6 +48,12 @@ void vmc_xen_pvcanon_page(const struct xen_pvcanon *c, uint64_t *ent, unsigned l
 bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swapper_mfn, char *why, size_t len);
 /* Whether pfn is the domain's own RAM: its p2m entry is in runs, for this pfn. */
 bool vmc_xen_pvcanon_own(const struct xen_pvcanon *c, uint64_t pfn, size_t *hint);
+/* The gmap extent argument of an identity p2m leaf (page-table levels are 1..4). */
+#define XEN_PVCANON_GEN_IDENTITY 0x80u
+/* nleaf identity p2m leaves at frames base.. of g->map (p2m[pfn] = pfn for the domain's own
+ * RAM, ~0 elsewhere), built as the output reads them rather than held (8 bytes a pfn); after
+ * vmc_xen_pvcanon_map, whose transform builds them. */
+enum vmc_status vmc_xen_pvcanon_add_identity(struct vmc_guest *g, uint64_t base, uint64_t nleaf, struct vmc_diag *d);
 /* Add every pfn of the domain's own RAM to g->map: page tables canonical (rewritten as the
  * output reads them: the map's transform, which takes over c's runs), the rest as is. */
 enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,

@@ -92,6 +92,30 @@ TEST(synth_pages_are_copied)
 	vmc_gmap_free(&m);
 }
 
+TEST(gen_extents_merge_and_keep_their_index)
+{
+	struct vmc_gmap m;
+	struct vmc_gmap_ext one;
+
+	vmc_gmap_init(&m, 4096);
+	REQUIRE(vmc_gmap_add_gen(&m, 1000, 0, 3, 0x80, &d) == VMC_OK);
+	REQUIRE(vmc_gmap_add_gen(&m, 1003, 3, 2, 0x80, &d) == VMC_OK); /* continues: merged */
+	REQUIRE(vmc_gmap_add_gen(&m, 1005, 9, 1, 0x80, &d) == VMC_OK); /* index jumps: its own */
+	REQUIRE(vmc_gmap_add_xform(&m, 1006, 10, 1, 0x80, &d) == VMC_OK); /* another kind */
+	REQUIRE(vmc_gmap_finish(&m, &d) == VMC_OK);
+	CHECK_EQ(m.n, 3);
+	CHECK_EQ(m.npages, 7);
+	REQUIRE(vmc_gmap_lookup(&m, 1004, &one));
+	CHECK_EQ(one.kind, VMC_GMAP_GEN);
+	CHECK_EQ(one.src, 4);
+	CHECK_EQ(one.arg, 0x80);
+	REQUIRE(vmc_gmap_lookup(&m, 1005, &one));
+	CHECK_EQ(one.src, 9);
+	CHECK(!vmc_gmap_kind_host(VMC_GMAP_GEN)); /* no host frame behind it */
+	CHECK_EQ(m.nsynth, 0);                     /* nothing held */
+	vmc_gmap_free(&m);
+}
+
 static int xform_frees;
 static void count_free(void *ctx)
 {
