@@ -395,6 +395,28 @@ static void make_collision(void)
 	memcpy(coll_y + 64, &w1, 8);
 }
 
+/* dump converted with dedup at 1 thread: the duplicates and pages counted as given, more than
+ * min_len bytes, every page read back as the spec wrote it; and at 3 threads the same bytes. */
+static void dedup_twice(struct vmc_dump *dump, const struct td_spec *spec, enum vmc_codec_id c, uint64_t dedup_pages,
+			uint64_t pages, size_t min_len)
+{
+	struct buf o1, o3;
+	struct vmc_dump *back;
+	struct vmc_writer_stats st;
+
+	REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 1, .dedup = true }, &o1, &st) == VMC_OK);
+	CHECK(o1.len > min_len);
+	CHECK_EQ(st.dedup_pages, dedup_pages);
+	CHECK_EQ(st.pages, pages);
+	REQUIRE((back = open_buf(o1)));
+	check_against_spec(back, spec);
+	vmc_dump_close(back);
+	REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 3, .dedup = true }, &o3, NULL) == VMC_OK);
+	CHECK(o1.len == o3.len && memcmp(o1.p, o3.p, o1.len) == 0);
+	free(o1.p);
+	free(o3.p);
+}
+
 TEST(dedup_keeps_pages_whose_hashes_collide)
 {
 	/* frames: x x y y x y x; the dedup table holds the last stored page of a hash */
@@ -402,9 +424,8 @@ TEST(dedup_keeps_pages_whose_hashes_collide)
 	struct td_patch patch[7];
 	struct td_spec spec = { .segs = seg, .nsegs = 1, .vmcoreinfo = vmci_std, .nprstatus = 1, .seed = 5,
 				.patches = patch, .npatches = 7 };
-	struct buf e, o1, o3;
-	struct vmc_dump *dump, *back;
-	struct vmc_writer_stats st;
+	struct buf e;
+	struct vmc_dump *dump;
 
 	make_collision();
 	REQUIRE(memcmp(coll_x, coll_y, sizeof(coll_x)) != 0);
@@ -415,17 +436,8 @@ TEST(dedup_keeps_pages_whose_hashes_collide)
 	REQUIRE((dump = open_buf(e)));
 	for (enum vmc_codec_id c = VMC_CODEC_ZLIB; c < VMC_CODEC_COUNT; c++) {
 		harness_note("codec %s", vmc_codec_get(c)->name);
-		REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 1, .dedup = true }, &o1, &st) == VMC_OK);
 		/* x at 1 refers to 0, y at 3 to 2; 4-6 each follow a stored page of the other kind */
-		CHECK_EQ(st.dedup_pages, 2);
-		CHECK_EQ(st.pages, 7);
-		REQUIRE((back = open_buf(o1)));
-		check_against_spec(back, &spec);
-		vmc_dump_close(back);
-		REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 3, .dedup = true }, &o3, NULL) == VMC_OK);
-		CHECK(o1.len == o3.len && memcmp(o1.p, o3.p, o1.len) == 0);
-		free(o1.p);
-		free(o3.p);
+		dedup_twice(dump, &spec, c, 2, 7, 0);
 	}
 	vmc_dump_close(dump);
 	free(e.p);
@@ -446,9 +458,8 @@ TEST(dedup_reads_back_in_order_past_the_data_buffer)
 	struct td_spec spec = { .segs = seg, .nsegs = 1, .vmcoreinfo = vmci_std, .nprstatus = 1, .seed = 11,
 				.patches = patch, .npatches = 2 };
 	uint64_t seed = 17, *slot = calloc((size_t)1 << BITS, sizeof(*slot)), want = 0;
-	struct buf e, o1, o3;
-	struct vmc_dump *dump, *back;
-	struct vmc_writer_stats st;
+	struct buf e;
+	struct vmc_dump *dump;
 
 	REQUIRE(a && b && slot);
 	for (size_t i = 0; i < (size_t)N * P4K; i += 8) {
@@ -473,17 +484,7 @@ TEST(dedup_reads_back_in_order_past_the_data_buffer)
 	for (unsigned k = 0; k < 2; k++) {
 		enum vmc_codec_id c = codecs[k];
 		harness_note("codec %s", vmc_codec_get(c)->name);
-		REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 1, .dedup = true }, &o1, &st) == VMC_OK);
-		CHECK(o1.len > (size_t)N * P4K / 2);
-		CHECK_EQ(st.dedup_pages, want);
-		CHECK_EQ(st.pages, 2 * N);
-		REQUIRE((back = open_buf(o1)));
-		check_against_spec(back, &spec);
-		vmc_dump_close(back);
-		REQUIRE(convert(dump, &(struct conv){ .codec = c, .threads = 3, .dedup = true }, &o3, NULL) == VMC_OK);
-		CHECK(o1.len == o3.len && memcmp(o1.p, o3.p, o1.len) == 0);
-		free(o1.p);
-		free(o3.p);
+		dedup_twice(dump, &spec, c, want, 2 * N, (size_t)N * P4K / 2);
 	}
 	vmc_dump_close(dump);
 	free(e.p);

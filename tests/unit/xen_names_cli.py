@@ -14,14 +14,9 @@ import shutil
 import subprocess
 import sys
 
-fails = 0
-
-
-def check(ok, what):
-    global fails
-    print(("PASS  " if ok else "FAIL  ") + what)
-    if not ok:
-        fails += 1
+sys.dont_write_bytecode = True
+import passfail  # noqa: E402 (after the bytecode setting)
+check = passfail.check
 
 
 def safe(name):
@@ -70,7 +65,7 @@ def main():
                        capture_output=True, text=True)
     check(r.returncode != 0 and "no guest '7777'" in r.stderr, "%s: extract --domain 7777 fails: %s" % (scen, r.stderr.strip()))
     shutil.rmtree(d, ignore_errors=True)
-    return 1 if fails else 0
+    return 1 if passfail.fails else 0
 
 
 if __name__ == "__main__":

@@ -19,14 +19,8 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "accept"))
 REGS = __import__("xen_hvm_regs")  # the notes reader of the real-dump register check
 sys.dont_write_bytecode = True
-fails = 0
-
-
-def check(ok, what):
-    global fails
-    print(("PASS  " if ok else "FAIL  ") + what)
-    if not ok:
-        fails += 1
+import passfail  # noqa: E402 (after the path and bytecode settings)
+check = passfail.check
 
 
 def elf_frames(path):
@@ -66,8 +60,8 @@ def main():
         check(len(r.stderr.strip().splitlines()) == 1 and not r.stdout,
               "list refuses in one line on stderr and prints nothing else (%d lines, %d bytes on stdout)"
               % (len(r.stderr.strip().splitlines()), len(r.stdout)))
-        print("RESULT xen-synth %s: %s" % (scen, "PASS" if not fails else "FAIL (%d)" % fails))
-        return 1 if fails else 0
+        print("RESULT xen-synth %s: %s" % (scen, "PASS" if not passfail.fails else "FAIL (%d)" % passfail.fails))
+        return 1 if passfail.fails else 0
     try:
         js = json.loads(r.stdout)
     except ValueError:
@@ -236,8 +230,8 @@ def main():
             got = {m for m in g["_out"][1] if m < g.get("_top", host_max) or g.get("type") != "PV"}
             check(got == g["_want"], "domain %s: output holds exactly the expected gfns (extra %s, lacking %s)"
                   % (gid, sorted(hex(m) for m in got - g["_want"])[:5], sorted(hex(m) for m in g["_want"] - got)[:5]))
-    print("RESULT xen-synth %s: %s" % (scen, "PASS" if not fails else "FAIL (%d)" % fails))
-    return 1 if fails else 0
+    print("RESULT xen-synth %s: %s" % (scen, "PASS" if not passfail.fails else "FAIL (%d)" % passfail.fails))
+    return 1 if passfail.fails else 0
 
 
 if __name__ == "__main__":
