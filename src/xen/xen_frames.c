@@ -81,35 +81,51 @@ bool vmc_xen_frames_own_ram(struct xen_host *x, uint64_t mfn, uint32_t pickled)
 	return o && !(o & XEN_OWNER_HEAP) && XEN_OWNER_ID(o) == pickled;
 }
 
-/* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
- * page_info; false when it is not in the dump. The frame table is read a page at a time:
- * the page of the last entry is kept. */
-static bool read_page_info(struct xen_host *x, uint64_t mfn, uint64_t *count, uint64_t *type, uint32_t *owner)
+#define FT_WINDOW (64 * 1024) /* frame table read ahead by the scan: 16 pages per pread */
+
+/* The frame-table window from va's page on: len bytes (the scan's read-ahead, one page for a
+ * look at a single frame), else that page alone; empty when neither is in the dump. */
+static void ft_load(struct xen_host *x, uint64_t va, size_t len)
 {
-	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz, in = va & 0xfff;
 	struct vmc_diag tmp;
 
-	if ((va & ~0xfffull) != x->ft_page_va) {
-		vmc_diag_init(&tmp);
-		x->ft_page_va = va & ~0xfffull;
-		x->ft_page_ok = !vmc_xen_read(x, x->ft_page_va, x->ft_page, 4096, &tmp);
+	x->ft_va = va & ~0xfffull;
+	vmc_diag_init(&tmp);
+	if (len > 4096 && !vmc_xen_read(x, x->ft_va, x->ft_page, len, &tmp)) {
+		x->ft_len = len;
+		return;
 	}
-	if (!x->ft_page_ok || in + sz > 4096) {
-		/* an entry straddling pages (sizes that do not divide 4096) is read on its own */
-		uint8_t ent[256];
-		vmc_diag_init(&tmp);
-		if ((!x->ft_page_ok && in + sz <= 4096) || vmc_xen_read(x, va, ent, sz, &tmp))
-			return false;
-		memcpy(count, ent + x->off_pi_count_info, 8);
-		memcpy(owner, ent + x->off_pi_domain, 4);
-		if (x->off_pi_type_info)
-			memcpy(type, ent + x->off_pi_type_info, 8);
+	vmc_diag_init(&tmp);
+	x->ft_len = vmc_xen_read(x, x->ft_va, x->ft_page, 4096, &tmp) ? 0 : 4096;
+}
+
+/* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
+ * page_info; false when it is not in the dump. The frame table is read through a window
+ * (ahead: FT_WINDOW bytes for the scan's walk in mfn order, else a page) that is kept. */
+static bool read_page_info(struct xen_host *x, uint64_t mfn, bool ahead, uint64_t *count, uint64_t *type,
+			   uint32_t *owner)
+{
+	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz;
+	const uint8_t *ent;
+	uint8_t one[256];
+	struct vmc_diag tmp;
+
+	if (va < x->ft_va || va - x->ft_va >= (x->ft_len ? x->ft_len : 4096))
+		ft_load(x, va, ahead ? FT_WINDOW : 4096);
+	if (x->ft_len && va - x->ft_va + sz <= x->ft_len) {
+		ent = x->ft_page + (va - x->ft_va);
 	} else {
-		memcpy(count, x->ft_page + in + x->off_pi_count_info, 8);
-		memcpy(owner, x->ft_page + in + x->off_pi_domain, 4);
-		if (x->off_pi_type_info)
-			memcpy(type, x->ft_page + in + x->off_pi_type_info, 8);
+		/* an entry past the window (it straddles its end, or the window's page is not in the
+		 * dump while the entry's start may be) is read on its own */
+		vmc_diag_init(&tmp);
+		if ((!x->ft_len && (va & 0xfff) + sz <= 4096) || vmc_xen_read(x, va, one, sz, &tmp))
+			return false;
+		ent = one;
 	}
+	memcpy(count, ent + x->off_pi_count_info, 8);
+	memcpy(owner, ent + x->off_pi_domain, 4);
+	if (x->off_pi_type_info)
+		memcpy(type, ent + x->off_pi_type_info, 8);
 	return true;
 }
 
@@ -119,7 +135,7 @@ uint8_t vmc_xen_frames_ptype_of(struct xen_host *x, uint64_t mfn)
 	uint32_t owner;
 
 	/* ptab has exactly the frames the scan found a page type for: read it again */
-	if (!x->has_ptype || !vmc_bitmap_test(&x->ptab, mfn) || !read_page_info(x, mfn, &count, &type, &owner))
+	if (!x->has_ptype || !vmc_bitmap_test(&x->ptab, mfn) || !read_page_info(x, mfn, false, &count, &type, &owner))
 		return 0;
 	return vmc_xen_frames_ptype(type);
 }
@@ -260,7 +276,7 @@ static enum vmc_status scan_table(struct xen_host *x, struct vmc_diag *d)
 		uint32_t raw, owner = 0;
 		uint8_t state = XEN_PS_UNREAD;
 
-		if (!read_page_info(x, mfn, &count, &type, &raw)) {
+		if (!read_page_info(x, mfn, true, &count, &type, &raw)) {
 			if (!holes++)
 				first_hole = mfn;
 		} else if (classify(x, mfn, count, type, raw, &owner, &state)) {
@@ -287,9 +303,10 @@ enum vmc_status vmc_xen_frames_scan(struct xen_host *x, struct vmc_diag *d)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "%s: implausible struct page_info layout (size %llu, count_info %llu, _domain %llu)",
 				x->dump->name, (unsigned long long)sz, (unsigned long long)x->off_pi_count_info,
 				(unsigned long long)x->off_pi_domain);
-	if (!(x->ft_page = malloc(4096)))
+	if (!(x->ft_page = malloc(FT_WINDOW)))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
-	x->ft_page_va = ~0ull;
+	x->ft_va = ~0ull;
+	x->ft_len = 0;
 	x->nowner = n;
 	set_pgc_layout(x);
 	/* u.inuse.type_info follows count_info in the x86-64 layout (mm.h: list @0, count_info @8,

@@ -110,10 +110,11 @@ struct xen_host {
 	struct vmc_bitmap ptab;    /* owned non-heap frames type_info calls a page table in use */
 	struct vmc_bitmap ptab4;   /* those at level 4; a frame's level and flags are read again */
 	uint64_t pgc_xen_heap, pgc_allocated, pgc_state_mask, pgc_state_inuse;
-	/* the frame-table page read last (the scan, and reads of one frame's type later) */
+	/* the frame-table window read last (the scan's read-ahead, or the page of one frame's
+	 * type read later): ft_len bytes at ft_va, 0 when that page is not in the dump */
 	uint8_t *ft_page;
-	uint64_t ft_page_va;
-	bool ft_page_ok;
+	uint64_t ft_va;
+	size_t ft_len;
 };
 
 /* xen_frun.state: the frame's allocation state in its page_info */
