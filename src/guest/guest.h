@@ -72,6 +72,8 @@ struct vmc_guest {
 	char release[65];         /* guest kernel release from its VMCOREINFO, "" if none */
 	uint64_t vmcoreinfo_gpa;  /* where the note was found (output address space) */
 	bool has_vmcoreinfo;
+	bool vmci_searched;       /* the carver searched the guest's memory itself (validating through
+				   * its own p2m), found or not: vmc_guest_prepare() searches no more */
 };
 
 /* vmc_hv.frame_owner values: who a host frame belongs to, as the hypervisor records it */

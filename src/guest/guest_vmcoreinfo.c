@@ -241,7 +241,7 @@ static enum vmc_status prepare(struct vmc_dump *host, struct vmc_guest *g, struc
 	uint64_t stop;
 	enum vmc_status rc;
 
-	if (g->has_vmcoreinfo || g->status)
+	if (g->has_vmcoreinfo || g->vmci_searched || g->status)
 		return VMC_OK;
 	if ((rc = vmc_guest_dump_open(host, g, &gd, d)))
 		return rc;

@@ -237,6 +237,7 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 {
 	struct vmci_search s = { .x = x, .p = p, .pickled = pickled };
 
+	g->vmci_searched = true;
 	s.run = malloc((size_t)VMCI_RUN_FRAMES * 4096);
 	for (uint64_t pfn = 0, mfn; pfn < p->npfn && !s.best;)
 		pfn += vmci_frame(&s, pfn, &mfn) ? vmci_run(&s, pfn, mfn) : 1;

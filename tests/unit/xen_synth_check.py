@@ -188,6 +188,10 @@ def main():
             gid, text = rest.split(" ", 1)
             ws = guests.get(gid, {}).get("warnings", [])
             check(any(text in w for w in ws), "domain %s warns '%s' (%s)" % (gid, text, ws[:3]))
+        elif kind == "warncount":
+            gid, text, n = rest.split(" ")
+            ws = [w for w in guests.get(gid, {}).get("warnings", []) if text in w]
+            check(len(ws) == int(n), "domain %s: %s warning(s) naming %s (%d: %s)" % (gid, n, text, len(ws), ws))
         elif kind == "splitfile":
             splitfiles.append(rest)
         elif kind == "method":
