@@ -32,9 +32,10 @@ int cmd_extract(int argc, char **argv)
 	if (ex >= 0)
 		return ex;
 	cli_stale_temps_of(c.out);
-	/* a number is a domain id (as xl takes it): the guests' names are not needed to find it,
-	 * and dom0's are found as it is written (each of its frames read once) */
+	/* a number is a domain id (as xl takes it): the guests' names are not needed to find it
+	 * nor to write it, so they are not searched for (on Xen that reads all of dom0) */
 	c.copts.names_late = c.domain[0] && strspn(c.domain, "0123456789") == strlen(c.domain);
+	c.copts.names_on_request = c.copts.names_late;
 	if ((ex = carve_cli_scan(path, &c, &host, &cv)))
 		return ex;
 	vmc_diag_init(&d);

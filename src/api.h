@@ -8,6 +8,7 @@
 struct vmc_carve {
 	struct vmc_dump *host; /* the caller's; must outlive the carve */
 	struct vmc_hv hv;
+	bool names_on_request; /* vmc_carve_options.names_on_request (with names_late) */
 };
 
 /* Copy a caller's size-versioned struct (first field: size_t size) into a zeroed `own` of

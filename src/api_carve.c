@@ -24,6 +24,7 @@ enum vmc_status vmc_carve(struct vmc_dump *host, const struct vmc_carve_options 
 	if (!(cv = calloc(1, sizeof(*cv))))
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory");
 	cv->host = host;
+	cv->names_on_request = opts.names_late && opts.names_on_request;
 	if ((rc = vmc_carve_scan(host, &copts, &cv->hv, d))) {
 		vmc_carve_free(cv);
 		return rc;
@@ -137,8 +138,9 @@ static enum vmc_status guest_open(struct vmc_carve *cv, unsigned index, bool str
 		return rc;
 	if (g->status)
 		return vmc_fail(d, g->status, "%s", g->error);
-	/* work the carver left for later (names_late): done now, or as the caller reads */
-	if (cv->hv.late_ops)
+	/* work the carver left for later (names_late): done now, or as the caller reads, unless
+	 * only vmc_carve_names() is to do it */
+	if (cv->hv.late_ops && !cv->names_on_request)
 		cv->hv.late_ops->open(&cv->hv, index, stream, &tap);
 	rc = stream ? vmc_guest_prepare_stream(cv->host, g, &watch, d) : vmc_guest_prepare(cv->host, g, d);
 	if (!rc && (rc = vmc_guest_dump_open(cv->host, g, ret, d)))
