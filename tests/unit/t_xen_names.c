@@ -211,15 +211,26 @@ static void names_match(const struct vmc_hv *ref, const struct vmc_hv *late)
 	CHECK_EQ(late->nwarnings, ref->nwarnings);
 }
 
-static struct vmc_carve *carve_late(struct vmc_dump *dump)
+static struct vmc_carve *carve_late(struct vmc_dump *dump, bool on_request)
 {
 	struct vmc_carve *cv = NULL;
 	struct vmc_diag d;
 
 	vmc_diag_init(&d);
-	REQUIRE(vmc_carve(dump, &(struct vmc_carve_options){ .size = sizeof(struct vmc_carve_options), .hypervisor = "xen", .names_late = true },
+	REQUIRE(vmc_carve(dump, &(struct vmc_carve_options){ .size = sizeof(struct vmc_carve_options), .hypervisor = "xen", .names_late = true, .names_on_request = on_request },
 			  &cv, &d) == VMC_OK);
 	return cv;
+}
+
+/* No name but dom0's default, no handle, no search reported. */
+static void names_unsearched(const struct vmc_carve *cv)
+{
+	for (unsigned i = 0; i < cv->hv.nguests; i++) {
+		const struct vmc_guest *g = &cv->hv.guests[i];
+		CHECK_STR_EQ(g->name, strcmp(g->id, "0") ? "" : "Domain-0");
+		CHECK_STR_EQ(g->uuid, "");
+	}
+	CHECK(!strstr(cv->hv.report, "xenstore"));
 }
 
 /* Guest id of cv streamed through a writer (two threads) into path. */
@@ -251,15 +262,11 @@ static void names_late(const char *scen)
 	frames = report_num(s.cv->hv.report, "records of /local/domain/<id>/{name,vm} in ");
 	REQUIRE(frames != ~0ull && frames > 0);
 	/* nothing searched by the carve: no domU name, no handle, dom0 the default */
-	cv = carve_late(s.dump);
-	for (unsigned i = 0; i < cv->hv.nguests; i++) {
-		const struct vmc_guest *g = &cv->hv.guests[i];
-		CHECK_STR_EQ(g->name, strcmp(g->id, "0") ? "" : "Domain-0");
-		CHECK_STR_EQ(g->uuid, "");
-		named += s.cv->hv.guests[i].name[0] && strcmp(g->id, "0");
-	}
+	cv = carve_late(s.dump, false);
+	names_unsearched(cv);
+	for (unsigned i = 0; i < cv->hv.nguests; i++)
+		named += s.cv->hv.guests[i].name[0] && strcmp(s.cv->hv.guests[i].id, "0");
 	CHECK(named > 0); /* (the control: the up-front carve names domUs) */
-	CHECK(!strstr(cv->hv.report, "xenstore="));
 	/* dom0 written: the search rode on the writer's reads; every frame once */
 	write_guest(cv, "0", out);
 	names_match(&s.cv->hv, &cv->hv);
@@ -273,14 +280,22 @@ static void names_late(const char *scen)
 		     (unsigned long long)reread);
 	vmc_carve_free(cv);
 	/* a domU first: the names are found before it is written, by a whole search */
-	cv = carve_late(s.dump);
+	cv = carve_late(s.dump, false);
 	write_guest(cv, "1", out);
 	names_match(&s.cv->hv, &cv->hv);
 	CHECK(!strstr(cv->hv.report, "xenstore.fused="));
 	CHECK_EQ(report_num(cv->hv.report, "records of /local/domain/<id>/{name,vm} in "), frames);
 	vmc_carve_free(cv);
 	/* asked for */
-	cv = carve_late(s.dump);
+	cv = carve_late(s.dump, false);
+	CHECK(vmc_carve_names(cv, &(struct vmc_diag){ 0 }) == VMC_OK);
+	names_match(&s.cv->hv, &cv->hv);
+	vmc_carve_free(cv);
+	/* names_on_request: writing dom0 and a domU searches nothing; asking still does */
+	cv = carve_late(s.dump, true);
+	write_guest(cv, "0", out);
+	write_guest(cv, "1", out);
+	names_unsearched(cv);
 	CHECK(vmc_carve_names(cv, &(struct vmc_diag){ 0 }) == VMC_OK);
 	names_match(&s.cv->hv, &cv->hv);
 	vmc_carve_free(cv);
