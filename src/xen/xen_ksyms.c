@@ -490,62 +490,112 @@ static enum vmc_status pm_read(void *arg, uint64_t addr, void *buf, size_t len, 
 	return vmc_physmem_read(&x->pm, addr, buf, len, d);
 }
 
+#define SCAN_RUN 64 /* frames per pread: under nested paging a copy costs less than a mapping */
+
+/* The scan's frames, read ahead in the scan's direction: run frames from lo on (n 0: none). */
+struct scan_win {
+	struct xen_host *x;
+	uint8_t *buf;
+	uint64_t lo, n, lo_pfn, hi_pfn;
+	bool downward;
+};
+
+/* Frame pfn's bytes: from the window, else a run of stored frames read ahead from pfn, else
+ * the frame alone (the physmem cache, which a read of the same physmem reuses); NULL if absent. */
+static const uint8_t *scan_frame(struct scan_win *w, uint64_t pfn)
+{
+	struct vmc_physmem *pm = &w->x->pm;
+	uint64_t first = pfn, n = 1;
+	struct vmc_diag tmp;
+
+	if (w->n && pfn >= w->lo && pfn - w->lo < w->n)
+		return w->buf + ((pfn - w->lo) << 12);
+	if (w->downward)
+		while (n < SCAN_RUN && first > w->lo_pfn && vmc_physmem_has(pm, first - 1))
+			first--, n++;
+	else
+		while (n < SCAN_RUN && pfn + n < w->hi_pfn && vmc_physmem_has(pm, pfn + n))
+			n++;
+	w->n = 0;
+	if (w->buf && n > 1 && vmc_physmem_read_run(pm, first << 12, w->buf, n << 12)) {
+		w->lo = first;
+		w->n = n;
+		return w->buf + ((pfn - first) << 12);
+	}
+	vmc_diag_init(&tmp);
+	return vmc_physmem_frame(pm, pfn, &tmp);
+}
+
+/* One candidate at byte off of frame pfn (pg its bytes): decoded into k when it is a token
+ * index whose image lies at want_base (~0: anywhere 2 MiB aligned). 1 found, 0 not, -1 the
+ * decode budget spent (d says so). last: why the last decode was refused. */
+static int try_table(struct xen_host *x, const uint8_t *pg, uint64_t pfn, unsigned off, uint64_t want_base,
+		     unsigned *tries, char *last, size_t last_len, struct xen_ksyms *k, struct vmc_diag *d)
+{
+	uint8_t raw[512];
+	uint64_t at = (pfn << 12) + off, vi = 0, base;
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	if (off + 512 <= 4096)
+		memcpy(raw, pg + off, 512);
+	else if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp))
+		return 0;
+	if (!vmc_xen_ksyms_index_like(raw))
+		return 0;
+	if (++*tries > SCAN_DECODES) {
+		vmc_fail(d, VMC_ERR_LIMIT, "%s: %u token-index look-alikes decoded, none valid (last: %s)", x->dump->name,
+			 SCAN_DECODES, last);
+		return -1;
+	}
+	if (vmc_xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
+		snprintf(last, last_len, "%s", tmp.msg);
+		return 0;
+	}
+	vmc_xen_ksyms_value(k, "symbols_token_index", &vi);
+	base = at - (k->absolute ? vi & (GIB - 1) : vi);
+	if (!(base & 0x1fffff) && (want_base == ~0ull || base == want_base))
+		return 1;
+	/* a table of another image (a guest's?), or not where xen_phys_start says */
+	snprintf(last, last_len, "a table at 0x%llx puts the image at 0x%llx, %s", (unsigned long long)at,
+		 (unsigned long long)base, want_base != ~0ull ? "not at xen_phys_start" : "not 2 MiB aligned");
+	vmc_xen_ksyms_free(k);
+	return 0;
+}
+
 /* Machine frames lo..hi-1 (top down when downward), stored ones only: token-index candidates,
  * each decoded. want_base: the image's machine base when known (CRASH_INFO), else ~0. */
 static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t hi_pfn, bool downward, uint64_t want_base,
 				  struct xen_ksyms *k, struct vmc_diag *d)
 {
+	struct scan_win w = { .x = x, .lo_pfn = lo_pfn, .hi_pfn = hi_pfn, .downward = downward };
 	unsigned tries = 0;
 	char last[sizeof(((struct vmc_diag *)0)->msg)] = "";
+	int found = 0;
 
 	if (hi_pfn <= lo_pfn) /* e.g. a xen_phys_start past the end of the dump */
 		return vmc_fail(d, VMC_ERR_MISSING, "frames 0x%llx-0x%llx are not in the dump", (unsigned long long)lo_pfn,
 				(unsigned long long)hi_pfn);
-	for (uint64_t i = 0; i < hi_pfn - lo_pfn; i++) {
+	w.buf = malloc((size_t)SCAN_RUN << 12);
+	for (uint64_t i = 0; i < hi_pfn - lo_pfn && !found; i++) {
 		uint64_t pfn = downward ? hi_pfn - 1 - i : lo_pfn + i;
 		const uint8_t *pg;
-		struct vmc_diag tmp;
 
-		if (!vmc_physmem_has(&x->pm, pfn))
+		if (!vmc_physmem_has(&x->pm, pfn) || !(pg = scan_frame(&w, pfn)))
 			continue;
-		vmc_diag_init(&tmp);
-		if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
-			continue;
-		for (unsigned off = 0; off + 6 <= 4096; off += 4) {
+		for (unsigned off = 0; off + 6 <= 4096 && !found; off += 4) {
 			unsigned a = vmc_le16(pg + off + 2), b = vmc_le16(pg + off + 4);
-			uint8_t raw[512];
-			uint64_t at = (pfn << 12) + off, vi = 0;
 			if (vmc_le16(pg + off) || !a || a > TOKEN_MAX || b <= a || b - a > TOKEN_MAX)
 				continue;
-			if (off + 512 <= 4096)
-				memcpy(raw, pg + off, 512);
-			else if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp) ||
-				 !(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
-				break;
-			if (!vmc_xen_ksyms_index_like(raw))
-				continue;
-			if (++tries > SCAN_DECODES)
-				return vmc_fail(d, VMC_ERR_LIMIT, "%s: %u token-index look-alikes decoded, none valid (last: %s)",
-						x->dump->name, SCAN_DECODES, last);
-			vmc_diag_init(&tmp);
-			if (vmc_xen_ksyms_decode(pm_read, x, at, k, &tmp)) {
-				snprintf(last, sizeof(last), "%s", tmp.msg);
-			} else {
-				uint64_t base;
-				vmc_xen_ksyms_value(k, "symbols_token_index", &vi);
-				base = at - (k->absolute ? vi & (GIB - 1) : vi);
-				if (!(base & 0x1fffff) && (want_base == ~0ull || base == want_base))
-					return VMC_OK;
-				/* a table of another image (a guest's?), or not where xen_phys_start says */
-				snprintf(last, sizeof(last), "a table at 0x%llx puts the image at 0x%llx, %s",
-					 (unsigned long long)at, (unsigned long long)base,
-					 want_base != ~0ull ? "not at xen_phys_start" : "not 2 MiB aligned");
-				vmc_xen_ksyms_free(k);
-			}
-			if (!(pg = vmc_physmem_frame(&x->pm, pfn, &tmp)))
+			found = try_table(x, pg, pfn, off, want_base, &tries, last, sizeof(last), k, d);
+			/* the decode read through the physmem cache, which may have held pg */
+			if (!found && !(pg = scan_frame(&w, pfn)))
 				break;
 		}
 	}
+	free(w.buf);
+	if (found)
+		return found > 0 ? VMC_OK : VMC_ERR_LIMIT;
 	return vmc_fail(d, VMC_ERR_NOTFOUND, "%s", last[0] ? last : "no symbols_token_index look-alike");
 }
 
