@@ -7,7 +7,7 @@
  * linear list behind p2m_cr3) and writes what a correct carver must report.
  *
  * Usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX
- *        mkxenhost bigpv OUTPREFIX [GIB]
+ *        mkxenhost bigpv|bigpvpt OUTPREFIX [GIB]
  *   writes OUTPREFIX.elf (the host dump), OUTPREFIX.expected (what `vmcarve list --json`
  *   and the extracted outputs must show) and OUTPREFIX.p2m-<domid>.txt (each carvable
  *   domain's valid pfn -> mfn entries, "R pfn mfn 1" lines).
@@ -48,8 +48,17 @@
  * p2m pages: a PV domain of tens of GiB whose RAM is not in the dump (a p_filesz 0 PT_LOAD),
  * only its frame-list and leaf pages are (8 bytes a pfn: 96 MiB of the file at 64 GiB). For
  * peak-RSS tests (issue 14): what the carver holds must not grow with the domain's pfns. It
- * writes OUTPREFIX.elf and prints "frames=N dom0_pfns=P dom0_valid=V p2m_pages=S" (S: the pages
- * stored past 16 MiB).
+ * writes OUTPREFIX.elf and prints "frames=N dom0_pfns=P dom0_valid=V p2m_pages=S own_stored=K"
+ * (S: the pages stored past 16 MiB; K: the pfns mapping a frame domain 0 owns that the dump
+ * stores: its 500 below 16 MiB and pfn 502, whose frame 0x5000 is one of its leaf pages when
+ * the machine has 64 GiB or more).
+ * bigpvpt is bigpv with pvpt's page tables (domain 0's in frames 0x3f4-0x3f7, below the
+ * aliased page_info, so their type_info holds), domain 0 then carved in pfn space; its L1's
+ * entry 6 (0x5000) is the domain's pfn 502 here, entry 8 maps its last pfn and entry 9 one of
+ * its p2m leaf pages, a frame it owns that no pfn names (cleared). It also writes
+ * OUTPREFIX.expected: "ptpage 0 PFN ENTRIES..." (the canonical tables), "own 0 PFN COUNT"
+ * (the pfns whose identity p2m entry is the pfn itself, ~0 elsewhere) and "report 0 TEXT"
+ * lines (what list -v must say).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -482,6 +491,38 @@ struct big {
 
 static uint64_t big_first_mfn(const struct big *b) { return NFRAMES + b->nfl + b->nleaf; }
 
+/* bigpvpt: domain 0's L1 (pvpt's, 0x3f7) reaching into the big region; want as page_tables */
+static void big_pt(const struct big *b, uint64_t want[4][512])
+{
+	uint64_t *l1 = q(0x3f7 * PAGE);
+
+	want[0][6] = 502ull << 12 | 0x63; /* 0x5000: domain 0's frame here, its pfn 502's */
+	l1[8] = (big_first_mfn(b) + b->pfns - 1) << 12 | 0x67, want[0][8] = (511 + b->pfns) << 12 | 0x67;
+	l1[9] = (NFRAMES + b->nfl + 1) << 12 | 0x67, want[0][9] = 0x66; /* a leaf page: no pfn names it */
+}
+
+/* bigpvpt's OUTPREFIX.expected (see the header comment) */
+static bool big_expected(const char *prefix, const struct big *b, uint64_t want[4][512])
+{
+	char path[4096];
+	FILE *e;
+
+	snprintf(path, sizeof(path), "%s.expected", prefix);
+	if (!(e = fopen(path, "w")))
+		return false;
+	for (unsigned l = 0; l < 4; l++) {
+		fprintf(e, "ptpage 0 0x%llx", (unsigned long long)d0_pfn(0x3f7 - l));
+		for (unsigned i = 0; i < 512; i++)
+			fprintf(e, " %llx", (unsigned long long)want[l][i]);
+		fprintf(e, "\n");
+	}
+	fprintf(e, "own 0 0x0 500\nown 0 0x1f6 1\nown 0 0x200 %llu\n", (unsigned long long)b->pfns);
+	fprintf(e, "report 0 pv.page_tables=4 (L1 1, L2 1, L3 1, L4 1) canonicalised, 0 not in the host dump\n");
+	fprintf(e,
+		"report 0 pv.entries: translated=7 identity=1 xen_slots_zeroed=3 cleared=7 (xen_heap=1 foreign=2 own_unmapped=1 other=1 pse=2)\n");
+	return fclose(e) == 0;
+}
+
 /* Frame table and tree pointers: every page_info past NFRAMES in use by domain 0; fll entries
  * 1.. and fl page 0x3fe's entries 1.. name the pages bigpv_page writes. */
 static void big_table(struct big *b, uint64_t l2f, uint64_t l1f, uint32_t owner, uint64_t gib)
@@ -542,17 +583,17 @@ int mkxenhost_main(int argc, char **argv)
 	struct big big = { 0 };
 	uint64_t nframes = NFRAMES;   /* the machine's frames (frag: ~2^20, most of them not stored) */
 	static uint64_t want[4][512];
-	bigpv = argc >= 3 && !strcmp(argv[1], "bigpv");
+	bigpv = argc >= 3 && (!strcmp(argv[1], "bigpv") || !strcmp(argv[1], "bigpvpt"));
 	uint64_t gib = bigpv && argc == 4 ? strtoull(argv[3], NULL, 0) : 64;
 	if ((argc != 3 && !(bigpv && argc == 4)) || gib < 1 || gib > 128 ||
 	    (strcmp(argv[1], "pv") && strcmp(argv[1], "hostile") && strcmp(argv[1], "qemu") &&
 	     strcmp(argv[1], "wrongsyms") && strcmp(argv[1], "pvpt") && strcmp(argv[1], "fragunder") &&
 	     strcmp(argv[1], "fragover") && !bigpv)) {
 		fprintf(stderr, "usage: mkxenhost pv|hostile|qemu|wrongsyms|pvpt|fragunder|fragover OUTPREFIX\n"
-				"       mkxenhost bigpv OUTPREFIX [GIB]\n");
+				"       mkxenhost bigpv|bigpvpt OUTPREFIX [GIB]\n");
 		return 2;
 	}
-	pvpt = !strcmp(argv[1], "pvpt");
+	pvpt = !strcmp(argv[1], "pvpt") || !strcmp(argv[1], "bigpvpt");
 	fragover = !strcmp(argv[1], "fragover");
 	frag = fragover || !strcmp(argv[1], "fragunder");
 	hostile = !strcmp(argv[1], "hostile");
@@ -668,6 +709,8 @@ int mkxenhost_main(int argc, char **argv)
 	if (bigpv) {
 		big_table(&big, l2f, l1f, (uint32_t)d0.dmfn, gib);
 		nframes = big.frames;
+		if (pvpt)
+			big_pt(&big, want);
 	}
 
 	/* ---- the ELF vmcore ------------------------------------------------------------------ */
@@ -756,11 +799,12 @@ int mkxenhost_main(int argc, char **argv)
 		return 1;
 	if (bigpv) {
 		/* valid: pv's 500 pfns below 500 and 502 (0x5000, domain 0's here), and the new ones */
-		printf("frames=%llu dom0_pfns=%llu dom0_valid=%llu p2m_pages=%llu\n", (unsigned long long)nframes,
-		       (unsigned long long)(512 + big.pfns), (unsigned long long)(501 + big.pfns),
-		       (unsigned long long)(big.nfl + big.nleaf));
+		printf("frames=%llu dom0_pfns=%llu dom0_valid=%llu p2m_pages=%llu own_stored=%llu\n",
+		       (unsigned long long)nframes, (unsigned long long)(512 + big.pfns),
+		       (unsigned long long)(501 + big.pfns), (unsigned long long)(big.nfl + big.nleaf),
+		       (unsigned long long)(0x5000 < big_first_mfn(&big) ? 501 : 500));
 		free(mem);
-		return 0;
+		return pvpt && !big_expected(argv[2], &big, want);
 	}
 
 	/* ---- expectations ------------------------------------------------------------------- */
