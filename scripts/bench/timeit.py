@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""scripts/bench/timeit.py REPEAT CMD [ARGS...]: the carving benchmarks' timer.
+"""scripts/bench/timeit.py [--rm PATH] REPEAT CMD [ARGS...]: the carving benchmarks' timer.
 
 Runs CMD REPEAT times (stdout and stderr to /dev/null) and prints one line for the run with
 the best wall time: "WALL_S CPU_S MAXRSS_KIB MEDIAN_WALL_S", wall from a monotonic clock
 around fork and wait (microseconds; GNU time's %e has 10 ms, too coarse for runs of 0.1 s),
 CPU as user+sys and peak RSS from the child's own rusage (wait4). Exit 1, printing nothing,
-when a run fails.
+when a run fails. --rm PATH: PATH (CMD's output file; - for none) is removed before each run, untimed, so
+that no run pays for truncating the page cache of the one before.
 """
 import os
 import statistics
@@ -32,9 +33,14 @@ def once(argv):
 
 
 def main():
-    repeat, argv = int(sys.argv[1]), sys.argv[2:]
+    args, rm = sys.argv[1:], None
+    if args[0] == "--rm":
+        rm, args = (None if args[1] == "-" else args[1]), args[2:]
+    repeat, argv = int(args[0]), args[1:]
     runs = []
     for _ in range(max(repeat, 1)):
+        if rm and os.path.exists(rm):
+            os.unlink(rm)
         r = once(argv)
         if r is None:
             return 1
