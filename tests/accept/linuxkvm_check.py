@@ -13,17 +13,14 @@ return for a host dump) against the KVM test bed's ground truth:
     with --filtered (a dump whose user pages were excluded) the pages must be mapped but
     reported absent from the dump (frames_absent), so a carver can say so up front.
 Prints PASS/FAIL/INFO lines; exit 0 when everything passed."""
+import os
 import re
 import sys
 
-fails = 0
-
-
-def check(ok, msg):
-    global fails
-    print(("PASS  " if ok else "FAIL  ") + msg)
-    if not ok:
-        fails += 1
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "unit"))
+sys.dont_write_bytecode = True
+import passfail  # noqa: E402 (after the path and bytecode settings)
+check = passfail.check
 
 
 def parse_probe(path):
@@ -161,8 +158,8 @@ def main():
                   f"{kv['name']}: filtered dump: {absent} of {mapped} mapped frames reported absent from the dump")
         else:
             check(absent == 0 and tabs == 0, f"{kv['name']}: all {mapped} mapped frames and all page tables are in the dump")
-    print(f"RESULT {fails} failed check(s)")
-    return 1 if fails else 0
+    print(f"RESULT {passfail.fails} failed check(s)")
+    return 1 if passfail.fails else 0
 
 
 if __name__ == "__main__":

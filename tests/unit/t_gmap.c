@@ -7,6 +7,17 @@
 
 static struct vmc_diag d;
 
+/* gfn maps to an extent of this kind whose source at gfn is src, argument arg. */
+static void ext_is(const struct vmc_gmap *m, uint64_t gfn, enum vmc_gmap_kind kind, uint64_t src, uint64_t arg)
+{
+	struct vmc_gmap_ext one;
+
+	REQUIRE(vmc_gmap_lookup(m, gfn, &one));
+	CHECK_EQ(one.kind, kind);
+	CHECK_EQ(one.src, src);
+	CHECK_EQ(one.arg, arg);
+}
+
 TEST(append_merges_continuing_extents)
 {
 	struct vmc_gmap m;
@@ -95,7 +106,6 @@ TEST(synth_pages_are_copied)
 TEST(gen_extents_merge_and_keep_their_index)
 {
 	struct vmc_gmap m;
-	struct vmc_gmap_ext one;
 
 	vmc_gmap_init(&m, 4096);
 	REQUIRE(vmc_gmap_add_gen(&m, 1000, 0, 3, 0x80, &d) == VMC_OK);
@@ -105,12 +115,8 @@ TEST(gen_extents_merge_and_keep_their_index)
 	REQUIRE(vmc_gmap_finish(&m, &d) == VMC_OK);
 	CHECK_EQ(m.n, 3);
 	CHECK_EQ(m.npages, 7);
-	REQUIRE(vmc_gmap_lookup(&m, 1004, &one));
-	CHECK_EQ(one.kind, VMC_GMAP_GEN);
-	CHECK_EQ(one.src, 4);
-	CHECK_EQ(one.arg, 0x80);
-	REQUIRE(vmc_gmap_lookup(&m, 1005, &one));
-	CHECK_EQ(one.src, 9);
+	ext_is(&m, 1004, VMC_GMAP_GEN, 4, 0x80);
+	ext_is(&m, 1005, VMC_GMAP_GEN, 9, 0x80);
 	CHECK(!vmc_gmap_kind_host(VMC_GMAP_GEN)); /* no host frame behind it */
 	CHECK_EQ(m.nsynth, 0);                     /* nothing held */
 	vmc_gmap_free(&m);
@@ -126,7 +132,6 @@ static void count_free(void *ctx)
 TEST(xform_extents_keep_arg_and_own_the_transform)
 {
 	struct vmc_gmap m;
-	struct vmc_gmap_ext one;
 	int ctx = 0;
 
 	vmc_gmap_init(&m, 4096);
@@ -141,19 +146,10 @@ TEST(xform_extents_keep_arg_and_own_the_transform)
 	REQUIRE(vmc_gmap_add_xform(&m, 3, 70, 2, 2, &d) == VMC_OK);
 	REQUIRE(vmc_gmap_finish(&m, &d) == VMC_OK);
 	CHECK_EQ(m.nconflicts, 1 + 1 + 1);
-	REQUIRE(vmc_gmap_lookup(&m, 1, &one));
-	CHECK_EQ(one.kind, VMC_GMAP_XFORM);
-	CHECK_EQ(one.src, 51);
-	CHECK_EQ(one.arg, 1);
-	REQUIRE(vmc_gmap_lookup(&m, 2, &one));
-	CHECK_EQ(one.arg, 2);
-	REQUIRE(vmc_gmap_lookup(&m, 3, &one));
-	CHECK_EQ(one.kind, VMC_GMAP_HOST);
-	CHECK_EQ(one.arg, 0);
-	REQUIRE(vmc_gmap_lookup(&m, 5, &one)); /* the cut extent's source moved with its start */
-	CHECK_EQ(one.kind, VMC_GMAP_XFORM);
-	CHECK_EQ(one.src, 61);
-	CHECK_EQ(one.arg, 2);
+	ext_is(&m, 1, VMC_GMAP_XFORM, 51, 1);
+	ext_is(&m, 2, VMC_GMAP_XFORM, 52, 2);
+	ext_is(&m, 3, VMC_GMAP_HOST, 53, 0);
+	ext_is(&m, 5, VMC_GMAP_XFORM, 61, 2); /* the cut extent's source moved with its start */
 	CHECK(vmc_gmap_kind_host(VMC_GMAP_XFORM) && vmc_gmap_kind_host(VMC_GMAP_HOST));
 	CHECK(!vmc_gmap_kind_host(VMC_GMAP_SYNTH) && !vmc_gmap_kind_host(VMC_GMAP_ZERO));
 	xform_frees = 0;
