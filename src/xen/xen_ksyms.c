@@ -533,15 +533,17 @@ static int try_table(struct xen_host *x, const uint8_t *pg, uint64_t pfn, unsign
 		     unsigned *tries, char *last, size_t last_len, struct xen_ksyms *k, struct vmc_diag *d)
 {
 	uint8_t raw[512];
+	const uint8_t *idx = pg + off; /* the 512 bytes index_like looks at, in place when they fit */
 	uint64_t at = (pfn << 12) + off, vi = 0, base;
 	struct vmc_diag tmp;
 
 	vmc_diag_init(&tmp);
-	if (off + 512 <= 4096)
-		memcpy(raw, pg + off, 512);
-	else if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp))
-		return 0;
-	if (!vmc_xen_ksyms_index_like(raw))
+	if (off + 512 > 4096) {
+		if (vmc_physmem_read(&x->pm, at, raw, 512, &tmp))
+			return 0;
+		idx = raw;
+	}
+	if (!vmc_xen_ksyms_index_like(idx))
 		return 0;
 	if (++*tries > SCAN_DECODES) {
 		vmc_fail(d, VMC_ERR_LIMIT, "%s: %u token-index look-alikes decoded, none valid (last: %s)", x->dump->name,
