@@ -1,4 +1,5 @@
 /* vmcarve.c: main(): subcommand dispatch only. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,8 +24,21 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* Blocks up to 4 MiB come from the heap and freed ones stay there for the next phase: glibc
+ * otherwise maps each block of 128 KiB or more afresh and unmaps it on free, so every phase
+ * pays a page fault per page again (10 us each in a VM with shadow paging: list of the Xen
+ * bed took 1311 faults, 847 with this). */
+static void malloc_tune(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+	malloc_tune();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -35,6 +35,7 @@ struct xen_ksyms {
 	uint64_t *value;      /* per symbol, in the table's (address) order */
 	char *type;           /* nm type letter per symbol */
 	uint32_t *name_off;   /* into names; locals may read "file.c#name" */
+	uint32_t *short_off;  /* into names: the part after "file.c#" (name_off when there is none) */
 	char *names;
 	/* where each array was found (same address space as the read function) */
 	uint64_t token_index_at, token_table_at, markers_at, names_at, num_syms_at, values_at, sorted_at;
