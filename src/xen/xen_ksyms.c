@@ -676,15 +676,41 @@ struct ksyms_load {
 
 static const char from_cr3[] = "the CPUs' page tables";
 
-/* In the image at CRASH_INFO's xen_phys_start, else by a scan of machine memory below 4 GiB. */
+/* The frame below which the table likely ends, 0 if unknown: the lowest of the image's data
+ * symbols that VMCOREINFO_XEN gives (the tables close .rodata, before .data and .bss). An
+ * offset in the image is the VA modulo 1 GiB, XEN_VIRT_START being 1 GiB aligned (checked
+ * by find_origin once the table is found). */
+static uint64_t data_hint_pfn(const struct xen_host *x, uint64_t lo, uint64_t hi)
+{
+	const uint64_t va[] = { x->sym_domain_list, x->sym_max_page, x->sym_pgd_l4, x->sym_dom_xen, x->sym_dom_io };
+	uint64_t best = 0;
+
+	for (unsigned i = 0; i < sizeof(va) / sizeof(va[0]); i++) {
+		uint64_t pfn = (x->xen_phys_start + (va[i] & (GIB - 1))) >> 12;
+		if (va[i] >= XEN_HV_VIRT_START && va[i] < XEN_HV_VIRT_END && pfn > lo && pfn < hi && (!best || pfn < best))
+			best = pfn;
+	}
+	return best;
+}
+
+/* In the image at CRASH_INFO's xen_phys_start (first down from the data symbols, a quarter of
+ * the way on the test bed's Xen; then the whole image up, as if no hint had been tried), else
+ * by a scan of machine memory below 4 GiB. */
 static enum vmc_status find_table(struct xen_host *x, struct ksyms_load *l, struct vmc_diag *d)
 {
 	uint64_t max_pfn = x->dump->max_pfn;
 	enum vmc_status rc;
 
 	if (x->has_crash_info && x->xen_phys_start) {
-		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12);
-		if ((rc = scan_range(x, lo, hi < max_pfn ? hi : max_pfn, false, x->xen_phys_start, &l->k, d)))
+		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12), hint;
+		if (hi > max_pfn)
+			hi = max_pfn;
+		if ((hint = data_hint_pfn(x, lo, hi)) &&
+		    !scan_range(x, lo, hint + 1, true, x->xen_phys_start, &l->k, &(struct vmc_diag){ 0 })) {
+			snprintf(l->how, sizeof(l->how), "in the image at CRASH_INFO's xen_phys_start");
+			return VMC_OK;
+		}
+		if ((rc = scan_range(x, lo, hi, false, x->xen_phys_start, &l->k, d)))
 			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
 					(unsigned long long)x->xen_phys_start);
 		snprintf(l->how, sizeof(l->how), "in the image at CRASH_INFO's xen_phys_start");
