@@ -1121,13 +1121,8 @@ static void late_seen(void *arg, uint64_t mfn, uint64_t count, const uint8_t *da
 	uint64_t nowner = l->c.x->nowner, searched = 0;
 
 	for (uint64_t k = 0; k < count && mfn + k < nowner;) {
-		uint64_t f = mfn + k, lo = f & 63, n = 64 - lo, mask, fresh;
-		if (n > count - k)
-			n = count - k;
-		if (n > nowner - f)
-			n = nowner - f;
-		mask = (n == 64 ? ~0ull : (1ull << n) - 1) << lo & l->want[f >> 6];
-		fresh = mask ? mask & ~__atomic_fetch_or(&l->seen[f >> 6], mask, __ATOMIC_RELAXED) : 0;
+		uint64_t f = mfn + k, lo = f & 63, n, left = count - k < nowner - f ? count - k : nowner - f;
+		uint64_t fresh = vmc_bitmap_words_claim(l->seen, f, left, l->want[f >> 6], &n);
 		for (uint64_t j = 0; fresh && j < n; j++) {
 			struct late_hit h = { .l = l };
 			if (!(fresh >> (lo + j) & 1))
