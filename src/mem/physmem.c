@@ -197,8 +197,8 @@ const uint8_t *vmc_physmem_window_get(const struct vmc_physmem_window *w, uint64
 								: NULL;
 }
 
-const uint8_t *vmc_physmem_window_frame(struct vmc_physmem_window *w, uint64_t pfn, vmc_physmem_run_fn run,
-					void *arg, struct vmc_diag *d)
+const uint8_t *vmc_physmem_window_frame(struct vmc_physmem_window *w, uint64_t pfn, vmc_physmem_run_fn run, void *arg,
+					struct vmc_diag *d)
 {
 	const uint8_t *p = vmc_physmem_window_get(w, pfn);
 	uint64_t first = pfn, n;

@@ -39,7 +39,6 @@ bool vmc_physmem_peek(struct vmc_physmem *pm, uint64_t pfn, uint32_t off, void *
 /* True when the frame's bytes are in the dump. */
 bool vmc_physmem_has(const struct vmc_physmem *pm, uint64_t pfn);
 
-
 /* A read-ahead window for the scans that look at every frame of a range: runs of up to
  * VMC_PHYSMEM_WINDOW_FRAMES stored frames, one read_run each (under nested paging a copy costs
  * less than faulting a mapping in, and a syscall per frame is dear). */
@@ -63,7 +62,7 @@ const uint8_t *vmc_physmem_window_get(const struct vmc_physmem_window *w, uint64
 /* Frame pfn's bytes: from the window, else from the run that run() says, read into it, else
  * vmc_physmem_frame()'s (the physmem cache, which any later read of pm reuses: fetch again
  * after one); NULL with d's status when the dump does not hold the frame. */
-const uint8_t *vmc_physmem_window_frame(struct vmc_physmem_window *w, uint64_t pfn, vmc_physmem_run_fn run,
-					void *arg, struct vmc_diag *d);
+const uint8_t *vmc_physmem_window_frame(struct vmc_physmem_window *w, uint64_t pfn, vmc_physmem_run_fn run, void *arg,
+					struct vmc_diag *d);
 
 #endif

@@ -502,15 +502,15 @@ static uint64_t scan_run(void *arg, uint64_t pfn, uint64_t max, uint64_t *first)
 {
 	const struct scan_win *w = arg;
 	const struct vmc_physmem *pm = w->win.pm;
-	uint64_t n = 1;
+	uint64_t f = pfn, n = 1;
 
-	*first = pfn;
 	if (w->downward)
-		while (n < max && *first > w->lo_pfn && vmc_physmem_has(pm, *first - 1))
-			--*first, n++;
+		while (n < max && f > w->lo_pfn && vmc_physmem_has(pm, f - 1))
+			f--, n++;
 	else
 		while (n < max && pfn + n < w->hi_pfn && vmc_physmem_has(pm, pfn + n))
 			n++;
+	*first = f;
 	return n;
 }
 

@@ -125,7 +125,9 @@ static enum vmc_status mem_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_
 	return VMC_OK;
 }
 
-static const struct vmc_reader_ops mem_run_ops = { .name = "test", .read_page = mem_read_page, .read_run = mem_read_run };
+static const struct vmc_reader_ops mem_run_ops = { .name = "test",
+						   .read_page = mem_read_page,
+						   .read_run = mem_read_run };
 
 /* The run a miss reads: the stored frames from pfn up, at most max, and arg's limit. */
 static unsigned runs_asked;
