@@ -79,6 +79,18 @@ static inline uint64_t vmc_bitmap_word(const struct vmc_bitmap *b, uint64_t w)
 
 	return k < b->nchunks && b->chunk[k] ? b->chunk[k][w % VMC_BITMAP_CHUNK_WORDS] : 0;
 }
+/* Claims bits [first, first + n) (n > 0) of a word array shared between threads, clipped to
+ * first's word and masked by want (~0: all), with one relaxed atomic or: returns the bits that
+ * were clear before (bit i = bit 64 * (first / 64) + i); *covered = how many of the n that word held. */
+static inline uint64_t vmc_bitmap_words_claim(uint64_t *words, uint64_t first, uint64_t n, uint64_t want,
+					      uint64_t *covered)
+{
+	uint64_t lo = first & 63, len = 64 - lo < n ? 64 - lo : n;
+	uint64_t mask = (len == 64 ? ~0ull : (1ull << len) - 1) << lo & want;
+
+	*covered = len;
+	return mask ? mask & ~__atomic_fetch_or(&words[first >> 6], mask, __ATOMIC_RELAXED) : 0;
+}
 /* Range operations clip to the bitmap; a start past the end does nothing. Clearing a whole
  * chunk frees it; setting a whole chunk makes it VMC_BITMAP_FULL (its memory freed). */
 void vmc_bitmap_set_range(struct vmc_bitmap *b, uint64_t start, uint64_t count);

@@ -290,9 +290,8 @@ void vmc_guest_vmci_seen(struct vmc_guest_vmci *w, uint64_t pfn, uint64_t count,
 	uint64_t found = 0;
 
 	for (uint64_t k = pfn < w->from ? w->from - pfn : 0; k < count;) {
-		uint64_t f = pfn + k, lo = f & 63, n = 64 - lo < count - k ? 64 - lo : count - k;
-		uint64_t mask = (n == 64 ? ~0ull : (1ull << n) - 1) << lo;
-		uint64_t fresh = mask & ~__atomic_fetch_or(&w->checked[f >> 6], mask, __ATOMIC_RELAXED);
+		uint64_t f = pfn + k, lo = f & 63, n;
+		uint64_t fresh = vmc_bitmap_words_claim(w->checked, f, count - k, ~0ull, &n);
 
 		for (uint64_t j = 0; j < n; j++) {
 			if (k + j + PREFETCH_AHEAD < count) /* the first lines are misses: overlap them */

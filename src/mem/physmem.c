@@ -164,3 +164,49 @@ bool vmc_physmem_peek(struct vmc_physmem *pm, uint64_t pfn, uint32_t off, void *
 	memcpy(buf, p + off, len);
 	return true;
 }
+
+void vmc_physmem_window_init(struct vmc_physmem_window *w, struct vmc_physmem *pm)
+{
+	*w = (struct vmc_physmem_window){ .pm = pm };
+	w->buf = malloc((size_t)VMC_PHYSMEM_WINDOW_FRAMES << pm->dump->page_shift);
+}
+
+void vmc_physmem_window_fini(struct vmc_physmem_window *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->n = 0;
+}
+
+bool vmc_physmem_window_read(struct vmc_physmem_window *w, uint64_t first, uint64_t n)
+{
+	unsigned shift = w->pm->dump->page_shift;
+
+	w->n = 0; /* a failed read may have overwritten part of it */
+	if (!w->buf || n < 2 || n > VMC_PHYSMEM_WINDOW_FRAMES ||
+	    !vmc_physmem_read_run(w->pm, first << shift, w->buf, (size_t)n << shift))
+		return false;
+	w->first = first;
+	w->n = n;
+	return true;
+}
+
+const uint8_t *vmc_physmem_window_get(const struct vmc_physmem_window *w, uint64_t pfn)
+{
+	return w->n && pfn >= w->first && pfn - w->first < w->n ? w->buf + ((pfn - w->first) << w->pm->dump->page_shift)
+								: NULL;
+}
+
+const uint8_t *vmc_physmem_window_frame(struct vmc_physmem_window *w, uint64_t pfn, vmc_physmem_run_fn run, void *arg,
+					struct vmc_diag *d)
+{
+	const uint8_t *p = vmc_physmem_window_get(w, pfn);
+	uint64_t first = pfn, n;
+
+	if (p)
+		return p;
+	n = run(arg, pfn, VMC_PHYSMEM_WINDOW_FRAMES, &first);
+	if (vmc_physmem_window_read(w, first, n) && (p = vmc_physmem_window_get(w, pfn)))
+		return p;
+	return vmc_physmem_frame(w->pm, pfn, d);
+}

@@ -39,4 +39,30 @@ bool vmc_physmem_peek(struct vmc_physmem *pm, uint64_t pfn, uint32_t off, void *
 /* True when the frame's bytes are in the dump. */
 bool vmc_physmem_has(const struct vmc_physmem *pm, uint64_t pfn);
 
+/* A read-ahead window for the scans that look at every frame of a range: runs of up to
+ * VMC_PHYSMEM_WINDOW_FRAMES stored frames, one read_run each (under nested paging a copy costs
+ * less than faulting a mapping in, and a syscall per frame is dear). */
+#define VMC_PHYSMEM_WINDOW_FRAMES 64
+struct vmc_physmem_window {
+	struct vmc_physmem *pm;
+	uint8_t *buf;      /* VMC_PHYSMEM_WINDOW_FRAMES frames, or NULL (no memory): frame by frame */
+	uint64_t first, n; /* the frames held: first .. first + n - 1 (n 0: none) */
+};
+/* The run a miss at pfn reads: sets *first (<= pfn) and returns the count, at most max, that
+ * covers pfn (1: pfn alone, read by itself). */
+typedef uint64_t (*vmc_physmem_run_fn)(void *arg, uint64_t pfn, uint64_t max, uint64_t *first);
+
+void vmc_physmem_window_init(struct vmc_physmem_window *w, struct vmc_physmem *pm);
+void vmc_physmem_window_fini(struct vmc_physmem_window *w);
+/* Frames first .. first + n - 1 read into the window with one read_run: true when n is 2 .. the
+ * window's size and they were; else false and the window holds nothing. */
+bool vmc_physmem_window_read(struct vmc_physmem_window *w, uint64_t first, uint64_t n);
+/* Frame pfn's bytes in the window (valid until its next read), or NULL when it does not hold it. */
+const uint8_t *vmc_physmem_window_get(const struct vmc_physmem_window *w, uint64_t pfn);
+/* Frame pfn's bytes: from the window, else from the run that run() says, read into it, else
+ * vmc_physmem_frame()'s (the physmem cache, which any later read of pm reuses: fetch again
+ * after one); NULL with d's status when the dump does not hold the frame. */
+const uint8_t *vmc_physmem_window_frame(struct vmc_physmem_window *w, uint64_t pfn, vmc_physmem_run_fn run, void *arg,
+					struct vmc_diag *d);
+
 #endif

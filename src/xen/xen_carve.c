@@ -163,13 +163,11 @@ struct vmci_search {
 	struct xen_host *x;
 	const struct xen_p2m *p;
 	uint32_t pickled;
-	uint8_t *run;     /* VMCI_RUN_FRAMES frames, or NULL: then frame by frame */
+	struct vmc_physmem_window win; /* the run of frames read last */
 	uint8_t *best;    /* the validated note's text */
 	size_t best_len;
 	uint64_t best_mfn, best_pfn, ncand;
 };
-
-#define VMCI_RUN_FRAMES 64 /* 256 KiB per pread: a look through the mapping faults every frame in */
 
 /* The mfn of pfn when the search looks at it: owned by the domain, not Xen heap, stored. */
 static bool vmci_frame(const struct vmci_search *s, uint64_t pfn, uint64_t *mfn)
@@ -219,11 +217,11 @@ static uint64_t vmci_run(struct vmci_search *s, uint64_t pfn, uint64_t mfn)
 {
 	uint64_t n = 1, m;
 
-	while (n < VMCI_RUN_FRAMES && pfn + n < s->p->npfn && vmci_frame(s, pfn + n, &m) && m == mfn + n)
+	while (n < VMC_PHYSMEM_WINDOW_FRAMES && pfn + n < s->p->npfn && vmci_frame(s, pfn + n, &m) && m == mfn + n)
 		n++;
-	if (s->run && n > 1 && vmc_physmem_read_run(&s->x->pm, mfn << 12, s->run, (size_t)n * 4096)) {
-		for (uint64_t k = 0; k < n && !s->best; k++)
-			vmci_look(s, pfn + k, mfn + k, s->run + k * 4096);
+	if (vmc_physmem_window_read(&s->win, mfn, n)) {
+		for (uint64_t k = 0; k < n && !s->best; k++) /* the window stays: a look reads through pm */
+			vmci_look(s, pfn + k, mfn + k, vmc_physmem_window_get(&s->win, mfn + k));
 		return n;
 	}
 	vmci_frame_by_frame(s, pfn, mfn);
@@ -238,10 +236,10 @@ static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struc
 	struct vmci_search s = { .x = x, .p = p, .pickled = pickled };
 
 	g->vmci_searched = true;
-	s.run = malloc((size_t)VMCI_RUN_FRAMES * 4096);
+	vmc_physmem_window_init(&s.win, &x->pm);
 	for (uint64_t pfn = 0, mfn; pfn < p->npfn && !s.best;)
 		pfn += vmci_frame(&s, pfn, &mfn) ? vmci_run(&s, pfn, mfn) : 1;
-	free(s.run);
+	vmc_physmem_window_fini(&s.win);
 	if (!s.best) {
 		vmc_guest_warn(g, "no VMCOREINFO note (checked against init_uts_ns) in the guest's memory: drgn will not open the output");
 		return;
@@ -779,8 +777,6 @@ static enum vmc_status open_xen(struct xen_carve *c, const struct vmc_carve_opts
 	return VMC_OK;
 }
 
-#define XS_RUN_FRAMES 64 /* 256 KiB per read: stays in cache */
-
 /* A frame of dom0's holding a xenstore record for a domain Xen has, recorded in
  * hv->name_frames for the host filter to keep with the guests. */
 static void xs_record_frame(struct xen_carve *c, uint64_t mfn)
@@ -842,8 +838,9 @@ static void xs_search(struct xen_carve *c, const struct xen_domain *dom0, const 
 		      uint64_t *unreadable)
 {
 	struct xen_host *x = c->x;
-	uint8_t *run = malloc((size_t)XS_RUN_FRAMES * 4096);
+	struct vmc_physmem_window w; /* 256 KiB: stays in cache */
 
+	vmc_physmem_window_init(&w, &x->pm);
 	for (uint64_t mfn = 0; mfn < x->nowner;) {
 		uint64_t n = 0, run_end;
 		const struct xen_frun *r = vmc_xen_frames_run(x, mfn, &run_end);
@@ -851,15 +848,16 @@ static void xs_search(struct xen_carve *c, const struct xen_domain *dom0, const 
 			mfn = run_end;
 			continue;
 		}
-		while (mfn + n < run_end && n < XS_RUN_FRAMES && !word_bit(skip, mfn + n) && vmc_physmem_has(&x->pm, mfn + n))
+		while (mfn + n < run_end && n < VMC_PHYSMEM_WINDOW_FRAMES && !word_bit(skip, mfn + n) &&
+		       vmc_physmem_has(&x->pm, mfn + n))
 			n++;
 		if (!n) {
 			mfn++;
 			continue;
 		}
-		if (run && n > 1 && vmc_physmem_read_run(&x->pm, mfn << 12, run, (size_t)n * 4096)) {
+		if (vmc_physmem_window_read(&w, mfn, n)) {
 			for (uint64_t k = 0; k < n; k++)
-				xs_scan_frame(c, mfn + k, run + k * 4096);
+				xs_scan_frame(c, mfn + k, vmc_physmem_window_get(&w, mfn + k));
 			*frames += n;
 			mfn += n;
 			continue;
@@ -876,7 +874,7 @@ static void xs_search(struct xen_carve *c, const struct xen_domain *dom0, const 
 			xs_scan_frame(c, mfn, pg);
 		}
 	}
-	free(run);
+	vmc_physmem_window_fini(&w);
 }
 
 static void xs_conclude(struct xen_carve *c, uint64_t frames, uint64_t unreadable)
@@ -1121,13 +1119,8 @@ static void late_seen(void *arg, uint64_t mfn, uint64_t count, const uint8_t *da
 	uint64_t nowner = l->c.x->nowner, searched = 0;
 
 	for (uint64_t k = 0; k < count && mfn + k < nowner;) {
-		uint64_t f = mfn + k, lo = f & 63, n = 64 - lo, mask, fresh;
-		if (n > count - k)
-			n = count - k;
-		if (n > nowner - f)
-			n = nowner - f;
-		mask = (n == 64 ? ~0ull : (1ull << n) - 1) << lo & l->want[f >> 6];
-		fresh = mask ? mask & ~__atomic_fetch_or(&l->seen[f >> 6], mask, __ATOMIC_RELAXED) : 0;
+		uint64_t f = mfn + k, lo = f & 63, n, left = count - k < nowner - f ? count - k : nowner - f;
+		uint64_t fresh = vmc_bitmap_words_claim(l->seen, f, left, l->want[f >> 6], &n);
 		for (uint64_t j = 0; fresh && j < n; j++) {
 			struct late_hit h = { .l = l };
 			if (!(fresh >> (lo + j) & 1))

@@ -520,40 +520,38 @@ static enum vmc_status pm_read(void *arg, uint64_t addr, void *buf, size_t len, 
 	return vmc_physmem_read(&x->pm, addr, buf, len, d);
 }
 
-#define SCAN_RUN 64 /* frames per pread: under nested paging a copy costs less than a mapping */
-
-/* The scan's frames, read ahead in the scan's direction: run frames from lo on (n 0: none). */
+/* The scan's frames, read ahead in the scan's direction. */
 struct scan_win {
-	struct xen_host *x;
-	uint8_t *buf;
-	uint64_t lo, n, lo_pfn, hi_pfn;
+	struct vmc_physmem_window win;
+	uint64_t lo_pfn, hi_pfn;
 	bool downward;
 };
 
-/* Frame pfn's bytes: from the window, else a run of stored frames read ahead from pfn, else
- * the frame alone (the physmem cache, which a read of the same physmem reuses); NULL if absent. */
+/* The run a miss at pfn reads: the stored frames from pfn on in the scan's direction. */
+static uint64_t scan_run(void *arg, uint64_t pfn, uint64_t max, uint64_t *first)
+{
+	const struct scan_win *w = arg;
+	const struct vmc_physmem *pm = w->win.pm;
+	uint64_t f = pfn, n = 1;
+
+	if (w->downward)
+		while (n < max && f > w->lo_pfn && vmc_physmem_has(pm, f - 1))
+			f--, n++;
+	else
+		while (n < max && pfn + n < w->hi_pfn && vmc_physmem_has(pm, pfn + n))
+			n++;
+	*first = f;
+	return n;
+}
+
+/* Frame pfn's bytes (from the window, else the physmem cache, which a read of the same physmem
+ * reuses); NULL if absent. */
 static const uint8_t *scan_frame(struct scan_win *w, uint64_t pfn)
 {
-	struct vmc_physmem *pm = &w->x->pm;
-	uint64_t first = pfn, n = 1;
 	struct vmc_diag tmp;
 
-	if (w->n && pfn >= w->lo && pfn - w->lo < w->n)
-		return w->buf + ((pfn - w->lo) << 12);
-	if (w->downward)
-		while (n < SCAN_RUN && first > w->lo_pfn && vmc_physmem_has(pm, first - 1))
-			first--, n++;
-	else
-		while (n < SCAN_RUN && pfn + n < w->hi_pfn && vmc_physmem_has(pm, pfn + n))
-			n++;
-	w->n = 0;
-	if (w->buf && n > 1 && vmc_physmem_read_run(pm, first << 12, w->buf, n << 12)) {
-		w->lo = first;
-		w->n = n;
-		return w->buf + ((pfn - first) << 12);
-	}
 	vmc_diag_init(&tmp);
-	return vmc_physmem_frame(pm, pfn, &tmp);
+	return vmc_physmem_window_frame(&w->win, pfn, scan_run, w, &tmp);
 }
 
 /* One candidate at byte off of frame pfn (pg its bytes): decoded into k when it is a token
@@ -600,7 +598,7 @@ static int try_table(struct xen_host *x, const uint8_t *pg, uint64_t pfn, unsign
 static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t hi_pfn, bool downward, uint64_t want_base,
 				  struct xen_ksyms *k, struct vmc_diag *d)
 {
-	struct scan_win w = { .x = x, .lo_pfn = lo_pfn, .hi_pfn = hi_pfn, .downward = downward };
+	struct scan_win w = { .lo_pfn = lo_pfn, .hi_pfn = hi_pfn, .downward = downward };
 	unsigned tries = 0;
 	char last[sizeof(((struct vmc_diag *)0)->msg)] = "";
 	int found = 0;
@@ -608,7 +606,7 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 	if (hi_pfn <= lo_pfn) /* e.g. a xen_phys_start past the end of the dump */
 		return vmc_fail(d, VMC_ERR_MISSING, "frames 0x%llx-0x%llx are not in the dump", (unsigned long long)lo_pfn,
 				(unsigned long long)hi_pfn);
-	w.buf = malloc((size_t)SCAN_RUN << 12);
+	vmc_physmem_window_init(&w.win, &x->pm);
 	for (uint64_t i = 0; i < hi_pfn - lo_pfn && !found; i++) {
 		uint64_t pfn = downward ? hi_pfn - 1 - i : lo_pfn + i;
 		const uint8_t *pg;
@@ -625,7 +623,7 @@ static enum vmc_status scan_range(struct xen_host *x, uint64_t lo_pfn, uint64_t 
 				break;
 		}
 	}
-	free(w.buf);
+	vmc_physmem_window_fini(&w.win);
 	if (found)
 		return found > 0 ? VMC_OK : VMC_ERR_LIMIT;
 	return vmc_fail(d, VMC_ERR_NOTFOUND, "%s", last[0] ? last : "no symbols_token_index look-alike");

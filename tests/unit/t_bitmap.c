@@ -432,6 +432,33 @@ TEST(copy_and_or)
 	vmc_bitmap_release(&c);
 }
 
+/* A claim takes one word's share of a run: the fresh bits are those not claimed before and
+ * wanted; the next word starts where the covered bits end. */
+TEST(words_claim_one_word_at_a_time)
+{
+	uint64_t w[3] = { 0, 1ull << 5, 0 }, covered = 0, fresh;
+
+	fresh = vmc_bitmap_words_claim(w, 60, 10, ~0ull, &covered); /* bits 60..63 of word 0 */
+	CHECK_EQ(covered, 4);
+	CHECK_EQ(fresh, 0xfull << 60);
+	CHECK_EQ(w[0], 0xfull << 60);
+	fresh = vmc_bitmap_words_claim(w, 64, 6, ~0ull, &covered); /* bit 5 was claimed already */
+	CHECK_EQ(covered, 6);
+	CHECK_EQ(fresh, 0x1full);
+	CHECK_EQ(w[1], 0x3full);
+	fresh = vmc_bitmap_words_claim(w, 62, 2, ~0ull, &covered); /* all claimed: none fresh */
+	CHECK_EQ(covered, 2);
+	CHECK_EQ(fresh, 0);
+	fresh = vmc_bitmap_words_claim(w, 128, 64, 0xf0ull, &covered); /* only the wanted ones */
+	CHECK_EQ(covered, 64);
+	CHECK_EQ(fresh, 0xf0ull);
+	CHECK_EQ(w[2], 0xf0ull);
+	fresh = vmc_bitmap_words_claim(w, 130, 1, 0xf0ull, &covered); /* unwanted: not claimed */
+	CHECK_EQ(covered, 1);
+	CHECK_EQ(fresh, 0);
+	CHECK_EQ(w[2], 0xf0ull);
+}
+
 /* Chunks with memory of their own (not absent, not the shared full one). */
 static uint64_t owned_chunks(const struct vmc_bitmap *b)
 {

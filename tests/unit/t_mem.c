@@ -108,6 +108,102 @@ TEST(physmem_missing_frame_says_where_and_why)
 	vmc_dump_close(dump);
 }
 
+/* The window's test reader: read_page as above, and runs that count themselves and fail on
+ * request. */
+static unsigned runs_read;
+static bool runs_fail;
+
+static enum vmc_status mem_read_run(struct vmc_dump *dump, uint64_t pfn, uint64_t count, void *buf,
+				    struct vmc_diag *dg)
+{
+	(void)dump;
+	(void)dg;
+	if (runs_fail)
+		return VMC_ERR_UNSUPPORTED;
+	runs_read++;
+	memcpy(buf, mem[pfn], (size_t)count * 4096);
+	return VMC_OK;
+}
+
+static const struct vmc_reader_ops mem_run_ops = { .name = "test",
+						   .read_page = mem_read_page,
+						   .read_run = mem_read_run };
+
+/* The run a miss reads: the stored frames from pfn up, at most max, and arg's limit. */
+static unsigned runs_asked;
+
+static uint64_t up_run(void *arg, uint64_t pfn, uint64_t max, uint64_t *first)
+{
+	const struct vmc_physmem_window *w = arg;
+	uint64_t n = 1;
+
+	runs_asked++;
+	*first = pfn;
+	while (n < max && pfn + n < NFRAMES && vmc_physmem_has(w->pm, pfn + n))
+		n++;
+	return n;
+}
+
+/* A frame from the window, a run read on a miss, the fallback to the frame alone. */
+TEST(physmem_window_reads_runs_ahead)
+{
+	struct vmc_dump *dump = mem_dump(1u << 5 | 1u << 8, 0);
+	struct vmc_physmem pm;
+	struct vmc_physmem_window w;
+	const uint8_t *p;
+
+	dump->ops = &mem_run_ops;
+	runs_read = runs_asked = 0;
+	runs_fail = false;
+	REQUIRE(vmc_physmem_init(&pm, dump, &d) == VMC_OK);
+	vmc_physmem_window_init(&w, &pm);
+	REQUIRE(w.buf != NULL);
+	/* a miss at 1 reads 1..4 (5 is excluded) in one run */
+	p = vmc_physmem_window_frame(&w, 1, up_run, &w, &d);
+	REQUIRE(p != NULL);
+	CHECK_EQ(p[0], 1 * 16);
+	CHECK_EQ(runs_read, 1);
+	CHECK_EQ(w.first, 1);
+	CHECK_EQ(w.n, 4);
+	CHECK_EQ(pm.reads, 4);
+	/* 3 is in the window: no run asked for, nothing read */
+	p = vmc_physmem_window_frame(&w, 3, up_run, &w, &d);
+	REQUIRE(p != NULL);
+	CHECK(p == w.buf + 2 * 4096);
+	CHECK_EQ(p[4095], 3 * 16 + 15);
+	CHECK_EQ(runs_asked, 1);
+	CHECK_EQ(runs_read, 1);
+	CHECK(vmc_physmem_window_get(&w, 5) == NULL);
+	CHECK(vmc_physmem_window_get(&w, 0) == NULL);
+	/* a run of one frame (7: 8 is excluded) is not a run: the frame alone, from physmem */
+	p = vmc_physmem_window_frame(&w, 7, up_run, &w, &d);
+	REQUIRE(p != NULL);
+	CHECK(p == pm.page);
+	CHECK_EQ(p[1], 7 * 16 + 1);
+	CHECK_EQ(runs_read, 1);
+	CHECK_EQ(w.n, 0);
+	/* the run fails: the frame alone, the window empty */
+	runs_fail = true;
+	p = vmc_physmem_window_frame(&w, 10, up_run, &w, &d);
+	REQUIRE(p != NULL);
+	CHECK(p == pm.page);
+	CHECK_EQ(p[0], 10 * 16);
+	CHECK_EQ(w.n, 0);
+	runs_fail = false;
+	/* a frame the dump lacks: NULL and why */
+	vmc_diag_init(&d);
+	CHECK(vmc_physmem_window_frame(&w, 5, up_run, &w, &d) == NULL);
+	CHECK_EQ(d.status, VMC_ERR_MISSING);
+	/* the caller's own run: more than the window holds, or a frame not stored, is refused */
+	CHECK(!vmc_physmem_window_read(&w, 0, VMC_PHYSMEM_WINDOW_FRAMES + 1));
+	CHECK(!vmc_physmem_window_read(&w, 4, 3));
+	REQUIRE(vmc_physmem_window_read(&w, 11, 5));
+	CHECK_EQ(vmc_physmem_window_get(&w, 15)[0], 15 * 16);
+	vmc_physmem_window_fini(&w);
+	vmc_physmem_fini(&pm);
+	vmc_dump_close(dump);
+}
+
 /* Page tables: root (PML4) in frame 1, PDPT 2, PD 3, PT 4. */
 static void put_entry(uint64_t table_pfn, unsigned idx, uint64_t e)
 {
