@@ -238,6 +238,15 @@ TEST(offsets_form_with_markers_and_sorted_offsets)
 	CHECK(vmc_xen_syms_get(&xs, "fn_local_3", &v));
 	CHECK(!vmc_xen_syms_get(&xs, "dup", &v)); /* two statics at different addresses: ambiguous */
 	CHECK(!vmc_xen_syms_get(&xs, "nonexistent", &v));
+	/* in strcmp order (the binary search relies on it; names share 8-byte prefixes such as
+	 * "symbols_" and "per_cpu_"), and every short name that is not ambiguous is found */
+	for (size_t i = 1; i < xs.n; i++)
+		CHECK(strcmp(xs.v[i - 1].name, xs.v[i].name) < 0);
+	for (unsigned i = 0; i < n; i++) {
+		const char *full = k.names + k.name_off[i], *hash = strchr(full, '#');
+		if (strcmp(hash ? hash + 1 : full, "dup"))
+			CHECK(vmc_xen_syms_get(&xs, hash ? hash + 1 : full, &v));
+	}
 	vmc_xen_syms_free(&xs);
 	vmc_xen_ksyms_free(&k);
 	free(s);
