@@ -252,8 +252,22 @@ bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swappe
 
 /* One frame of the output: the host frame, or, when it is a page table the host dump holds,
  * the host frame rewritten on reading; it is rewritten here too, for the counts. */
-static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g, uint64_t pfn,
-			       uint64_t mfn, struct xen_pvcanon_stats *st, struct vmc_diag *d)
+/* The run a miss at a table frame reads: the page-table frames that follow it (a domain's
+ * tables come in runs of consecutive frames, about six on the test bed's dom0). */
+static uint64_t table_run(void *arg, uint64_t mfn, uint64_t max, uint64_t *first)
+{
+	const struct xen_host *x = arg;
+	uint64_t n = 1;
+
+	while (n < max && vmc_bitmap_test(&x->ptab, mfn + n) && vmc_bitmap_test(&x->dump->stored, mfn + n))
+		n++;
+	*first = mfn;
+	return n;
+}
+
+static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
+			       struct vmc_physmem_window *win, uint64_t pfn, uint64_t mfn, struct xen_pvcanon_stats *st,
+			       struct vmc_diag *d)
 {
 	unsigned level = XEN_PT_LEVEL(vmc_xen_frames_ptype_of(x, mfn));
 	uint64_t page[ENTRIES];
@@ -263,7 +277,7 @@ static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, 
 	if (!level)
 		return vmc_gmap_add(&g->map, pfn, mfn, 1, d);
 	vmc_diag_init(&tmp);
-	if (!vmc_bitmap_test(&x->dump->stored, mfn) || !(src = vmc_physmem_frame(&x->pm, mfn, &tmp))) {
+	if (!vmc_bitmap_test(&x->dump->stored, mfn) || !(src = vmc_physmem_window_frame(win, mfn, table_run, x, &tmp))) {
 		st->absent_tables++;
 		return vmc_gmap_add(&g->map, pfn, mfn, 1, d); /* written as the host dump has it: not at all */
 	}
@@ -354,19 +368,21 @@ enum vmc_status vmc_xen_pvcanon_add_identity(struct vmc_guest *g, uint64_t base,
 enum vmc_status vmc_xen_pvcanon_map(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
 				    struct xen_pvcanon_stats *st, struct vmc_diag *d)
 {
+	struct vmc_physmem_window win;
 	enum vmc_status rc;
 	size_t hint = 0;
 
 	if ((rc = attach_xform(c, g, d)))
 		return rc;
-	for (uint64_t pfn = 0; pfn < c->np2m; pfn++) {
+	vmc_physmem_window_init(&win, &x->pm);
+	for (uint64_t pfn = 0; pfn < c->np2m && !rc; pfn++) {
 		uint64_t mfn;
 		if (!vmc_xen_pvcanon_own(c, pfn, &hint))
 			continue; /* not the domain's own RAM (refused and counted by the caller), or a duplicate */
 		mfn = vmc_xen_p2m_get(c->p2m, pfn);
-		if ((rc = map_one(x, c, g, pfn, mfn, st, d)))
-			return rc;
-		st->pages++;
+		if (!(rc = map_one(x, c, g, &win, pfn, mfn, st, d)))
+			st->pages++;
 	}
-	return VMC_OK;
+	vmc_physmem_window_fini(&win);
+	return rc;
 }
