@@ -43,7 +43,7 @@ def main():
         except OSError as e:
             print(f"recache.py: {path}: {e.strerror}", file=sys.stderr)
             return 1
-        print(f"recached {path}: {size / 1048576:.0f} MiB read in {secs:.2f} s (from disk)")
+        print(f"recached {path}: {size / 1048576:.0f} MiB dropped and read again in {secs:.2f} s")
     return 0
 
 
