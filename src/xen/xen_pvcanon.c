@@ -99,12 +99,11 @@ static enum vmc_status add_run(struct xen_pvrun **r, size_t *n, size_t *cap, uin
 	return VMC_OK;
 }
 
-/* An identity (MMIO) range of the p2m keeps pfn = mfn, unless a domain owns the frame. */
-static bool identity_kept(const struct xen_pvcanon *c, uint64_t mfn)
+/* An identity (MMIO) range of the p2m keeps pfn = mfn (e is the p2m's entry at mfn), unless
+ * a domain owns the frame. */
+static bool identity_kept(const struct xen_pvcanon *c, uint64_t mfn, uint64_t e)
 {
 	uint32_t o;
-
-	uint64_t e = vmc_xen_p2m_get(c->p2m, mfn);
 
 	if (!(e & XEN_P2M_IDENTITY_BIT) || (e & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) != mfn)
 		return false;
@@ -128,18 +127,24 @@ static int run_by_pfn(const void *a, const void *b)
 
 /* The domain's own RAM: p2m entries to frames it owns (not Xen-heap), the first pfn naming a
  * frame winning (seen: 1 bit per host frame), as runs, built in pfn order and sorted by mfn:
- * the runs are maximal either way, a pair (mfn, pfn) followed by (mfn + 1, pfn + 1). */
+ * the runs are maximal either way, a pair (mfn, pfn) followed by (mfn + 1, pfn + 1). In the
+ * same pass over the p2m (each pass reads all its leaf pages), the identity frames as runs by
+ * mfn, what rewriting a table looks up besides the inverse. */
 static enum vmc_status build_inverse(struct xen_pvcanon *c, const struct xen_p2m *p, struct vmc_diag *d)
 {
 	struct xen_host *x = c->x;
 	struct vmc_bitmap seen;
-	size_t cap = 0;
+	size_t cap = 0, icap = 0;
 	enum vmc_status rc;
 
 	if ((rc = vmc_bitmap_init(&seen, x->nowner, d)))
 		return rc;
 	for (uint64_t pfn = 0; pfn < p->npfn && !rc; pfn++) {
 		uint64_t e = vmc_xen_p2m_get(p, pfn);
+		if (identity_kept(c, pfn, e)) {
+			rc = add_run(&c->ident, &c->nident, &icap, pfn, pfn, d);
+			continue;
+		}
 		if (e == XEN_P2M_INVALID || (e & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) || e >= x->nowner ||
 		    !vmc_xen_frames_own_ram(x, e, c->pickled))
 			continue;
@@ -166,18 +171,6 @@ bool vmc_xen_pvcanon_own(const struct xen_pvcanon *c, uint64_t pfn, size_t *hint
 	return r && r->pfn + (mfn - r->mfn) == pfn;
 }
 
-/* The identity frames as runs by mfn, what rewriting a table looks up besides the inverse. */
-static enum vmc_status build_ident(struct xen_pvcanon *c, struct vmc_diag *d)
-{
-	size_t icap = 0;
-	enum vmc_status rc;
-
-	for (uint64_t mfn = 0; mfn < c->np2m; mfn++)
-		if (identity_kept(c, mfn) && (rc = add_run(&c->ident, &c->nident, &icap, mfn, mfn, d)))
-			return rc;
-	return VMC_OK;
-}
-
 enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, struct xen_host *x, const struct xen_p2m *p,
 				     uint32_t pickled, uint32_t dom_io, struct vmc_diag *d)
 {
@@ -189,7 +182,7 @@ enum vmc_status vmc_xen_pvcanon_init(struct xen_pvcanon *c, struct xen_host *x, 
 	c->np2m = p->npfn;
 	c->pickled = pickled;
 	c->dom_io = dom_io;
-	if ((rc = build_inverse(c, p, d)) || (rc = build_ident(c, d)))
+	if ((rc = build_inverse(c, p, d)))
 		vmc_xen_pvcanon_release(c);
 	return rc;
 }
