@@ -703,12 +703,9 @@ static enum vmc_status find_table(struct xen_host *x, struct ksyms_load *l, stru
 		uint64_t lo = x->xen_phys_start >> 12, hi = lo + (IMAGE_SCAN >> 12), hint;
 		if (hi > max_pfn)
 			hi = max_pfn;
-		if ((hint = data_hint_pfn(x, lo, hi)) &&
-		    !scan_range(x, lo, hint + 1, true, x->xen_phys_start, &l->k, &(struct vmc_diag){ 0 })) {
-			snprintf(l->how, sizeof(l->how), "in the image at CRASH_INFO's xen_phys_start");
-			return VMC_OK;
-		}
-		if ((rc = scan_range(x, lo, hi, false, x->xen_phys_start, &l->k, d)))
+		hint = data_hint_pfn(x, lo, hi);
+		if ((!hint || scan_range(x, lo, hint + 1, true, x->xen_phys_start, &l->k, &(struct vmc_diag){ 0 })) &&
+		    (rc = scan_range(x, lo, hi, false, x->xen_phys_start, &l->k, d)))
 			return vmc_wrap(d, rc, "%s: no Xen symbol table in the image at xen_phys_start 0x%llx", x->dump->name,
 					(unsigned long long)x->xen_phys_start);
 		snprintf(l->how, sizeof(l->how), "in the image at CRASH_INFO's xen_phys_start");

@@ -243,8 +243,6 @@ bool vmc_xen_pvcanon_check(struct xen_host *x, uint32_t pickled, uint64_t swappe
 	return true;
 }
 
-/* One frame of the output: the host frame, or, when it is a page table the host dump holds,
- * the host frame rewritten on reading; it is rewritten here too, for the counts. */
 /* The run a miss at a table frame reads: the page-table frames that follow it (a domain's
  * tables come in runs of consecutive frames, about six on the test bed's dom0). */
 static uint64_t table_run(void *arg, uint64_t mfn, uint64_t max, uint64_t *first)
@@ -258,6 +256,8 @@ static uint64_t table_run(void *arg, uint64_t mfn, uint64_t max, uint64_t *first
 	return n;
 }
 
+/* One frame of the output: the host frame, or, when it is a page table the host dump holds,
+ * the host frame rewritten on reading; it is rewritten here too, for the counts. */
 static enum vmc_status map_one(struct xen_host *x, const struct xen_pvcanon *c, struct vmc_guest *g,
 			       struct vmc_physmem_window *win, uint64_t pfn, uint64_t mfn, struct xen_pvcanon_stats *st,
 			       struct vmc_diag *d)
