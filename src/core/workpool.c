@@ -5,9 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-/* Workers need little stack (their buffers are on the heap); the default 8 MiB each would count
- * against an address-space limit (prlimit --as in a small kdump kernel). */
-enum { WORKER_STACK = 1 << 20 };
+enum { WORKER_STACK = 1 << 20 }; /* see vmc_thread_start */
 
 struct vmc_workpool {
 	pthread_mutex_t lock;
@@ -53,32 +51,41 @@ static void *worker_main(void *a)
 	return NULL;
 }
 
-/* Workers block every signal, so that the program's handlers run on its own thread (whose
- * blocking calls they interrupt) and the library never runs them. */
-static int start_workers(struct vmc_workpool *p, unsigned nthreads)
+int vmc_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const cpu_set_t *cpus)
 {
 	sigset_t all, old;
 	pthread_attr_t attr;
+	int err;
+
+	if ((err = pthread_attr_init(&attr)))
+		return err;
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	if (cpus)
+		pthread_attr_setaffinity_np(&attr, sizeof(*cpus), cpus);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* the new thread inherits the mask */
+	err = pthread_create(t, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
+static int start_workers(struct vmc_workpool *p, unsigned nthreads)
+{
 	int err = 0;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, WORKER_STACK);
 	for (unsigned i = 0; i < nthreads && !err; i++) {
 		struct worker_arg *wa = malloc(sizeof(*wa));
 		if (wa) {
 			wa->p = p;
 			wa->idx = i;
 		}
-		err = !wa || pthread_create(&p->threads[i], &attr, worker_main, wa);
+		err = !wa || vmc_thread_start(&p->threads[i], worker_main, wa, NULL);
 		if (err)
 			free(wa);
 		else
 			p->nthreads++;
 	}
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
 }
 

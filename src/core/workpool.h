@@ -3,6 +3,9 @@
 #ifndef VMC_WORKPOOL_H
 #define VMC_WORKPOOL_H
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "diag.h"
 
 struct vmc_job {
@@ -13,6 +16,12 @@ struct vmc_job {
 typedef void vmc_job_fn(struct vmc_job *job, unsigned worker, void *arg);
 
 struct vmc_workpool;
+
+/* Start one of the library's threads: a 1 MiB stack (its buffers are on the heap; the default
+ * 8 MiB would count against an address-space limit, as in a small kdump kernel), every signal
+ * blocked (the program's handlers run on its own thread, whose blocking calls they interrupt,
+ * and never in the library), on the CPUs in cpus when given. Returns pthread_create's error. */
+int vmc_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const cpu_set_t *cpus);
 
 /* nthreads 0 or 1 runs every job inline in submit(). */
 enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, struct vmc_workpool **ret,

@@ -14,6 +14,7 @@
 #include "notes.h"
 #include "xen_hvm_p2m.h"
 #include "xen_pvcanon.h"
+#include "xen_vmci.h"
 #include "xen_xenstore.h"
 
 #define PER_PAGE 512ull
@@ -105,154 +106,33 @@ static enum vmc_status synth_tree(struct vmc_guest *g, const struct xen_p2m *p, 
 	return VMC_OK;
 }
 
-static bool read_guest_kva(struct xen_host *x, const struct xen_p2m *p, uint64_t kva, uint64_t phys_base, void *buf,
-			   size_t len)
-{
-	uint8_t *out = buf;
-	while (len) {
-		uint64_t pa = kva - VMC_X86_64_START_KERNEL_MAP + phys_base, pfn = pa >> 12, mfn, e;
-		size_t n = 4096 - (pa & 0xfff);
-		struct vmc_diag tmp;
-		if (n > len)
-			n = len;
-		if (kva < VMC_X86_64_START_KERNEL_MAP || pfn >= p->npfn)
-			return false;
-		e = vmc_xen_p2m_get(p, pfn);
-		mfn = e & ~(XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT);
-		vmc_diag_init(&tmp);
-		if (e == XEN_P2M_INVALID || vmc_physmem_read(&x->pm, (mfn << 12) | (pa & 0xfff), out, n, &tmp))
-			return false;
-		out += n;
-		kva += n;
-		len -= n;
-	}
-	return true;
-}
-
-/* The guest's memory as read_guest_kva reads it, for the shared VMCOREINFO check. */
-struct pv_kva {
-	struct xen_host *x;
-	const struct xen_p2m *p;
-};
-
-static bool pv_kva_read(void *arg, uint64_t kva, uint64_t phys_base, void *buf, size_t len)
-{
-	struct pv_kva *r = arg;
-	return read_guest_kva(r->x, r->p, kva, phys_base, buf, len);
-}
-
-/* A VMCOREINFO note candidate at the start of a frame: the text, validated against
- * init_uts_ns read through the guest's p2m (its release must be the note's). */
-static bool note_candidate(struct xen_host *x, const struct xen_p2m *p, const uint8_t *pg, uint8_t **text, size_t *tlen)
-{
-	struct pv_kva r = { .x = x, .p = p };
-	size_t len = vmc_guest_vmcoreinfo_note_at(pg, 4096);
-
-	if (!len)
-		return false;
-	/* pg may be the physmem cache, which read_guest_kva reuses: the text is copied first */
-	if (!*text && (*text = malloc(len))) {
-		memcpy(*text, pg + VMC_GUEST_NOTE_HDR, len);
-		*tlen = len;
-	}
-	return *text && vmc_guest_vmcoreinfo_check(*text, *tlen, pv_kva_read, &r);
-}
-
-/* The search for the guest kernel's VMCOREINFO note over a domain's frames in pfn order. */
-struct vmci_search {
-	struct xen_host *x;
-	const struct xen_p2m *p;
-	uint32_t pickled;
-	struct vmc_physmem_window win; /* the run of frames read last */
-	uint8_t *best;    /* the validated note's text */
-	size_t best_len;
-	uint64_t best_mfn, best_pfn, ncand;
-};
-
-/* The mfn of pfn when the search looks at it: owned by the domain, not Xen heap, stored. */
-static bool vmci_frame(const struct vmci_search *s, uint64_t pfn, uint64_t *mfn)
-{
-	struct xen_host *x = s->x;
-
-	*mfn = vmc_xen_p2m_get(s->p, pfn);
-	return *mfn != XEN_P2M_INVALID && !(*mfn & (XEN_P2M_IDENTITY_BIT | XEN_P2M_FOREIGN_BIT)) &&
-	       vmc_xen_frames_own_ram(x, *mfn, s->pickled) &&
-	       vmc_bitmap_test(&x->dump->stored, *mfn);
-}
-
-/* One frame's bytes (pg may be the physmem cache): a candidate when it starts with the note
- * name; the first that validates ends the search. */
-static void vmci_look(struct vmci_search *s, uint64_t pfn, uint64_t mfn, const uint8_t *pg)
-{
-	uint8_t *text = NULL;
-	size_t len = 0;
-
-	if (memcmp(pg + 12, "VMCOREINFO", 10))
-		return;
-	s->ncand++;
-	if (note_candidate(s->x, s->p, pg, &text, &len))
-		s->best = text, s->best_len = len, s->best_mfn = mfn, s->best_pfn = pfn;
-	else
-		free(text);
-}
-
-/* Frame by frame: one look at the note name (in place when the host is mapped), then the
- * whole frame for a candidate. */
-static void vmci_frame_by_frame(struct vmci_search *s, uint64_t pfn, uint64_t mfn)
-{
-	const uint8_t *pg;
-	uint8_t name[10];
-	struct vmc_diag tmp;
-
-	if (!vmc_physmem_peek(&s->x->pm, mfn, 12, name, sizeof(name)) || memcmp(name, "VMCOREINFO", 10))
-		return;
-	vmc_diag_init(&tmp);
-	if ((pg = vmc_physmem_frame(&s->x->pm, mfn, &tmp)))
-		vmci_look(s, pfn, mfn, pg);
-}
-
-/* The frames from pfn on whose mfns follow each other, read in one pread: the domain's frames
- * are mostly contiguous, and under virtualisation a copy costs less than faulting a mapping in. */
-static uint64_t vmci_run(struct vmci_search *s, uint64_t pfn, uint64_t mfn)
-{
-	uint64_t n = 1, m;
-
-	while (n < VMC_PHYSMEM_WINDOW_FRAMES && pfn + n < s->p->npfn && vmci_frame(s, pfn + n, &m) && m == mfn + n)
-		n++;
-	if (vmc_physmem_window_read(&s->win, mfn, n)) {
-		for (uint64_t k = 0; k < n && !s->best; k++) /* the window stays: a look reads through pm */
-			vmci_look(s, pfn + k, mfn + k, vmc_physmem_window_get(&s->win, mfn + k));
-		return n;
-	}
-	vmci_frame_by_frame(s, pfn, mfn);
-	return 1;
-}
-
 /* The guest kernel's VMCOREINFO note: the first frame in pfn order (Linux allocates it early
- * in boot, so it sits low) that holds one validated through init_uts_ns. Reading stops there. */
-static void find_vmcoreinfo(struct xen_host *x, struct vmc_guest *g, const struct xen_p2m *p, uint32_t pickled,
+ * in boot, so it sits low) that holds one validated through init_uts_ns; the search begun by
+ * carve_pv (vs NULL when it could not be: vd says why) ends here. */
+static void find_vmcoreinfo(struct vmc_guest *g, struct xen_vmci_search *vs, const struct vmc_diag *vd,
 			    uint64_t *pfn_out)
 {
-	struct vmci_search s = { .x = x, .p = p, .pickled = pickled };
+	struct xen_vmci r;
 
 	g->vmci_searched = true;
-	vmc_physmem_window_init(&s.win, &x->pm);
-	for (uint64_t pfn = 0, mfn; pfn < p->npfn && !s.best;)
-		pfn += vmci_frame(&s, pfn, &mfn) ? vmci_run(&s, pfn, mfn) : 1;
-	vmc_physmem_window_fini(&s.win);
-	if (!s.best) {
+	vmc_xen_vmci_end(vs, &r);
+	if (!vs) {
+		vmc_guest_warn(g, "VMCOREINFO search: %s: drgn will not open the output", vd->msg);
+		return;
+	}
+	if (!r.text) {
 		vmc_guest_warn(g, "no VMCOREINFO note (checked against init_uts_ns) in the guest's memory: drgn will not open the output");
 		return;
 	}
-	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, s.best, s.best_len, &(struct vmc_diag){ 0 })) {
-		vmcoreinfo_get(s.best, s.best_len, "OSRELEASE", g->release, sizeof(g->release));
-		g->vmcoreinfo_gpa = s.best_mfn << 12;
-		*pfn_out = s.best_pfn;
+	if (!vmc_guest_add_note(g, "VMCOREINFO", 0, r.text, r.len, &(struct vmc_diag){ 0 })) {
+		vmcoreinfo_get(r.text, r.len, "OSRELEASE", g->release, sizeof(g->release));
+		g->vmcoreinfo_gpa = r.mfn << 12;
+		*pfn_out = r.pfn;
 		g->has_vmcoreinfo = true;
 		vmc_guest_report(g, "vmcoreinfo.pfn=0x%llx mfn=0x%llx (init_uts_ns matches; %llu candidate(s) seen before it)",
-				 (unsigned long long)s.best_pfn, (unsigned long long)s.best_mfn, (unsigned long long)s.ncand - 1);
+				 (unsigned long long)r.pfn, (unsigned long long)r.mfn, (unsigned long long)r.ncand - 1);
 	}
-	free(s.best);
+	free(r.text);
 }
 
 /* The guest's utsname through its own p2m: a machine-space output cannot be followed by the
@@ -268,7 +148,7 @@ static void fill_uts(struct xen_host *x, struct vmc_guest *g, const struct xen_p
 		return;
 	vmcoreinfo_get_u64(vi.desc, vi.desc_len, "OFFSET(uts_namespace.name)", 10, &off);
 	vmcoreinfo_get_u64(vi.desc, vi.desc_len, "NUMBER(phys_base)", 0, &phys_base);
-	if (off > 4096 || !read_guest_kva(x, p, sym + off, phys_base, uts, sizeof(uts)))
+	if (off > 4096 || !vmc_xen_pv_kva_read(&x->pm, p, sym + off, phys_base, uts, sizeof(uts)))
 		return;
 	for (int i = 0; i < 5; i++)
 		if (!memchr(uts[i], 0, 65) || !uts[i][0])
@@ -445,11 +325,16 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	struct xen_p2m p;
 	enum vmc_status rc;
 	uint64_t refused = 0, identity = 0, invalid = 0, valid = 0, vmci_pfn = 0;
+	struct xen_vmci_search *vs = NULL;
+	struct vmc_diag vd;
 	bool pfn_space = false;
 	char why[96];
 
 	if ((rc = vmc_xen_p2m_read(x, dom, &p, d)))
 		return rc;
+	/* the search reads up to the note, the p2m's checks below run meanwhile */
+	vmc_diag_init(&vd);
+	vmc_xen_vmci_begin(x, &p, dom->pickled, &vs, &vd);
 	if (p.warn[0])
 		vmc_guest_warn(g, "%s", p.warn);
 	if (!p.linear && dom->p2m_cr3 && dom->p2m_vaddr)
@@ -497,7 +382,8 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	vmc_guest_report(g, "p2m.max_pfn=0x%llx valid=%llu identity=%llu invalid=%llu refused=%llu tables_read=%llu",
 			 (unsigned long long)p.npfn, (unsigned long long)valid, (unsigned long long)identity,
 			 (unsigned long long)invalid, (unsigned long long)refused, (unsigned long long)p.tables);
-	find_vmcoreinfo(x, g, &p, dom->pickled, &vmci_pfn);
+	find_vmcoreinfo(g, vs, &vd, &vmci_pfn);
+	vs = NULL;
 	fill_uts(x, g, &p);
 	if ((rc = map_pfn(x, dom, g, &p, &pfn_space, d)))
 		goto out;
@@ -507,6 +393,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 		goto out;
 	rc = vmc_gmap_finish(&g->map, d);
 out:
+	vmc_xen_vmci_end(vs, NULL);
 	vmc_xen_p2m_free(&p);
 	return rc;
 }

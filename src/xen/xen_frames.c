@@ -45,18 +45,23 @@ uint32_t vmc_xen_frames_pickle(const struct xen_host *x, uint64_t domain_va)
 	return (uint32_t)((domain_va - x->directmap_start) >> 12) & 0x7fffffffu;
 }
 
-const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint64_t *end)
+static const struct xen_frun *run_at(const struct xen_host *x, uint64_t mfn, uint64_t *end, size_t *hint)
 {
 	size_t i;
 
 	if (mfn >= x->nowner || !x->nfruns)
 		return NULL;
 	/* the last run starting at or below mfn (run 0 starts at 0) */
-	i = vmc_runfind(x->fruns, x->nfruns, sizeof(*x->fruns), offsetof(struct xen_frun, mfn), 4, mfn, &x->frun_hint);
+	i = vmc_runfind(x->fruns, x->nfruns, sizeof(*x->fruns), offsetof(struct xen_frun, mfn), 4, mfn, hint);
 	if (i == x->nfruns)
 		return NULL;
 	*end = i + 1 < x->nfruns ? x->fruns[i + 1].mfn : x->nowner;
 	return &x->fruns[i];
+}
+
+const struct xen_frun *vmc_xen_frames_run(struct xen_host *x, uint64_t mfn, uint64_t *end)
+{
+	return run_at(x, mfn, end, &x->frun_hint);
 }
 
 uint32_t vmc_xen_frames_owner(struct xen_host *x, uint64_t mfn)
@@ -74,11 +79,18 @@ bool vmc_xen_frames_owned_by(struct xen_host *x, uint64_t mfn, uint32_t pickled)
 	return o && XEN_OWNER_ID(o) == pickled;
 }
 
-bool vmc_xen_frames_own_ram(struct xen_host *x, uint64_t mfn, uint32_t pickled)
+bool vmc_xen_frames_own_ram_at(const struct xen_host *x, uint64_t mfn, uint32_t pickled, size_t *hint)
 {
-	uint32_t o = vmc_xen_frames_owner(x, mfn);
+	uint64_t end;
+	const struct xen_frun *r = run_at(x, mfn, &end, hint);
+	uint32_t o = r ? r->owner : 0;
 
 	return o && !(o & XEN_OWNER_HEAP) && XEN_OWNER_ID(o) == pickled;
+}
+
+bool vmc_xen_frames_own_ram(struct xen_host *x, uint64_t mfn, uint32_t pickled)
+{
+	return vmc_xen_frames_own_ram_at(x, mfn, pickled, &x->frun_hint);
 }
 
 #define FT_WINDOW (64 * 1024) /* frame table read ahead by the scan: 16 pages per pread */

@@ -160,6 +160,8 @@ uint32_t vmc_xen_frames_owner(struct xen_host *x, uint64_t mfn);
 bool vmc_xen_frames_owned_by(struct xen_host *x, uint64_t mfn, uint32_t pickled);
 /* The domain's own RAM: owned by it and not a Xen-heap page (one run lookup). */
 bool vmc_xen_frames_own_ram(struct xen_host *x, uint64_t mfn, uint32_t pickled);
+/* The same with the caller's hint in place of x's, for a thread of its own. */
+bool vmc_xen_frames_own_ram_at(const struct xen_host *x, uint64_t mfn, uint32_t pickled, size_t *hint);
 /* mfn's page type (vmc_xen_frames_ptype of its type_info) when ptab has it, else 0. */
 uint8_t vmc_xen_frames_ptype_of(struct xen_host *x, uint64_t mfn);
 /* Fill hv's frame classes from fruns: doms[i] is the domain of guest guest_of[i] (-1: none). */
@@ -241,7 +243,7 @@ struct xen_p2m_page {
 	uint64_t mfn[XEN_P2M_PER_PAGE];
 };
 struct xen_p2m {
-	struct xen_host *x; /* where the leaf pages are read */
+	struct vmc_physmem *pm; /* where the leaf pages are read */
 	uint64_t npfn;
 	uint64_t *leaf;    /* MFN of each p2m leaf page (XEN_P2M_INVALID when a hole) */
 	uint64_t nleaf;

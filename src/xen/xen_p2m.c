@@ -105,7 +105,7 @@ enum vmc_status vmc_xen_p2m_read(struct xen_host *x, const struct xen_domain *do
 	if (!p->npfn || p->npfn > MAX_PFN_LIMIT || p->npfn > bound)
 		return vmc_fail(d, VMC_ERR_CORRUPT, "domain %u: shared_info.arch.max_pfn 0x%llx is implausible (the domain owns %llu frames)",
 				dom->domid, (unsigned long long)dom->max_pfn, (unsigned long long)dom->owned);
-	p->x = x;
+	p->pm = &x->pm;
 	p->nleaf = (p->npfn + PER_PAGE - 1) / PER_PAGE;
 	p->leaf = malloc(p->nleaf * sizeof(*p->leaf));
 	p->page = malloc(sizeof(*p->page));
@@ -170,7 +170,7 @@ void vmc_xen_p2m_load(const struct xen_p2m *p, uint64_t i)
 	p->page->leaf = i;
 	vmc_diag_init(&tmp);
 	if (p->leaf[i] != XEN_P2M_INVALID)
-		pg = vmc_physmem_frame(&p->x->pm, p->leaf[i], &tmp);
+		pg = vmc_physmem_frame(p->pm, p->leaf[i], &tmp);
 	memset(p->page->mfn, 0xff, sizeof(p->page->mfn));
 	if (pg)
 		memcpy(p->page->mfn, pg, n * 8);
