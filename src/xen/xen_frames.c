@@ -111,6 +111,31 @@ static void ft_load(struct xen_host *x, uint64_t va, size_t len)
 	x->ft_len = vmc_xen_read(x, x->ft_va, x->ft_page, 4096, &tmp) ? 0 : 4096;
 }
 
+static void take_page_info(const struct xen_host *x, const uint8_t *ent, uint64_t *count, uint64_t *type,
+			   uint32_t *owner)
+{
+	memcpy(count, ent + x->off_pi_count_info, 8);
+	memcpy(owner, ent + x->off_pi_domain, 4);
+	if (x->off_pi_type_info)
+		memcpy(type, ent + x->off_pi_type_info, 8);
+}
+
+/* An entry past the window (it straddles its end, or the window's page is not in the dump
+ * while the entry's start may be), read on its own: out of line, so that the scan's loop
+ * does not set up its buffer and diag for every frame. */
+__attribute__((noinline)) static bool page_info_alone(struct xen_host *x, uint64_t va, uint64_t *count,
+							uint64_t *type, uint32_t *owner)
+{
+	uint8_t one[256];
+	struct vmc_diag tmp;
+
+	vmc_diag_init(&tmp);
+	if ((!x->ft_len && (va & 0xfff) + x->size_page_info <= 4096) || vmc_xen_read(x, va, one, x->size_page_info, &tmp))
+		return false;
+	take_page_info(x, one, count, type, owner);
+	return true;
+}
+
 /* count_info, u.inuse.type_info (when the layout has it) and _domain of mfn's struct
  * page_info; false when it is not in the dump. The frame table is read through a window
  * (ahead: FT_WINDOW bytes for the scan's walk in mfn order, else a page) that is kept. */
@@ -118,26 +143,12 @@ static bool read_page_info(struct xen_host *x, uint64_t mfn, bool ahead, uint64_
 			   uint32_t *owner)
 {
 	uint64_t sz = x->size_page_info, va = x->frame_table_va + mfn_to_pdx(x, mfn) * sz;
-	const uint8_t *ent;
-	uint8_t one[256];
-	struct vmc_diag tmp;
 
 	if (va < x->ft_va || va - x->ft_va >= (x->ft_len ? x->ft_len : 4096))
 		ft_load(x, va, ahead ? FT_WINDOW : 4096);
-	if (x->ft_len && va - x->ft_va + sz <= x->ft_len) {
-		ent = x->ft_page + (va - x->ft_va);
-	} else {
-		/* an entry past the window (it straddles its end, or the window's page is not in the
-		 * dump while the entry's start may be) is read on its own */
-		vmc_diag_init(&tmp);
-		if ((!x->ft_len && (va & 0xfff) + sz <= 4096) || vmc_xen_read(x, va, one, sz, &tmp))
-			return false;
-		ent = one;
-	}
-	memcpy(count, ent + x->off_pi_count_info, 8);
-	memcpy(owner, ent + x->off_pi_domain, 4);
-	if (x->off_pi_type_info)
-		memcpy(type, ent + x->off_pi_type_info, 8);
+	if (!x->ft_len || va - x->ft_va + sz > x->ft_len)
+		return page_info_alone(x, va, count, type, owner);
+	take_page_info(x, x->ft_page + (va - x->ft_va), count, type, owner);
 	return true;
 }
 
@@ -217,10 +228,11 @@ static enum vmc_status add_frame(struct xen_host *x, uint64_t mfn, uint32_t owne
 				 struct vmc_diag *d)
 {
 	const struct xen_frun *last = x->nfruns ? &x->fruns[x->nfruns - 1] : NULL;
-	uint64_t max = x->nowner / FRAMES_PER_RUN_MIN > FRUNS_FLOOR ? x->nowner / FRAMES_PER_RUN_MIN : FRUNS_FLOOR;
+	uint64_t max;
 
 	if (last && last->owner == owner && last->state == state)
 		return VMC_OK;
+	max = x->nowner / FRAMES_PER_RUN_MIN > FRUNS_FLOOR ? x->nowner / FRAMES_PER_RUN_MIN : FRUNS_FLOOR;
 	if (x->nfruns == max)
 		return vmc_fail(d, VMC_ERR_LIMIT, "%s: Xen's frame table changes owner or state more than %llu times in %llu frames (from mfn 0x%llx): too fragmented to hold within the memory budget",
 				x->dump->name, (unsigned long long)max, (unsigned long long)x->nowner, (unsigned long long)mfn);
