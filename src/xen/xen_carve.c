@@ -285,15 +285,43 @@ static void report_canon(struct vmc_guest *g, const struct xen_pvcanon *c, const
 			       (unsigned long long)st->pse);
 }
 
+/* The domain's inverse p2m, which pfn space needs and which needs no VMCOREINFO note: built
+ * while the note is searched for (carve_pv), kept for map_pfn. */
+struct early_inverse {
+	struct xen_pvcanon c;
+	bool built;
+	enum vmc_status rc;
+	struct vmc_diag d; /* why it failed (rc) */
+};
+
+static void inverse_early(struct xen_host *x, const struct xen_domain *dom, const struct xen_p2m *p,
+			  struct early_inverse *e)
+{
+	uint64_t dio = 0;
+	uint32_t dom_io = 0;
+
+	vmc_diag_init(&e->d);
+	if (!(e->built = x->has_ptype)) /* without page types the tables stay in machine space */
+		return;
+	if (x->sym_dom_io && !vmc_xen_read_u64(x, x->sym_dom_io, &dio, &(struct vmc_diag){ 0 }) && dio)
+		dom_io = vmc_xen_frames_pickle(x, dio);
+	e->rc = vmc_xen_pvcanon_init(&e->c, x, p, dom->pickled, dom_io, &e->d);
+}
+
+static void inverse_release(struct early_inverse *e)
+{
+	if (e->built && !e->rc)
+		vmc_xen_pvcanon_release(&e->c);
+	e->built = false;
+}
+
 /* pfn space with canonical page tables and the identity p2m note; *done stays false (machine
  * space then) when Xen's page types cannot be trusted for this domain. */
 static enum vmc_status map_pfn(struct xen_host *x, struct xen_domain *dom, struct vmc_guest *g,
-			       const struct xen_p2m *p, bool *done, struct vmc_diag *d)
+			       const struct xen_p2m *p, struct early_inverse *e, bool *done, struct vmc_diag *d)
 {
-	struct xen_pvcanon c;
 	struct xen_pvcanon_stats st = { 0 };
-	uint64_t fll_mfn, dio = 0;
-	uint32_t dom_io = 0;
+	uint64_t fll_mfn;
 	char why[256];
 	enum vmc_status rc;
 
@@ -303,19 +331,18 @@ static enum vmc_status map_pfn(struct xen_host *x, struct xen_domain *dom, struc
 		return VMC_OK;
 	}
 	vmc_guest_report(g, "pv.type_info=@%llu (%s)", (unsigned long long)x->off_pi_type_info, why);
-	if (x->sym_dom_io && !vmc_xen_read_u64(x, x->sym_dom_io, &dio, &(struct vmc_diag){ 0 }) && dio)
-		dom_io = vmc_xen_frames_pickle(x, dio);
-	if ((rc = vmc_xen_pvcanon_init(&c, x, p, dom->pickled, dom_io, d)))
-		return rc;
+	if (e->rc) { /* built: the check passes only with page types */
+		*d = e->d;
+		return e->rc;
+	}
 	g->space = VMC_SPACE_GUEST_PHYS;
-	if (!(rc = vmc_xen_pvcanon_map(x, &c, g, &st, d)) && !(rc = synth_identity(g, &c, &fll_mfn, d)) &&
+	if (!(rc = vmc_xen_pvcanon_map(x, &e->c, g, &st, d)) && !(rc = synth_identity(g, &e->c, &fll_mfn, d)) &&
 	    !(rc = add_crash_info(x, g, fll_mfn, d))) {
 		vmc_guest_report(g, "pv.space=pfn (the guest's own frames; page tables canonical, so drgn, gdb and crash all translate them)");
 		vmc_guest_report(g, "crash_info.p2m_mfn=0x%llx (identity p2m)", (unsigned long long)fll_mfn);
-		report_canon(g, &c, &st);
+		report_canon(g, &e->c, &st);
 		*done = true;
 	}
-	vmc_xen_pvcanon_release(&c);
 	return rc;
 }
 
@@ -326,6 +353,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	enum vmc_status rc;
 	uint64_t refused = 0, identity = 0, invalid = 0, valid = 0, vmci_pfn = 0;
 	struct xen_vmci_search *vs = NULL;
+	struct early_inverse inv = { .built = false };
 	struct vmc_diag vd;
 	bool pfn_space = false;
 	char why[96];
@@ -382,10 +410,11 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	vmc_guest_report(g, "p2m.max_pfn=0x%llx valid=%llu identity=%llu invalid=%llu refused=%llu tables_read=%llu",
 			 (unsigned long long)p.npfn, (unsigned long long)valid, (unsigned long long)identity,
 			 (unsigned long long)invalid, (unsigned long long)refused, (unsigned long long)p.tables);
+	inverse_early(x, dom, &p, &inv);
 	find_vmcoreinfo(g, vs, &vd, &vmci_pfn);
 	vs = NULL;
 	fill_uts(x, g, &p);
-	if ((rc = map_pfn(x, dom, g, &p, &pfn_space, d)))
+	if ((rc = map_pfn(x, dom, g, &p, &inv, &pfn_space, d)))
 		goto out;
 	if (pfn_space)
 		g->vmcoreinfo_gpa = vmci_pfn << 12;
@@ -394,6 +423,7 @@ static enum vmc_status carve_pv(struct xen_host *x, struct xen_domain *doms, uns
 	rc = vmc_gmap_finish(&g->map, d);
 out:
 	vmc_xen_vmci_end(vs, NULL);
+	inverse_release(&inv);
 	vmc_xen_p2m_free(&p);
 	return rc;
 }
