@@ -234,12 +234,11 @@ static bool two_threads(const struct vmci_shared *sh, cpu_set_t *cpus)
 	return sh->nchunk > 1 && !sh->x->dump->read_log && helper_cpus(cpus);
 }
 
-/* The searchers' outcome: the note of the lowest chunk, the candidates up to it. */
+/* The searchers' outcome in r (all zero): the note of the lowest chunk, the candidates up to it. */
 static void conclude(struct vmci_shared *sh, struct vmci_searcher *w, unsigned nw, struct xen_vmci *r)
 {
 	uint64_t found = atomic_load(&sh->found);
 
-	memset(r, 0, sizeof(*r));
 	r->threads = nw;
 	for (uint64_t c = 0; c < sh->nchunk && c <= found; c++)
 		r->ncand += sh->ncand[c];
@@ -251,13 +250,13 @@ static void conclude(struct vmci_shared *sh, struct vmci_searcher *w, unsigned n
 		}
 }
 
-/* A search under way: the helper, when there is one, at work since vmc_xen_vmci_begin. */
+/* A search under way: the helper, when there is one (nw 2: w[1]), at work since
+ * vmc_xen_vmci_begin. */
 struct xen_vmci_search {
 	struct vmci_shared sh;
 	struct vmci_searcher w[2];
 	unsigned nw;
 	pthread_t helper;
-	bool helped;
 };
 
 static void search_free(struct xen_vmci_search *s)
@@ -280,7 +279,7 @@ static void start_helper(struct xen_vmci_search *s)
 	if (!two_threads(&s->sh, &cpus) || searcher_init(w, &s->sh, &(struct vmc_diag){ 0 }))
 		return;
 	s->sh.threaded = true; /* before the helper starts: both read it */
-	if ((s->helped = !vmc_thread_start(&s->helper, helper_main, w, &cpus))) {
+	if (!vmc_thread_start(&s->helper, helper_main, w, &cpus)) {
 		s->nw++;
 		return;
 	}
@@ -292,17 +291,18 @@ enum vmc_status vmc_xen_vmci_begin(struct xen_host *x, const struct xen_p2m *p, 
 				   struct xen_vmci_search **ret, struct vmc_diag *d)
 {
 	struct xen_vmci_search *s = calloc(1, sizeof(*s));
+	uint64_t nchunk = (p->npfn + CHUNK_PFNS - 1) / CHUNK_PFNS;
 	enum vmc_status rc;
 
 	*ret = NULL;
-	if (!s || !(s->sh.ncand = calloc(p->npfn / CHUNK_PFNS + 1, sizeof(*s->sh.ncand)))) {
+	if (!s || !(s->sh.ncand = calloc(nchunk ? nchunk : 1, sizeof(*s->sh.ncand)))) {
 		free(s);
 		return vmc_fail(d, VMC_ERR_NOMEM, "out of memory for the VMCOREINFO search");
 	}
 	s->sh.x = x;
 	s->sh.p = p;
 	s->sh.pickled = pickled;
-	s->sh.nchunk = (p->npfn + CHUNK_PFNS - 1) / CHUNK_PFNS;
+	s->sh.nchunk = nchunk;
 	atomic_init(&s->sh.next, 0);
 	atomic_init(&s->sh.found, s->sh.nchunk);
 	if ((rc = searcher_init(&s->w[s->nw++], &s->sh, d))) {
@@ -324,7 +324,7 @@ void vmc_xen_vmci_end(struct xen_vmci_search *s, struct xen_vmci *r)
 		search_chunks(&s->w[0]);
 	else /* given up: no chunk is begun or finished */
 		atomic_store(&s->sh.found, 0);
-	if (s->helped)
+	if (s->nw > 1)
 		pthread_join(s->helper, NULL);
 	if (r)
 		conclude(&s->sh, s->w, s->nw, r);
