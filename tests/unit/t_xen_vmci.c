@@ -24,7 +24,7 @@ struct note_page {
 	uint8_t b[4096];
 };
 
-/* A VMCOREINFO note at the start of a frame; sym_line "" leaves SYMBOL(init_uts_ns) out. */
+/* A VMCOREINFO note at the start of a frame, for a kernel of release; extra: more lines. */
 static void make_note(struct note_page *pg, const char *release, const char *extra)
 {
 	char text[512];
