@@ -45,7 +45,9 @@ struct vmc_dump {
 	struct vmc_bitmap stored; /* the frame's data is in the file (kdump 2nd bitmap) */
 	uint64_t nmissing;     /* frames that should be stored but are not (incomplete/truncated) */
 	struct vmc_bitmap missing; /* which ones (allocated only when nmissing > 0) */
-	char missing_why[160]; /* "FILE: offset 0x..: why" of the first missing frame */
+	/* "FILE: offset 0x..: why" of the first missing frame; as long as the error it goes into
+	 * (a diag's msg), so that a long path does not cut the offset off */
+	char missing_why[sizeof(((struct vmc_diag *)0)->msg)];
 	uint8_t *notes;        /* ELF note blob (Elf64_Nhdr layout), owned */
 	size_t notes_len;
 	uint64_t phys_base;

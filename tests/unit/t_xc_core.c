@@ -47,19 +47,24 @@ static uint8_t *build(const uint64_t *pfns, unsigned n, bool pv, size_t *len)
 	return f;
 }
 
-static struct vmc_dump *open_mem(const uint8_t *f, size_t len)
+static struct vmc_dump *open_named(const char *name, const uint8_t *f, size_t len)
 {
 	struct vmc_bytesrc *src;
 	struct vmc_dump *dump = NULL;
 
 	vmc_diag_init(&d);
-	if (vmc_bytesrc_new_mem("x.xc_core", f, len, &src, &d))
+	if (vmc_bytesrc_new_mem(name, f, len, &src, &d))
 		return NULL;
 	if (vmc_dump_open_srcs(&src, 1, &dump, &d)) {
 		vmc_bytesrc_free(src);
 		return NULL;
 	}
 	return dump;
+}
+
+static struct vmc_dump *open_mem(const uint8_t *f, size_t len)
+{
+	return open_named("x.xc_core", f, len);
 }
 
 TEST(pv_index_invalid_and_repeated)
@@ -150,6 +155,30 @@ TEST(pages_past_eof_are_missing)
 	dump = open_mem(f, len);
 	REQUIRE(dump != NULL);
 	CHECK_EQ(dump->nmissing, 2);
+	CHECK(strstr(dump->missing_why, "past the end") != NULL);
+	vmc_dump_close(dump);
+	free(f);
+}
+
+/* The first missing frame's reason keeps its offset and its why behind a long path (it had
+ * 160 bytes: a path of 150 cut it to "offset 0", and the error line then had no offset). */
+TEST(missing_why_whole_behind_a_long_path)
+{
+	const uint64_t pfns[] = { 0, 1, 2 };
+	char name[400];
+	size_t len;
+	uint8_t *f = build(pfns, 3, true, &len);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)f;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(f + eh->e_shoff);
+	struct vmc_dump *dump;
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	sh[3].sh_offset = len - 4096;
+	dump = open_named(name, f, len);
+	REQUIRE(dump != NULL);
+	CHECK(strncmp(dump->missing_why, name, sizeof(name) - 1) == 0);
+	CHECK(strstr(dump->missing_why, ": offset 0x") != NULL);
 	CHECK(strstr(dump->missing_why, "past the end") != NULL);
 	vmc_dump_close(dump);
 	free(f);
