@@ -2,12 +2,15 @@
  * xen/tools/symbols.c lays them out: token compression, markers every 256 symbols, the
  * offsets and the older absolute-address forms, symbols_sorted_offsets; then corrupt and
  * hostile tables (counts past the end, bad indexes, unsorted values, non-printable tokens),
- * which must fail with a message and never crash (run under ASan). */
+ * which must fail with a message and never crash (run under ASan); then the search for a table
+ * in a host dump, down from the data symbols and, when that misses, over the whole image. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "harness.h"
+#include "testdump.h"
 #include "xen_host.h"
 
 #define MEM_BASE 0x7f900000ull /* where the test "image" lies */
@@ -525,4 +528,136 @@ TEST(frame_owners_by_state_and_domain)
 	for (uint64_t mfn = 10; mfn-- > 0;)
 		CHECK_EQ(vmc_hv_frame_owner(&hv, mfn, &hint), want[mfn]);
 	free(hv.frame_runs);
+}
+
+/* ---- the table found in a host dump (vmc_xen_ksyms_load's search) ---------------------------- */
+
+#define IMG_MA (MEM_BASE - 0x100000) /* build()'s image start: xen_phys_start */
+#define ORIGIN 0xffff82d040000000ull  /* XEN_VIRT_START */
+
+/* A host dump holding Xen's image at IMG_MA as two stored runs, 512 KiB at its start and 3 MiB
+ * from MEM_BASE on (the table's 1 MiB overlaid at MEM_BASE), a hole between them. */
+struct ksyms_host {
+	struct mem m;
+	struct tsym *s;
+	uint8_t *elf;
+	struct vmc_dump *dump;
+	struct vmc_hv hv;
+	struct xen_host x;
+	struct vmc_bitmap log; /* every frame the search read */
+};
+
+static bool ksyms_host_new(struct ksyms_host *h, uint64_t table_off)
+{
+	static const struct td_seg segs[] = { { IMG_MA, 0x80000, 0x80000 }, { MEM_BASE, 0x300000, 0x300000 } };
+	struct layout lay;
+	struct vmc_bytesrc *src;
+	struct vmc_diag d;
+	unsigned n;
+	size_t len;
+
+	memset(h, 0, sizeof(*h));
+	vmc_diag_init(&d);
+	h->m = new_mem();
+	build(&h->m, table_off, 1000, false, true, false, &lay, &h->s, &n);
+	struct td_patch p = { .paddr = MEM_BASE, .data = h->m.b, .len = MEM_SIZE };
+	h->elf = td_build_elf(&(struct td_spec){ .segs = segs, .nsegs = 2, .seed = 11, .patches = &p, .npatches = 1 }, &len);
+	if (!h->elf || vmc_bytesrc_new_mem("xen-host", h->elf, len, &src, &d))
+		return false;
+	if (vmc_dump_open_srcs(&src, 1, &h->dump, &d) || vmc_bitmap_init(&h->log, h->dump->max_pfn, &d)) {
+		harness_note("open: %s", d.msg);
+		return false;
+	}
+	h->dump->read_log = &h->log;
+	vmc_msgs_init(&h->hv.msgs);
+	h->x = (struct xen_host){ .dump = h->dump, .hv = &h->hv, .has_crash_info = true, .xen_phys_start = IMG_MA };
+	return vmc_physmem_init(&h->x.pm, h->dump, &d) == VMC_OK;
+}
+
+static void ksyms_host_free(struct ksyms_host *h)
+{
+	vmc_physmem_fini(&h->x.pm);
+	vmc_msgs_release(&h->hv.msgs);
+	if (h->dump)
+		h->dump->read_log = NULL;
+	vmc_bitmap_release(&h->log);
+	vmc_dump_close(h->dump);
+	free(h->elf);
+	free(h->s);
+	free(h->m.b);
+}
+
+/* the table's symbols, placed at XEN_VIRT_START */
+static void check_loaded(const struct xen_syms *xs)
+{
+	uint64_t v;
+
+	CHECK(vmc_xen_syms_get(xs, "domain_list", &v) && v == ORIGIN + 0x37b380);
+	CHECK(vmc_xen_syms_get(xs, "per_cpu__curr_vcpu", &v) && v == ORIGIN + 0x37a8f8);
+	CHECK(vmc_xen_syms_get(xs, "fn_local_3", &v) && v == ORIGIN + 0x200000 + 0x40 * 3);
+}
+
+/* The usual case: the table ends below the lowest data symbol VMCOREINFO_XEN gives, and the
+ * scan down from there finds it without reading the image's start. */
+TEST(table_below_the_data_symbols_found_from_them_down)
+{
+	struct ksyms_host h;
+	struct xen_syms xs;
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	REQUIRE(ksyms_host_new(&h, 0x20000));
+	h.x.has_vmcoreinfo = true;
+	h.x.sym_domain_list = ORIGIN + 0x37b380;
+	if (vmc_xen_ksyms_load(&h.x, &xs, &d))
+		harness_note("%s", d.msg);
+	REQUIRE(d.msg[0] == 0);
+	check_loaded(&xs);
+	CHECK(vmc_bitmap_test(&h.log, (MEM_BASE + 0x20000) >> 12)); /* the table's first frame */
+	CHECK(!vmc_bitmap_test(&h.log, IMG_MA >> 12));             /* the whole-image scan did not run */
+	vmc_xen_syms_free(&xs);
+	ksyms_host_free(&h);
+}
+
+/* A data symbol below the table (a layout the hint does not expect): the scan down from it
+ * finds nothing, and the whole image, scanned up, still gives the table. */
+TEST(table_above_the_data_symbols_found_by_the_whole_image_scan)
+{
+	struct ksyms_host h;
+	struct xen_syms xs;
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	REQUIRE(ksyms_host_new(&h, 0x20000));
+	h.x.has_vmcoreinfo = true;
+	h.x.sym_domain_list = ORIGIN + 0x37b380;
+	h.x.sym_dom_io = ORIGIN + 0x40000; /* in the first run: the hint, below the table */
+	if (vmc_xen_ksyms_load(&h.x, &xs, &d))
+		harness_note("%s", d.msg);
+	REQUIRE(d.msg[0] == 0);
+	check_loaded(&xs);
+	CHECK(vmc_bitmap_test(&h.log, IMG_MA >> 12));
+	CHECK(strstr(h.hv.msgs.report, "in the image at CRASH_INFO's xen_phys_start") != NULL);
+	vmc_xen_syms_free(&xs);
+	ksyms_host_free(&h);
+}
+
+/* A table whose image lies elsewhere than CRASH_INFO says: both scans refuse it, and the error
+ * names the dump and xen_phys_start. */
+TEST(table_of_another_image_is_refused_naming_the_dump)
+{
+	struct ksyms_host h;
+	struct xen_syms xs;
+	struct vmc_diag d;
+
+	vmc_diag_init(&d);
+	REQUIRE(ksyms_host_new(&h, 0x20000));
+	h.x.xen_phys_start = IMG_MA - 0x200000;
+	h.x.has_vmcoreinfo = true;
+	h.x.sym_domain_list = ORIGIN + 0x37b380;
+	CHECK_EQ(vmc_xen_ksyms_load(&h.x, &xs, &d), VMC_ERR_NOTFOUND);
+	harness_note("%s", d.msg);
+	CHECK(strstr(d.msg, "xen-host: no Xen symbol table in the image at xen_phys_start 0x7f600000") != NULL);
+	CHECK(strstr(d.msg, "not at xen_phys_start") != NULL);
+	ksyms_host_free(&h);
 }
