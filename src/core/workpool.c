@@ -14,6 +14,8 @@ struct vmc_workpool {
 	pthread_t *threads;
 	unsigned nthreads;
 	bool stop;
+	bool helps;       /* wait() runs queued jobs itself, as worker help_idx */
+	unsigned help_idx;
 	vmc_job_fn *fn;
 	void *arg;
 };
@@ -22,6 +24,26 @@ struct worker_arg {
 	struct vmc_workpool *p;
 	unsigned idx;
 };
+
+/* The oldest queued job, taken off the queue (the lock held); NULL if none. */
+static struct vmc_job *take(struct vmc_workpool *p)
+{
+	struct vmc_job *j = p->head;
+
+	if (j && !(p->head = j->next))
+		p->tail = NULL;
+	return j;
+}
+
+/* Job j run on this thread as worker idx (the lock held, and again on return). */
+static void run(struct vmc_workpool *p, struct vmc_job *j, unsigned idx)
+{
+	pthread_mutex_unlock(&p->lock);
+	p->fn(j, idx, p->arg);
+	pthread_mutex_lock(&p->lock);
+	j->done = 1;
+	pthread_cond_broadcast(&p->job_done);
+}
 
 static void *worker_main(void *a)
 {
@@ -35,17 +57,9 @@ static void *worker_main(void *a)
 		struct vmc_job *j;
 		while (!p->head && !p->stop)
 			pthread_cond_wait(&p->have_job, &p->lock);
-		if (!p->head)
+		if (!(j = take(p)))
 			break;
-		j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
-		pthread_mutex_unlock(&p->lock);
-		p->fn(j, idx, p->arg);
-		pthread_mutex_lock(&p->lock);
-		j->done = 1;
-		pthread_cond_broadcast(&p->job_done);
+		run(p, j, idx);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -89,8 +103,9 @@ static int start_workers(struct vmc_workpool *p, unsigned nthreads)
 	return err;
 }
 
-enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, struct vmc_workpool **ret,
-				 struct vmc_diag *d)
+/* A pool of nworkers threads (0: jobs run inline in submit()). */
+static enum vmc_status pool_new(unsigned nworkers, vmc_job_fn *fn, void *arg, struct vmc_workpool **ret,
+				struct vmc_diag *d)
 {
 	struct vmc_workpool *p = calloc(1, sizeof(*p));
 
@@ -101,13 +116,13 @@ enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, s
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->have_job, NULL);
 	pthread_cond_init(&p->job_done, NULL);
-	if (nthreads > 1) {
-		p->threads = calloc(nthreads, sizeof(*p->threads));
+	if (nworkers) {
+		p->threads = calloc(nworkers, sizeof(*p->threads));
 		if (!p->threads) {
 			vmc_workpool_free(p);
 			return vmc_fail(d, VMC_ERR_NOMEM, "worker pool");
 		}
-		if (start_workers(p, nthreads)) {
+		if (start_workers(p, nworkers)) {
 			unsigned started = p->nthreads;
 			vmc_workpool_free(p);
 			return vmc_fail(d, VMC_ERR_NOMEM, "cannot start worker thread %u", started);
@@ -115,6 +130,12 @@ enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, s
 	}
 	*ret = p;
 	return VMC_OK;
+}
+
+enum vmc_status vmc_workpool_new(unsigned nthreads, vmc_job_fn *fn, void *arg, struct vmc_workpool **ret,
+				 struct vmc_diag *d)
+{
+	return pool_new(nthreads > 1 ? nthreads : 0, fn, arg, ret, d);
 }
 
 unsigned vmc_workpool_workers(const struct vmc_workpool *p)
@@ -146,8 +167,13 @@ void vmc_workpool_wait(struct vmc_workpool *p, struct vmc_job *job)
 	if (!p->nthreads)
 		return;
 	pthread_mutex_lock(&p->lock);
-	while (!job->done)
-		pthread_cond_wait(&p->job_done, &p->lock);
+	while (!job->done) {
+		struct vmc_job *j = p->helps ? take(p) : NULL;
+		if (j)
+			run(p, j, p->help_idx);
+		else
+			pthread_cond_wait(&p->job_done, &p->lock);
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -173,6 +199,19 @@ enum vmc_status vmc_workring_init(struct vmc_workring *r, unsigned nthreads, vmc
 {
 	*r = (struct vmc_workring){ .slots = slots, .slot_size = slot_size, .nslots = nslots };
 	return vmc_workpool_new(nthreads, fn, arg, &r->pool, d);
+}
+
+enum vmc_status vmc_workring_init_helped(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg,
+					 void *slots, size_t slot_size, unsigned nslots, struct vmc_diag *d)
+{
+	enum vmc_status rc;
+
+	*r = (struct vmc_workring){ .slots = slots, .slot_size = slot_size, .nslots = nslots };
+	if ((rc = pool_new(nthreads > 1 ? nthreads - 1 : 0, fn, arg, &r->pool, d)) || nthreads < 2)
+		return rc;
+	r->pool->helps = true;
+	r->pool->help_idx = nthreads - 1;
+	return VMC_OK;
 }
 
 static struct vmc_job *slot(const struct vmc_workring *r, unsigned i)

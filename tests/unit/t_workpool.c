@@ -16,6 +16,7 @@ struct job {
 	unsigned delay_us;
 	unsigned finished; /* order in which the workers finished it */
 	unsigned worker;
+	pthread_t thread; /* the thread that ran it */
 };
 
 static atomic_uint finish_count;
@@ -30,12 +31,15 @@ static void run_job(struct vmc_job *j, unsigned worker, void *arg)
 		nanosleep(&ts, NULL);
 	job->result = job->seq * 2654435761u;
 	job->worker = worker;
+	job->thread = pthread_self();
 	job->finished = atomic_fetch_add(&finish_count, 1);
 }
 
-/* Submit njobs through a ring of nslots slots on nthreads workers; later jobs in each round
- * are quicker, so workers finish them out of order. Returns the inversions seen. */
-static unsigned run_ring(unsigned nthreads, unsigned nslots, unsigned njobs)
+/* Submit njobs through a ring of nslots slots on nthreads workers (helped: nthreads - 1 and the
+ * caller); later jobs in each round are quicker, so workers finish them out of order. Returns
+ * the inversions seen; *by_caller (when given): the jobs the calling thread ran, as worker
+ * nthreads - 1 (any other job ran on another thread, as another worker). */
+static unsigned run_ring_on(unsigned nthreads, unsigned nslots, unsigned njobs, bool helped, unsigned *by_caller)
 {
 	struct job *slots = calloc(nslots, sizeof(*slots));
 	struct vmc_workring ring;
@@ -46,7 +50,10 @@ static unsigned run_ring(unsigned nthreads, unsigned nslots, unsigned njobs)
 	REQUIRE(slots != NULL);
 	vmc_diag_init(&d);
 	atomic_store(&finish_count, 0);
-	REQUIRE(vmc_workring_init(&ring, nthreads, run_job, NULL, slots, sizeof(*slots), nslots, &d) == VMC_OK);
+	REQUIRE((helped ? vmc_workring_init_helped : vmc_workring_init)(&ring, nthreads, run_job, NULL, slots,
+									 sizeof(*slots), nslots, &d) == VMC_OK);
+	if (by_caller)
+		*by_caller = 0;
 	while (retired < njobs) {
 		while (next < njobs && ring.count < ring.nslots) {
 			struct job *j = vmc_workring_tail(&ring);
@@ -61,6 +68,11 @@ static unsigned run_ring(unsigned nthreads, unsigned nslots, unsigned njobs)
 		if (retired && j->finished < last_finished)
 			inversions++;
 		last_finished = j->finished;
+		if (helped && nthreads > 1) {
+			bool mine = pthread_equal(j->thread, pthread_self());
+			CHECK_EQ(j->worker == nthreads - 1, mine);
+			*by_caller += mine;
+		}
 		vmc_workring_retire(&ring);
 		retired++;
 	}
@@ -70,12 +82,31 @@ static unsigned run_ring(unsigned nthreads, unsigned nslots, unsigned njobs)
 	return inversions;
 }
 
+static unsigned run_ring(unsigned nthreads, unsigned nslots, unsigned njobs)
+{
+	return run_ring_on(nthreads, nslots, njobs, false, NULL);
+}
+
 TEST(workring_retires_in_submission_order)
 {
 	unsigned inv = run_ring(4, 8, 64);
 
 	/* the order of retirement is checked above; this only says whether the test exercised it */
 	harness_note("%u of 63 retirements came after a job that finished later", inv);
+}
+
+/* The caller as one of the threads: while it waits for the oldest job it runs queued ones
+ * (as worker nthreads - 1, on its own thread), and jobs still retire in submission order. */
+TEST(workring_helped_caller_runs_queued_jobs)
+{
+	unsigned mine = 0, inv = run_ring_on(2, 6, 64, true, &mine);
+
+	harness_note("the caller ran %u of 64 jobs; %u retirements came after a job that finished later", mine, inv);
+	CHECK(mine > 0 && mine < 64); /* it first waits with 5 jobs submitted, 1 worker to take them */
+	inv = run_ring_on(3, 8, 64, true, &mine);
+	CHECK(mine > 0 && mine < 64);
+	CHECK_EQ(run_ring_on(1, 3, 10, true, &mine), 0); /* one thread: inline, as unhelped */
+	CHECK_EQ(mine, 0);
 }
 
 TEST(workring_inline_without_threads)
