@@ -570,7 +570,8 @@ static bool ksyms_host_new(struct ksyms_host *h, uint64_t table_off)
 	}
 	h->dump->read_log = &h->log;
 	vmc_msgs_init(&h->hv.msgs);
-	h->x = (struct xen_host){ .dump = h->dump, .hv = &h->hv, .has_crash_info = true, .xen_phys_start = IMG_MA };
+	h->x = (struct xen_host){ .dump = h->dump, .hv = &h->hv, .has_crash_info = true, .xen_phys_start = IMG_MA,
+				  .has_vmcoreinfo = true, .sym_domain_list = ORIGIN + 0x37b380 };
 	return vmc_physmem_init(&h->x.pm, h->dump, &d) == VMC_OK;
 }
 
@@ -587,14 +588,21 @@ static void ksyms_host_free(struct ksyms_host *h)
 	free(h->m.b);
 }
 
-/* the table's symbols, placed at XEN_VIRT_START */
-static void check_loaded(const struct xen_syms *xs)
+/* The table loaded from h's dump, its symbols placed at XEN_VIRT_START. */
+static void load_and_check(struct ksyms_host *h)
 {
+	struct xen_syms xs;
+	struct vmc_diag d;
 	uint64_t v;
 
-	CHECK(vmc_xen_syms_get(xs, "domain_list", &v) && v == ORIGIN + 0x37b380);
-	CHECK(vmc_xen_syms_get(xs, "per_cpu__curr_vcpu", &v) && v == ORIGIN + 0x37a8f8);
-	CHECK(vmc_xen_syms_get(xs, "fn_local_3", &v) && v == ORIGIN + 0x200000 + 0x40 * 3);
+	vmc_diag_init(&d);
+	if (vmc_xen_ksyms_load(&h->x, &xs, &d))
+		harness_note("%s", d.msg);
+	REQUIRE(d.msg[0] == 0);
+	CHECK(vmc_xen_syms_get(&xs, "domain_list", &v) && v == ORIGIN + 0x37b380);
+	CHECK(vmc_xen_syms_get(&xs, "per_cpu__curr_vcpu", &v) && v == ORIGIN + 0x37a8f8);
+	CHECK(vmc_xen_syms_get(&xs, "fn_local_3", &v) && v == ORIGIN + 0x200000 + 0x40 * 3);
+	vmc_xen_syms_free(&xs);
 }
 
 /* The usual case: the table ends below the lowest data symbol VMCOREINFO_XEN gives, and the
@@ -602,20 +610,11 @@ static void check_loaded(const struct xen_syms *xs)
 TEST(table_below_the_data_symbols_found_from_them_down)
 {
 	struct ksyms_host h;
-	struct xen_syms xs;
-	struct vmc_diag d;
 
-	vmc_diag_init(&d);
 	REQUIRE(ksyms_host_new(&h, 0x20000));
-	h.x.has_vmcoreinfo = true;
-	h.x.sym_domain_list = ORIGIN + 0x37b380;
-	if (vmc_xen_ksyms_load(&h.x, &xs, &d))
-		harness_note("%s", d.msg);
-	REQUIRE(d.msg[0] == 0);
-	check_loaded(&xs);
+	load_and_check(&h);
 	CHECK(vmc_bitmap_test(&h.log, (MEM_BASE + 0x20000) >> 12)); /* the table's first frame */
 	CHECK(!vmc_bitmap_test(&h.log, IMG_MA >> 12));             /* the whole-image scan did not run */
-	vmc_xen_syms_free(&xs);
 	ksyms_host_free(&h);
 }
 
@@ -624,21 +623,12 @@ TEST(table_below_the_data_symbols_found_from_them_down)
 TEST(table_above_the_data_symbols_found_by_the_whole_image_scan)
 {
 	struct ksyms_host h;
-	struct xen_syms xs;
-	struct vmc_diag d;
 
-	vmc_diag_init(&d);
 	REQUIRE(ksyms_host_new(&h, 0x20000));
-	h.x.has_vmcoreinfo = true;
-	h.x.sym_domain_list = ORIGIN + 0x37b380;
 	h.x.sym_dom_io = ORIGIN + 0x40000; /* in the first run: the hint, below the table */
-	if (vmc_xen_ksyms_load(&h.x, &xs, &d))
-		harness_note("%s", d.msg);
-	REQUIRE(d.msg[0] == 0);
-	check_loaded(&xs);
+	load_and_check(&h);
 	CHECK(vmc_bitmap_test(&h.log, IMG_MA >> 12));
 	CHECK(strstr(h.hv.msgs.report, "in the image at CRASH_INFO's xen_phys_start") != NULL);
-	vmc_xen_syms_free(&xs);
 	ksyms_host_free(&h);
 }
 
@@ -653,8 +643,6 @@ TEST(table_of_another_image_is_refused_naming_the_dump)
 	vmc_diag_init(&d);
 	REQUIRE(ksyms_host_new(&h, 0x20000));
 	h.x.xen_phys_start = IMG_MA - 0x200000;
-	h.x.has_vmcoreinfo = true;
-	h.x.sym_domain_list = ORIGIN + 0x37b380;
 	CHECK_EQ(vmc_xen_ksyms_load(&h.x, &xs, &d), VMC_ERR_NOTFOUND);
 	harness_note("%s", d.msg);
 	CHECK(strstr(d.msg, "xen-host: no Xen symbol table in the image at xen_phys_start 0x7f600000") != NULL);
