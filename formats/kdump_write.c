@@ -421,7 +421,7 @@ static enum vmc_status start_workers(struct vmc_writer *w, struct vmc_diag *d)
 	w->stored = w->plain + (size_t)PLAIN_SLOTS * w->ps;
 	w->cmpbuf = w->stored + STORED_SLOTS * blob;
 	w->window = w->cmpbuf + blob;
-	return vmc_workring_init_helped(&w->ring, nthreads, compress_batch, w, w->batches,
+	return vmc_workring_init(&w->ring, nthreads, compress_batch, w, w->batches,
 				 sizeof(*w->batches), w->nbatches, d);
 }
 

@@ -197,13 +197,6 @@ void vmc_workpool_free(struct vmc_workpool *p)
 enum vmc_status vmc_workring_init(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg, void *slots,
 				  size_t slot_size, unsigned nslots, struct vmc_diag *d)
 {
-	*r = (struct vmc_workring){ .slots = slots, .slot_size = slot_size, .nslots = nslots };
-	return vmc_workpool_new(nthreads, fn, arg, &r->pool, d);
-}
-
-enum vmc_status vmc_workring_init_helped(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg,
-					 void *slots, size_t slot_size, unsigned nslots, struct vmc_diag *d)
-{
 	enum vmc_status rc;
 
 	*r = (struct vmc_workring){ .slots = slots, .slot_size = slot_size, .nslots = nslots };

@@ -48,15 +48,13 @@ struct vmc_workring {
  * --threads says (issue 14: 64 MiB). Any count gives the same output: slots retire in order. */
 unsigned vmc_workring_slots(unsigned nthreads, unsigned want, size_t slot_bytes, size_t budget);
 
-/* nthreads as for vmc_workpool_new; fn gets each slot's job and arg. */
+/* A ring on nthreads threads, the caller one of them: nthreads - 1 workers, and a caller that
+ * waits for a job runs queued ones meanwhile, as worker nthreads - 1 (fn gets that index,
+ * each slot's job and arg); 0 or 1 runs every job inline in submit(). No thread more than
+ * CPUs when nthreads is their count: with a worker per CPU and the caller retiring besides,
+ * 2 threads took 9 % longer (lzo, KVM bed). */
 enum vmc_status vmc_workring_init(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg, void *slots,
 				  size_t slot_size, unsigned nslots, struct vmc_diag *d);
-/* The same with the caller as one of the nthreads: nthreads - 1 workers, and a caller that
- * waits for a job runs queued ones meanwhile, as worker nthreads - 1 (fn must accept that
- * index). No thread more than CPUs when nthreads is their count: with a worker per CPU and
- * the caller retiring besides, 2 threads took 9 % longer (lzo, KVM bed). */
-enum vmc_status vmc_workring_init_helped(struct vmc_workring *r, unsigned nthreads, vmc_job_fn *fn, void *arg,
-					 void *slots, size_t slot_size, unsigned nslots, struct vmc_diag *d);
 /* The slot after the last one submitted, to fill and then submit; the ring must not be full. */
 void *vmc_workring_tail(const struct vmc_workring *r);
 void vmc_workring_submit(struct vmc_workring *r);

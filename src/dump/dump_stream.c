@@ -341,7 +341,7 @@ enum vmc_status vmc_dump_pagestream_new_sel(struct vmc_dump *dump, const struct 
 				return vmc_fail(d, VMC_ERR_NOMEM, "read-ahead");
 			}
 		}
-		if ((rc = vmc_workring_init_helped(&s->ring, threads, ahead_job, s, s->batches, sizeof(*s->batches), s->nbatches,
+		if ((rc = vmc_workring_init(&s->ring, threads, ahead_job, s, s->batches, sizeof(*s->batches), s->nbatches,
 					    d))) {
 			ds_free(&s->ps);
 			return rc;

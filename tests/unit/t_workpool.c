@@ -35,11 +35,11 @@ static void run_job(struct vmc_job *j, unsigned worker, void *arg)
 	job->finished = atomic_fetch_add(&finish_count, 1);
 }
 
-/* Submit njobs through a ring of nslots slots on nthreads workers (helped: nthreads - 1 and the
+/* Submit njobs through a ring of nslots slots on nthreads threads (nthreads - 1 workers and the
  * caller); later jobs in each round are quicker, so workers finish them out of order. Returns
- * the inversions seen; *by_caller (when given): the jobs the calling thread ran, as worker
- * nthreads - 1 (any other job ran on another thread, as another worker). */
-static unsigned run_ring_on(unsigned nthreads, unsigned nslots, unsigned njobs, bool helped, unsigned *by_caller)
+ * the inversions seen; *by_caller: the jobs the calling thread ran, as worker nthreads - 1 (any
+ * other job ran on another thread, as another worker). */
+static unsigned run_ring_on(unsigned nthreads, unsigned nslots, unsigned njobs, unsigned *by_caller)
 {
 	struct job *slots = calloc(nslots, sizeof(*slots));
 	struct vmc_workring ring;
@@ -50,10 +50,8 @@ static unsigned run_ring_on(unsigned nthreads, unsigned nslots, unsigned njobs, 
 	REQUIRE(slots != NULL);
 	vmc_diag_init(&d);
 	atomic_store(&finish_count, 0);
-	REQUIRE((helped ? vmc_workring_init_helped : vmc_workring_init)(&ring, nthreads, run_job, NULL, slots,
-									 sizeof(*slots), nslots, &d) == VMC_OK);
-	if (by_caller)
-		*by_caller = 0;
+	REQUIRE(vmc_workring_init(&ring, nthreads, run_job, NULL, slots, sizeof(*slots), nslots, &d) == VMC_OK);
+	*by_caller = 0;
 	while (retired < njobs) {
 		while (next < njobs && ring.count < ring.nslots) {
 			struct job *j = vmc_workring_tail(&ring);
@@ -68,11 +66,12 @@ static unsigned run_ring_on(unsigned nthreads, unsigned nslots, unsigned njobs, 
 		if (retired && j->finished < last_finished)
 			inversions++;
 		last_finished = j->finished;
-		if (helped && nthreads > 1) {
-			bool mine = pthread_equal(j->thread, pthread_self());
+		bool mine = pthread_equal(j->thread, pthread_self());
+		if (nthreads > 1)
 			CHECK_EQ(j->worker == nthreads - 1, mine);
-			*by_caller += mine;
-		}
+		else /* inline in submit() */
+			CHECK(mine && j->worker == 0);
+		*by_caller += mine;
 		vmc_workring_retire(&ring);
 		retired++;
 	}
@@ -84,7 +83,9 @@ static unsigned run_ring_on(unsigned nthreads, unsigned nslots, unsigned njobs, 
 
 static unsigned run_ring(unsigned nthreads, unsigned nslots, unsigned njobs)
 {
-	return run_ring_on(nthreads, nslots, njobs, false, NULL);
+	unsigned by_caller;
+
+	return run_ring_on(nthreads, nslots, njobs, &by_caller);
 }
 
 TEST(workring_retires_in_submission_order)
@@ -97,16 +98,16 @@ TEST(workring_retires_in_submission_order)
 
 /* The caller as one of the threads: while it waits for the oldest job it runs queued ones
  * (as worker nthreads - 1, on its own thread), and jobs still retire in submission order. */
-TEST(workring_helped_caller_runs_queued_jobs)
+TEST(workring_caller_runs_queued_jobs)
 {
-	unsigned mine = 0, inv = run_ring_on(2, 6, 64, true, &mine);
+	unsigned mine = 0, inv = run_ring_on(2, 6, 64, &mine);
 
 	harness_note("the caller ran %u of 64 jobs; %u retirements came after a job that finished later", mine, inv);
 	CHECK(mine > 0 && mine < 64); /* it first waits with 5 jobs submitted, 1 worker to take them */
-	inv = run_ring_on(3, 8, 64, true, &mine);
+	inv = run_ring_on(3, 8, 64, &mine);
 	CHECK(mine > 0 && mine < 64);
-	CHECK_EQ(run_ring_on(1, 3, 10, true, &mine), 0); /* one thread: inline, as unhelped */
-	CHECK_EQ(mine, 0);
+	CHECK_EQ(run_ring_on(1, 3, 10, &mine), 0); /* one thread: inline, on the caller's thread */
+	CHECK_EQ(mine, 10);
 }
 
 TEST(workring_inline_without_threads)
